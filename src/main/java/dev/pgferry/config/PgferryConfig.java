@@ -1,0 +1,197 @@
+package dev.pgferry.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** The whole pgferry configuration: {@code application.properties} or environment, prefix {@code pgferry}. */
+@ConfigMapping(prefix = "pgferry")
+public interface PgferryConfig {
+
+    /** Address the PostgreSQL listener binds. */
+    @WithDefault("0.0.0.0")
+    String listenHost();
+
+    /** Port the PostgreSQL listener binds. */
+    @WithDefault("6432")
+    int listenPort();
+
+    /** A client that has not completed startup and authentication by then is closed. */
+    @WithDefault("15s")
+    Duration clientLoginTimeout();
+
+    /** Largest regular protocol message accepted from a client, in bytes (length field included). */
+    @WithDefault("67108864")
+    int maxMessageLength();
+
+    /** Number of event loops serving PostgreSQL connections; 0 means one per CPU core. */
+    @WithDefault("0")
+    int eventLoops();
+
+    /** The default backend, used for every database name without its own entry (PgBouncer's {@code * =}). */
+    Backend backend();
+
+    /** Per-database overrides, keyed by the name clients connect to. */
+    Map<String, Database> databases();
+
+    /** Pool sizing, mode and timeouts. */
+    Pool pool();
+
+    /** Client authentication. */
+    Auth auth();
+
+    /** Protocol-level prepared statements in transaction mode. */
+    Prepared prepared();
+
+    /** Admin console on the virtual database {@code pgferry}. */
+    Admin admin();
+
+    /** Health checks. */
+    Health health();
+
+    /** Graceful shutdown. */
+    Shutdown shutdown();
+
+    /** Throwaway local PostgreSQL started by pgferry itself (dev profile). */
+    DevPostgres devPostgres();
+
+    interface Backend {
+        /** Host of the default PostgreSQL server. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Port of the default PostgreSQL server. */
+        @WithDefault("5432")
+        int port();
+
+        /** How long opening and authenticating one backend connection may take. */
+        @WithDefault("10s")
+        Duration connectTimeout();
+    }
+
+    interface Database {
+        /** Host of this database's server; the default backend's when absent. */
+        Optional<String> host();
+
+        /** Port of this database's server; the default backend's when absent. */
+        OptionalInt port();
+
+        /** Database name on the server; the name the client used when absent. */
+        Optional<String> dbname();
+
+        /** Pool size for this database; {@code pgferry.pool.size} when absent. */
+        OptionalInt poolSize();
+
+        /** Pool mode for this database; {@code pgferry.pool.mode} when absent. */
+        Optional<PoolMode> poolMode();
+    }
+
+    interface Pool {
+        /** {@code session}: a client keeps its backend; {@code transaction}: only while a transaction runs. */
+        @WithDefault("transaction")
+        PoolMode mode();
+
+        /** Backends per (database, user) at most. */
+        @WithDefault("20")
+        int size();
+
+        /** Client connections accepted at most. */
+        @WithDefault("10000")
+        int maxClientConnections();
+
+        /** Backends kept open per (database, user) even when idle. */
+        @WithDefault("0")
+        int minIdle();
+
+        /** An idle backend unused for this long is closed. */
+        @WithDefault("600s")
+        Duration idleTimeout();
+
+        /** A backend older than this is closed when it is next released. */
+        @WithDefault("3600s")
+        Duration maxLifetime();
+
+        /** A client waiting this long for a backend gets an error. */
+        @WithDefault("120s")
+        Duration queryWaitTimeout();
+
+        /** Backends per database across all users at most; 0 means no limit. */
+        @WithDefault("0")
+        int maxDbConnections();
+
+        /** What to do when a client's session state cannot move between backends. */
+        @WithDefault("allow")
+        Pinning pinning();
+    }
+
+    interface Auth {
+        /** How clients authenticate to pgferry. */
+        @WithDefault("scram-sha-256")
+        AuthType type();
+
+        /** PgBouncer {@code userlist.txt}: {@code "user" "secret"} per line. */
+        Optional<Path> usersFile();
+    }
+
+    interface Prepared {
+        /** Server-side prepared statements kept per backend (LRU). */
+        @WithDefault("200")
+        int maxPerBackend();
+    }
+
+    interface Admin {
+        /** Users allowed on the admin console. */
+        @WithDefault("postgres")
+        List<String> users();
+    }
+
+    interface Health {
+        /** Readiness needs a successful backend connection per database at least this recently. */
+        @WithDefault("10s")
+        Duration backendCheckInterval();
+    }
+
+    interface Shutdown {
+        /** Transactions in flight at shutdown may run this long before their clients are cut. */
+        @WithDefault("30s")
+        Duration drainTimeout();
+    }
+
+    interface DevPostgres {
+        /** Start a throwaway local PostgreSQL on {@code pgferry.backend.port} (dev profile). */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Where its data directory lives. */
+        @WithDefault("target/pgferry-dev-postgres")
+        Path directory();
+
+        /** Password of its {@code postgres} superuser. */
+        @WithDefault("postgres")
+        String password();
+    }
+
+    /** Values are written in lower case in configuration: {@code transaction}, {@code scram-sha-256}. */
+    enum PoolMode {
+        SESSION,
+        TRANSACTION
+    }
+
+    enum Pinning {
+        ALLOW,
+        REJECT
+    }
+
+    enum AuthType {
+        SCRAM_SHA_256,
+        MD5,
+        PLAIN,
+        TRUST,
+        PASSTHROUGH
+    }
+}
