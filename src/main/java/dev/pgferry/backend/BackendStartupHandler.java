@@ -1,0 +1,216 @@
+package dev.pgferry.backend;
+
+import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.Md5Auth;
+import dev.pgferry.auth.ScramClient;
+import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageReader;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.SqlState;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.Promise;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/** Drives one backend from TCP connect to its first ReadyForQuery, then hands the pipeline to the relay. */
+final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = Logger.getLogger(BackendStartupHandler.class);
+    private static final int MAX_STARTUP_MESSAGE = 1 << 20;
+
+    private final ServerConnection conn;
+    private final BackendCredentials credentials;
+    private final Map<String, String> startupParams;
+    private final Promise<ServerConnection> promise;
+    private ByteBuf acc;
+    private ScramClient scram;
+
+    BackendStartupHandler(ServerConnection conn, BackendCredentials credentials, Map<String, String> startupParams,
+            Promise<ServerConnection> promise) {
+        this.conn = conn;
+        this.credentials = credentials;
+        this.startupParams = startupParams;
+        this.promise = promise;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("user", credentials.user());
+        params.put("database", conn.target().database());
+        params.putAll(startupParams);
+        ByteBuf out = ctx.alloc().buffer(64);
+        FrontendMessages.startupMessage(out, params);
+        ctx.writeAndFlush(out);
+        LOG.debugf("%s sent StartupMessage", conn);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
+        try {
+            while (!promise.isDone()) {
+                int frame = Framing.messageFrameLength(acc, MAX_STARTUP_MESSAGE);
+                if (frame == Framing.NEED_MORE) {
+                    break;
+                }
+                int start = acc.readerIndex();
+                handle(ctx, acc.getByte(start), start, frame);
+                acc.readerIndex(start + frame);
+            }
+        } catch (ProtocolException e) {
+            fail(ctx, new BackendException(e.sqlState(), "server sent an invalid message: " + e.getMessage(), false, e));
+        } catch (AuthException e) {
+            fail(ctx, new BackendException(e.sqlState(), "authentication with the server failed: " + e.getMessage(),
+                    false, e));
+        }
+        if (promise.isDone() && promise.isSuccess()) {
+            ByteBuf rest = Cumulator.keepRest(acc);
+            acc = null;
+            ctx.pipeline().replace(this, "relay", new ServerConnection.RelayHandler(conn));
+            if (rest != null) {
+                conn.markBroken(); // nothing may follow ReadyForQuery before we send a query
+                rest.release();
+                ctx.close();
+            }
+        } else {
+            acc = Cumulator.keepRest(acc);
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, byte type, int start, int frame)
+            throws ProtocolException, AuthException {
+        int end = start + frame;
+        switch (type) {
+            case ProtocolCodes.AUTHENTICATION -> authenticate(ctx, start, end);
+            case ProtocolCodes.PARAMETER_STATUS -> {
+                String[] kv = MessageReader.parameterStatus(acc, start);
+                conn.reported.put(kv[0], kv[1]);
+            }
+            case ProtocolCodes.BACKEND_KEY_DATA -> {
+                conn.processId = acc.getInt(start + 5);
+                byte[] key = new byte[frame - 9];
+                acc.getBytes(start + 9, key);
+                conn.secretKey = key;
+            }
+            case ProtocolCodes.READY_FOR_QUERY -> {
+                LOG.debugf("%s ready", conn);
+                promise.trySuccess(conn);
+            }
+            case ProtocolCodes.ERROR_RESPONSE -> {
+                Map<Character, String> f = MessageReader.errorFields(acc, start);
+                String code = f.getOrDefault('C', SqlState.CONNECTION_FAILURE);
+                LOG.debugf("%s refused: %s %s", conn, code, f.get('M'));
+                fail(ctx, new BackendException(code, f.getOrDefault('M', "server refused the connection"), true, null));
+            }
+            case ProtocolCodes.NOTICE_RESPONSE, ProtocolCodes.NEGOTIATE_PROTOCOL_VERSION -> {
+                // informational during startup
+            }
+            default -> throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
+                    "unexpected message type \"" + Framing.printable(type) + "\" during startup");
+        }
+    }
+
+    private void authenticate(ChannelHandlerContext ctx, int start, int end) throws ProtocolException, AuthException {
+        int code = acc.getInt(start + 5);
+        ByteBuf out;
+        switch (code) {
+            case ProtocolCodes.AUTH_OK -> {
+                LOG.debugf("%s authenticated", conn);
+                return;
+            }
+            case ProtocolCodes.AUTH_CLEARTEXT -> {
+                out = ctx.alloc().buffer();
+                FrontendMessages.passwordMessage(out, password("password").getBytes(StandardCharsets.UTF_8));
+            }
+            case ProtocolCodes.AUTH_MD5 -> {
+                byte[] salt = new byte[4];
+                acc.getBytes(start + 9, salt);
+                String secret = credentials instanceof BackendCredentials.Md5Hash h ? h.md5Hash() : password("md5");
+                out = ctx.alloc().buffer();
+                FrontendMessages.passwordMessage(out, Md5Auth.response(secret, credentials.user(), salt));
+            }
+            case ProtocolCodes.AUTH_SASL -> {
+                boolean offered = false;
+                int i = start + 9;
+                while (i < end && acc.getByte(i) != 0) {
+                    String mech = MessageReader.cstring(acc, i, end);
+                    offered |= mech.equals("SCRAM-SHA-256");
+                    i = MessageReader.skipCstring(acc, i, end);
+                }
+                if (!offered) {
+                    throw new AuthException(SqlState.FEATURE_NOT_SUPPORTED, "server offers no SCRAM-SHA-256");
+                }
+                if (credentials instanceof BackendCredentials.Password p) {
+                    scram = ScramClient.withPassword(p.user(), p.password());
+                } else if (credentials instanceof BackendCredentials.ScramKeys k) {
+                    scram = ScramClient.withKeys(k.user(), k.clientKey(), k.serverKey());
+                } else {
+                    throw new AuthException(SqlState.INVALID_PASSWORD,
+                            "no password or SCRAM keys for user \"" + credentials.user() + "\" to answer SCRAM-SHA-256");
+                }
+                out = ctx.alloc().buffer();
+                FrontendMessages.saslInitialResponse(out, "SCRAM-SHA-256", scram.clientFirstMessage());
+            }
+            case ProtocolCodes.AUTH_SASL_CONTINUE -> {
+                requireScram();
+                byte[] data = new byte[end - start - 9];
+                acc.getBytes(start + 9, data);
+                out = ctx.alloc().buffer();
+                FrontendMessages.saslResponse(out, scram.handleServerFirst(data));
+            }
+            case ProtocolCodes.AUTH_SASL_FINAL -> {
+                requireScram();
+                byte[] data = new byte[end - start - 9];
+                acc.getBytes(start + 9, data);
+                scram.verifyServerFinal(data);
+                return;
+            }
+            default -> throw new AuthException(SqlState.FEATURE_NOT_SUPPORTED,
+                    "server requested unsupported authentication method " + code);
+        }
+        ctx.writeAndFlush(out);
+    }
+
+    private void requireScram() throws ProtocolException {
+        if (scram == null) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "SASL message before SASL started");
+        }
+    }
+
+    private String password(String method) throws AuthException {
+        if (credentials instanceof BackendCredentials.Password p) {
+            return p.password();
+        }
+        throw new AuthException(SqlState.INVALID_PASSWORD,
+                "no password for user \"" + credentials.user() + "\" to answer " + method + " authentication");
+    }
+
+    private void fail(ChannelHandlerContext ctx, BackendException e) {
+        promise.tryFailure(e);
+        conn.markBroken();
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (acc != null) {
+            acc.release();
+            acc = null;
+        }
+        promise.tryFailure(new BackendException(SqlState.CONNECTION_FAILURE,
+                "server closed the connection during startup", false, null));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE, "server connection failed: " + cause.getMessage(),
+                false, cause));
+    }
+}

@@ -1,0 +1,180 @@
+package dev.pgferry.backend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One authenticated connection to PostgreSQL: its channel, the parameters the server reported, the
+ * parameters pgferry set that the server does not report, its cancel key and its transaction status.
+ * Touched only on its channel's event loop.
+ */
+public final class ServerConnection {
+    private static final BackendListener NO_LISTENER = new IdleListener();
+
+    private final Channel channel;
+    private final BackendTarget target;
+    private final long id;
+    private final long createdNanos;
+    /** ParameterStatus values as the server last reported them. */
+    public final Map<String, String> reported = new HashMap<>();
+    /** Parameters the server does not report, as pgferry last set them here (absent = server default). */
+    public final Map<String, String> unreported = new HashMap<>(4);
+    int processId;
+    byte[] secretKey = new byte[0];
+    private BackendListener listener = NO_LISTENER;
+    private long lastUsedNanos;
+    private boolean broken;
+    private Object poolSlot;
+
+    ServerConnection(Channel channel, BackendTarget target, long id) {
+        this.channel = channel;
+        this.target = target;
+        this.id = id;
+        this.createdNanos = System.nanoTime();
+        this.lastUsedNanos = createdNanos;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public int processId() {
+        return processId;
+    }
+
+    public byte[] secretKey() {
+        return secretKey;
+    }
+
+    public long createdNanos() {
+        return createdNanos;
+    }
+
+    public long lastUsedNanos() {
+        return lastUsedNanos;
+    }
+
+    public void touch() {
+        lastUsedNanos = System.nanoTime();
+    }
+
+    /** Marks the connection as not to be reused (its state is unknown or it failed). */
+    public void markBroken() {
+        broken = true;
+    }
+
+    public boolean isBroken() {
+        return broken || !channel.isActive();
+    }
+
+    public BackendListener listener() {
+        return listener;
+    }
+
+    /** Routes this connection's traffic to {@code l}; null routes it to the idle listener, which discards the connection on any data. */
+    public void listener(BackendListener l) {
+        this.listener = l == null ? NO_LISTENER : l;
+    }
+
+    /** The pool's bookkeeping object for this connection. */
+    public Object poolSlot() {
+        return poolSlot;
+    }
+
+    public void poolSlot(Object slot) {
+        this.poolSlot = slot;
+    }
+
+    public void close() {
+        broken = true;
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return "S-" + id + "(" + target.host() + ":" + target.port() + "/" + target.database() + " pid " + processId + ")";
+    }
+
+    /** The last handler of an authenticated backend's pipeline: hands everything to the current listener. */
+    static final class RelayHandler extends ChannelInboundHandlerAdapter {
+        private final ServerConnection conn;
+
+        RelayHandler(ServerConnection conn) {
+            this.conn = conn;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            conn.listener.onBackendRead(conn, (ByteBuf) msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            conn.listener.onBackendReadComplete(conn);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            conn.broken = true;
+            conn.listener.onBackendClosed(conn, null);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            conn.broken = true;
+            ctx.close();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            conn.listener.onBackendWritabilityChanged(conn, ctx.channel().isWritable());
+        }
+    }
+
+    /** While idle in the pool, anything the server sends (a FATAL on termination, say) means the connection is done. */
+    private static final class IdleListener implements BackendListener {
+        @Override
+        public void onBackendRead(ServerConnection conn, ByteBuf data) {
+            data.release();
+            conn.close();
+        }
+
+        @Override
+        public void onBackendReadComplete(ServerConnection conn) {}
+
+        @Override
+        public void onBackendClosed(ServerConnection conn, Throwable cause) {
+            Runnable onClose = conn.onIdleClose;
+            if (onClose != null) {
+                onClose.run();
+            }
+        }
+
+        @Override
+        public void onBackendWritabilityChanged(ServerConnection conn, boolean writable) {}
+    }
+
+    /** Called when the connection closes while no one holds it (the pool drops it). */
+    Runnable onIdleClose;
+
+    public void onIdleClose(Runnable r) {
+        this.onIdleClose = r;
+    }
+}

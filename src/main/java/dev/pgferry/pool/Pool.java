@@ -1,0 +1,405 @@
+package dev.pgferry.pool;
+
+import dev.pgferry.backend.BackendConnector;
+import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.backend.BackendException;
+import dev.pgferry.backend.BackendTarget;
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.protocol.SqlState;
+import io.netty.channel.EventLoop;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.jboss.logging.Logger;
+
+/**
+ * Backends for one (database, user): at most {@code maxSize} open, FIFO wait queue with timeout, idle
+ * reuse (most recently used first). Sharded by event loop so that a client and the backend it leases
+ * share a thread; a backend released where nobody waits moves to a loop where somebody does.
+ */
+public final class Pool {
+    private static final Logger LOG = Logger.getLogger(Pool.class);
+
+    private final PoolKey key;
+    private final BackendTarget target;
+    private final PoolSettings settings;
+    private final BackendConnector connector;
+    private final Shard[] shards;
+    private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
+    private final AtomicInteger total = new AtomicInteger();
+    private volatile BackendCredentials credentials;
+    private volatile Map<String, String> serverParams;
+    private volatile String lastError;
+    private volatile long lastConnectOkNanos;
+    private volatile boolean paused;
+    public final LongAdder leases = new LongAdder();
+    public final LongAdder waitTimeouts = new LongAdder();
+    public final LongAdder connectErrors = new LongAdder();
+    public final LongAdder totalWaitNanos = new LongAdder();
+    public final LongAdder transactions = new LongAdder();
+    public final LongAdder queries = new LongAdder();
+    public final LongAdder bytesFromClients = new LongAdder();
+    public final LongAdder bytesFromServers = new LongAdder();
+
+    public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
+            BackendCredentials credentials, List<EventLoop> loops) {
+        this.key = key;
+        this.target = target;
+        this.settings = settings;
+        this.connector = connector;
+        this.credentials = credentials;
+        this.shards = new Shard[loops.size()];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new Shard(loops.get(i));
+            byLoop.put(loops.get(i), shards[i]);
+            Shard s = shards[i];
+            s.loop.scheduleAtFixedRate(() -> maintain(s), 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    public BackendTarget target() {
+        return target;
+    }
+
+    public PoolSettings settings() {
+        return settings;
+    }
+
+    /** The parameters a fresh backend reports, learned from the first one; null until then. */
+    public Map<String, String> serverParams() {
+        return serverParams;
+    }
+
+    public BackendCredentials credentials() {
+        return credentials;
+    }
+
+    /** Credentials learned later, e.g. SCRAM keys recovered from a client's proof. */
+    public void credentials(BackendCredentials c) {
+        this.credentials = c;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public long lastConnectOkNanos() {
+        return lastConnectOkNanos;
+    }
+
+    public void pause(boolean p) {
+        this.paused = p;
+        if (!p) {
+            for (Shard s : shards) {
+                s.loop.execute(() -> serveWaiters(s));
+            }
+        }
+    }
+
+    public boolean paused() {
+        return paused;
+    }
+
+    /** Asks for a backend; must be called on {@code loop}. The waiter is called back on the same loop, maybe at once. */
+    public void acquire(EventLoop loop, LeaseWaiter waiter) {
+        Shard s = shard(loop);
+        if (!paused) {
+            ServerConnection c = takeIdle(s);
+            if (c != null) {
+                lease(s, c, waiter, 0);
+                return;
+            }
+        }
+        Shard.Waiting w = new Shard.Waiting(waiter);
+        w.timeout = loop.schedule(() -> timeout(s, w), settings.queryWaitTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        s.waiters.addLast(w);
+        s.waitingCount.incrementAndGet();
+        if (!paused) {
+            grow(s);
+            if (s.waiters.size() > s.connecting) {
+                askOthersForIdle(s);
+            }
+        }
+    }
+
+    /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
+    public void release(ServerConnection c) {
+        Shard s = (Shard) c.poolSlot();
+        if (s == null) {
+            c.close();
+            return;
+        }
+        s.leased--;
+        c.listener(null);
+        if (c.isBroken() || expired(c)) {
+            discardCounted(c);
+            return;
+        }
+        c.touch();
+        offer(s, c);
+    }
+
+    /** Closes a backend whose state is unknown (client vanished mid-transaction, error); called on its loop. */
+    public void discard(ServerConnection c) {
+        Shard s = (Shard) c.poolSlot();
+        if (s != null) {
+            s.leased--;
+        }
+        c.listener(null);
+        discardCounted(c);
+    }
+
+    public int total() {
+        return total.get();
+    }
+
+    /** Counts for SHOW POOLS and metrics; read from any thread, so approximate. */
+    public PoolCounts counts() {
+        int idle = 0, waiting = 0, leased = 0, connecting = 0;
+        long maxWait = 0;
+        long now = System.nanoTime();
+        for (Shard s : shards) {
+            idle += s.idleCount;
+            waiting += s.waitingCount.get();
+            leased += s.leased;
+            connecting += s.connecting;
+            Shard.Waiting head = s.waiters.peekFirst();
+            if (head != null) {
+                maxWait = Math.max(maxWait, now - head.sinceNanos);
+            }
+        }
+        return new PoolCounts(idle, leased, connecting, waiting, maxWait);
+    }
+
+    public record PoolCounts(int idle, int active, int connecting, int waiting, long maxWaitNanos) {}
+
+    private Shard shard(EventLoop loop) {
+        Shard s = byLoop.get(loop);
+        if (s == null) {
+            throw new IllegalStateException("not a pgferry event loop: " + loop);
+        }
+        return s;
+    }
+
+    private ServerConnection takeIdle(Shard s) {
+        ServerConnection c;
+        while ((c = s.popIdle()) != null) {
+            if (!c.isBroken() && !expired(c)) {
+                return c;
+            }
+            discardCounted(c);
+        }
+        return null;
+    }
+
+    private boolean expired(ServerConnection c) {
+        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos();
+    }
+
+    private void lease(Shard s, ServerConnection c, LeaseWaiter waiter, long waitedNanos) {
+        s.leased++;
+        leases.increment();
+        totalWaitNanos.add(waitedNanos);
+        c.onIdleClose(null);
+        waiter.onLease(c);
+    }
+
+    /** A free backend on shard {@code s}: to a waiter here, else to a loop where clients wait, else idle. */
+    private void offer(Shard s, ServerConnection c) {
+        if (!paused) {
+            Shard.Waiting w;
+            while ((w = s.waiters.pollFirst()) != null) {
+                s.waitingCount.decrementAndGet();
+                if (!w.done) {
+                    w.done = true;
+                    w.timeout.cancel(false);
+                    lease(s, c, w.waiter, System.nanoTime() - w.sinceNanos);
+                    return;
+                }
+            }
+            for (Shard o : shards) {
+                if (o != s && o.waitingCount.get() > o.connecting) {
+                    migrate(c, o);
+                    return;
+                }
+            }
+        }
+        park(s, c);
+    }
+
+    private void park(Shard s, ServerConnection c) {
+        c.poolSlot(s);
+        c.onIdleClose(() -> {
+            if (s.removeIdle(c)) {
+                forget(c);
+                LOG.debugf("%s closed while idle", c);
+            }
+        });
+        s.pushIdle(c);
+    }
+
+    /** Moves an idle backend's channel to another event loop (Netty re-registration), then offers it there. */
+    private void migrate(ServerConnection c, Shard to) {
+        c.poolSlot(null);
+        c.channel().deregister().addListener(f -> {
+            if (!f.isSuccess()) {
+                dropUncounted(c);
+                return;
+            }
+            to.loop.register(c.channel()).addListener(g -> {
+                if (!g.isSuccess() || !c.channel().isActive()) {
+                    dropUncounted(c);
+                    return;
+                }
+                c.poolSlot(to);
+                offer(to, c);
+            });
+        });
+    }
+
+    private void askOthersForIdle(Shard s) {
+        for (Shard o : shards) {
+            if (o != s && o.idleCount > 0) {
+                o.loop.execute(() -> {
+                    if (s.waitingCount.get() > s.connecting) {
+                        ServerConnection c = takeIdle(o);
+                        if (c != null) {
+                            migrate(c, s);
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    private void grow(Shard s) {
+        while (s.waiters.size() > s.connecting && reserve()) {
+            s.connecting++;
+            open(s);
+        }
+    }
+
+    private boolean reserve() {
+        while (true) {
+            int n = total.get();
+            if (n >= settings.maxSize()) {
+                return false;
+            }
+            if (total.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void open(Shard s) {
+        connector.connect(s.loop, target, credentials, Map.of()).addListener(f -> {
+            s.connecting--;
+            if (f.isSuccess()) {
+                ServerConnection c = (ServerConnection) f.getNow();
+                c.poolSlot(s);
+                lastConnectOkNanos = System.nanoTime();
+                lastError = null;
+                if (serverParams == null) {
+                    serverParams = Map.copyOf(c.reported);
+                }
+                offer(s, c);
+            } else {
+                total.decrementAndGet();
+                connectErrors.increment();
+                Throwable cause = f.cause();
+                PoolException err = cause instanceof BackendException be
+                        ? new PoolException(be.sqlState(), be.getMessage(), be.serverError())
+                        : new PoolException(SqlState.CONNECTION_FAILURE, String.valueOf(cause), false);
+                lastError = err.getMessage();
+                LOG.debugf("pool %s: backend connect failed: %s", key, err.getMessage());
+                failWaiters(s, err);
+            }
+        });
+    }
+
+    /** Waiters not covered by a connect still in flight get the error now rather than hang. */
+    private void failWaiters(Shard s, PoolException err) {
+        while (s.waiters.size() > s.connecting) {
+            Shard.Waiting w = s.waiters.pollFirst();
+            s.waitingCount.decrementAndGet();
+            if (!w.done) {
+                w.done = true;
+                w.timeout.cancel(false);
+                w.waiter.onLeaseFailed(err);
+            }
+        }
+    }
+
+    private void serveWaiters(Shard s) {
+        ServerConnection c;
+        while (!s.waiters.isEmpty() && (c = takeIdle(s)) != null) {
+            offer(s, c);
+        }
+        grow(s);
+    }
+
+    private void timeout(Shard s, Shard.Waiting w) {
+        if (w.done) {
+            return;
+        }
+        w.done = true;
+        s.waiters.remove(w);
+        s.waitingCount.decrementAndGet();
+        waitTimeouts.increment();
+        w.waiter.onLeaseFailed(new PoolException(SqlState.TOO_MANY_CONNECTIONS,
+                "pgferry: query_wait_timeout: no server connection for pool \"" + key + "\" within "
+                        + settings.queryWaitTimeout().toSeconds() + " s",
+                false));
+    }
+
+    private void discardCounted(ServerConnection c) {
+        forget(c);
+        c.close();
+        // capacity freed: let loops with waiters open a replacement
+        for (Shard o : shards) {
+            if (o.waitingCount.get() > 0) {
+                o.loop.execute(() -> grow(o));
+            }
+        }
+    }
+
+    private void dropUncounted(ServerConnection c) {
+        total.decrementAndGet();
+        c.close();
+    }
+
+    private void forget(ServerConnection c) {
+        if (c.poolSlot() != null) {
+            c.poolSlot(null);
+            total.decrementAndGet();
+        }
+    }
+
+    private void maintain(Shard s) {
+        long now = System.nanoTime();
+        long idleLimit = settings.idleTimeout().toNanos();
+        for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
+            boolean idleTooLong = now - c.lastUsedNanos() > idleLimit && total.get() > settings.minIdle();
+            if (idleTooLong || expired(c) || c.isBroken()) {
+                s.removeIdle(c);
+                discardCounted(c);
+            }
+        }
+        if (s == shards[0] && !paused && credentials != null) {
+            while (total.get() < settings.minIdle() && reserve()) {
+                s.connecting++;
+                open(s);
+            }
+        }
+        if (!s.waiters.isEmpty() && !paused) {
+            serveWaiters(s);
+        }
+    }
+}

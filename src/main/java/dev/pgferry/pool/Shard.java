@@ -1,0 +1,54 @@
+package dev.pgferry.pool;
+
+import dev.pgferry.backend.ServerConnection;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The part of a pool that lives on one event loop: its idle backends and its waiting clients. Touched
+ * only on that loop, except the two counters other loops read to decide whether to hand a backend over.
+ */
+final class Shard {
+    final EventLoop loop;
+    final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    final ArrayDeque<Waiting> waiters = new ArrayDeque<>();
+    final AtomicInteger waitingCount = new AtomicInteger();
+    volatile int idleCount;
+    int connecting;
+    int leased;
+
+    Shard(EventLoop loop) {
+        this.loop = loop;
+    }
+
+    void pushIdle(ServerConnection c) {
+        idle.addLast(c);
+        idleCount = idle.size();
+    }
+
+    ServerConnection popIdle() {
+        ServerConnection c = idle.pollLast();
+        idleCount = idle.size();
+        return c;
+    }
+
+    boolean removeIdle(ServerConnection c) {
+        boolean removed = idle.remove(c);
+        idleCount = idle.size();
+        return removed;
+    }
+
+    /** A client in the wait queue, with the timer that gives up on its behalf. */
+    static final class Waiting {
+        final LeaseWaiter waiter;
+        final long sinceNanos = System.nanoTime();
+        ScheduledFuture<?> timeout;
+        boolean done;
+
+        Waiting(LeaseWaiter waiter) {
+            this.waiter = waiter;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.pgferry.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Length checks for the two frame shapes of the protocol. Each returns the whole frame's size in bytes
+ * once it is known, or {@link #NEED_MORE}; limits are checked before anything is buffered.
+ */
+public final class Framing {
+    public static final int NEED_MORE = -1;
+
+    private Framing() {}
+
+    /**
+     * An untyped startup-phase packet: a 4-byte length that counts itself, then the body.
+     * PostgreSQL refuses a declared length outside [8, 10 000] at once (ProcessStartupPacket); so do we.
+     */
+    public static int startupFrameLength(ByteBuf in) throws ProtocolException {
+        if (in.readableBytes() < 4) {
+            return NEED_MORE;
+        }
+        int len = in.getInt(in.readerIndex());
+        if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
+        }
+        return in.readableBytes() < len ? NEED_MORE : len;
+    }
+
+    /**
+     * A typed message: 1 type byte, a 4-byte length that counts itself (≥ 4, ≤ {@code maxLength}), then
+     * the body. Returns {@code 1 + length} once all of it is readable.
+     */
+    public static int messageFrameLength(ByteBuf in, int maxLength) throws ProtocolException {
+        int readable = in.readableBytes();
+        if (readable < 5) {
+            return NEED_MORE;
+        }
+        int len = in.getInt(in.readerIndex() + 1);
+        if (len < 4 || len > maxLength) {
+            throw invalidLength(in.getByte(in.readerIndex()), len, maxLength);
+        }
+        return readable < len + 1 ? NEED_MORE : len + 1;
+    }
+
+    public static ProtocolException invalidLength(byte type, int len, int maxLength) {
+        return new ProtocolException(SqlState.PROTOCOL_VIOLATION,
+                "invalid message length " + len + " for message type \"" + printable(type) + "\" (expected: 4 to "
+                        + maxLength + ")");
+    }
+
+    public static String printable(byte type) {
+        return type >= 0x20 && type < 0x7f ? String.valueOf((char) type) : String.format("\\x%02x", type & 0xff);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.pgferry.server;
+
+import dev.pgferry.auth.CredentialStore;
+import dev.pgferry.auth.FileCredentialStore;
+import dev.pgferry.auth.StoredCredential;
+import dev.pgferry.auth.UserSecret;
+import dev.pgferry.backend.BackendConnector;
+import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.backend.BackendTarget;
+import dev.pgferry.backend.CancelForwarder;
+import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.pool.Pool;
+import dev.pgferry.pool.PoolKey;
+import dev.pgferry.pool.PoolSettings;
+import dev.pgferry.pool.Pools;
+import dev.pgferry.session.ClientSession;
+import dev.pgferry.session.LoginHandler;
+import dev.pgferry.session.SessionContext;
+import dev.pgferry.protocol.SqlState;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.util.concurrent.EventExecutor;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The PostgreSQL listener: a Netty server bound on Vert.x's own event loops (the acceptor group accepts,
+ * the event-loop group serves), so each client and the backends it leases share one loop. Starts on
+ * {@link StartupEvent}; on {@link ShutdownEvent} it stops accepting, closes idle clients with 57P01 and
+ * lets transactions in flight finish up to the drain timeout.
+ */
+@ApplicationScoped
+public class ProxyServer {
+    private static final Logger LOG = Logger.getLogger(ProxyServer.class);
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    PgferryConfig config;
+
+    private Channel serverChannel;
+    private SessionContext context;
+    private Pools pools;
+    private CredentialStore credentials;
+    private volatile boolean listening;
+
+    void onStart(@Observes @Priority(100) StartupEvent event) throws Exception {
+        start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    public synchronized void start() throws Exception {
+        VertxInternal vx = (VertxInternal) vertx;
+        EventLoopGroup group = vx.getEventLoopGroup();
+        List<EventLoop> loops = new ArrayList<>();
+        for (EventExecutor e : group) {
+            loops.add((EventLoop) e);
+        }
+        ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
+        ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
+        credentials = loadCredentials();
+        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout());
+        pools = new Pools(key -> newPool(key, connector, loops));
+        context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
+        SessionContext sc = context;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(vx.getAcceptorEventLoopGroup(), group)
+                .channelFactory(serverChannels)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("login", new LoginHandler(sc));
+                    }
+                });
+        serverChannel = b.bind(config.listenHost(), config.listenPort()).sync().channel();
+        listening = true;
+        LOG.infof("pgferry listening on %s:%d (%s transport, %d event loops, default backend %s:%d, %s pooling)",
+                config.listenHost(), config.listenPort(), vertx.isNativeTransportEnabled() ? "epoll" : "nio",
+                loops.size(), config.backend().host(), config.backend().port(), config.pool().mode());
+    }
+
+    private CredentialStore loadCredentials() throws IOException {
+        Optional<java.nio.file.Path> file = config.auth().usersFile();
+        if (file.isPresent()) {
+            return new FileCredentialStore(file.get());
+        }
+        if (config.auth().type() != PgferryConfig.AuthType.TRUST) {
+            LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust");
+        }
+        return user -> Optional.empty();
+    }
+
+    private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {
+        PgferryConfig.Database db = config.databases().get(key.database());
+        String host = db != null && db.host().isPresent() ? db.host().get() : config.backend().host();
+        int port = db != null && db.port().isPresent() ? db.port().getAsInt() : config.backend().port();
+        String dbname = db != null && db.dbname().isPresent() ? db.dbname().get() : key.database();
+        int size = db != null && db.poolSize().isPresent() ? db.poolSize().getAsInt() : config.pool().size();
+        PgferryConfig.PoolMode mode = db != null && db.poolMode().isPresent() ? db.poolMode().get() : config.pool().mode();
+        PgferryConfig.Pool p = config.pool();
+        PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
+                p.queryWaitTimeout());
+        return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
+                backendCredentials(key.user()), loops);
+    }
+
+    private BackendCredentials backendCredentials(String user) {
+        Optional<UserSecret> secret = credentials.lookup(user).map(StoredCredential::secret);
+        if (secret.isPresent() && secret.get() instanceof UserSecret.Plain plain) {
+            return new BackendCredentials.Password(user, plain.password());
+        }
+        if (secret.isPresent() && secret.get() instanceof UserSecret.Md5 md5) {
+            return new BackendCredentials.Md5Hash(user, md5.hash());
+        }
+        return new BackendCredentials.None(user);
+    }
+
+    public synchronized void stop() {
+        if (serverChannel == null) {
+            return;
+        }
+        listening = false;
+        context.draining = true;
+        serverChannel.close().awaitUninterruptibly();
+        long deadline = System.nanoTime() + config.shutdown().drainTimeout().toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean busy = false;
+            for (ClientSession s : context.sessions) {
+                if (s.isIdle()) {
+                    s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+                } else {
+                    busy = true;
+                }
+            }
+            if (!busy && context.sessions.isEmpty()) {
+                break;
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (ClientSession s : context.sessions) {
+            s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+        }
+        serverChannel = null;
+        LOG.info("pgferry stopped");
+    }
+
+    public boolean listening() {
+        return listening;
+    }
+
+    public SessionContext context() {
+        return context;
+    }
+
+    public Pools pools() {
+        return pools;
+    }
+
+    public CredentialStore credentials() {
+        return credentials;
+    }
+}

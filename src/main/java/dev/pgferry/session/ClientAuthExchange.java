@@ -1,0 +1,148 @@
+package dev.pgferry.session;
+
+import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.CredentialStore;
+import dev.pgferry.auth.Md5Auth;
+import dev.pgferry.auth.PlainAuth;
+import dev.pgferry.auth.ScramKeys;
+import dev.pgferry.auth.ScramServer;
+import dev.pgferry.auth.StoredCredential;
+import dev.pgferry.config.PgferryConfig.AuthType;
+import dev.pgferry.protocol.MessageReader;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.ServerMessages;
+import dev.pgferry.protocol.SqlState;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The server side of one client login: which Authentication request to send, and the verdict on each
+ * PasswordMessage / SASLInitialResponse / SASLResponse. Lives only until the login ends.
+ */
+final class ClientAuthExchange {
+    /** The outcome of one client message. */
+    enum Step {
+        CONTINUE,
+        OK
+    }
+
+    private final AuthType type;
+    private final String user;
+    private final Optional<StoredCredential> credential;
+    private final SecureRandom random;
+    private byte[] md5Salt;
+    private ScramServer.ClientFinalStep scramFinal;
+    private ScramServer.ClientFirstStep scramFirst;
+    private byte[] recoveredClientKey;
+    private String clientPassword;
+
+    ClientAuthExchange(AuthType type, String user, CredentialStore store, SecureRandom random) {
+        this.type = type;
+        this.user = user;
+        this.credential = store.lookup(user);
+        this.random = random;
+    }
+
+    /** Writes the first Authentication request; returns OK at once for trust. */
+    Step begin(ByteBuf out) {
+        switch (type) {
+            case TRUST -> {
+                return Step.OK;
+            }
+            case PLAIN -> ServerMessages.authentication(out, ProtocolCodes.AUTH_CLEARTEXT);
+            case MD5 -> {
+                md5Salt = new byte[4];
+                random.nextBytes(md5Salt);
+                ServerMessages.authenticationMd5(out, md5Salt);
+            }
+            default -> {
+                Optional<ScramKeys> keys = credential.flatMap(StoredCredential::scramKeys);
+                scramFirst = ScramServer.start(user, keys, random);
+                ServerMessages.authenticationSasl(out, List.of(ScramServer.MECHANISM));
+            }
+        }
+        return Step.CONTINUE;
+    }
+
+    /** Handles one 'p' message (frame at {@code start}, {@code frame} bytes); writes the next request if any. */
+    Step onPasswordMessage(ByteBuf in, int start, int frame, ByteBuf out) throws AuthException, ProtocolException {
+        int end = start + frame;
+        int body = start + 5;
+        switch (type) {
+            case PLAIN -> {
+                String pw = MessageReader.cstring(in, body, end);
+                if (credential.isEmpty() || !PlainAuth.verify(credential.get().secret(), user, pw)) {
+                    throw AuthException.passwordFailed(user);
+                }
+                clientPassword = pw;
+                return Step.OK;
+            }
+            case MD5 -> {
+                int nul = in.indexOf(body, end, (byte) 0);
+                if (nul < 0) {
+                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid password packet");
+                }
+                byte[] response = new byte[nul - body];
+                in.getBytes(body, response);
+                if (credential.isEmpty() || !Md5Auth.verify(credential.get().secret(), user, md5Salt, response)) {
+                    throw AuthException.passwordFailed(user);
+                }
+                return Step.OK;
+            }
+            default -> {
+                return scram(in, body, end, out);
+            }
+        }
+    }
+
+    private Step scram(ByteBuf in, int body, int end, ByteBuf out) throws AuthException, ProtocolException {
+        if (scramFirst != null) {
+            String mech = MessageReader.cstring(in, body, end);
+            if (!mech.equals(ScramServer.MECHANISM)) {
+                throw new AuthException(SqlState.PROTOCOL_VIOLATION,
+                        "client selected an invalid SASL authentication mechanism");
+            }
+            int p = body + mech.getBytes(StandardCharsets.UTF_8).length + 1;
+            if (p + 4 > end) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response");
+            }
+            int len = in.getInt(p);
+            if (len < 0 || p + 4 + len != end) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response length");
+            }
+            byte[] data = new byte[len];
+            in.getBytes(p + 4, data);
+            scramFinal = scramFirst.handleClientFirst(data);
+            scramFirst = null;
+            ServerMessages.authenticationSaslData(out, ProtocolCodes.AUTH_SASL_CONTINUE, scramFinal.serverFirstMessage());
+            return Step.CONTINUE;
+        }
+        if (scramFinal == null) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "unexpected SASL response");
+        }
+        byte[] data = new byte[end - body];
+        in.getBytes(body, data);
+        ScramServer.Authenticated ok = scramFinal.handleClientFinal(data);
+        scramFinal = null;
+        recoveredClientKey = ok.clientKey();
+        ServerMessages.authenticationSaslData(out, ProtocolCodes.AUTH_SASL_FINAL, ok.serverFinalMessage());
+        return Step.OK;
+    }
+
+    /** The ClientKey proved by a SCRAM login, usable to log in to the server without a plaintext password. */
+    byte[] recoveredClientKey() {
+        return recoveredClientKey;
+    }
+
+    String clientPassword() {
+        return clientPassword;
+    }
+
+    Optional<StoredCredential> credential() {
+        return credential;
+    }
+}

@@ -1,0 +1,832 @@
+package dev.pgferry.session;
+
+import dev.pgferry.backend.BackendListener;
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.config.PgferryConfig.Pinning;
+import dev.pgferry.config.PgferryConfig.PoolMode;
+import dev.pgferry.pool.LeaseWaiter;
+import dev.pgferry.pool.Pool;
+import dev.pgferry.pool.PoolException;
+import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageReader;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.ServerMessages;
+import dev.pgferry.protocol.SqlState;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * One logged-in client: {@code IDLE ⇄ LEASING → RESTORING → LEASED (→ FIXUP) → IDLE}, then {@code CLOSED}.
+ * In IDLE it holds no backend. The first message that needs the server leases one from the pool, brings
+ * the backend's parameters to the client's, then relays. Every Query, Sync and FunctionCall sent is
+ * answered by one ReadyForQuery; when none is outstanding, nothing unsynced was sent and the status is
+ * 'I', the backend goes back to the pool (transaction mode). Runs on the client's event loop, which is
+ * also its backend's.
+ */
+public final class ClientSession extends ChannelInboundHandlerAdapter
+        implements BackendListener, LeaseWaiter, CancelRegistry.Target {
+    private static final Logger LOG = Logger.getLogger(ClientSession.class);
+    private static final int MAX_SERVER_MESSAGE = Integer.MAX_VALUE - 1;
+
+    enum State {
+        IDLE,
+        LEASING,
+        RESTORING,
+        LEASED,
+        FIXUP,
+        CLOSED
+    }
+
+    private final SessionContext sc;
+    private final Pool pool;
+    private final SessionParameters params;
+    private final String id;
+    private final byte[] cancelKey;
+    private final int processId;
+    private final boolean transactionMode;
+    private final int maxMessage;
+    private final long connectedMillis = System.currentTimeMillis();
+    private Channel ch;
+    private State state = State.IDLE;
+    private ByteBuf inbound;
+    private ByteBuf backendAcc;
+    private volatile ServerConnection leased;
+    private int pending;
+    private boolean unsynced;
+    private boolean copyIn;
+    private boolean pinned;
+    private boolean discardUntilSync;
+    private boolean serverFatal;
+    private boolean backendFlush;
+    private boolean clientFlush;
+    private byte txStatus = 'I';
+    private StatementInspector.Findings txFindings;
+
+    ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
+        this.sc = sc;
+        this.pool = pool;
+        this.params = params;
+        this.id = id;
+        this.cancelKey = cancelKey;
+        this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
+        this.maxMessage = sc.config.maxMessageLength();
+        this.processId = sc.cancels.register(this);
+    }
+
+    int processId() {
+        return processId;
+    }
+
+    @Override
+    public byte[] cancelKey() {
+        return cancelKey;
+    }
+
+    @Override
+    public ServerConnection currentBackend() {
+        return leased;
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String stateName() {
+        return state.name().toLowerCase();
+    }
+
+    public long connectedMillis() {
+        return connectedMillis;
+    }
+
+    public String remoteAddress() {
+        return ch == null ? "" : String.valueOf(ch.remoteAddress());
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ch = ctx.channel();
+        sc.sessions.add(this);
+    }
+
+    // ---- client side -------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf data = (ByteBuf) msg;
+        if (state == State.CLOSED) {
+            data.release();
+            return;
+        }
+        pool.bytesFromClients.add(data.readableBytes());
+        inbound = Cumulator.append(ctx.alloc(), inbound, data);
+        if (state == State.IDLE) {
+            onIdleData();
+        } else if (state == State.LEASED) {
+            relayClient();
+        }
+        // otherwise kept until the backend is ready; reading is paused meanwhile
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushBackend();
+    }
+
+    private void flushBackend() {
+        if (backendFlush) {
+            backendFlush = false;
+            ServerConnection c = leased;
+            if (c != null) {
+                c.channel().flush();
+            }
+        }
+    }
+
+    /** Data while holding no backend: lease one if a complete message needs the server. */
+    private void onIdleData() {
+        while (state == State.IDLE && inbound != null) {
+            int frame;
+            try {
+                frame = Framing.messageFrameLength(inbound, maxMessage);
+            } catch (ProtocolException e) {
+                protocolViolation(e);
+                return;
+            }
+            if (frame == Framing.NEED_MORE) {
+                inbound = Cumulator.keepRest(inbound);
+                return;
+            }
+            byte type = inbound.getByte(inbound.readerIndex());
+            if (type == ProtocolCodes.TERMINATE) {
+                inbound.skipBytes(frame);
+                close();
+                return;
+            }
+            if (discardUntilSync) {
+                // after a failed lease, the rest of that extended-protocol batch is skipped up to its Sync
+                inbound.skipBytes(frame);
+                if (type == ProtocolCodes.SYNC) {
+                    discardUntilSync = false;
+                    ByteBuf out = ch.alloc().buffer(6);
+                    ServerMessages.readyForQuery(out, (byte) 'I');
+                    ch.writeAndFlush(out, ch.voidPromise());
+                }
+                continue;
+            }
+            state = State.LEASING;
+            ch.config().setAutoRead(false);
+            pool.acquire(ch.eventLoop(), this);
+            return;
+        }
+    }
+
+    @Override
+    public void onLease(ServerConnection c) {
+        if (state == State.CLOSED) {
+            pool.release(c);
+            return;
+        }
+        leased = c;
+        c.listener(this);
+        pending = 0;
+        unsynced = false;
+        copyIn = false;
+        serverFatal = false;
+        txStatus = 'I';
+        List<String> set = new ArrayList<>(2);
+        List<String> reset = new ArrayList<>(0);
+        String sql = params.restoreSql(c.reported, c.unreported, set, reset);
+        if (sql == null) {
+            startRelay();
+            return;
+        }
+        state = State.RESTORING;
+        LOG.tracef("%s restoring %s on %s", id, set, c);
+        InternalQuery.run(c, sql, (conn, r) -> restored(conn, r, set, reset));
+    }
+
+    private void restored(ServerConnection c, InternalQuery.Result r, List<String> set, List<String> reset) {
+        if (r.closed) {
+            backendLost(c);
+            return;
+        }
+        if (r.ok()) {
+            for (String k : reset) {
+                c.unreported.remove(k);
+            }
+            for (String k : set) {
+                if (!params.isReported(k)) {
+                    c.unreported.put(k, params.overrides().get(k));
+                }
+            }
+        }
+        if (state == State.CLOSED) {
+            finishAfterClose(c, r.ok() && r.status == 'I');
+            return;
+        }
+        c.listener(this);
+        ByteBuf out = ch.alloc().buffer(64);
+        for (String k : set) {
+            if (params.isReported(k)) {
+                String before = params.reportedValue(k);
+                String now = c.reported.get(k);
+                if (now != null && r.ok()) {
+                    params.reportedChanged(k, now);
+                    if (!now.equals(before)) {
+                        ServerMessages.parameterStatus(out, k, now);
+                    }
+                }
+            }
+        }
+        if (!r.ok()) {
+            Map<Character, String> e = r.error;
+            ServerMessages.errorResponse(out, "FATAL", e.getOrDefault('C', SqlState.INTERNAL_ERROR),
+                    e.getOrDefault('M', "could not restore session parameters"));
+            ch.writeAndFlush(out).addListener(f -> close());
+            return;
+        }
+        if (out.isReadable()) {
+            ch.write(out, ch.voidPromise());
+            clientFlush = true;
+        } else {
+            out.release();
+        }
+        startRelay();
+    }
+
+    private void startRelay() {
+        state = State.LEASED;
+        ch.config().setAutoRead(leased.channel().isWritable());
+        if (inbound != null) {
+            relayClient();
+            flushBackend();
+        }
+        flushClient();
+    }
+
+    @Override
+    public void onLeaseFailed(PoolException error) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.IDLE;
+        // Answer what the client is waiting for: one error, then a ReadyForQuery per Query/Sync it sent.
+        int syncs = 0;
+        while (inbound != null) {
+            int frame;
+            try {
+                frame = Framing.messageFrameLength(inbound, maxMessage);
+            } catch (ProtocolException e) {
+                break;
+            }
+            if (frame == Framing.NEED_MORE) {
+                break;
+            }
+            byte t = inbound.getByte(inbound.readerIndex());
+            if (t == ProtocolCodes.QUERY || t == ProtocolCodes.SYNC || t == ProtocolCodes.FUNCTION_CALL) {
+                syncs++;
+            }
+            inbound.skipBytes(frame);
+        }
+        inbound = Cumulator.keepRest(inbound);
+        boolean fatal = error.serverError() && error.sqlState().startsWith("28");
+        ByteBuf out = ch.alloc().buffer(128);
+        ServerMessages.errorResponse(out, fatal ? "FATAL" : "ERROR", error.sqlState(), error.getMessage());
+        if (fatal) {
+            ch.writeAndFlush(out).addListener(f -> close());
+            return;
+        }
+        for (int i = 0; i < syncs; i++) {
+            ServerMessages.readyForQuery(out, (byte) 'I');
+        }
+        discardUntilSync = syncs == 0;
+        ch.writeAndFlush(out, ch.voidPromise());
+        ch.config().setAutoRead(true);
+    }
+
+    /** Relays every complete client message in {@code inbound} to the leased backend as one retained slice. */
+    private void relayClient() {
+        ServerConnection c = leased;
+        ByteBuf in = inbound;
+        int runStart = in.readerIndex();
+        while (true) {
+            int ri = in.readerIndex();
+            int frame;
+            try {
+                frame = Framing.messageFrameLength(in, maxMessage);
+            } catch (ProtocolException e) {
+                writeRun(c, in, runStart, ri);
+                protocolViolation(e);
+                return;
+            }
+            if (frame == Framing.NEED_MORE) {
+                break;
+            }
+            byte type = in.getByte(ri);
+            switch (type) {
+                case ProtocolCodes.QUERY -> {
+                    pending++;
+                    unsynced = false;
+                    pool.queries.increment();
+                    if (inspect(in, ri + 5, ri + frame)) {
+                        writeRun(c, in, runStart, ri);
+                        rejectPinning(c, in, ri, frame);
+                        runStart = in.readerIndex();
+                        continue;
+                    }
+                }
+                case ProtocolCodes.SYNC -> {
+                    if (!copyIn) {
+                        pending++;
+                        unsynced = false;
+                    }
+                }
+                case ProtocolCodes.FUNCTION_CALL -> {
+                    pending++;
+                    unsynced = false;
+                }
+                case ProtocolCodes.PARSE -> {
+                    unsynced = true;
+                    int end = ri + frame;
+                    int sql;
+                    try {
+                        sql = MessageReader.skipCstring(in, ri + 5, end);
+                    } catch (ProtocolException e) {
+                        writeRun(c, in, runStart, ri);
+                        protocolViolation(e);
+                        return;
+                    }
+                    if (inspect(in, sql, end)) {
+                        writeRun(c, in, runStart, ri);
+                        rejectPinning(c, in, ri, frame);
+                        runStart = in.readerIndex();
+                        continue;
+                    }
+                }
+                case ProtocolCodes.BIND, ProtocolCodes.EXECUTE, ProtocolCodes.DESCRIBE, ProtocolCodes.CLOSE ->
+                        unsynced = true;
+                case ProtocolCodes.FLUSH -> {
+                    // asks for output; starts nothing
+                }
+                case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
+                case ProtocolCodes.COPY_DATA -> {
+                    // relayed as is
+                }
+                case ProtocolCodes.TERMINATE -> {
+                    writeRun(c, in, runStart, ri);
+                    in.skipBytes(frame);
+                    close();
+                    return;
+                }
+                default -> {
+                    writeRun(c, in, runStart, ri);
+                    protocolViolation(new ProtocolException(SqlState.PROTOCOL_VIOLATION,
+                            "invalid frontend message type " + (type & 0xff)));
+                    return;
+                }
+            }
+            in.readerIndex(ri + frame);
+        }
+        writeRun(c, in, runStart, in.readerIndex());
+        inbound = Cumulator.keepRest(in);
+        if (!c.channel().isWritable()) {
+            ch.config().setAutoRead(false);
+        }
+    }
+
+    private void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
+        if (to > from) {
+            c.channel().write(in.retainedSlice(from, to - from), c.channel().voidPromise());
+            backendFlush = true;
+        }
+    }
+
+    /**
+     * Looks at the SQL of a Query or Parse for session state. Returns true if the message must not be
+     * sent as it is (it would pin the session and pinning is rejected).
+     */
+    private boolean inspect(ByteBuf in, int from, int to) {
+        StatementInspector.Findings f = StatementInspector.inspect(in, from, to);
+        if (f == null) {
+            return false;
+        }
+        if (f.pinReason != null && !pinned) {
+            if (sc.config.pool().pinning() == Pinning.REJECT && transactionMode) {
+                txFindingsAdd(f);
+                return true;
+            }
+            if (transactionMode) {
+                pinned = true;
+                sc.pinnedSessions.increment();
+                LOG.infof("%s pinned to its server connection by %s (pool %s)", id, f.pinReason, pool.key());
+            }
+        }
+        txFindingsAdd(f);
+        return false;
+    }
+
+    private void txFindingsAdd(StatementInspector.Findings f) {
+        if (txFindings == null) {
+            txFindings = f;
+        } else {
+            txFindings.add(f);
+        }
+    }
+
+    /** Replaces a pinning statement by one the server rejects, so the error lands where PostgreSQL would put it. */
+    private void rejectPinning(ServerConnection c, ByteBuf in, int ri, int frame) {
+        String reason = txFindings.pinReason;
+        txFindings.pinReason = null;
+        String message = "pgferry: " + reason + " is not allowed in transaction pooling mode: it would tie this"
+                + " session to one server connection (pgferry.pool.pinning=reject)";
+        String sql = "DO $pgferry$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = "
+                + SessionParameters.literal(message) + "; END$pgferry$";
+        ByteBuf out = ch.alloc().buffer(sql.length() + 32);
+        if (in.getByte(ri) == ProtocolCodes.QUERY) {
+            FrontendMessages.query(out, sql);
+        } else {
+            // Parse: keep the statement name, replace the text, declare no parameter types
+            int nameEnd = in.indexOf(ri + 5, ri + frame, (byte) 0);
+            int start = out.writerIndex();
+            out.writeByte(ProtocolCodes.PARSE).writeInt(0);
+            out.writeBytes(in, ri + 5, nameEnd - ri - 5 + 1);
+            out.writeCharSequence(sql, java.nio.charset.StandardCharsets.UTF_8);
+            out.writeByte(0).writeShort(0);
+            out.setInt(start + 1, out.writerIndex() - start - 1);
+        }
+        c.channel().write(out, c.channel().voidPromise());
+        backendFlush = true;
+        in.readerIndex(ri + frame);
+    }
+
+    // ---- backend side ------------------------------------------------------------------------------
+
+    @Override
+    public void onBackendRead(ServerConnection c, ByteBuf data) {
+        if (state != State.LEASED || c != leased) {
+            data.release();
+            return;
+        }
+        pool.bytesFromServers.add(data.readableBytes());
+        backendAcc = Cumulator.append(ch.alloc(), backendAcc, data);
+        ByteBuf in = backendAcc;
+        int runStart = in.readerIndex();
+        boolean release = false;
+        while (true) {
+            int ri = in.readerIndex();
+            int frame;
+            try {
+                frame = Framing.messageFrameLength(in, MAX_SERVER_MESSAGE);
+            } catch (ProtocolException e) {
+                LOG.warnf("%s: %s sent an invalid message: %s", id, c, e.getMessage());
+                c.markBroken();
+                c.close();
+                return;
+            }
+            if (frame == Framing.NEED_MORE) {
+                break;
+            }
+            byte type = in.getByte(ri);
+            if (type == ProtocolCodes.READY_FOR_QUERY) {
+                byte status = in.getByte(ri + 5);
+                txStatus = status;
+                if (--pending <= 0) {
+                    pending = 0;
+                    if (!unsynced && status == 'I' && transactionMode && !pinned) {
+                        if (needsFixup()) {
+                            writeClientRun(in, runStart, ri);
+                            in.readerIndex(ri + frame);
+                            backendAcc = Cumulator.keepRest(in);
+                            startFixup(c);
+                            return;
+                        }
+                        release = true;
+                    }
+                }
+            } else if (type == ProtocolCodes.PARAMETER_STATUS) {
+                try {
+                    String[] kv = MessageReader.parameterStatus(in, ri);
+                    c.reported.put(kv[0], kv[1]);
+                    params.reportedChanged(kv[0], kv[1]);
+                } catch (ProtocolException e) {
+                    // relayed as is; the client will judge it
+                }
+            } else if (type == ProtocolCodes.COPY_IN_RESPONSE) {
+                copyIn = true;
+            } else if (type == ProtocolCodes.ERROR_RESPONSE) {
+                serverFatal |= isFatal(in, ri, frame);
+            }
+            in.readerIndex(ri + frame);
+        }
+        writeClientRun(in, runStart, in.readerIndex());
+        backendAcc = Cumulator.keepRest(in);
+        if (!ch.isWritable()) {
+            c.channel().config().setAutoRead(false);
+        }
+        if (release) {
+            flushClient();
+            releaseBackend(c);
+        }
+    }
+
+    private static boolean isFatal(ByteBuf in, int ri, int frame) {
+        // Severity is the first field PostgreSQL writes: 'S' FATAL or PANIC
+        int i = ri + 5;
+        return in.getByte(i) == 'S' && frame > 11
+                && (in.getByte(i + 1) == 'F' || in.getByte(i + 1) == 'P') && in.getByte(i + 2) == 'A';
+    }
+
+    private void writeClientRun(ByteBuf in, int from, int to) {
+        if (to > from) {
+            ch.write(in.retainedSlice(from, to - from), ch.voidPromise());
+            clientFlush = true;
+        }
+    }
+
+    private void flushClient() {
+        if (clientFlush) {
+            clientFlush = false;
+            ch.flush();
+        }
+    }
+
+    @Override
+    public void onBackendReadComplete(ServerConnection c) {
+        flushClient();
+    }
+
+    private boolean needsFixup() {
+        StatementInspector.Findings f = txFindings;
+        if (f == null) {
+            return false;
+        }
+        if (f.resetAll) {
+            return true;
+        }
+        for (String n : f.resetNames) {
+            if (params.startup().containsKey(params.canonical(n))) {
+                return true;
+            }
+        }
+        for (String n : f.touched) {
+            if (!params.isReported(params.canonical(n))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** After a transaction that SET or RESET parameters: put startup values back, read unreported ones. */
+    private void startFixup(ServerConnection c) {
+        state = State.FIXUP;
+        ch.config().setAutoRead(false);
+        StatementInspector.Findings f = txFindings;
+        txFindings = null;
+        List<String> setNames = new ArrayList<>();
+        List<String> readBack = new ArrayList<>();
+        String sql = params.fixupSql(f, setNames, readBack);
+        if (f.resetAll) {
+            c.unreported.clear();
+            params.resetAll();
+        }
+        if (sql == null) {
+            fixedUp(c, null, setNames, readBack);
+            return;
+        }
+        InternalQuery.run(c, sql, (conn, r) -> fixedUp(conn, r, setNames, readBack));
+    }
+
+    private void fixedUp(ServerConnection c, InternalQuery.Result r, List<String> setNames, List<String> readBack) {
+        if (r != null && r.closed) {
+            backendLost(c);
+            return;
+        }
+        if (state == State.CLOSED) {
+            finishAfterClose(c, false);
+            return;
+        }
+        c.listener(this);
+        ByteBuf out = ch.alloc().buffer(64);
+        if (r != null && r.ok() && r.lastRow != null) {
+            for (String k : setNames) {
+                if (!params.isReported(k)) {
+                    String v = params.startup().get(k);
+                    c.unreported.put(k, v);
+                    params.unreportedChanged(k, v);
+                }
+            }
+            for (int i = 0; i < readBack.size(); i++) {
+                String k = readBack.get(i);
+                String v = r.lastRow.get(setNames.size() + i);
+                params.unreportedChanged(k, v);
+                if (v == null) {
+                    c.unreported.remove(k);
+                } else {
+                    c.unreported.put(k, v);
+                }
+            }
+        } else if (r != null) {
+            LOG.debugf("%s: parameter read-back failed on %s: %s", id, c, r.error);
+            c.markBroken();
+        }
+        if (r != null) {
+            for (String[] kv : r.parameterChanges) {
+                if (!kv[1].equals(params.reportedValue(kv[0]))) {
+                    params.reportedChanged(kv[0], kv[1]);
+                    ServerMessages.parameterStatus(out, kv[0], kv[1]);
+                }
+            }
+        }
+        ServerMessages.readyForQuery(out, (byte) 'I');
+        ch.writeAndFlush(out, ch.voidPromise());
+        state = State.LEASED;
+        releaseBackend(c);
+    }
+
+    private void releaseBackend(ServerConnection c) {
+        leased = null;
+        state = State.IDLE;
+        txFindings = null;
+        pool.transactions.increment();
+        if (backendAcc != null) {
+            backendAcc.release();
+            backendAcc = null;
+        }
+        pool.release(c);
+        ch.config().setAutoRead(true);
+        if (inbound != null) {
+            onIdleData();
+        }
+    }
+
+    @Override
+    public void onBackendClosed(ServerConnection c, Throwable cause) {
+        backendLost(c);
+    }
+
+    private void backendLost(ServerConnection c) {
+        if (leased == c) {
+            leased = null;
+            pool.discard(c);
+        }
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (!serverFatal) {
+            ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", SqlState.CONNECTION_FAILURE,
+                    "server closed the connection unexpectedly");
+            ch.write(out, ch.voidPromise());
+        }
+        flushClient();
+        ch.flush();
+        close();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(ServerConnection c, boolean writable) {
+        if (state == State.LEASED) {
+            ch.config().setAutoRead(writable);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ServerConnection c = leased;
+        if (c != null && state == State.LEASED) {
+            c.channel().config().setAutoRead(ch.isWritable());
+        }
+    }
+
+    // ---- endings -----------------------------------------------------------------------------------
+
+    private void protocolViolation(ProtocolException e) {
+        sc.protocolErrors.increment();
+        LOG.debugf("%s protocol violation: %s", id, e.getMessage());
+        ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", e.sqlState(), e.getMessage());
+        ch.writeAndFlush(out).addListener(f -> close());
+        state = State.CLOSED;
+        cleanup();
+    }
+
+    /** Sends a FATAL error (e.g. admin shutdown) and closes. */
+    public void terminate(String sqlState, String message) {
+        ch.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", sqlState, message);
+            ch.writeAndFlush(out).addListener(f -> close());
+        });
+    }
+
+    /** Idle clients hold no backend; draining closes them first. */
+    public boolean isIdle() {
+        return state == State.IDLE;
+    }
+
+    private void close() {
+        ch.close();
+        if (state != State.CLOSED) {
+            state = State.CLOSED;
+            cleanup();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (state != State.CLOSED) {
+            State was = state;
+            state = State.CLOSED;
+            cleanupFrom(was);
+        }
+        sc.sessions.remove(this);
+        sc.cancels.unregister(processId);
+        sc.clients.decrementAndGet();
+        ctx.fireChannelInactive();
+    }
+
+    private void cleanup() {
+        cleanupFrom(State.LEASED);
+    }
+
+    /** The client is gone: its backend is rolled back and returned, or discarded, never returned dirty. */
+    private void cleanupFrom(State was) {
+        if (inbound != null) {
+            inbound.release();
+            inbound = null;
+        }
+        if (backendAcc != null) {
+            backendAcc.release();
+            backendAcc = null;
+        }
+        ServerConnection c = leased;
+        if (c == null || was != State.LEASED) {
+            return; // LEASING: onLease returns it; RESTORING/FIXUP: their callbacks finish it
+        }
+        if (pending != 0 || unsynced || copyIn || c.isBroken()) {
+            leased = null;
+            pool.discard(c);
+            return;
+        }
+        ServerConnection conn = c;
+        boolean inTransaction = txStatus != 'I';
+        String sql = inTransaction ? "ROLLBACK" : null;
+        boolean discardAll = !transactionMode || pinned;
+        if (sql == null && !discardAll) {
+            leased = null;
+            pool.release(conn);
+            return;
+        }
+        if (sql == null) {
+            runDiscardAll(conn);
+            return;
+        }
+        InternalQuery.run(conn, sql, (cc, r) -> {
+            if (!r.ok() || r.status != 'I') {
+                finishAfterClose(cc, false);
+            } else if (discardAll) {
+                runDiscardAll(cc);
+            } else {
+                finishAfterClose(cc, true);
+            }
+        });
+    }
+
+    private void runDiscardAll(ServerConnection conn) {
+        InternalQuery.run(conn, "DISCARD ALL", (cc, r) -> {
+            if (r.ok()) {
+                cc.unreported.clear();
+            }
+            finishAfterClose(cc, r.ok() && r.status == 'I');
+        });
+    }
+
+    private void finishAfterClose(ServerConnection c, boolean clean) {
+        leased = null;
+        if (clean) {
+            pool.release(c);
+        } else {
+            pool.discard(c);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debugf("%s connection error: %s", id, cause.toString());
+        close();
+    }
+}

@@ -1,0 +1,154 @@
+package dev.pgferry.session;
+
+import dev.pgferry.backend.BackendListener;
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageReader;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A simple query pgferry runs on a backend for itself (parameter restore, ROLLBACK, DISCARD ALL). Its
+ * responses never reach a client; ParameterStatus changes are recorded on the connection and reported
+ * to the callback, the last DataRow is kept.
+ */
+final class InternalQuery implements BackendListener {
+    private static final int MAX_RESPONSE = 1 << 20;
+
+    interface Callback {
+        void done(ServerConnection conn, Result result);
+    }
+
+    /** What came back; {@code error} is null on success, {@code closed} if the connection died. */
+    static final class Result {
+        final List<String[]> parameterChanges = new ArrayList<>(2);
+        List<String> lastRow;
+        Map<Character, String> error;
+        boolean closed;
+        byte status;
+
+        boolean ok() {
+            return error == null && !closed;
+        }
+    }
+
+    private final Callback callback;
+    private final Result result = new Result();
+    private ByteBuf acc;
+    private boolean finished;
+
+    private InternalQuery(Callback callback) {
+        this.callback = callback;
+    }
+
+    static void run(ServerConnection conn, String sql, Callback callback) {
+        InternalQuery q = new InternalQuery(callback);
+        conn.listener(q);
+        ByteBuf out = conn.channel().alloc().buffer(sql.length() + 8);
+        FrontendMessages.query(out, sql);
+        conn.channel().writeAndFlush(out, conn.channel().voidPromise());
+    }
+
+    @Override
+    public void onBackendRead(ServerConnection conn, ByteBuf data) {
+        if (finished) {
+            data.release();
+            return;
+        }
+        acc = Cumulator.append(conn.channel().alloc(), acc, data);
+        try {
+            while (!finished) {
+                int frame = Framing.messageFrameLength(acc, MAX_RESPONSE);
+                if (frame == Framing.NEED_MORE) {
+                    break;
+                }
+                int start = acc.readerIndex();
+                handle(conn, acc.getByte(start), start, frame);
+                acc.readerIndex(start + frame);
+            }
+        } catch (ProtocolException e) {
+            conn.markBroken();
+            result.error = Map.of('C', e.sqlState(), 'M', e.getMessage(), 'S', "FATAL");
+            finish(conn);
+        }
+        if (finished) {
+            if (acc != null) {
+                acc.release();
+                acc = null;
+            }
+        } else {
+            acc = Cumulator.keepRest(acc);
+        }
+    }
+
+    private void handle(ServerConnection conn, byte type, int start, int frame) throws ProtocolException {
+        switch (type) {
+            case ProtocolCodes.PARAMETER_STATUS -> {
+                String[] kv = MessageReader.parameterStatus(acc, start);
+                conn.reported.put(kv[0], kv[1]);
+                result.parameterChanges.add(kv);
+            }
+            case ProtocolCodes.DATA_ROW -> result.lastRow = dataRow(start);
+            case ProtocolCodes.ERROR_RESPONSE -> {
+                result.error = MessageReader.errorFields(acc, start);
+                if ("FATAL".equals(result.error.get('V')) || "PANIC".equals(result.error.get('V'))) {
+                    conn.markBroken();
+                }
+            }
+            case ProtocolCodes.READY_FOR_QUERY -> {
+                result.status = acc.getByte(start + 5);
+                finish(conn);
+            }
+            default -> {
+                // RowDescription, CommandComplete, notices: not needed
+            }
+        }
+    }
+
+    private List<String> dataRow(int start) {
+        int n = acc.getUnsignedShort(start + 5);
+        List<String> row = new ArrayList<>(n);
+        int i = start + 7;
+        for (int c = 0; c < n; c++) {
+            int len = acc.getInt(i);
+            i += 4;
+            if (len < 0) {
+                row.add(null);
+            } else {
+                row.add(acc.toString(i, len, StandardCharsets.UTF_8));
+                i += len;
+            }
+        }
+        return row;
+    }
+
+    private void finish(ServerConnection conn) {
+        finished = true;
+        callback.done(conn, result);
+    }
+
+    @Override
+    public void onBackendReadComplete(ServerConnection conn) {}
+
+    @Override
+    public void onBackendClosed(ServerConnection conn, Throwable cause) {
+        if (acc != null) {
+            acc.release();
+            acc = null;
+        }
+        if (!finished) {
+            result.closed = true;
+            finish(conn);
+        }
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(ServerConnection conn, boolean writable) {}
+}

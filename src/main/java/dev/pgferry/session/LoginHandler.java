@@ -1,0 +1,321 @@
+package dev.pgferry.session;
+
+import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.ScramKeys;
+import dev.pgferry.auth.StoredCredential;
+import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.pool.LeaseWaiter;
+import dev.pgferry.pool.Pool;
+import dev.pgferry.pool.PoolException;
+import dev.pgferry.pool.PoolKey;
+import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.ServerMessages;
+import dev.pgferry.protocol.SqlState;
+import dev.pgferry.protocol.StartupPacket;
+import dev.pgferry.protocol.StartupParser;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Onboarding, from the first byte to ReadyForQuery: SSLRequest/GSSENCRequest ('N'), CancelRequest,
+ * StartupMessage (protocol 3.0/3.2, NegotiateProtocolVersion), client authentication by pgferry itself,
+ * then AuthenticationOk, ParameterStatus, a pgferry-issued BackendKeyData and ReadyForQuery. Each step
+ * logs at DEBUG with the connection id. On success it replaces itself with a {@link ClientSession}.
+ */
+public final class LoginHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = Logger.getLogger(LoginHandler.class);
+    private static final AtomicLong IDS = new AtomicLong();
+    /** A password or SASL message is small; PostgreSQL caps them likewise. */
+    private static final int MAX_AUTH_MESSAGE = 10_000;
+    /** Startup parameters that are not session parameters. */
+    private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options",
+            "replication");
+
+    private enum Phase {
+        STARTUP,
+        AUTH,
+        ONBOARDING,
+        DONE
+    }
+
+    private final SessionContext sc;
+    private final String id = "C-" + IDS.incrementAndGet();
+    private ChannelHandlerContext ctx;
+    private ByteBuf acc;
+    private Phase phase = Phase.STARTUP;
+    private boolean sslAsked;
+    private boolean gssAsked;
+    private boolean overLimit;
+    private ScheduledFuture<?> loginTimeout;
+    private StartupPacket.StartupMessage startup;
+    private ClientAuthExchange auth;
+    private Pool pool;
+    private Map<String, String> startupParams;
+
+    public LoginHandler(SessionContext sc) {
+        this.sc = sc;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        int n = sc.clients.incrementAndGet();
+        overLimit = n > sc.config.pool().maxClientConnections() || sc.draining;
+        LOG.debugf("%s connected from %s", id, ctx.channel().remoteAddress());
+        loginTimeout = ctx.executor().schedule(this::timedOut, sc.config.clientLoginTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    private void timedOut() {
+        if (phase != Phase.DONE) {
+            LOG.debugf("%s login timed out", id);
+            fatal(SqlState.QUERY_CANCELED, "canceling authentication due to timeout");
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (phase == Phase.DONE) {
+            ((ByteBuf) msg).release();
+            return;
+        }
+        acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
+        try {
+            while (acc != null && (phase == Phase.STARTUP || phase == Phase.AUTH)) {
+                int frame = phase == Phase.STARTUP ? Framing.startupFrameLength(acc)
+                        : Framing.messageFrameLength(acc, MAX_AUTH_MESSAGE);
+                if (frame == Framing.NEED_MORE) {
+                    break;
+                }
+                int start = acc.readerIndex();
+                // consumed before it is handled: a handler may hand the rest of acc to the session
+                acc.readerIndex(start + frame);
+                if (phase == Phase.STARTUP) {
+                    onStartupPacket(StartupParser.parse(acc.slice(start, frame)));
+                } else {
+                    onAuthMessage(start, frame);
+                }
+            }
+        } catch (ProtocolException e) {
+            sc.protocolErrors.increment();
+            LOG.debugf("%s protocol violation during startup: %s", id, e.getMessage());
+            fatal(e.sqlState(), e.getMessage());
+        } catch (AuthException e) {
+            sc.loginFailures.increment();
+            LOG.debugf("%s authentication failed: %s", id, e.getMessage());
+            fatal(e.sqlState(), e.getMessage());
+        }
+        if (acc != null) {
+            acc = Cumulator.keepRest(acc);
+        }
+    }
+
+    private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
+        if (packet instanceof StartupPacket.SslRequest) {
+            // TLS is negotiated separately (issue: TLS); until then, as a server without ssl: 'N'
+            if (sslAsked) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SSLRequest");
+            }
+            sslAsked = true;
+            LOG.debugf("%s SSLRequest: N", id);
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+        } else if (packet instanceof StartupPacket.GssEncRequest) {
+            if (gssAsked) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate GSSENCRequest");
+            }
+            gssAsked = true;
+            LOG.debugf("%s GSSENCRequest: N", id);
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+        } else if (packet instanceof StartupPacket.CancelRequest cancel) {
+            LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
+            phase = Phase.DONE;
+            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller);
+            ctx.close();
+        } else {
+            onStartupMessage((StartupPacket.StartupMessage) packet);
+        }
+    }
+
+    private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
+        startup = m;
+        LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
+                m.database());
+        if (overLimit) {
+            throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS,
+                    sc.draining ? "pgferry is shutting down" : "sorry, too many clients already");
+        }
+        ByteBuf out = ctx.alloc().buffer(64);
+        if (m.minorVersion() > ProtocolCodes.LATEST_MINOR || !m.protocolOptions().isEmpty()) {
+            ServerMessages.negotiateProtocolVersion(out, Math.min(m.minorVersion(), ProtocolCodes.LATEST_MINOR),
+                    m.protocolOptions());
+        }
+        startupParams = new LinkedHashMap<>();
+        m.params().forEach((k, v) -> {
+            if (!NOT_PARAMETERS.contains(k)) {
+                startupParams.put(k, v);
+            }
+        });
+        String options = m.params().get("options");
+        if (options != null && !options.isBlank()) {
+            try {
+                startupParams.putAll(SessionParameters.parseOptions(options));
+            } catch (IllegalArgumentException e) {
+                out.release();
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, e.getMessage());
+            }
+        }
+        pool = sc.pools.get(new PoolKey(m.database(), m.user()));
+        auth = new ClientAuthExchange(sc.config.auth().type(), m.user(), sc.credentials, sc.random);
+        phase = Phase.AUTH;
+        ClientAuthExchange.Step step = auth.begin(out);
+        ctx.writeAndFlush(out);
+        if (step == ClientAuthExchange.Step.OK) {
+            authenticated();
+        }
+    }
+
+    private void onAuthMessage(int start, int frame) throws ProtocolException, AuthException {
+        byte type = acc.getByte(start);
+        if (type != ProtocolCodes.PASSWORD) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
+                    "expected password response, got message type " + (type & 0xff));
+        }
+        ByteBuf out = ctx.alloc().buffer(128);
+        ClientAuthExchange.Step step;
+        try {
+            step = auth.onPasswordMessage(acc, start, frame, out);
+        } catch (AuthException | ProtocolException e) {
+            out.release();
+            throw e;
+        }
+        ctx.writeAndFlush(out);
+        if (step == ClientAuthExchange.Step.OK) {
+            authenticated();
+        }
+    }
+
+    private void authenticated() {
+        phase = Phase.ONBOARDING;
+        LOG.debugf("%s authenticated as %s", id, startup.user());
+        learnBackendCredentials();
+        ByteBuf ok = ctx.alloc().buffer(9);
+        ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
+        ctx.write(ok);
+        if (pool.serverParams() != null) {
+            welcome();
+            return;
+        }
+        // First client of this pool: open a backend to learn the server's parameters (and that the
+        // database exists and the credentials work), then hand it back.
+        ctx.channel().config().setAutoRead(false);
+        pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
+            @Override
+            public void onLease(ServerConnection conn) {
+                pool.release(conn);
+                if (phase == Phase.ONBOARDING && ctx.channel().isActive()) {
+                    ctx.channel().config().setAutoRead(true);
+                    welcome();
+                }
+            }
+
+            @Override
+            public void onLeaseFailed(PoolException error) {
+                LOG.debugf("%s no server connection: %s", id, error.getMessage());
+                fatal(error.sqlState(), error.getMessage());
+            }
+        });
+    }
+
+    /** Whatever this login proved that lets pgferry open backends for the user without a plaintext secret. */
+    private void learnBackendCredentials() {
+        if (pool.credentials() instanceof BackendCredentials.Password) {
+            return;
+        }
+        byte[] clientKey = auth.recoveredClientKey();
+        String user = startup.user();
+        if (auth.clientPassword() != null) {
+            pool.credentials(new BackendCredentials.Password(user, auth.clientPassword()));
+        } else if (clientKey != null && pool.credentials() instanceof BackendCredentials.None) {
+            auth.credential().flatMap(StoredCredential::scramKeys).map(ScramKeys::serverKey).ifPresent(
+                    serverKey -> pool.credentials(new BackendCredentials.ScramKeys(user, clientKey, serverKey)));
+        }
+    }
+
+    /** ParameterStatus for every parameter, our BackendKeyData, ReadyForQuery 'I'; then the session takes over. */
+    private void welcome() {
+        if (phase != Phase.ONBOARDING) {
+            return;
+        }
+        phase = Phase.DONE;
+        loginTimeout.cancel(false);
+        SessionParameters params = new SessionParameters(pool.serverParams(), startupParams);
+        ByteBuf out = ctx.alloc().buffer(512);
+        for (String name : pool.serverParams().keySet()) {
+            ServerMessages.parameterStatus(out, name, params.reportedValue(name));
+        }
+        byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
+        sc.random.nextBytes(key);
+        ClientSession session = new ClientSession(sc, pool, params, id, key);
+        ServerMessages.backendKeyData(out, session.processId(), key);
+        ServerMessages.readyForQuery(out, (byte) 'I');
+        ctx.writeAndFlush(out);
+        sc.logins.increment();
+        LOG.debugf("%s ready (pool %s, %s mode)", id, pool.key(), pool.settings().mode());
+        ByteBuf rest = acc;
+        acc = null;
+        ctx.pipeline().replace(this, "session", session);
+        if (rest != null && rest.isReadable()) {
+            session.channelRead(ctx.pipeline().context(session), rest);
+        } else if (rest != null) {
+            rest.release();
+        }
+    }
+
+    private void fatal(String sqlState, String message) {
+        if (phase == Phase.DONE && !ctx.channel().isActive()) {
+            return;
+        }
+        phase = Phase.DONE;
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+        }
+        ByteBuf out = ServerMessages.errorResponse(ctx.alloc(), "FATAL", sqlState, message);
+        ctx.writeAndFlush(out).addListener(f -> ctx.close());
+        if (acc != null) {
+            acc.release();
+            acc = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        sc.clients.decrementAndGet(); // only called while this handler is in the pipeline (before handover)
+        phase = Phase.DONE;
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+        }
+        if (acc != null) {
+            acc.release();
+            acc = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debugf("%s connection error during login: %s", id, cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.pgferry.session;
+
+import dev.pgferry.auth.CredentialStore;
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.pool.Pools;
+import java.security.SecureRandom;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/** What every client session shares: configuration, pools, credentials, cancel keys and counters. */
+public final class SessionContext {
+    public final PgferryConfig config;
+    public final Pools pools;
+    public final CredentialStore credentials;
+    public final CancelRegistry cancels;
+    public final SecureRandom random;
+    public final Consumer<ServerConnection> canceller;
+    public final AtomicInteger clients = new AtomicInteger();
+    public final LongAdder loginFailures = new LongAdder();
+    public final LongAdder protocolErrors = new LongAdder();
+    public final LongAdder pinnedSessions = new LongAdder();
+    public final LongAdder logins = new LongAdder();
+    /** Sessions alive now, for SHOW CLIENTS and draining. */
+    public final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    public volatile boolean draining;
+
+    public SessionContext(PgferryConfig config, Pools pools, CredentialStore credentials, SecureRandom random,
+            Consumer<ServerConnection> canceller) {
+        this.config = config;
+        this.pools = pools;
+        this.credentials = credentials;
+        this.random = random;
+        this.cancels = new CancelRegistry(random);
+        this.canceller = canceller;
+    }
+}

@@ -1,0 +1,244 @@
+package dev.pgferry.session;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A client's session parameters as it believes them to be: the values that differ from what a fresh
+ * backend of its pool reports ({@code overrides}), and its startup values, which are its session defaults
+ * ({@code RESET} returns to them, as on a real server). Keys are canonical: the server's spelling for
+ * reported parameters ({@code TimeZone}), lower case for the rest.
+ */
+public final class SessionParameters {
+    private final Map<String, String> serverDefaults;
+    private final Map<String, String> overrides = new HashMap<>(4);
+    private final Map<String, String> startup;
+
+    /** {@code serverDefaults}: the ParameterStatus set of a fresh backend, shared by all clients of a pool. */
+    public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues) {
+        this.serverDefaults = serverDefaults;
+        Map<String, String> s = new HashMap<>(startupValues.size() * 2);
+        startupValues.forEach((k, v) -> s.put(canonical(k), v));
+        this.startup = s;
+        overrides.putAll(s);
+        overrides.entrySet().removeIf(e -> e.getValue().equals(serverDefaults.get(e.getKey())));
+    }
+
+    /** The server's spelling of a reported parameter name, else the name in lower case. */
+    public String canonical(String name) {
+        if (serverDefaults.containsKey(name)) {
+            return name;
+        }
+        for (String k : serverDefaults.keySet()) {
+            if (k.equalsIgnoreCase(name)) {
+                return k;
+            }
+        }
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    public boolean isReported(String canonicalName) {
+        return serverDefaults.containsKey(canonicalName);
+    }
+
+    public Map<String, String> overrides() {
+        return overrides;
+    }
+
+    public Map<String, String> startup() {
+        return startup;
+    }
+
+    public Map<String, String> serverDefaults() {
+        return serverDefaults;
+    }
+
+    /** What the client believes the value of a reported parameter is. */
+    public String reportedValue(String name) {
+        String v = overrides.get(name);
+        return v != null ? v : serverDefaults.get(name);
+    }
+
+    /** The server reported a new value while this client held the backend: it is now the client's. */
+    public void reportedChanged(String name, String value) {
+        if (value.equals(serverDefaults.get(name))) {
+            overrides.remove(name);
+        } else {
+            overrides.put(name, value);
+        }
+    }
+
+    /** An unreported parameter's value as read back from the server (null: not set / default). */
+    public void unreportedChanged(String name, String value) {
+        if (value == null) {
+            overrides.remove(name);
+        } else {
+            overrides.put(name, value);
+        }
+    }
+
+    /** After RESET ALL / DISCARD ALL the server is at its defaults; the client's defaults are its startup values. */
+    public void resetAll() {
+        overrides.clear();
+        startup.forEach((k, v) -> {
+            if (!v.equals(serverDefaults.get(k))) {
+                overrides.put(k, v);
+            }
+        });
+    }
+
+    /**
+     * The SQL that brings a backend ({@code reported}: its ParameterStatus values; {@code unreported}: what
+     * pgferry set there that the server does not report) to this client's parameters, or null if it is there.
+     * {@code set} receives the names it sets, {@code reset} those it resets.
+     */
+    public String restoreSql(Map<String, String> reported, Map<String, String> unreported, List<String> set,
+            List<String> reset) {
+        StringBuilder resets = null;
+        StringBuilder sets = null;
+        for (Map.Entry<String, String> e : reported.entrySet()) {
+            String k = e.getKey();
+            String want = overrides.get(k);
+            String dflt = serverDefaults.get(k);
+            if (want == null && dflt != null && !dflt.equals(e.getValue())) {
+                // a previous client changed it; the default is what a fresh backend reports
+                sets = appendSet(sets, k, dflt);
+                set.add(k);
+            }
+        }
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            String k = e.getKey();
+            String have = serverDefaults.containsKey(k) ? reported.get(k) : unreported.get(k);
+            if (!e.getValue().equals(have)) {
+                sets = appendSet(sets, k, e.getValue());
+                set.add(k);
+            }
+        }
+        for (String k : unreported.keySet()) {
+            if (!overrides.containsKey(k)) {
+                resets = (resets == null ? new StringBuilder() : resets).append("RESET ").append(ident(k)).append(';');
+                reset.add(k);
+            }
+        }
+        if (sets == null && resets == null) {
+            return null;
+        }
+        StringBuilder sql = resets == null ? new StringBuilder() : resets;
+        if (sets != null) {
+            sql.append("SELECT ").append(sets);
+        }
+        return sql.toString();
+    }
+
+    /**
+     * The SQL run after a transaction that changed parameters the server does not report, or reset some:
+     * startup values are put back where the client reset them, then the touched values are read back.
+     * Returns null if nothing is needed; {@code readBack} receives the names whose values the single
+     * result row carries, after one column per set.
+     */
+    public String fixupSql(StatementInspector.Findings f, List<String> setNames, List<String> readBack) {
+        StringBuilder cols = null;
+        if (f.resetAll) {
+            for (Map.Entry<String, String> e : startup.entrySet()) {
+                cols = appendSet(cols, e.getKey(), e.getValue());
+                setNames.add(e.getKey());
+            }
+        }
+        for (String raw : f.resetNames) {
+            String k = canonical(raw);
+            String v = startup.get(k);
+            if (v != null && !f.resetAll) {
+                cols = appendSet(cols, k, v);
+                setNames.add(k);
+            }
+        }
+        for (String raw : f.touched) {
+            String k = canonical(raw);
+            if (!isReported(k) && !readBack.contains(k)) {
+                cols = (cols == null ? new StringBuilder() : cols.append(','))
+                        .append("pg_catalog.current_setting(").append(literal(k)).append(",true)");
+                readBack.add(k);
+            }
+        }
+        return cols == null ? null : "SELECT " + cols;
+    }
+
+    private static StringBuilder appendSet(StringBuilder sb, String name, String value) {
+        sb = sb == null ? new StringBuilder() : sb.append(',');
+        return sb.append("pg_catalog.set_config(").append(literal(name)).append(',').append(literal(value))
+                .append(",false)");
+    }
+
+    /** A SQL string literal that reads the same whatever standard_conforming_strings is. */
+    public static String literal(String s) {
+        boolean backslash = s.indexOf('\\') >= 0;
+        StringBuilder sb = new StringBuilder(s.length() + 3);
+        if (backslash) {
+            sb.append('E');
+        }
+        sb.append('\'');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\'') {
+                sb.append("''");
+            } else if (c == '\\') {
+                sb.append("\\\\");
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('\'').toString();
+    }
+
+    public static String ident(String s) {
+        return '"' + s.replace("\"", "\"\"") + '"';
+    }
+
+    /** Parses the {@code options} startup parameter: {@code -c name=value} and {@code --name=value}, backslash escapes. */
+    public static Map<String, String> parseOptions(String options) {
+        List<String> words = new ArrayList<>();
+        StringBuilder cur = null;
+        for (int i = 0; i < options.length(); i++) {
+            char c = options.charAt(i);
+            if (c == '\\' && i + 1 < options.length()) {
+                cur = cur == null ? new StringBuilder() : cur;
+                cur.append(options.charAt(++i));
+            } else if (Character.isWhitespace(c)) {
+                if (cur != null) {
+                    words.add(cur.toString());
+                    cur = null;
+                }
+            } else {
+                cur = cur == null ? new StringBuilder() : cur;
+                cur.append(c);
+            }
+        }
+        if (cur != null) {
+            words.add(cur.toString());
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < words.size(); i++) {
+            String w = words.get(i);
+            String assignment = null;
+            if (w.equals("-c") && i + 1 < words.size()) {
+                assignment = words.get(++i);
+            } else if (w.startsWith("-c")) {
+                assignment = w.substring(2);
+            } else if (w.startsWith("--")) {
+                assignment = w.substring(2);
+            }
+            if (assignment == null) {
+                throw new IllegalArgumentException("invalid command-line argument for server process: " + w);
+            }
+            int eq = assignment.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("invalid command-line argument for server process: " + w);
+            }
+            out.put(assignment.substring(0, eq).replace('-', '_'), assignment.substring(eq + 1));
+        }
+        return out;
+    }
+}

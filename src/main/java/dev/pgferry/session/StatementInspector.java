@@ -1,0 +1,411 @@
+package dev.pgferry.session;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * A small lexer over the SQL of a Query or Parse message that finds what changes session state: {@code SET}
+ * and {@code RESET} of parameters (tracked and restored), and what cannot move between backends (pins):
+ * {@code LISTEN}, SQL {@code PREPARE}, {@code DECLARE … WITH HOLD}, temporary tables, session advisory locks,
+ * {@code LOAD}, {@code set_config()}, {@code SET ROLE}/{@code SESSION AUTHORIZATION}. It respects quotes,
+ * dollar quotes and comments; it is not a parser, and anything it cannot classify is left alone.
+ * Returns null — no allocation — for the common statement that touches no session state.
+ */
+public final class StatementInspector {
+
+    /** What one message's SQL does to session state. */
+    public static final class Findings {
+        public String pinReason;
+        public final Set<String> touched = new LinkedHashSet<>(2);
+        public final Set<String> resetNames = new LinkedHashSet<>(1);
+        public boolean resetAll;
+
+        /** Merges what a later message of the same transaction found. */
+        public void add(Findings o) {
+            if (pinReason == null) {
+                pinReason = o.pinReason;
+            }
+            touched.addAll(o.touched);
+            resetNames.addAll(o.resetNames);
+            resetAll |= o.resetAll;
+        }
+
+        @Override
+        public String toString() {
+            return "pin=" + pinReason + " touched=" + touched + " resetAll=" + resetAll;
+        }
+    }
+
+    private final ByteBuf b;
+    private final int end;
+    private int i;
+    private Findings f;
+
+    private StatementInspector(ByteBuf b, int from, int end) {
+        this.b = b;
+        this.i = from;
+        this.end = end;
+    }
+
+    /** Inspects the SQL text in {@code [from, end)} (a NUL terminator, if included, ends it). */
+    public static Findings inspect(ByteBuf buf, int from, int end) {
+        StatementInspector s = new StatementInspector(buf, from, end);
+        s.run();
+        return s.f;
+    }
+
+    public static Findings inspect(String sql) {
+        ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(sql.getBytes(StandardCharsets.UTF_8));
+        return inspect(buf, 0, buf.writerIndex());
+    }
+
+    private Findings findings() {
+        if (f == null) {
+            f = new Findings();
+        }
+        return f;
+    }
+
+    private void pin(String reason) {
+        Findings x = findings();
+        if (x.pinReason == null) {
+            x.pinReason = reason;
+        }
+    }
+
+    private void run() {
+        while (i < end) {
+            skipSpaceAndComments();
+            while (i < end && b.getByte(i) == '(') {
+                i++;
+                skipSpaceAndComments();
+            }
+            if (i >= end || b.getByte(i) == 0) {
+                return;
+            }
+            statement();
+            skipToStatementEnd();
+        }
+    }
+
+    private void statement() {
+        int w = wordEnd(i);
+        if (w == i) {
+            return;
+        }
+        int s = i;
+        i = w;
+        if (is(s, w, "set")) {
+            set();
+        } else if (is(s, w, "reset")) {
+            reset();
+        } else if (is(s, w, "discard")) {
+            String what = nextWord();
+            if ("all".equals(what)) {
+                findings().resetAll = true;
+            }
+        } else if (is(s, w, "listen")) {
+            pin("LISTEN");
+        } else if (is(s, w, "prepare")) {
+            String next = nextWord();
+            if (!"transaction".equals(next)) {
+                pin("SQL PREPARE");
+            }
+        } else if (is(s, w, "load")) {
+            pin("LOAD");
+        } else if (is(s, w, "declare")) {
+            declare();
+        } else if (is(s, w, "create")) {
+            create();
+        }
+    }
+
+    private void set() {
+        String w = nextWord();
+        if (w == null) {
+            return;
+        }
+        if (w.equals("local") || w.equals("transaction")) {
+            return;
+        }
+        if (w.equals("session")) {
+            w = nextWord();
+            if (w == null) {
+                return;
+            }
+            if (w.equals("characteristics")) {
+                Findings x = findings();
+                x.touched.add("default_transaction_isolation");
+                x.touched.add("default_transaction_read_only");
+                x.touched.add("default_transaction_deferrable");
+                return;
+            }
+            if (w.equals("authorization")) {
+                pin("SET SESSION AUTHORIZATION");
+                return;
+            }
+        }
+        switch (w) {
+            case "role" -> pin("SET ROLE");
+            case "time" -> findings().touched.add("timezone");
+            case "names" -> findings().touched.add("client_encoding");
+            case "schema" -> findings().touched.add("search_path");
+            case "xml" -> findings().touched.add("xmloption");
+            default -> findings().touched.add(dotted(w));
+        }
+    }
+
+    private void reset() {
+        String w = nextWord();
+        if (w == null) {
+            return;
+        }
+        switch (w) {
+            case "all" -> findings().resetAll = true;
+            case "role", "session" -> pin("RESET ROLE/SESSION AUTHORIZATION");
+            case "time" -> {
+                findings().touched.add("timezone");
+                findings().resetNames.add("timezone");
+            }
+            default -> {
+                String name = dotted(w);
+                findings().touched.add(name);
+                findings().resetNames.add(name);
+            }
+        }
+    }
+
+    /** A parameter name may be qualified: {@code myapp.setting}. */
+    private String dotted(String first) {
+        StringBuilder name = new StringBuilder(first);
+        while (i < end && b.getByte(i) == '.') {
+            i++;
+            String part = nextWord();
+            if (part == null) {
+                break;
+            }
+            name.append('.').append(part);
+        }
+        return name.toString();
+    }
+
+    private void declare() {
+        // DECLARE name [BINARY] [ASENSITIVE|INSENSITIVE] [[NO] SCROLL] CURSOR [{WITH|WITHOUT} HOLD] FOR ...
+        String prev = null;
+        for (int n = 0; n < 10; n++) {
+            String w = nextWord();
+            if (w == null || w.equals("for")) {
+                return;
+            }
+            if (w.equals("hold") && "with".equals(prev)) {
+                pin("DECLARE ... WITH HOLD");
+                return;
+            }
+            prev = w;
+        }
+    }
+
+    private void create() {
+        String w = nextWord();
+        if ("or".equals(w)) {
+            return;
+        }
+        if ("global".equals(w) || "local".equals(w)) {
+            w = nextWord();
+        }
+        if ("temp".equals(w) || "temporary".equals(w)) {
+            pin("temporary table");
+        }
+    }
+
+    /** The next bare word, lower-cased, after spaces and comments; null if the next token is not a word. */
+    private String nextWord() {
+        skipSpaceAndComments();
+        if (i < end && b.getByte(i) == '"') {
+            int close = b.indexOf(i + 1, end, (byte) '"');
+            if (close < 0) {
+                return null;
+            }
+            String s = b.toString(i + 1, close - i - 1, StandardCharsets.UTF_8);
+            i = close + 1;
+            return s;
+        }
+        int w = wordEnd(i);
+        if (w == i) {
+            return null;
+        }
+        String s = b.toString(i, w - i, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
+        i = w;
+        return s;
+    }
+
+    private int wordEnd(int from) {
+        int j = from;
+        while (j < end) {
+            byte c = b.getByte(j);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9' && j > from)
+                    || c < 0 || (c == '$' && j > from)) {
+                j++;
+            } else {
+                break;
+            }
+        }
+        return j;
+    }
+
+    private boolean is(int s, int e, String kw) {
+        if (e - s != kw.length()) {
+            return false;
+        }
+        for (int k = 0; k < kw.length(); k++) {
+            if ((b.getByte(s + k) | 0x20) != kw.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void skipSpaceAndComments() {
+        while (i < end) {
+            byte c = b.getByte(i);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+                i++;
+            } else if (c == '-' && i + 1 < end && b.getByte(i + 1) == '-') {
+                int nl = b.indexOf(i, end, (byte) '\n');
+                i = nl < 0 ? end : nl + 1;
+            } else if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*') {
+                skipBlockComment();
+            } else {
+                return;
+            }
+        }
+    }
+
+    private void skipBlockComment() {
+        int depth = 0;
+        while (i < end) {
+            byte c = b.getByte(i);
+            if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*') {
+                depth++;
+                i += 2;
+            } else if (c == '*' && i + 1 < end && b.getByte(i + 1) == '/') {
+                depth--;
+                i += 2;
+                if (depth == 0) {
+                    return;
+                }
+            } else {
+                i++;
+            }
+        }
+    }
+
+    /** Advances past the next top-level ';', looking at every word on the way for session-level functions. */
+    private void skipToStatementEnd() {
+        while (i < end) {
+            byte c = b.getByte(i);
+            if (c == ';') {
+                i++;
+                return;
+            }
+            if (c == 0) {
+                i = end;
+                return;
+            }
+            if (c == '\'') {
+                boolean escapes = i > 0 && (b.getByte(i - 1) | 0x20) == 'e' && (i < 2 || !isWordByte(b.getByte(i - 2)));
+                skipQuoted((byte) '\'', escapes);
+            } else if (c == '"') {
+                skipQuoted((byte) '"', false);
+            } else if (c == '$' && skipDollarQuote()) {
+                // skipped
+            } else if (c == '-' || c == '/') {
+                int before = i;
+                skipSpaceAndComments();
+                if (i == before) {
+                    i++;
+                }
+            } else if (isWordByte(c)) {
+                int w = wordEnd(i);
+                if (w == i) {
+                    i++;
+                    continue;
+                }
+                checkFunction(i, w);
+                i = w;
+            } else {
+                i++;
+            }
+        }
+    }
+
+    private void checkFunction(int s, int e) {
+        if (is(s, e, "pg_advisory_lock") || is(s, e, "pg_advisory_lock_shared") || is(s, e, "pg_try_advisory_lock")
+                || is(s, e, "pg_try_advisory_lock_shared")) {
+            pin("session advisory lock");
+        } else if (is(s, e, "set_config")) {
+            pin("set_config()");
+        }
+    }
+
+    private static boolean isWordByte(byte c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9') || c < 0;
+    }
+
+    private void skipQuoted(byte q, boolean backslashEscapes) {
+        i++;
+        while (i < end) {
+            byte c = b.getByte(i);
+            if (backslashEscapes && c == '\\') {
+                i += 2;
+            } else if (c == q) {
+                if (i + 1 < end && b.getByte(i + 1) == q) {
+                    i += 2;
+                } else {
+                    i++;
+                    return;
+                }
+            } else {
+                i++;
+            }
+        }
+    }
+
+    /** {@code $tag$ ... $tag$}; returns false (and consumes nothing) if this '$' does not open one. */
+    private boolean skipDollarQuote() {
+        if (i > 0 && isWordByte(b.getByte(i - 1))) {
+            return false; // part of an identifier like a$b, or a parameter $1 preceded by a word
+        }
+        int j = i + 1;
+        while (j < end && isWordByte(b.getByte(j)) && !(j == i + 1 && b.getByte(j) >= '0' && b.getByte(j) <= '9')) {
+            j++;
+        }
+        if (j >= end || b.getByte(j) != '$') {
+            return false;
+        }
+        int tagLen = j - i + 1;
+        int k = j + 1;
+        while (k + tagLen <= end) {
+            int close = b.indexOf(k, end, (byte) '$');
+            if (close < 0 || close + tagLen > end) {
+                break;
+            }
+            boolean match = true;
+            for (int t = 0; t < tagLen; t++) {
+                if (b.getByte(close + t) != b.getByte(i + t)) {
+                    match = false;
+                    break;
+                }
+            }
+            if (match) {
+                i = close + tagLen;
+                return true;
+            }
+            k = close + 1;
+        }
+        i = end;
+        return true;
+    }
+}
