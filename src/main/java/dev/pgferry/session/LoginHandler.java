@@ -62,6 +62,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ClientAuthExchange auth;
     private Pool pool;
     private Map<String, String> startupParams;
+    private VirtualDatabase virtual;
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
@@ -176,7 +177,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, e.getMessage());
             }
         }
-        pool = sc.pools.get(new PoolKey(m.database(), m.user()));
+        virtual = sc.virtualDatabases.get(m.database());
+        if (virtual == null) {
+            pool = sc.pools.get(new PoolKey(m.database(), m.user()));
+        }
         auth = new ClientAuthExchange(sc.config.auth().type(), m.user(), sc.credentials, sc.random);
         phase = Phase.AUTH;
         ClientAuthExchange.Step step = auth.begin(out);
@@ -209,6 +213,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void authenticated() {
         phase = Phase.ONBOARDING;
         LOG.debugf("%s authenticated as %s", id, startup.user());
+        if (virtual != null) {
+            welcomeVirtual();
+            return;
+        }
         learnBackendCredentials();
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
@@ -278,6 +286,37 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.pipeline().replace(this, "session", session);
         if (rest != null && rest.isReadable()) {
             session.channelRead(ctx.pipeline().context(session), rest);
+        } else if (rest != null) {
+            rest.release();
+        }
+    }
+
+    /** Login to a database pgferry serves itself. */
+    private void welcomeVirtual() {
+        io.netty.channel.ChannelHandler handler;
+        try {
+            handler = virtual.open(startup.user(), id);
+        } catch (ProtocolException e) {
+            sc.loginFailures.increment();
+            fatal(e.sqlState(), e.getMessage());
+            return;
+        }
+        phase = Phase.DONE;
+        loginTimeout.cancel(false);
+        ByteBuf out = ctx.alloc().buffer(256);
+        ServerMessages.authentication(out, ProtocolCodes.AUTH_OK);
+        virtual.parameters().forEach((k, v) -> ServerMessages.parameterStatus(out, k, v));
+        byte[] key = new byte[4];
+        sc.random.nextBytes(key);
+        ServerMessages.backendKeyData(out, 0, key);
+        ServerMessages.readyForQuery(out, (byte) 'I');
+        ctx.writeAndFlush(out);
+        ByteBuf rest = acc;
+        acc = null;
+        sc.clients.decrementAndGet(); // admin connections do not count against max-client-connections
+        ctx.pipeline().replace(this, "virtual", handler);
+        if (rest != null && rest.isReadable()) {
+            ctx.pipeline().fireChannelRead(rest);
         } else if (rest != null) {
             rest.release();
         }

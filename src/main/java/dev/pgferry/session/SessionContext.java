@@ -27,6 +27,8 @@ public final class SessionContext {
     /** Sessions alive now, for SHOW CLIENTS and draining. */
     public final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     public volatile boolean draining;
+    /** Virtual databases by name (the admin console), registered by the server at start. */
+    public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
 
     public SessionContext(PgferryConfig config, Pools pools, CredentialStore credentials, SecureRandom random,
             Consumer<ServerConnection> canceller) {
