@@ -14,13 +14,14 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.stream.Stream;
+import org.postgresql.Driver;
 
 /**
  * The one PostgreSQL of this test JVM, started on first use and stopped by a shutdown hook: local binaries
@@ -40,9 +41,13 @@ public final class PostgresFixture {
     /** The superuser, authenticated with SCRAM-SHA-256. */
     public static final DbUser SUPERUSER = new DbUser(LocalPostgres.SUPERUSER, "secret", "scram-sha-256");
 
-    private static final String SHARED_PROPERTY = "pgferry.test.postgres";
-    private static final String CONTAINER_IMAGE = System.getProperty("pgferry.test.postgres-image", "postgres:17-alpine");
+    // not under "pgferry.": Quarkus rejects system properties there that PgferryConfig does not declare
+    private static final String SHARED_PROPERTY = "dev.pgferry.testing.postgres";
+    private static final String CONTAINER_IMAGE =
+            System.getProperty("dev.pgferry.testing.postgres-image", "postgres:17-alpine");
     private static final int START_ATTEMPTS = 3;
+
+    private static final Driver DRIVER = new Driver();
 
     private static PostgresFixture instance;
 
@@ -95,7 +100,19 @@ public final class PostgresFixture {
 
     /** A direct JDBC connection to the cluster (not through pgferry). */
     public Connection connect(DbUser user, String database) throws SQLException {
-        return DriverManager.getConnection(jdbcUrl(database), user.name(), user.password());
+        return connect(user.name(), user.password(), database);
+    }
+
+    /**
+     * A direct JDBC connection as any user and password. Goes to pgjdbc's {@link Driver} itself, not through
+     * {@link java.sql.DriverManager}: once a {@code @QuarkusTest} has run, the driver registered there belongs to
+     * Quarkus's class loader, and DriverManager hides it from a plain test ("No suitable driver found").
+     */
+    public Connection connect(String user, String password, String database) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        return DRIVER.connect(jdbcUrl(database), props);
     }
 
     /** True when the cluster runs from local binaries, so {@link #local()} can stop, crash and restart it. */

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgferry.devservice.DbUser;
 import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -44,7 +43,7 @@ class PostgresFixtureTest {
     @ParameterizedTest
     @MethodSource("users")
     void wrongPasswordIsRefusedWith28P01(DbUser user) {
-        assertThatThrownBy(() -> DriverManager.getConnection(PG.jdbcUrl("postgres"), user.name(), "wrong").close())
+        assertThatThrownBy(() -> PG.connect(user.name(), "wrong", "postgres").close())
                 .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28P01"));
     }
 
