@@ -15,8 +15,10 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.postgresql.Driver;
 
@@ -25,10 +27,15 @@ import org.postgresql.Driver;
 @TestProfile(DevPostgresServiceTest.DevPostgresOn.class)
 class DevPostgresServiceTest {
 
-    /** One directory, reused run after run (a stopped cluster starts again without initdb). */
-    static final Path DIR = Path.of("root".equals(System.getProperty("user.name")) ? "/tmp" : "target")
-            .resolve("pgferry-devservice-test").toAbsolutePath();
     static final int PORT = freePort();
+    /** Per port, so test JVMs of other checkouts on this machine cannot collide; under /tmp when root (see fixture). */
+    static final Path DIR = Path.of("root".equals(System.getProperty("user.name")) ? "/tmp" : "target")
+            .resolve("pgferry-devservice-test-" + PORT).toAbsolutePath();
+
+    static {
+        // JUnit closes the Quarkus application (ShutdownEvent stops the cluster) before JVM shutdown hooks run
+        Runtime.getRuntime().addShutdownHook(new Thread(DevPostgresServiceTest::deleteStoppedCluster));
+    }
 
     public static class DevPostgresOn implements QuarkusTestProfile {
         @Override
@@ -62,6 +69,19 @@ class DevPostgresServiceTest {
         props.setProperty("user", user);
         props.setProperty("password", password);
         return new Driver().connect("jdbc:postgresql://127.0.0.1:" + PORT + "/" + database, props);
+    }
+
+    private static void deleteStoppedCluster() {
+        if (Files.exists(DIR.resolve("data/postmaster.pid"))) {
+            return; // still running: leave it rather than pull the floor from under it
+        }
+        try (Stream<Path> walk = Files.walk(DIR)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover directory in target/ or /tmp is harmless
+        }
     }
 
     private static int freePort() {
