@@ -21,6 +21,8 @@ public final class StatementInspector {
         public final Set<String> touched = new LinkedHashSet<>(2);
         public final Set<String> resetNames = new LinkedHashSet<>(1);
         public boolean resetAll;
+        /** DISCARD ALL or DEALLOCATE ALL: the server drops every prepared statement of the session. */
+        public boolean dropsPrepared;
 
         /** Merges what a later message of the same transaction found. */
         public void add(Findings o) {
@@ -30,6 +32,7 @@ public final class StatementInspector {
             touched.addAll(o.touched);
             resetNames.addAll(o.resetNames);
             resetAll |= o.resetAll;
+            dropsPrepared |= o.dropsPrepared;
         }
 
         @Override
@@ -105,6 +108,15 @@ public final class StatementInspector {
             String what = nextWord();
             if ("all".equals(what)) {
                 findings().resetAll = true;
+                findings().dropsPrepared = true;
+            }
+        } else if (is(s, w, "deallocate")) {
+            String what = nextWord();
+            if ("prepare".equals(what)) {
+                what = nextWord();
+            }
+            if ("all".equals(what)) {
+                findings().dropsPrepared = true;
             }
         } else if (is(s, w, "listen")) {
             pin("LISTEN");
