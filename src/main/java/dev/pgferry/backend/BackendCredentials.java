@@ -13,6 +13,18 @@ public sealed interface BackendCredentials {
 
     record ScramKeys(String user, byte[] clientKey, byte[] serverKey) implements BackendCredentials {}
 
+    /**
+     * Passthrough: pgferry holds no secret. Each Authentication request of the server goes to {@code relay}
+     * (which sends it to the client), and the client's answers are written to the backend channel as they are.
+     */
+    record Relay(String user, AuthRelay relay) implements BackendCredentials {}
+
+    /** Receives the server's authentication requests during a passthrough login. */
+    interface AuthRelay {
+        /** {@code request} is one complete Authentication message (a retained copy the relay must release). */
+        void onServerAuthRequest(io.netty.channel.Channel backend, io.netty.buffer.ByteBuf request);
+    }
+
     /** No secret: works only where the server trusts the connection. */
     record None(String user) implements BackendCredentials {}
 }

@@ -119,6 +119,10 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     private void authenticate(ChannelHandlerContext ctx, int start, int end) throws ProtocolException, AuthException {
         int code = acc.getInt(start + 5);
+        if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Relay relay) {
+            relay.relay().onServerAuthRequest(ctx.channel(), acc.retainedSlice(start, end - start));
+            return;
+        }
         ByteBuf out;
         switch (code) {
             case ProtocolCodes.AUTH_OK -> {

@@ -129,6 +129,34 @@ public final class Pool {
         }
     }
 
+    /**
+     * Takes in a backend opened outside the pool (a passthrough login) if there is room; closes it otherwise.
+     * Called on the backend's loop.
+     */
+    public void adopt(ServerConnection c) {
+        if (serverParams == null) {
+            serverParams = Map.copyOf(c.reported);
+        }
+        lastConnectOkNanos = System.nanoTime();
+        if (!reserve()) {
+            c.close();
+            return;
+        }
+        Shard s = shard(c.eventLoop());
+        c.poolSlot(s);
+        offer(s, c);
+    }
+
+    /** Opens a backend whose authentication the client answers through {@code relay} (passthrough login). */
+    public io.netty.util.concurrent.Future<ServerConnection> openWithRelay(EventLoop loop, BackendCredentials.Relay relay) {
+        return connector.connect(loop, target, relay, Map.of());
+    }
+
+    /** Whether the pool can open backends itself (not in passthrough without a secret). */
+    private boolean canOpen() {
+        return !(credentials instanceof BackendCredentials.Relay);
+    }
+
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
     public void release(ServerConnection c) {
         Shard s = (Shard) c.poolSlot();
@@ -280,7 +308,7 @@ public final class Pool {
     }
 
     private void grow(Shard s) {
-        while (s.waiters.size() > s.connecting && reserve()) {
+        while (canOpen() && s.waiters.size() > s.connecting && reserve()) {
             s.connecting++;
             open(s);
         }
@@ -392,7 +420,7 @@ public final class Pool {
                 discardCounted(c);
             }
         }
-        if (s == shards[0] && !paused && credentials != null) {
+        if (s == shards[0] && !paused && canOpen()) {
             while (total.get() < settings.minIdle() && reserve()) {
                 s.connecting++;
                 open(s);

@@ -132,6 +132,9 @@ public class ProxyServer {
     }
 
     private BackendCredentials backendCredentials(String user) {
+        if (config.auth().type() == PgferryConfig.AuthType.PASSTHROUGH) {
+            return new BackendCredentials.Relay(user, null); // backends come only from client logins
+        }
         Optional<UserSecret> secret = credentials.lookup(user).map(StoredCredential::secret);
         if (secret.isPresent() && secret.get() instanceof UserSecret.Plain plain) {
             return new BackendCredentials.Password(user, plain.password());

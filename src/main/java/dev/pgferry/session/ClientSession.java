@@ -218,13 +218,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         serverFatal = false;
         txStatus = 'I';
         responses.clear();
-        List<String> set = new ArrayList<>(2);
-        List<String> reset = new ArrayList<>(0);
-        String sql = params.restoreSql(c.reported, c.unreported, set, reset);
-        if (sql == null) {
+        if (!params.needsRestore(c.reported, c.unreported)) {
             startRelay();
             return;
         }
+        List<String> set = new ArrayList<>(2);
+        List<String> reset = new ArrayList<>(0);
+        String sql = params.restoreSql(c.reported, c.unreported, set, reset);
         state = State.RESTORING;
         LOG.tracef("%s restoring %s on %s", id, set, c);
         InternalQuery.run(c, sql, (conn, r) -> restored(conn, r, set, reset));

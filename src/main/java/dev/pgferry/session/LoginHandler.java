@@ -5,6 +5,7 @@ import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.config.PgferryConfig.AuthType;
 import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
@@ -63,6 +64,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Pool pool;
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
+    private io.netty.channel.Channel relayBackend;
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
@@ -181,8 +183,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (virtual == null) {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));
         }
-        auth = new ClientAuthExchange(sc.config.auth().type(), m.user(), sc.credentials, sc.random);
         phase = Phase.AUTH;
+        AuthType type = sc.config.auth().type();
+        if (type == AuthType.PASSTHROUGH && virtual == null) {
+            ctx.writeAndFlush(out);
+            passthrough();
+            return;
+        }
+        auth = new ClientAuthExchange(type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type, m.user(),
+                sc.credentials, sc.random);
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {
@@ -190,11 +199,49 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Passthrough: a fresh backend authenticates this client. The server's Authentication requests go to the
+     * client verbatim, the client's answers to the server; the server's verdict is the client's, and the
+     * backend then joins the pool.
+     */
+    private void passthrough() {
+        pool.openWithRelay(ctx.channel().eventLoop(), new BackendCredentials.Relay(startup.user(), (backend, request) -> {
+            relayBackend = backend;
+            ctx.writeAndFlush(request);
+        })).addListener(f -> {
+            if (phase != Phase.AUTH || !ctx.channel().isActive()) {
+                if (f.isSuccess()) {
+                    ((ServerConnection) f.getNow()).close();
+                }
+                return;
+            }
+            relayBackend = null;
+            if (!f.isSuccess()) {
+                sc.loginFailures.increment();
+                Throwable e = f.cause();
+                String code = e instanceof dev.pgferry.backend.BackendException be ? be.sqlState()
+                        : SqlState.CONNECTION_FAILURE;
+                fatal(code, e.getMessage());
+                return;
+            }
+            ServerConnection conn = (ServerConnection) f.getNow();
+            pool.adopt(conn);
+            authenticated();
+        });
+    }
+
     private void onAuthMessage(int start, int frame) throws ProtocolException, AuthException {
         byte type = acc.getByte(start);
         if (type != ProtocolCodes.PASSWORD) {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
                     "expected password response, got message type " + (type & 0xff));
+        }
+        if (auth == null) {
+            if (relayBackend == null) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "unexpected password message");
+            }
+            relayBackend.writeAndFlush(acc.retainedSlice(start, frame));
+            return;
         }
         ByteBuf out = ctx.alloc().buffer(128);
         ClientAuthExchange.Step step;
@@ -217,7 +264,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             welcomeVirtual();
             return;
         }
-        learnBackendCredentials();
+        if (auth != null) {
+            learnBackendCredentials();
+        }
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
         ctx.write(ok);
