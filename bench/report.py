@@ -110,7 +110,9 @@ def write_md(out_dir, meta, agg, rows):
     w(f"- **Measured**: pgferry commit `{meta.get('pgferry_commit', 'n/a')}` (jar `{os.path.relpath(meta['pgferry_jar'], os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) if meta.get('pgferry_jar') else 'n/a'}`), "
       f"bench scripts commit `{meta.get('bench_commit', '?')}`; {meta.get('pgbouncer', 'PgBouncer ?')}; "
       f"PostgreSQL {meta.get('postgresql', '?')}; {meta.get('pgbench', '')}; {meta.get('java', '')}.")
-    w(f"- **Date**: {meta.get('start', '?')} → {meta.get('end', '?')} (UTC).")
+    w(f"- **Date**: {meta.get('start', '?')} → {meta.get('end', '?')} (UTC). Load average (1/5/15 min) at start "
+      f"{meta.get('load_before', '?')}, at end {meta.get('load_after', '?')}: a 1-minute load well above what "
+      "pgbench itself causes means other work shared the cores during the run.")
     w(f"- **Method**: {meta.get('rounds', '?')} interleaved rounds (every round runs each scenario on each target in turn) "
       f"of {meta.get('seconds', '?')} s per cell; pool size {meta.get('pool', '?')} per (database, user), transaction mode, "
       f"for both poolers; `pgbench -j 2`, user postgres (SCRAM-SHA-256), scale 10. "

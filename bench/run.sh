@@ -199,6 +199,7 @@ run_cell() {
 
 # --- measure -----------------------------------------------------------------------------------------
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine distorts the numbers)"
 if [ "$WARMUP" -gt 0 ]; then
   for t in "${RUN_TARGETS[@]}"; do
@@ -221,6 +222,8 @@ for r in $(seq "$ROUNDS"); do
   fi
 done
 END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+BENCH_COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$REPO" status --porcelain -- bench 2>/dev/null)" ] && BENCH_COMMIT="$BENCH_COMMIT+uncommitted"
 
 # --- metadata + report -----------------------------------------------------------------------------
 {
@@ -235,7 +238,9 @@ END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   echo "pgbouncer=$PGB_VERSION"
   echo "pgferry_commit=$FERRY_COMMIT"
   echo "pgferry_jar=$JAR"
-  echo "bench_commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "bench_commit=$BENCH_COMMIT"
+  echo "load_before=$LOAD_BEFORE"
+  echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo "java=$(java -version 2>&1 | head -1)"
   echo "rounds=$ROUNDS"
   echo "seconds=$SECS"
