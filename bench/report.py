@@ -67,6 +67,11 @@ def aggregate(rows):
             "conn": med("conn_ms"),
             "failed": sum(int(r["failed"]) for r in rs if r["failed"].isdigit()),
             "aborted": sum(int(r["aborted_clients"]) for r in rs if r["aborted_clients"].isdigit()),
+            "errlines": sum(int(r.get("error_lines") or 0) for r in rs if (r.get("error_lines") or "0").isdigit()),
+            # rounds that completed normally although pgbench printed errors (e.g. a Parse rejected
+            # but the statement existed anyway): shown as an approximate value, never in the median
+            "tps_unclean": statistics.median([fnum(r["tps"]) for r in rs if r["status"] == "errors" and fnum(r["tps"])])
+            if any(r["status"] == "errors" and fnum(r["tps"]) for r in rs) else None,
             "statuses": statuses,
             "error": errors[0] if errors else "",
             "skip_reason": rs[0]["error"] if rs and rs[0]["status"] == "skipped" else "",
@@ -126,10 +131,12 @@ def write_md(out_dir, meta, agg, rows):
     w("Columns: **× PgBouncer** = tps / PgBouncer's tps in the same cell; **× limit** = tps / direct PostgreSQL "
       "at 20 clients with the same script and protocol mode (what the database gives when exactly the pool's "
       "20 connections are busy — the ceiling a pool of 20 can approach). **ok** = clean rounds / rounds. "
-      "**failed / aborted** = failed transactions / aborted clients summed over all rounds; any non-zero value "
-      "is flagged ⚠ and explained below the table. n/a = not run (direct PostgreSQL has max_connections=500).")
+      "**failed / aborted / errors** = failed transactions / aborted clients / error messages printed by pgbench, "
+      "summed over all rounds; any non-zero value is flagged ⚠ and explained below the table. "
+      "≈tps ⚠ = no clean round, but pgbench completed normally while printing errors: the value is shown for "
+      "orientation and is not comparable. n/a = not run (direct PostgreSQL has max_connections=500).")
     w("")
-    w("| scenario | mode | clients | target | tps | p50 ms | p99 ms | × PgBouncer | × limit | ok | failed / aborted |")
+    w("| scenario | mode | clients | target | tps | p50 ms | p99 ms | × PgBouncer | × limit | ok | failed / aborted / errors |")
     w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     notes = []
     for s in scenarios:
@@ -144,13 +151,14 @@ def write_md(out_dir, meta, agg, rows):
                 continue
             pgb = agg.get(("pgbouncer", s), {}).get("tps")
             lim = limits.get((script, mode))
-            bad = a["failed"] or a["aborted"] or a["ok"] < a["rounds"]
-            fa = f"{a['failed']} / {a['aborted']}"
+            bad = a["failed"] or a["aborted"] or a["errlines"] or a["ok"] < a["rounds"]
+            fa = f"{a['failed']} / {a['aborted']} / {a['errlines']}"
             if bad:
                 notes.append((t, s, a))
                 other = ", ".join(f"{k}×{v}" for k, v in sorted(a["statuses"].items()) if k != "ok")
                 fa = f"⚠ {fa} ({other}) [{len(notes)}]"
-            tps = fmt(a["tps"]) if a["tps"] is not None else "**failed**"
+            tps = fmt(a["tps"]) if a["tps"] is not None else \
+                f"≈{fmt(a['tps_unclean'])} ⚠" if a["tps_unclean"] is not None else "**failed**"
             w(f"| {label} | {mode} | {clients} | {TARGET_NAME[t]} | {tps} | {fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | "
               f"{ratio(a['tps'], pgb) if t != 'pgbouncer' else '1.00' if a['tps'] else '—'} | "
               f"{ratio(a['tps'], lim)} | {a['ok']}/{a['rounds']} | {fa} |")
@@ -160,6 +168,7 @@ def write_md(out_dir, meta, agg, rows):
         w("")
         for i, (t, s, a) in enumerate(notes, 1):
             w(f"{i}. {TARGET_NAME[t]}, {s}: {a['failed']} failed transactions, {a['aborted']} aborted clients, "
+              f"{a['errlines']} error messages, "
               f"rounds by status {a['statuses']}; first error: `{a['error'] or 'none printed'}`")
         w("")
     storm = [(t, s, a) for (t, s), a in agg.items() if s.startswith("C-") and a["conn"] is not None]

@@ -117,7 +117,7 @@ done
 
 # --- one pgbench cell ------------------------------------------------------------------------------
 CSV=$WORK/results.csv   # copied to $OUT at the end, so an interrupted run leaves the last results alone
-echo "round,target,scenario,clients,tps,p50_ms,p99_ms,failed,aborted_clients,status,exit_code,samples,conn_ms,window_s,attempts,error" >"$CSV"
+echo "round,target,scenario,clients,tps,p50_ms,p99_ms,failed,aborted_clients,error_lines,status,exit_code,samples,conn_ms,window_s,attempts,error" >"$CSV"
 declare -A CONN_EST=()
 
 csvq() { local s=${1//\"/\"\"}; printf '"%s"' "$s"; }
@@ -134,12 +134,12 @@ run_cell() {
     *) say "unknown scenario $scen"; return ;;
   esac
   if [ "$target" = direct ] && [ "$clients" -gt "$DIRECT_MAX" ]; then
-    [ "$round" = warmup ] || echo "$round,$target,$scen,$clients,,,,,,skipped,,0,,,0,$(csvq "max_connections=500: direct above $DIRECT_MAX clients not run")" >>"$CSV"
+    [ "$round" = warmup ] || echo "$round,$target,$scen,$clients,,,,,,,skipped,,0,,,0,$(csvq "max_connections=500: direct above $DIRECT_MAX clients not run")" >>"$CSV"
     return
   fi
   local threads=2; [ "$clients" -lt 2 ] && threads=1
   local ld=$WORK/logs/$round-$target-$scen outf=$WORK/out/$round-$target-$scen.txt key=$target-$clients
-  local attempt slack dur rc tps failed aborted conn status err pct processed window
+  local attempt slack dur rc tps failed aborted errlines conn status err pct processed window
   mkdir -p "$WORK/out"
   [ "$round" = warmup ] || say "round $round  $target  $scen"
   for attempt in 1 2; do
@@ -161,7 +161,9 @@ run_cell() {
     tps=$(grep -oP '^tps = \K[0-9.]+' "$outf" | head -1)
     failed=$(grep -oP '^number of failed transactions: \K[0-9]+' "$outf" | head -1)
     conn=$(grep -oP '^(average|initial) connection time = \K[0-9.]+' "$outf" | head -1)
-    aborted=$(grep -c 'aborted in command' "$outf")
+    # stderr of pgbench's two threads can interleave mid-line: count occurrences, not lines
+    aborted=$(grep -o 'aborted in command' "$outf" | wc -l)
+    errlines=$(grep -o 'error:' "$outf" | wc -l)
     processed=$(grep -oP '^number of transactions actually processed: \K[0-9]+' "$outf" | head -1)
     # measured window: -T minus the initial connection time (not for -C, where connecting is the work)
     window=$dur
@@ -176,6 +178,7 @@ run_cell() {
     elif [ -z "$tps" ]; then status=error
     elif [ "$aborted" -gt 0 ] || [ $rc -ne 0 ]; then status=aborted
     elif [ "${failed:-0}" -gt 0 ]; then status=failed
+    elif [ "$errlines" -gt 0 ]; then status=errors
     elif awk -v w="$window" -v s="$SECS" 'BEGIN{exit !(w < s/2)}'; then status=short_window
     else status=ok; fi
     [ "$script" != C ] && [ -n "$conn" ] && CONN_EST[$key]=$(awk -v c="$conn" 'BEGIN{print c/1000}')
@@ -189,12 +192,12 @@ run_cell() {
     break
   done
   err=""
-  [ "$status" = ok ] || err=$(grep -m1 -iE 'error|fatal|abort' "$outf" | sed 's/^pgbench: error: //' | cut -c1-200)
+  [ "$status" = ok ] || err=$(grep -m1 -iE 'error|fatal|abort' "$outf" | sed -E 's/^(pgbench: ?)+//; s/^ ?error: //' | cut -c1-200)
   [ "$status" = timeout ] && err="pgbench killed after $((dur + 300)) s${err:+: $err}"
   [ "$status" = short_window ] && err="only $window s measured of -T $dur s after the initial connections (lower BENCH_CONNECT_RATE)"
   [ "$status" = error ] && [ -z "$err" ] && err="no tps line: ${processed:-?} transactions processed, initial connection time ${conn:-?} ms of -T $dur s"
-  [ "$status" = ok ] || say "  -> $status (exit $rc, failed ${failed:-?}, aborted clients $aborted): $err"
-  echo "$round,$target,$scen,$clients,${tps},${pct%,*},${failed},$aborted,$status,$rc,${pct##*,},${conn},$window,$attempt,$(csvq "$err")" >>"$CSV"
+  [ "$status" = ok ] || say "  -> $status (exit $rc, failed ${failed:-?}, aborted clients $aborted, error lines $errlines): $err"
+  echo "$round,$target,$scen,$clients,${tps},${pct%,*},${failed},$aborted,$errlines,$status,$rc,${pct##*,},${conn},$window,$attempt,$(csvq "$err")" >>"$CSV"
 }
 
 # --- measure -----------------------------------------------------------------------------------------
