@@ -25,7 +25,8 @@
 #   BENCH_SAMPLING=0.05       pgbench --sampling-rate for the latency log (storm scenarios log all)
 #   BENCH_CONNECT_RATE=60     cells above 50 clients first get ceil(clients/RATE) s added to -T for pgbench's
 #                             initial connections (its -T clock includes them; tps and window_s exclude them),
-#                             later 1.5 x the connection time measured for that target and client count
+#                             later 1.5 x the connection time measured for that target and client count + 2 s
+#                             (when that time exceeds a tenth of BENCH_SECONDS)
 #   BENCH_WARMUP=5            seconds of unrecorded S-simple-50 per pooler before round 1 (0: none)
 #   BENCH_OUT=docs/bench      output directory (relative to the repo root, or absolute)
 #   BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 BENCH_FERRY_OPTS="-D..."  (extra JVM/-D options)
@@ -147,10 +148,14 @@ run_cell() {
     # after the initial connections; so big client counts get time to connect (SCRAM) on top of -T:
     # first a guess from BENCH_CONNECT_RATE, then 1.5 x the connection time measured for this target
     # and client count; a cell whose measured window came out short is run once more with that.
+    # (measured connection times under a tenth of -T are not compensated)
     slack=0
-    if [ "$script" != C ] && [ "$clients" -gt 50 ]; then
-      slack=$(( (clients + CONNECT_RATE - 1) / CONNECT_RATE ))
-      [ -n "${CONN_EST[$key]:-}" ] && slack=$(awk -v c="${CONN_EST[$key]}" 'BEGIN{printf "%d", c*1.5 + 2}')
+    if [ "$script" != C ]; then
+      if [ -n "${CONN_EST[$key]:-}" ]; then
+        slack=$(awk -v c="${CONN_EST[$key]}" -v s="$SECS" 'BEGIN{printf "%d", (c > s/10) ? c*1.5 + 2 : 0}')
+      elif [ "$clients" -gt 50 ]; then
+        slack=$(( (clients + CONNECT_RATE - 1) / CONNECT_RATE ))
+      fi
     fi
     dur=$((SECS + slack))
     rm -rf "$ld"; mkdir -p "$ld"
