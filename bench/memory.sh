@@ -12,7 +12,7 @@
 # before / after / (after - before) / N bytes per client. The poolers are stopped afterwards.
 # Output: a table on stdout and docs/bench/memory.md + memory.csv (BENCH_OUT).
 #
-# Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_JAR BENCH_BUILD
+# Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_JAR BENCH_BUILD BENCH_NOTE
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
 # pgferry's RSS includes the JVM (-Xms256m -Xmx1g -XX:+UseParallelGC): heap that was touched stays resident
 # after garbage collection, so "after - before" is the growth the connections caused, not their live size.
@@ -110,6 +110,7 @@ done
 {
   echo "# Memory per idle client"
   echo
+  [ -n "${BENCH_NOTE:-}" ] && { echo "> **$BENCH_NOTE**"; echo; }
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
        "${VERSION[pgbouncer]:-PgBouncer not measured}; ${VERSION[pgferry]:-pgferry not measured}" \
        "(JVM -Xms256m -Xmx1g -XX:+UseParallelGC). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
