@@ -205,6 +205,7 @@ def chart(out_dir, meta, agg):
         print("report: no clean select-only cells, no chart", file=sys.stderr)
         return
     title = f"pgbench -S tps vs clients (pool {meta.get('pool', '?')}, {meta.get('cpus', '?')} shared cores)"
+    note = meta.get("note", "")[:150]
     colors = {"pgferry": "#d62728", "pgbouncer": "#1f77b4", "direct": "#2ca02c"}
     dashes = {"simple": 1, "extended": 2, "prepared": 3}
     points = {"simple": 7, "extended": 5, "prepared": 9}
@@ -226,6 +227,8 @@ def chart(out_dir, meta, agg):
                 "set xtics (" + ", ".join(f"'{c}' {c}" for c in xt) + ")",
                 "set yrange [0:*]", "set grid", "set key outside right top",
                 "set xrange [%g:%g]" % (min(xt) / 1.3, max(xt) * 1.3),
+                ("set label 1 \"%s\" at screen 0.01,0.02 font ',8'" % note.replace('"', "'")) if note else "",
+                "set bmargin 5" if note else "",
                 "plot " + ", \\\n  ".join(plots),
             ])
             r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
@@ -250,6 +253,8 @@ def chart(out_dir, meta, agg):
     ax.set_ylabel("transactions per second (median)")
     ax.set_ylim(bottom=0)
     ax.set_title(title)
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=7)
     ax.grid(True)
     ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
     fig.tight_layout()

@@ -191,7 +191,8 @@ run_cell() {
     if [ $attempt = 1 ] && [ "$script" != C ] && { [ $status = short_window ] ||
          { [ $status = error ] && [ $rc = 0 ] && [ "${processed:-x}" = 0 ] && [ "$aborted" = 0 ]; }; }; then
       [ -n "$conn" ] || CONN_EST[$key]=$((dur * 2))
-      say "  -> only ${window}s measured after connecting (-T $dur); again with more connection time"
+      if [ -n "$conn" ]; then say "  -> only ${window}s measured after connecting (-T $dur); again with more connection time"
+      else say "  -> no transaction within -T $dur s (clients still connecting); again with more connection time"; fi
       continue
     fi
     break
