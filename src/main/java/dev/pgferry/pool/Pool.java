@@ -30,6 +30,8 @@ public final class Pool {
     private final Shard[] shards;
     private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    /** Backends of every pool of this database, bounded by pgferry.pool.max-db-connections. */
+    private final DatabaseLimit databaseLimit;
     private volatile BackendCredentials credentials;
     private volatile Map<String, String> serverParams;
     private volatile String lastError;
@@ -45,8 +47,9 @@ public final class Pool {
     public final LongAdder bytesFromServers = new LongAdder();
 
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
-            BackendCredentials credentials, List<EventLoop> loops) {
+            BackendCredentials credentials, List<EventLoop> loops, DatabaseLimit databaseLimit) {
         this.key = key;
+        this.databaseLimit = databaseLimit;
         this.target = target;
         this.settings = settings;
         this.connector = connector;
@@ -321,7 +324,11 @@ public final class Pool {
                 return false;
             }
             if (total.compareAndSet(n, n + 1)) {
-                return true;
+                if (databaseLimit.tryAcquire()) {
+                    return true;
+                }
+                total.decrementAndGet();
+                return false;
             }
         }
     }
@@ -339,7 +346,7 @@ public final class Pool {
                 }
                 offer(s, c);
             } else {
-                total.decrementAndGet();
+                unreserve();
                 connectErrors.increment();
                 Throwable cause = f.cause();
                 PoolException err = cause instanceof BackendException be
@@ -399,14 +406,19 @@ public final class Pool {
     }
 
     private void dropUncounted(ServerConnection c) {
-        total.decrementAndGet();
+        unreserve();
         c.close();
+    }
+
+    private void unreserve() {
+        total.decrementAndGet();
+        databaseLimit.release();
     }
 
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
-            total.decrementAndGet();
+            unreserve();
         }
     }
 

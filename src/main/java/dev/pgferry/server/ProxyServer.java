@@ -9,6 +9,7 @@ import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.pool.DatabaseLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolSettings;
@@ -63,6 +64,8 @@ public class ProxyServer {
     private Pools pools;
     private CredentialStore credentials;
     private volatile boolean listening;
+    private final java.util.concurrent.ConcurrentHashMap<String, DatabaseLimit> databaseLimits =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     void onStart(@Observes @Priority(100) StartupEvent event) throws Exception {
         start();
@@ -127,8 +130,10 @@ public class ProxyServer {
         PgferryConfig.Pool p = config.pool();
         PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
                 p.queryWaitTimeout());
+        DatabaseLimit limit = databaseLimits.computeIfAbsent(key.database(),
+                d -> new DatabaseLimit(config.pool().maxDbConnections()));
         return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
-                backendCredentials(key.user()), loops);
+                backendCredentials(key.user()), loops, limit);
     }
 
     private BackendCredentials backendCredentials(String user) {
