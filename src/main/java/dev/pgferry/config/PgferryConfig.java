@@ -60,6 +60,33 @@ public interface PgferryConfig {
     /** Throwaway local PostgreSQL started by pgferry itself (dev profile). */
     DevPostgres devPostgres();
 
+    /** TLS towards clients, negotiated during onboarding. */
+    Tls tls();
+
+    interface Tls {
+        /** The client side: what pgferry accepts from clients. */
+        ClientTls client();
+    }
+
+    interface ClientTls {
+        /** {@code disable}: answer SSLRequest with 'N'; {@code allow}/{@code prefer}: TLS when asked; {@code require}: refuse plaintext. */
+        @WithDefault("disable")
+        ClientTlsMode mode();
+
+        /** PEM certificate chain presented to clients. */
+        Optional<Path> certFile();
+
+        /** PEM private key (PKCS#8) of that certificate. */
+        Optional<Path> keyFile();
+    }
+
+    enum ClientTlsMode {
+        DISABLE,
+        ALLOW,
+        PREFER,
+        REQUIRE
+    }
+
     interface Backend {
         /** Host of the default PostgreSQL server. */
         @WithDefault("127.0.0.1")

@@ -88,6 +88,7 @@ public class ProxyServer {
         BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout());
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
+        context.clientTls = ClientTls.context(config.tls().client());
         SessionContext sc = context;
         ServerBootstrap b = new ServerBootstrap()
                 .group(vx.getAcceptorEventLoopGroup(), group)

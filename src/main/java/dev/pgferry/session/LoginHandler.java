@@ -57,6 +57,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Phase phase = Phase.STARTUP;
     private boolean sslAsked;
     private boolean gssAsked;
+    private boolean tlsActive;
     private boolean overLimit;
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
@@ -95,6 +96,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
+        if (phase == Phase.STARTUP && !tlsActive && !sslAsked && sc.clientTls != null && acc.getByte(acc.readerIndex()) == 0x16) {
+            // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
+            LOG.debugf("%s direct TLS handshake", id);
+            startTls();
+            ByteBuf hello = acc;
+            acc = null;
+            ctx.pipeline().fireChannelRead(hello);
+            return;
+        }
         try {
             while (acc != null && (phase == Phase.STARTUP || phase == Phase.AUTH)) {
                 int frame = phase == Phase.STARTUP ? Framing.startupFrameLength(acc)
@@ -127,13 +137,22 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
         if (packet instanceof StartupPacket.SslRequest) {
-            // TLS is negotiated separately (issue: TLS); until then, as a server without ssl: 'N'
-            if (sslAsked) {
+            if (sslAsked || tlsActive) {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SSLRequest");
             }
             sslAsked = true;
-            LOG.debugf("%s SSLRequest: N", id);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            if (sc.clientTls == null) {
+                LOG.debugf("%s SSLRequest: N", id);
+                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+                return;
+            }
+            if (acc.isReadable()) {
+                // Bytes sent before the handshake would be read as if they came over TLS (CVE-2021-23214).
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
+            }
+            LOG.debugf("%s SSLRequest: S, TLS handshake", id);
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+            startTls();
         } else if (packet instanceof StartupPacket.GssEncRequest) {
             if (gssAsked) {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate GSSENCRequest");
@@ -151,8 +170,17 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private void startTls() {
+        tlsActive = true;
+        ctx.pipeline().addFirst("tls", sc.clientTls.newHandler(ctx.alloc()));
+    }
+
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
+        if (!tlsActive && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
+                    "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
+        }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
         if (overLimit) {

@@ -27,6 +27,8 @@ public final class SessionContext {
     /** Sessions alive now, for SHOW CLIENTS and draining. */
     public final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     public volatile boolean draining;
+    /** TLS towards clients; null when disabled. */
+    public volatile io.netty.handler.ssl.SslContext clientTls;
     /** Virtual databases by name (the admin console), registered by the server at start. */
     public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
 
