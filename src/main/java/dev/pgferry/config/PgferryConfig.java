@@ -66,6 +66,26 @@ public interface PgferryConfig {
     interface Tls {
         /** The client side: what pgferry accepts from clients. */
         ClientTls client();
+
+        /** The server side: how pgferry connects to PostgreSQL. */
+        ServerTls server();
+    }
+
+    interface ServerTls {
+        /** {@code disable}, {@code prefer} (TLS if the server offers it), {@code require}, {@code verify-ca}, {@code verify-full}. */
+        @WithDefault("disable")
+        ServerTlsMode mode();
+
+        /** PEM CA certificates trusted for verify-ca and verify-full. */
+        Optional<Path> caFile();
+    }
+
+    enum ServerTlsMode {
+        DISABLE,
+        PREFER,
+        REQUIRE,
+        VERIFY_CA,
+        VERIFY_FULL
     }
 
     interface ClientTls {

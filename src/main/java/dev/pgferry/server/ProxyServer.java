@@ -7,6 +7,7 @@ import dev.pgferry.auth.UserSecret;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
+import dev.pgferry.backend.BackendTls;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.pool.DatabaseLimit;
@@ -85,7 +86,8 @@ public class ProxyServer {
         ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         credentials = loadCredentials();
-        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout());
+        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout(),
+                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()));
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
         context.clientTls = ClientTls.context(config.tls().client());
