@@ -39,8 +39,11 @@ final class ClientAuthExchange {
     private ScramServer.ClientFirstStep scramFirst;
     private byte[] recoveredClientKey;
     private String clientPassword;
+    private final byte[] channelBinding;
 
-    ClientAuthExchange(AuthType type, String user, CredentialStore store, SecureRandom random) {
+    /** {@code channelBinding}: tls-server-end-point data when the client connection is TLS, else null. */
+    ClientAuthExchange(AuthType type, String user, CredentialStore store, SecureRandom random, byte[] channelBinding) {
+        this.channelBinding = channelBinding;
         this.type = type;
         this.user = user;
         this.credential = store.lookup(user);
@@ -62,7 +65,8 @@ final class ClientAuthExchange {
             default -> {
                 Optional<ScramKeys> keys = credential.flatMap(StoredCredential::scramKeys);
                 scramFirst = ScramServer.start(user, keys, random);
-                ServerMessages.authenticationSasl(out, List.of(ScramServer.MECHANISM));
+                ServerMessages.authenticationSasl(out, channelBinding == null ? List.of(ScramServer.MECHANISM)
+                        : List.of(ScramServer.MECHANISM_PLUS, ScramServer.MECHANISM));
             }
         }
         return Step.CONTINUE;
@@ -102,9 +106,13 @@ final class ClientAuthExchange {
     private Step scram(ByteBuf in, int body, int end, ByteBuf out) throws AuthException, ProtocolException {
         if (scramFirst != null) {
             String mech = MessageReader.cstring(in, body, end);
-            if (!mech.equals(ScramServer.MECHANISM)) {
+            boolean plus = channelBinding != null && mech.equals(ScramServer.MECHANISM_PLUS);
+            if (!mech.equals(ScramServer.MECHANISM) && !plus) {
                 throw new AuthException(SqlState.PROTOCOL_VIOLATION,
                         "client selected an invalid SASL authentication mechanism");
+            }
+            if (channelBinding != null) {
+                scramFirst.withChannelBinding(channelBinding, mech);
             }
             int p = body + mech.getBytes(StandardCharsets.UTF_8).length + 1;
             if (p + 4 > end) {

@@ -170,6 +170,19 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** tls-server-end-point data of this connection's certificate, or null without TLS. */
+    private byte[] channelBinding() {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (tls == null) {
+            return null;
+        }
+        java.security.cert.Certificate[] certs = tls.engine().getSession().getLocalCertificates();
+        if (certs == null || certs.length == 0 || !(certs[0] instanceof java.security.cert.X509Certificate x509)) {
+            return null;
+        }
+        return dev.pgferry.auth.ChannelBinding.tlsServerEndPoint(x509);
+    }
+
     private void startTls() {
         tlsActive = true;
         ctx.pipeline().addFirst("tls", sc.clientTls.newHandler(ctx.alloc()));
@@ -219,7 +232,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         auth = new ClientAuthExchange(type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type, m.user(),
-                sc.credentials, sc.random);
+                sc.credentials, sc.random, channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {

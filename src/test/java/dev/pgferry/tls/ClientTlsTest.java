@@ -81,6 +81,20 @@ class ClientTlsTest {
     }
 
     @Test
+    void pgjdbcScramWithChannelBindingRequired() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "scram_u");
+        p.setProperty("password", "scram_pw");
+        p.setProperty("sslmode", "require");
+        p.setProperty("channelBinding", "require");
+        try (Connection c = new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+                Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 'bound'")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("bound");
+        }
+    }
+
+    @Test
     void psqlSslmodeRequireGetsAnEncryptedSession() throws Exception {
         ProcessBuilder pb = new ProcessBuilder("psql", "host=127.0.0.1 port=16432 user=md5_u dbname=postgres sslmode=require",
                 "-c", "\\conninfo", "-c", "select 'ok-' || current_user");
