@@ -183,6 +183,20 @@ public interface PgferryConfig {
 
         /** PgBouncer {@code userlist.txt}: {@code "user" "secret"} per line. */
         Optional<Path> usersFile();
+
+        /**
+         * User (listed in the users file) as whom pgferry runs {@code pgferry.auth.query} to fetch the secret
+         * of a user not in the file; unset disables auth_query.
+         */
+        Optional<String> user();
+
+        /** Query returning (user name, secret) for {@code $1}; PgBouncer's default. */
+        @WithDefault("SELECT usename, passwd FROM pg_shadow WHERE usename=$1")
+        String query();
+
+        /** How long a secret fetched by auth_query is reused before it is fetched again. */
+        @WithDefault("60s")
+        Duration queryCacheTtl();
     }
 
     interface Prepared {

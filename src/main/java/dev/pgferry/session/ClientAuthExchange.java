@@ -1,7 +1,6 @@
 package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
-import dev.pgferry.auth.CredentialStore;
 import dev.pgferry.auth.Md5Auth;
 import dev.pgferry.auth.PlainAuth;
 import dev.pgferry.auth.ScramKeys;
@@ -42,11 +41,12 @@ final class ClientAuthExchange {
     private final byte[] channelBinding;
 
     /** {@code channelBinding}: tls-server-end-point data when the client connection is TLS, else null. */
-    ClientAuthExchange(AuthType type, String user, CredentialStore store, SecureRandom random, byte[] channelBinding) {
+    ClientAuthExchange(AuthType type, String user, Optional<StoredCredential> credential, SecureRandom random,
+            byte[] channelBinding) {
         this.channelBinding = channelBinding;
         this.type = type;
         this.user = user;
-        this.credential = store.lookup(user);
+        this.credential = credential;
         this.random = random;
     }
 

@@ -24,6 +24,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
@@ -231,8 +232,24 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             passthrough();
             return;
         }
-        auth = new ClientAuthExchange(type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type, m.user(),
-                sc.credentials, sc.random, channelBinding());
+        AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type;
+        Optional<StoredCredential> credential = sc.credentials.lookup(m.user());
+        if (credential.isEmpty() && sc.authQuery != null && virtual == null && exchange != AuthType.TRUST) {
+            ctx.writeAndFlush(out);
+            ctx.channel().config().setAutoRead(false);
+            sc.authQuery.lookup(ctx.channel().eventLoop(), m.database(), m.user(), found -> {
+                if (phase == Phase.AUTH && ctx.channel().isActive()) {
+                    ctx.channel().config().setAutoRead(true);
+                    beginAuth(exchange, found, ctx.alloc().buffer(64));
+                }
+            }, error -> fatal(error.sqlState(), error.getMessage()));
+            return;
+        }
+        beginAuth(exchange, credential, out);
+    }
+
+    private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
+        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {
@@ -345,6 +362,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         String user = startup.user();
         if (auth.clientPassword() != null) {
             pool.credentials(new BackendCredentials.Password(user, auth.clientPassword()));
+        } else if (pool.credentials() instanceof BackendCredentials.None && auth.credential().isPresent()
+                && auth.credential().get().secret() instanceof dev.pgferry.auth.UserSecret.Md5 md5) {
+            pool.credentials(new BackendCredentials.Md5Hash(user, md5.hash()));
         } else if (clientKey != null && pool.credentials() instanceof BackendCredentials.None) {
             auth.credential().flatMap(StoredCredential::scramKeys).map(ScramKeys::serverKey).ifPresent(
                     serverKey -> pool.credentials(new BackendCredentials.ScramKeys(user, clientKey, serverKey)));
