@@ -7,11 +7,26 @@ package dev.pgferry.backend;
 public sealed interface BackendCredentials {
     String user();
 
-    record Password(String user, String password) implements BackendCredentials {}
+    record Password(String user, String password) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "Password[user=" + user + ", password=<redacted>]";
+        }
+    }
 
-    record Md5Hash(String user, String md5Hash) implements BackendCredentials {}
+    record Md5Hash(String user, String md5Hash) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "Md5Hash[user=" + user + ", hash=<redacted>]";
+        }
+    }
 
-    record ScramKeys(String user, byte[] clientKey, byte[] serverKey) implements BackendCredentials {}
+    record ScramKeys(String user, byte[] clientKey, byte[] serverKey) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "ScramKeys[user=" + user + ", keys=<redacted>]";
+        }
+    }
 
     /**
      * Passthrough: pgferry holds no secret. Each Authentication request of the server goes to {@code relay}
