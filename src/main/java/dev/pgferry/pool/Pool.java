@@ -89,6 +89,38 @@ public final class Pool {
         this.credentials = c;
     }
 
+    /** Startup (name NUL value) pairs the server accepted, with its spelling of reported values. */
+    private final java.util.concurrent.ConcurrentHashMap<String, String> checkedStartup =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Whether every startup parameter was accepted by the server before. */
+    public boolean startupChecked(Map<String, String> params) {
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            if (!checkedStartup.containsKey(e.getKey() + '\0' + e.getValue())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Records that the server accepted {@code name = value} and reports it as {@code normalized}. */
+    public void startupChecked(String name, String value, String normalized) {
+        if (checkedStartup.size() > 10_000) {
+            checkedStartup.clear(); // bounded: unique application names must not grow this forever
+        }
+        checkedStartup.put(name + '\0' + value, normalized);
+    }
+
+    /** The startup parameters with the server's spelling of the values it reports. */
+    public Map<String, String> normalizedStartup(Map<String, String> params) {
+        if (params.isEmpty()) {
+            return params;
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, checkedStartup.getOrDefault(k + '\0' + v, v)));
+        return out;
+    }
+
     public String lastError() {
         return lastError;
     }

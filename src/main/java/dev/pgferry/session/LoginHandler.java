@@ -328,21 +328,37 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
         ctx.write(ok);
-        if (pool.serverParams() != null) {
+        prepareWelcome();
+    }
+
+    /**
+     * The client's startup parameters are checked by the server, as PostgreSQL does at login (an invalid
+     * value ends the login with the server's FATAL error), and reported ones take the server's spelling.
+     * Each (name, value) is checked once per pool; the first client of a pool also teaches it the server's
+     * parameters (and proves that the database exists and the credentials work).
+     */
+    private void prepareWelcome() {
+        if (pool.serverParams() != null && pool.startupChecked(startupParams)) {
+            startupParams = pool.normalizedStartup(startupParams);
             welcome();
             return;
         }
-        // First client of this pool: open a backend to learn the server's parameters (and that the
-        // database exists and the credentials work), then hand it back.
         ctx.channel().config().setAutoRead(false);
         pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
             @Override
             public void onLease(ServerConnection conn) {
-                pool.release(conn);
-                if (phase == Phase.ONBOARDING && ctx.channel().isActive()) {
+                if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
+                    pool.release(conn);
+                    return;
+                }
+                if (pool.startupChecked(startupParams)) {
+                    pool.release(conn);
+                    startupParams = pool.normalizedStartup(startupParams);
                     ctx.channel().config().setAutoRead(true);
                     welcome();
+                    return;
                 }
+                checkStartup(conn);
             }
 
             @Override
@@ -350,6 +366,47 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 LOG.debugf("%s no server connection: %s", id, error.getMessage());
                 fatal(error.sqlState(), error.getMessage());
             }
+        });
+    }
+
+    private void checkStartup(ServerConnection conn) {
+        Map<String, String> defaults = pool.serverParams();
+        Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
+        StringBuilder sql = new StringBuilder("SELECT ");
+        canonical.forEach((k, v) -> sql.append(sql.length() > 7 ? "," : "").append("pg_catalog.set_config(")
+                .append(SessionParameters.literal(k)).append(',').append(SessionParameters.literal(v)).append(",false)"));
+        InternalQuery.run(conn, sql.toString(), (cc, r) -> {
+            boolean clean = !r.closed && r.status == 'I';
+            if (r.ok() && clean) {
+                Map<String, String> normalized = new LinkedHashMap<>();
+                canonical.forEach((k, v) -> {
+                    String reported = defaults.containsKey(k) ? cc.reported.get(k) : null;
+                    if (reported == null) {
+                        cc.unreported.put(k, v);
+                    }
+                    String value = reported != null ? reported : v;
+                    normalized.put(k, value);
+                    pool.startupChecked(k, v, value);
+                });
+                startupParams = normalized;
+            }
+            if (clean) {
+                pool.release(cc);
+            } else {
+                pool.discard(cc);
+            }
+            if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
+                return;
+            }
+            if (!r.ok()) {
+                Map<Character, String> e = r.error == null ? Map.of() : r.error;
+                LOG.debugf("%s startup parameters refused: %s", id, e.get('M'));
+                fatal(e.getOrDefault('C', SqlState.CONNECTION_FAILURE),
+                        e.getOrDefault('M', "server connection lost while checking startup parameters"));
+                return;
+            }
+            ctx.channel().config().setAutoRead(true);
+            welcome();
         });
     }
 
