@@ -260,7 +260,12 @@ public final class StatementInspector {
             return false;
         }
         for (int k = 0; k < kw.length(); k++) {
-            if ((b.getByte(s + k) | 0x20) != kw.charAt(k)) {
+            byte c = b.getByte(s + k);
+            // fold only letters: '_' | 0x20 would become DEL and never match
+            if (c >= 'A' && c <= 'Z') {
+                c |= 0x20;
+            }
+            if (c != kw.charAt(k)) {
                 return false;
             }
         }
