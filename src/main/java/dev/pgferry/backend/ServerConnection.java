@@ -24,6 +24,9 @@ public final class ServerConnection {
     public final Map<String, String> reported = new HashMap<>();
     /** Parameters the server does not report, as pgferry last set them here (absent = server default). */
     public final Map<String, String> unreported = new HashMap<>(4);
+    /** Whose unnamed statement this backend holds (a client session), and which of its Parses. */
+    public Object unnamedOwner;
+    public long unnamedGeneration;
     /** Statements pgferry prepared here: server name → Parse body, least recently used first. */
     public final java.util.LinkedHashMap<String, byte[]> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
     int processId;

@@ -77,6 +77,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
     private PreparedStatement lastStatement;
+    private byte[] unnamedBody;
+    private int unnamedLen = -1;
+    private long unnamedGeneration;
 
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
         this.sc = sc;
@@ -353,6 +356,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         pending++;
                         unsynced = false;
                         pool.queries.increment();
+                        c.unnamedOwner = null; // a simple query destroys the unnamed statement
                         responses.add(ResponseQueue.QUERY, null);
                         if (inspect(in, ri + 5, end)) {
                             writeRun(c, in, runStart, ri);
@@ -381,7 +385,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             rejectPinning(c, in, ri, frame);
                             rewritten = true;
                         } else if (nameEnd == ri + 6) {
-                            responses.add(ResponseQueue.PARSE, null); // unnamed: relayed as is
+                            rememberUnnamed(c, in, nameEnd, end); // relayed as is
+                            responses.add(ResponseQueue.PARSE, null);
                         } else {
                             writeRun(c, in, runStart, ri);
                             namedParse(c, in, ri, nameEnd, end);
@@ -391,12 +396,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     case ProtocolCodes.BIND -> {
                         unsynced = true;
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
-                        rewritten = rewriteStatementName(c, in, runStart, ri, stmt, end);
+                        if (in.getByte(stmt) == 0) {
+                            if (restoreUnnamed(c, in, runStart, ri)) {
+                                runStart = ri;
+                            }
+                        } else {
+                            rewritten = rewriteStatementName(c, in, runStart, ri, stmt, end);
+                        }
                         responses.add(ResponseQueue.BIND, null);
                     }
                     case ProtocolCodes.DESCRIBE -> {
                         unsynced = true;
-                        if (in.getByte(ri + 5) == 'S') {
+                        if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) == 0) {
+                            if (restoreUnnamed(c, in, runStart, ri)) {
+                                runStart = ri;
+                            }
+                        } else if (in.getByte(ri + 5) == 'S') {
                             rewritten = rewriteStatementName(c, in, runStart, ri, ri + 6, end);
                         }
                         responses.add(ResponseQueue.DESCRIBE, null);
@@ -451,6 +466,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
         }
+    }
+
+    /** The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend. */
+    private void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end) {
+        int len = end - bodyStart;
+        if (unnamedBody == null || unnamedBody.length < len) {
+            unnamedBody = new byte[Math.max(len, 64)];
+        }
+        in.getBytes(bodyStart, unnamedBody, 0, len);
+        unnamedLen = len;
+        unnamedGeneration++;
+        c.unnamedOwner = this;
+        c.unnamedGeneration = unnamedGeneration;
+    }
+
+    /**
+     * Bind/Describe of the unnamed statement: drivers like the Vert.x client Parse it in one round trip and
+     * Bind it in the next, possibly on another backend or after another client's query. If this backend's
+     * unnamed statement is not the client's latest, it is parsed again first (its ParseComplete swallowed).
+     */
+    private boolean restoreUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        if (unnamedLen < 0 || (c.unnamedOwner == this && c.unnamedGeneration == unnamedGeneration)) {
+            return false;
+        }
+        writeRun(c, in, runStart, ri);
+        ByteBuf out = ch.alloc().buffer(6 + unnamedLen);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + unnamedLen).writeByte(0).writeBytes(unnamedBody, 0, unnamedLen);
+        c.channel().write(out, c.channel().voidPromise());
+        backendFlush = true;
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        c.unnamedOwner = this;
+        c.unnamedGeneration = unnamedGeneration;
+        return true;
     }
 
     /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
@@ -604,6 +652,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             statements = null;
             lastStatement = null;
             leased.prepared.clear();
+            leased.unnamedOwner = null;
         }
         if (f.pinReason != null && !pinned) {
             if (sc.config.pool().pinning() == Pinning.REJECT && transactionMode) {

@@ -372,12 +372,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void checkStartup(ServerConnection conn) {
         Map<String, String> defaults = pool.serverParams();
         Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
-        StringBuilder sql = new StringBuilder("SELECT ");
-        canonical.forEach((k, v) -> sql.append(sql.length() > 7 ? "," : "").append("pg_catalog.set_config(")
+        // RESET ALL first: values are normalised against a fresh session (DateStyle=ISO keeps the order it finds)
+        String prefix = "RESET ALL;SELECT ";
+        StringBuilder sql = new StringBuilder(prefix);
+        canonical.forEach((k, v) -> sql.append(sql.length() > prefix.length() ? "," : "").append("pg_catalog.set_config(")
                 .append(SessionParameters.literal(k)).append(',').append(SessionParameters.literal(v)).append(",false)"));
         InternalQuery.run(conn, sql.toString(), (cc, r) -> {
             boolean clean = !r.closed && r.status == 'I';
             if (r.ok() && clean) {
+                cc.unreported.clear();
                 Map<String, String> normalized = new LinkedHashMap<>();
                 canonical.forEach((k, v) -> {
                     String reported = defaults.containsKey(k) ? cc.reported.get(k) : null;
