@@ -1,0 +1,20 @@
+package dev.pgferry.pooling;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+import java.util.Map;
+
+/**
+ * One backend per (database, user), a short wait for it, and pinning refused: every client of a pool
+ * shares the same server connection, and a client that waits too long is told so quickly.
+ */
+public class TinyPoolProfile implements QuarkusTestProfile {
+    static final int QUERY_WAIT_TIMEOUT_SECONDS = 2;
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of(
+                "pgferry.pool.size", "1",
+                "pgferry.pool.query-wait-timeout", QUERY_WAIT_TIMEOUT_SECONDS + "s",
+                "pgferry.pool.pinning", "reject");
+    }
+}
