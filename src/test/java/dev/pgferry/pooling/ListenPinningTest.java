@@ -1,0 +1,74 @@
+package dev.pgferry.pooling;
+
+import static dev.pgferry.pooling.Clients.one;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/** Default configuration ({@code pinning=allow}): LISTEN pins the client to its backend. Pool {@code bench/md5_u}. */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+class ListenPinningTest {
+    static final String USER = "md5_u";
+    static final String DB = "bench";
+
+    @Test
+    @Timeout(60)
+    void listenPinsTheClientAndItReceivesNotifiesFromOthers() throws Exception {
+        try (Connection listener = Clients.proxy(USER, DB); Connection other = Clients.proxy(USER, DB)) {
+            try (Statement st = listener.createStatement()) {
+                st.execute("LISTEN pooling_chan");
+            }
+            String pid = one(listener, "select pg_backend_pid()");
+            for (int i = 0; i < 5; i++) {
+                try (Statement st = other.createStatement()) {
+                    st.execute("notify pooling_chan, 'hello " + i + "'");
+                }
+                assertThat(one(listener, "select pg_backend_pid()")).as("pinned to its backend").isEqualTo(pid);
+            }
+            List<String> got = new ArrayList<>();
+            PGConnection pg = listener.unwrap(PGConnection.class);
+            long deadline = System.currentTimeMillis() + 5000;
+            while (got.size() < 5 && System.currentTimeMillis() < deadline) {
+                PGNotification[] ns = pg.getNotifications(500);
+                if (ns != null) {
+                    for (PGNotification n : ns) {
+                        assertThat(n.getName()).isEqualTo("pooling_chan");
+                        got.add(n.getParameter());
+                    }
+                }
+            }
+            assertThat(got).containsExactly("hello 0", "hello 1", "hello 2", "hello 3", "hello 4");
+            // a notify sent while the listener is idle arrives too
+            try (Statement st = other.createStatement()) {
+                st.execute("select pg_notify('pooling_chan', 'late')");
+            }
+            PGNotification[] late = pg.getNotifications(5000);
+            assertThat(late).isNotNull().extracting(PGNotification::getParameter).containsExactly("late");
+        }
+        // the pinned backend must not carry the LISTEN to anyone else: hold every backend of the pool at once
+        List<Connection> all = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Connection c = Clients.proxy(USER, DB);
+                all.add(c);
+                c.setAutoCommit(false);
+                assertThat(one(c, "select count(*) from pg_listening_channels()")).as("client %d", i).isEqualTo("0");
+            }
+        } finally {
+            for (Connection c : all) {
+                c.close();
+            }
+        }
+    }
+}
