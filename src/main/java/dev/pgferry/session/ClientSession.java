@@ -21,7 +21,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
@@ -72,14 +71,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean clientFlush;
     private byte txStatus = 'I';
     private StatementInspector.Findings txFindings;
-    private final ResponseQueue responses = new ResponseQueue();
-    private final int maxPrepared;
-    /** The client's named statements; null until it prepares one. */
-    private HashMap<String, PreparedStatement> statements;
-    private PreparedStatement lastStatement;
-    private byte[] unnamedBody;
-    private int unnamedLen = -1;
-    private long unnamedGeneration;
+    private final StatementRouter router;
 
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
         this.sc = sc;
@@ -89,7 +81,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
         this.maxMessage = sc.config.maxMessageLength();
-        this.maxPrepared = Math.max(1, sc.config.prepared().maxPerBackend());
+        this.router = new StatementRouter(new StatementRouter.Wire() {
+            @Override
+            public io.netty.buffer.ByteBufAllocator alloc() {
+                return ch.alloc();
+            }
+
+            @Override
+            public void toBackend(ServerConnection c, ByteBuf message) {
+                c.channel().write(message, c.channel().voidPromise());
+                backendFlush = true;
+            }
+
+            @Override
+            public void toClient(ByteBuf message) {
+                ch.write(message, ch.voidPromise());
+                clientFlush = true;
+            }
+
+            @Override
+            public void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
+                ClientSession.this.writeRun(c, in, from, to);
+            }
+        }, Math.max(1, sc.config.prepared().maxPerBackend()));
         this.processId = sc.cancels.register(this);
     }
 
@@ -220,7 +234,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         copyIn = false;
         serverFatal = false;
         txStatus = 'I';
-        responses.clear();
+        router.responses.clear();
         if (!params.needsRestore(c.reported, c.unreported)) {
             startRelay();
             return;
@@ -357,7 +371,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = false;
                         pool.queries.increment();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
-                        responses.add(ResponseQueue.QUERY, null);
+                        router.responses.add(ResponseQueue.QUERY, null);
                         if (inspect(in, ri + 5, end)) {
                             writeRun(c, in, runStart, ri);
                             rejectPinning(c, in, ri, frame);
@@ -368,28 +382,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         if (!copyIn) {
                             pending++;
                             unsynced = false;
-                            responses.add(ResponseQueue.SYNC, null);
+                            router.responses.add(ResponseQueue.SYNC, null);
                         }
                     }
                     case ProtocolCodes.FUNCTION_CALL -> {
                         pending++;
                         unsynced = false;
-                        responses.add(ResponseQueue.FUNCTION, null);
+                        router.responses.add(ResponseQueue.FUNCTION, null);
                     }
                     case ProtocolCodes.PARSE -> {
                         unsynced = true;
                         int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
                         if (inspect(in, nameEnd, end)) {
                             writeRun(c, in, runStart, ri);
-                            responses.add(ResponseQueue.PARSE, null);
+                            router.responses.add(ResponseQueue.PARSE, null);
                             rejectPinning(c, in, ri, frame);
                             rewritten = true;
                         } else if (nameEnd == ri + 6) {
-                            rememberUnnamed(c, in, nameEnd, end); // relayed as is
-                            responses.add(ResponseQueue.PARSE, null);
+                            router.rememberUnnamed(c, in, nameEnd, end); // relayed as is
+                            router.responses.add(ResponseQueue.PARSE, null);
                         } else {
                             writeRun(c, in, runStart, ri);
-                            namedParse(c, in, ri, nameEnd, end);
+                            router.namedParse(c, in, ri, nameEnd, end);
                             rewritten = true;
                         }
                     }
@@ -397,43 +411,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = true;
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
                         if (in.getByte(stmt) == 0) {
-                            if (restoreUnnamed(c, in, runStart, ri)) {
+                            if (router.restoreUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
                         } else {
-                            rewritten = rewriteStatementName(c, in, runStart, ri, stmt, end);
+                            rewritten = router.rewriteStatementName(c, in, runStart, ri, stmt, end);
                         }
-                        responses.add(ResponseQueue.BIND, null);
+                        router.responses.add(ResponseQueue.BIND, null);
                     }
                     case ProtocolCodes.DESCRIBE -> {
                         unsynced = true;
                         if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) == 0) {
-                            if (restoreUnnamed(c, in, runStart, ri)) {
+                            if (router.restoreUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
                         } else if (in.getByte(ri + 5) == 'S') {
-                            rewritten = rewriteStatementName(c, in, runStart, ri, ri + 6, end);
+                            rewritten = router.rewriteStatementName(c, in, runStart, ri, ri + 6, end);
                         }
-                        responses.add(ResponseQueue.DESCRIBE, null);
+                        router.responses.add(ResponseQueue.DESCRIBE, null);
                     }
                     case ProtocolCodes.CLOSE -> {
                         unsynced = true;
                         if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) != 0) {
                             // the server-side statement is shared: forget the client's name, answer here
                             writeRun(c, in, runStart, ri);
-                            if (statements != null) {
-                                statements.remove(MessageReader.cstring(in, ri + 6, end));
-                            }
-                            responses.add(ResponseQueue.CLOSE_LOCAL, null);
-                            emitLocalResponses();
+                            router.closeNamed(MessageReader.cstring(in, ri + 6, end));
                             rewritten = true;
                         } else {
-                            responses.add(ResponseQueue.CLOSE, null);
+                            router.responses.add(ResponseQueue.CLOSE, null);
                         }
                     }
                     case ProtocolCodes.EXECUTE -> {
                         unsynced = true;
-                        responses.add(ResponseQueue.EXECUTE, null);
+                        router.responses.add(ResponseQueue.EXECUTE, null);
                     }
                     case ProtocolCodes.FLUSH -> {
                         // asks for output; starts nothing
@@ -468,169 +478,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
-    /** The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend. */
-    private void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end) {
-        int len = end - bodyStart;
-        if (unnamedBody == null || unnamedBody.length < len) {
-            unnamedBody = new byte[Math.max(len, 64)];
-        }
-        in.getBytes(bodyStart, unnamedBody, 0, len);
-        unnamedLen = len;
-        unnamedGeneration++;
-        c.unnamedOwner = this;
-        c.unnamedGeneration = unnamedGeneration;
-    }
-
-    /**
-     * Bind/Describe of the unnamed statement: drivers like the Vert.x client Parse it in one round trip and
-     * Bind it in the next, possibly on another backend or after another client's query. If this backend's
-     * unnamed statement is not the client's latest, it is parsed again first (its ParseComplete swallowed).
-     */
-    private boolean restoreUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
-        if (unnamedLen < 0 || (c.unnamedOwner == this && c.unnamedGeneration == unnamedGeneration)) {
-            return false;
-        }
-        writeRun(c, in, runStart, ri);
-        ByteBuf out = ch.alloc().buffer(6 + unnamedLen);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + unnamedLen).writeByte(0).writeBytes(unnamedBody, 0, unnamedLen);
-        c.channel().write(out, c.channel().voidPromise());
-        backendFlush = true;
-        responses.add(ResponseQueue.PARSE_INSERTED, null);
-        c.unnamedOwner = this;
-        c.unnamedGeneration = unnamedGeneration;
-        return true;
-    }
-
-    /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
-    private void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
-        String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
-        byte[] body = new byte[end - bodyStart];
-        in.getBytes(bodyStart, body);
-        PreparedStatement ps = new PreparedStatement(name, body);
-        if (statements == null) {
-            statements = new HashMap<>();
-        }
-        statements.put(name, ps);
-        lastStatement = ps;
-        byte[] have = c.prepared.get(ps.serverName);
-        if (have != null && ps.sameBody(have)) {
-            responses.add(ResponseQueue.PARSE_LOCAL, ps);
-            emitLocalResponses();
-        } else {
-            prepareOnBackend(c, ps, ResponseQueue.PARSE);
-        }
-    }
-
-    /**
-     * Bind or Describe naming a statement at {@code [nameStart, NUL)}: if it is one of the client's, the
-     * message is re-encoded with the server name, after a Parse if this backend lacks the statement.
-     * Unknown names pass unchanged, so the server answers with its own error.
-     */
-    private boolean rewriteStatementName(ServerConnection c, ByteBuf in, int runStart, int ri, int nameStart, int end)
-            throws ProtocolException {
-        int nameEnd = in.indexOf(nameStart, end, (byte) 0);
-        if (nameEnd < 0) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
-        }
-        if (nameEnd == nameStart || statements == null) {
-            return false;
-        }
-        PreparedStatement ps = lastStatement;
-        if (ps == null || !nameEquals(in, nameStart, nameEnd, ps.clientName)) {
-            ps = statements.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
-            if (ps == null) {
-                return false;
-            }
-            lastStatement = ps;
-        }
-        writeRun(c, in, runStart, ri);
-        if (c.prepared.get(ps.serverName) == null) {
-            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
-        }
-        byte[] server = ps.serverNameBytes();
-        ByteBuf out = ch.alloc().buffer(end - ri - (nameEnd - nameStart) + server.length);
-        out.writeByte(in.getByte(ri)).writeInt(0);
-        out.writeBytes(in, ri + 5, nameStart - ri - 5);
-        out.writeBytes(server);
-        out.writeBytes(in, nameEnd, end - nameEnd);
-        out.setInt(1, out.writerIndex() - 1);
-        c.channel().write(out, c.channel().voidPromise());
-        backendFlush = true;
-        return true;
-    }
-
-    private static boolean nameEquals(ByteBuf in, int from, int to, String name) {
-        if (to - from != name.length()) {
-            return false;
-        }
-        for (int i = 0; i < name.length(); i++) {
-            if (in.getByte(from + i) != (byte) name.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Parses {@code ps} on the backend under its server name, evicting the least recently used statement if full. */
-    private void prepareOnBackend(ServerConnection c, PreparedStatement ps, byte kind) {
-        byte[] have = c.prepared.remove(ps.serverName);
-        if (have != null || c.prepared.size() >= maxPrepared) {
-            String victim = have != null ? ps.serverName : c.prepared.keySet().iterator().next();
-            c.prepared.remove(victim);
-            ByteBuf close = ch.alloc().buffer(victim.length() + 7);
-            close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
-            close.writeCharSequence(victim, StandardCharsets.US_ASCII);
-            close.writeByte(0);
-            c.channel().write(close, c.channel().voidPromise());
-            responses.add(ResponseQueue.CLOSE_INSERTED, null);
-        }
-        byte[] server = ps.serverNameBytes();
-        ByteBuf out = ch.alloc().buffer(6 + server.length + ps.body.length);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + server.length + 1 + ps.body.length);
-        out.writeBytes(server).writeByte(0).writeBytes(ps.body);
-        c.channel().write(out, c.channel().voidPromise());
-        backendFlush = true;
-        c.prepared.put(ps.serverName, ps.body);
-        responses.add(kind, ps);
-    }
-
-    /** Answers, in order, the messages at the head of the queue that pgferry answers itself. */
-    private void emitLocalResponses() {
-        while (true) {
-            byte k = responses.peek();
-            if (k == ResponseQueue.PARSE_LOCAL) {
-                ByteBuf out = ch.alloc().buffer(5);
-                ServerMessages.parseComplete(out);
-                ch.write(out, ch.voidPromise());
-            } else if (k == ResponseQueue.CLOSE_LOCAL) {
-                ByteBuf out = ch.alloc().buffer(5);
-                ServerMessages.closeComplete(out);
-                ch.write(out, ch.voidPromise());
-            } else {
-                return;
-            }
-            responses.poll();
-            clientFlush = true;
-        }
-    }
-
-    /** The server skips everything after an error up to Sync: forget what those messages would have created. */
-    private void skipToSync(ServerConnection c) {
-        while (!responses.isEmpty() && responses.peek() != ResponseQueue.SYNC) {
-            Object ref = responses.peekRef();
-            byte k = responses.poll();
-            if (ref instanceof PreparedStatement ps) {
-                if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
-                    c.prepared.remove(ps.serverName);
-                }
-                if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
-                        && statements.get(ps.clientName) == ps) {
-                    statements.remove(ps.clientName);
-                }
-            }
-        }
-    }
-
     private void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
         if (to > from) {
             c.channel().write(in.retainedSlice(from, to - from), c.channel().voidPromise());
@@ -649,10 +496,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (f.dropsPrepared) {
             // DISCARD ALL / DEALLOCATE ALL: the server drops this backend's statements, the client forgets its names
-            statements = null;
-            lastStatement = null;
-            leased.prepared.clear();
-            leased.unnamedOwner = null;
+            router.forgetAll(leased);
         }
         if (f.pinReason != null && !pinned) {
             if (sc.config.pool().pinning() == Pinning.REJECT && transactionMode) {
@@ -736,7 +580,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             boolean popped = true;
             switch (type) {
                 case ProtocolCodes.READY_FOR_QUERY -> {
-                    responses.poll();
+                    router.responses.poll();
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
                     if (--pending <= 0) {
@@ -753,16 +597,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         }
                     }
                 }
-                case ProtocolCodes.PARSE_COMPLETE -> swallow = responses.poll() == ResponseQueue.PARSE_INSERTED;
-                case ProtocolCodes.CLOSE_COMPLETE -> swallow = responses.poll() == ResponseQueue.CLOSE_INSERTED;
-                case ProtocolCodes.BIND_COMPLETE -> responses.poll();
+                case ProtocolCodes.PARSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.PARSE_INSERTED;
+                case ProtocolCodes.CLOSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.CLOSE_INSERTED;
+                case ProtocolCodes.BIND_COMPLETE -> router.responses.poll();
                 case ProtocolCodes.ROW_DESCRIPTION, 'n' -> popped = pollIf(ResponseQueue.DESCRIBE);
                 case ProtocolCodes.COMMAND_COMPLETE, 'I', 's' -> popped = pollIf(ResponseQueue.EXECUTE);
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
-                    byte head = responses.peek();
+                    byte head = router.responses.peek();
                     if (head != ResponseQueue.QUERY && head != ResponseQueue.FUNCTION) {
-                        skipToSync(c);
+                        router.skipToSync(c);
                     }
                     popped = false;
                 }
@@ -788,11 +632,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
             in.readerIndex(end);
             if (popped) {
-                byte head = responses.peek();
+                byte head = router.responses.peek();
                 if (head == ResponseQueue.PARSE_LOCAL || head == ResponseQueue.CLOSE_LOCAL) {
                     writeClientRun(in, runStart, end);
                     runStart = end;
-                    emitLocalResponses();
+                    router.emitLocalResponses();
                 }
             }
         }
@@ -808,8 +652,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private boolean pollIf(byte kind) {
-        if (responses.peek() == kind) {
-            responses.poll();
+        if (router.responses.peek() == kind) {
+            router.responses.poll();
             return true;
         }
         return false;
@@ -931,7 +775,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void releaseBackend(ServerConnection c) {
         leased = null;
-        responses.clear();
+        router.responses.clear();
         state = State.IDLE;
         txFindings = null;
         pool.transactions.increment();

@@ -1,0 +1,225 @@
+package dev.pgferry.session;
+
+import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.protocol.MessageReader;
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.ServerMessages;
+import dev.pgferry.protocol.SqlState;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+
+/**
+ * Prepared statements of one client in transaction pooling: its named statements live on backends under
+ * shared names derived from their text and types, created on demand on whichever backend it leases, kept
+ * in a per-backend LRU; its unnamed statement is re-parsed where a backend lost it. {@link #responses}
+ * records what the server owes the client, so that answers pgferry gives itself and answers to messages it
+ * inserted land at the right place in the stream.
+ */
+final class StatementRouter {
+    /** Where the router's messages go; implemented by the session, which owns the channels and flushing. */
+    interface Wire {
+        ByteBufAllocator alloc();
+
+        void toBackend(ServerConnection c, ByteBuf message);
+
+        void toClient(ByteBuf message);
+
+        /** Relays the client's bytes {@code [from, to)} of {@code in} unchanged. */
+        void writeRun(ServerConnection c, ByteBuf in, int from, int to);
+    }
+
+    final ResponseQueue responses = new ResponseQueue();
+    private final Wire wire;
+    private final int maxPrepared;
+    /** The client's named statements; null until it prepares one. */
+    private HashMap<String, PreparedStatement> statements;
+    private PreparedStatement lastStatement;
+    private byte[] unnamedBody;
+    private int unnamedLen = -1;
+    private long unnamedGeneration;
+
+    StatementRouter(Wire wire, int maxPrepared) {
+        this.wire = wire;
+        this.maxPrepared = maxPrepared;
+    }
+
+    /** DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too. */
+    void forgetAll(ServerConnection c) {
+        statements = null;
+        lastStatement = null;
+        c.prepared.clear();
+        c.unnamedOwner = null;
+    }
+
+    /** Close of a named statement: forgotten here; the shared server-side statement stays. */
+    void closeNamed(String name) {
+        if (statements != null) {
+            statements.remove(name);
+        }
+        responses.add(ResponseQueue.CLOSE_LOCAL, null);
+        emitLocalResponses();
+    }
+
+    /** The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend. */
+    void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end) {
+        int len = end - bodyStart;
+        if (unnamedBody == null || unnamedBody.length < len) {
+            unnamedBody = new byte[Math.max(len, 64)];
+        }
+        in.getBytes(bodyStart, unnamedBody, 0, len);
+        unnamedLen = len;
+        unnamedGeneration++;
+        c.unnamedOwner = this;
+        c.unnamedGeneration = unnamedGeneration;
+    }
+
+    /**
+     * Bind/Describe of the unnamed statement: drivers like the Vert.x client Parse it in one round trip and
+     * Bind it in the next, possibly on another backend or after another client's query. If this backend's
+     * unnamed statement is not the client's latest, it is parsed again first (its ParseComplete swallowed).
+     */
+    boolean restoreUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        if (unnamedLen < 0 || (c.unnamedOwner == this && c.unnamedGeneration == unnamedGeneration)) {
+            return false;
+        }
+        wire.writeRun(c, in, runStart, ri);
+        ByteBuf out = wire.alloc().buffer(6 + unnamedLen);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + unnamedLen).writeByte(0).writeBytes(unnamedBody, 0, unnamedLen);
+        wire.toBackend(c, out);
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        c.unnamedOwner = this;
+        c.unnamedGeneration = unnamedGeneration;
+        return true;
+    }
+
+    /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
+    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
+        String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
+        byte[] body = new byte[end - bodyStart];
+        in.getBytes(bodyStart, body);
+        PreparedStatement ps = new PreparedStatement(name, body);
+        if (statements == null) {
+            statements = new HashMap<>();
+        }
+        statements.put(name, ps);
+        lastStatement = ps;
+        byte[] have = c.prepared.get(ps.serverName);
+        if (have != null && ps.sameBody(have)) {
+            responses.add(ResponseQueue.PARSE_LOCAL, ps);
+            emitLocalResponses();
+        } else {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE);
+        }
+    }
+
+    /**
+     * Bind or Describe naming a statement at {@code [nameStart, NUL)}: if it is one of the client's, the
+     * message is re-encoded with the server name, after a Parse if this backend lacks the statement.
+     * Unknown names pass unchanged, so the server answers with its own error.
+     */
+    boolean rewriteStatementName(ServerConnection c, ByteBuf in, int runStart, int ri, int nameStart, int end)
+            throws ProtocolException {
+        int nameEnd = in.indexOf(nameStart, end, (byte) 0);
+        if (nameEnd < 0) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+        }
+        if (nameEnd == nameStart || statements == null) {
+            return false;
+        }
+        PreparedStatement ps = lastStatement;
+        if (ps == null || !nameEquals(in, nameStart, nameEnd, ps.clientName)) {
+            ps = statements.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
+            if (ps == null) {
+                return false;
+            }
+            lastStatement = ps;
+        }
+        wire.writeRun(c, in, runStart, ri);
+        if (c.prepared.get(ps.serverName) == null) {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+        }
+        byte[] server = ps.serverNameBytes();
+        ByteBuf out = wire.alloc().buffer(end - ri - (nameEnd - nameStart) + server.length);
+        out.writeByte(in.getByte(ri)).writeInt(0);
+        out.writeBytes(in, ri + 5, nameStart - ri - 5);
+        out.writeBytes(server);
+        out.writeBytes(in, nameEnd, end - nameEnd);
+        out.setInt(1, out.writerIndex() - 1);
+        wire.toBackend(c, out);
+        return true;
+    }
+
+    private static boolean nameEquals(ByteBuf in, int from, int to, String name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (in.getByte(from + i) != (byte) name.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Parses {@code ps} on the backend under its server name, evicting the least recently used statement if full. */
+    void prepareOnBackend(ServerConnection c, PreparedStatement ps, byte kind) {
+        byte[] have = c.prepared.remove(ps.serverName);
+        if (have != null || c.prepared.size() >= maxPrepared) {
+            String victim = have != null ? ps.serverName : c.prepared.keySet().iterator().next();
+            c.prepared.remove(victim);
+            ByteBuf close = wire.alloc().buffer(victim.length() + 7);
+            close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
+            close.writeCharSequence(victim, StandardCharsets.US_ASCII);
+            close.writeByte(0);
+            wire.toBackend(c, close);
+            responses.add(ResponseQueue.CLOSE_INSERTED, null);
+        }
+        byte[] server = ps.serverNameBytes();
+        ByteBuf out = wire.alloc().buffer(6 + server.length + ps.body.length);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + server.length + 1 + ps.body.length);
+        out.writeBytes(server).writeByte(0).writeBytes(ps.body);
+        wire.toBackend(c, out);
+        c.prepared.put(ps.serverName, ps.body);
+        responses.add(kind, ps);
+    }
+
+    /** Answers, in order, the messages at the head of the queue that pgferry answers itself. */
+    void emitLocalResponses() {
+        while (true) {
+            byte k = responses.peek();
+            if (k == ResponseQueue.PARSE_LOCAL) {
+                ByteBuf out = wire.alloc().buffer(5);
+                ServerMessages.parseComplete(out);
+                wire.toClient(out);
+            } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                ByteBuf out = wire.alloc().buffer(5);
+                ServerMessages.closeComplete(out);
+                wire.toClient(out);
+            } else {
+                return;
+            }
+            responses.poll();
+        }
+    }
+
+    /** The server skips everything after an error up to Sync: forget what those messages would have created. */
+    void skipToSync(ServerConnection c) {
+        while (!responses.isEmpty() && responses.peek() != ResponseQueue.SYNC) {
+            Object ref = responses.peekRef();
+            byte k = responses.poll();
+            if (ref instanceof PreparedStatement ps) {
+                if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
+                    c.prepared.remove(ps.serverName);
+                }
+                if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
+                        && statements.get(ps.clientName) == ps) {
+                    statements.remove(ps.clientName);
+                }
+            }
+        }
+    }
+
+}
