@@ -25,6 +25,10 @@ public interface PgferryConfig {
     @WithDefault("15s")
     Duration clientLoginTimeout();
 
+    /** Logins in progress from one client address at most (hardening against login floods); 0 means no limit. */
+    @WithDefault("0")
+    int clientMaxLoginsPerAddress();
+
     /** Largest regular protocol message accepted from a client, in bytes (length field included). */
     @WithDefault("67108864")
     int maxMessageLength();

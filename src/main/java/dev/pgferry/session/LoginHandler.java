@@ -60,6 +60,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private boolean gssAsked;
     private boolean tlsActive;
     private boolean overLimit;
+    private boolean tooManyFromAddress;
+    private java.net.InetAddress loginAddress;
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
     private ClientAuthExchange auth;
@@ -77,10 +79,29 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections() || sc.draining;
+        int perAddress = sc.config.clientMaxLoginsPerAddress();
+        if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a) {
+            loginAddress = a.getAddress();
+            int inProgress = sc.loginsInProgress.computeIfAbsent(loginAddress, k -> new java.util.concurrent.atomic.AtomicInteger())
+                    .incrementAndGet();
+            tooManyFromAddress = inProgress > perAddress;
+        }
         LOG.debugf("%s connected from %s", id, ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(this::timedOut, sc.config.clientLoginTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
+    }
+
+    /** The login is over (served, refused or cancelled): it no longer counts against its address. */
+    private void loginEnded() {
+        phase = Phase.DONE;
+        if (loginAddress != null) {
+            java.util.concurrent.atomic.AtomicInteger n = sc.loginsInProgress.get(loginAddress);
+            if (n != null && n.decrementAndGet() <= 0) {
+                sc.loginsInProgress.remove(loginAddress, n);
+            }
+            loginAddress = null;
+        }
     }
 
     private void timedOut() {
@@ -163,7 +184,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
-            phase = Phase.DONE;
+            loginEnded();
             sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller);
             ctx.close();
         } else {
@@ -197,6 +218,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
+        if (tooManyFromAddress) {
+            throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "too many logins in progress from "
+                    + loginAddress.getHostAddress() + " (pgferry.client-max-logins-per-address)");
+        }
         if (overLimit) {
             throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS,
                     sc.draining ? "pgferry is shutting down" : "sorry, too many clients already");
@@ -436,7 +461,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (phase != Phase.ONBOARDING) {
             return;
         }
-        phase = Phase.DONE;
+        loginEnded();
         loginTimeout.cancel(false);
         SessionParameters params = new SessionParameters(pool.serverParams(), startupParams);
         ByteBuf out = ctx.alloc().buffer(512);
@@ -471,7 +496,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(e.sqlState(), e.getMessage());
             return;
         }
-        phase = Phase.DONE;
+        loginEnded();
         loginTimeout.cancel(false);
         ByteBuf out = ctx.alloc().buffer(256);
         ServerMessages.authentication(out, ProtocolCodes.AUTH_OK);
@@ -496,7 +521,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (phase == Phase.DONE && !ctx.channel().isActive()) {
             return;
         }
-        phase = Phase.DONE;
+        loginEnded();
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -511,7 +536,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         sc.clients.decrementAndGet(); // only called while this handler is in the pipeline (before handover)
-        phase = Phase.DONE;
+        loginEnded();
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }

@@ -21,6 +21,8 @@ public final class SessionContext {
     public final Consumer<ServerConnection> canceller;
     public final AtomicInteger clients = new AtomicInteger();
     public final LongAdder loginFailures = new LongAdder();
+    /** Logins in progress per client address, when pgferry.client-max-logins-per-address is set. */
+    final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> loginsInProgress = new ConcurrentHashMap<>();
     public final LongAdder protocolErrors = new LongAdder();
     public final LongAdder pinnedSessions = new LongAdder();
     public final LongAdder logins = new LongAdder();
