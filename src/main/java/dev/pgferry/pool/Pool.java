@@ -274,8 +274,29 @@ public final class Pool {
         waiter.onLease(c);
     }
 
-    /** A free backend on shard {@code s}: to a waiter here, else to a loop where clients wait, else idle. */
+    /**
+     * A free backend on shard {@code s}. Waiters may release synchronously (a login that only needed to
+     * learn the server's parameters, a client that left while waiting), which would re-enter here once per
+     * waiter; a trampoline keeps the stack flat however many clients wait.
+     */
     private void offer(Shard s, ServerConnection c) {
+        s.offers.addLast(c);
+        if (s.offering) {
+            return;
+        }
+        s.offering = true;
+        try {
+            ServerConnection next;
+            while ((next = s.offers.pollFirst()) != null) {
+                offerNow(s, next);
+            }
+        } finally {
+            s.offering = false;
+        }
+    }
+
+    /** To a waiter here, else to a loop where clients wait, else idle. */
+    private void offerNow(Shard s, ServerConnection c) {
         if (!paused) {
             Shard.Waiting w;
             while ((w = s.waiters.pollFirst()) != null) {

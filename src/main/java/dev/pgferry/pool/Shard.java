@@ -17,6 +17,9 @@ final class Shard {
     final AtomicInteger waitingCount = new AtomicInteger();
     volatile int idleCount;
     int connecting;
+    /** Backends being offered, and whether an offer is under way (see Pool#offer). */
+    final ArrayDeque<ServerConnection> offers = new ArrayDeque<>(2);
+    boolean offering;
     int leased;
 
     Shard(EventLoop loop) {

@@ -445,13 +445,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = true;
                         router.responses.add(ResponseQueue.EXECUTE, null);
                     }
-                    case ProtocolCodes.FLUSH -> {
-                        // asks for output; starts nothing
+                    // Flush asks for output and is followed by more and a Sync; COPY messages outside COPY make
+                    // the server wait for a Sync too: either way the backend is not clean before that Sync.
+                    case ProtocolCodes.FLUSH -> unsynced = true;
+                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> {
+                        unsynced |= !copyIn;
+                        copyIn = false;
                     }
-                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
-                    case ProtocolCodes.COPY_DATA -> {
-                        // relayed as is
-                    }
+                    case ProtocolCodes.COPY_DATA -> unsynced |= !copyIn;
                     case ProtocolCodes.TERMINATE -> {
                         writeRun(c, in, runStart, ri);
                         in.readerIndex(end);
@@ -832,6 +833,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void protocolViolation(ProtocolException e) {
         sc.protocolErrors.increment();
+        ServerConnection c = leased;
+        if (c != null) {
+            c.markBroken(); // part of a batch may have reached it: its state is unknown
+        }
         LOG.debugf("%s protocol violation: %s", id, e.getMessage());
         ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", e.sqlState(), e.getMessage());
         ch.writeAndFlush(out).addListener(f -> close());

@@ -114,6 +114,43 @@ class ClientTlsTest {
         });
     }
 
+    /** PostgreSQL 17's direct TLS: the client starts with a ClientHello (ALPN "postgresql"), no SSLRequest. */
+    @Test
+    void directTlsWithAlpnPostgresqlIsAccepted() throws Exception {
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", 16432)) {
+            javax.net.ssl.SSLParameters params = s.getSSLParameters();
+            params.setApplicationProtocols(new String[] {"postgresql"});
+            s.setSSLParameters(params);
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            assertThat(s.getApplicationProtocol()).isEqualTo("postgresql");
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream d = new DataOutputStream(b);
+            byte[] startup = "user\0scram_u\0database\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
+            d.writeInt(8 + startup.length);
+            d.writeInt(196608);
+            d.write(startup);
+            s.getOutputStream().write(b.toByteArray());
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(in.readByte()).isEqualTo((byte) 'R');
+            int len = in.readInt();
+            assertThat(in.readInt()).as("AuthenticationSASL").isEqualTo(10);
+            byte[] mechanisms = new byte[len - 8];
+            in.readFully(mechanisms);
+            assertThat(new String(mechanisms, StandardCharsets.US_ASCII)).contains("SCRAM-SHA-256-PLUS");
+        }
+    }
+
     @Test
     void bytesAfterSslRequestBeforeTheHandshakeAreRejected() throws IOException {
         try (Socket s = new Socket("127.0.0.1", 16432)) {
