@@ -132,7 +132,7 @@ final class FaultProxy implements AutoCloseable {
         return false;
     }
 
-    /** Delays each chunk the server sends to connections of {@code user} by {@code millis} (0 to stop). */
+    /** Delays each chunk the server sends to connections of {@code user} by {@code millis} (0 to stop); the startup exchange is never delayed. */
     void latencyForUser(String user, int millis) {
         if (millis <= 0) {
             latencyByUser.remove(user);
@@ -212,7 +212,6 @@ final class FaultProxy implements AutoCloseable {
                     link.pid = ((body[0] & 0xff) << 24) | ((body[1] & 0xff) << 16) | ((body[2] & 0xff) << 8)
                             | (body[3] & 0xff);
                 }
-                delay(link);
                 out.write(type);
                 out.write(new byte[] {(byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len});
                 out.write(body);

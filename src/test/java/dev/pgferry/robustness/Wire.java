@@ -17,7 +17,8 @@ import java.util.Properties;
 /** A raw PostgreSQL wire client for tests that must send what no driver would. */
 final class Wire implements AutoCloseable {
     static final String HOST = "127.0.0.1";
-    static final int PGFERRY_PORT = 16432;
+    /** Not the default 16432: tests of other worktrees on this machine bind that one. */
+    static final int PGFERRY_PORT = 16532;
 
     /** One backend message; {@code type == -1} means the server closed the connection. */
     record Msg(int type, byte[] body) {
