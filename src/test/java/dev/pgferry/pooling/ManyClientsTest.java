@@ -117,7 +117,11 @@ class ManyClientsTest {
                 try {
                     f.get(170, TimeUnit.SECONDS);
                 } catch (java.util.concurrent.ExecutionException e) {
-                    failures.add(String.valueOf(e.getCause()));
+                    StringBuilder chain = new StringBuilder();
+                    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                        chain.append(chain.length() == 0 ? "" : " <- ").append(t);
+                    }
+                    failures.add(chain.toString());
                 }
             }
             assertThat(failures).as("failed clients").isEmpty();

@@ -76,8 +76,15 @@ class ParameterIsolationTest {
         try (Connection before = Clients.proxy(USER, DB);
                 Connection a = Clients.proxy(USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",
                         "options", "-c statement_timeout=5s")) {
+            String serverDateStyle;
+            try (Connection d = Clients.direct(DB)) {
+                serverDateStyle = one(d, "show DateStyle");
+            }
             Map<String, String> beforeOwn = show(before);
             Map<String, String> aStartup = show(a);
+            // pgjdbc's startup DateStyle=ISO: a fresh server session shows the server's default order
+            assertThat(beforeOwn.get("DateStyle")).as("DateStyle of a new client").isEqualTo(serverDateStyle);
+            assertThat(aStartup.get("DateStyle")).as("DateStyle of a new client").isEqualTo(serverDateStyle);
             assertThat(aStartup).containsEntry("application_name", "a-startup").containsEntry("statement_timeout", "5s");
             // pool size 1: both are served by one server process, so the test really interleaves them
             assertThat(one(a, "select pg_backend_pid()")).isEqualTo(one(before, "select pg_backend_pid()"));
