@@ -167,6 +167,10 @@ public interface PgferryConfig {
         @WithDefault("3600s")
         Duration maxLifetime();
 
+        /** A backend idle longer than this is checked with an empty query before it is leased (PgBouncer's server_check_delay). */
+        @WithDefault("30s")
+        Duration checkDelay();
+
         /** A client waiting this long for a backend gets an error. */
         @WithDefault("120s")
         Duration queryWaitTimeout();

@@ -72,6 +72,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private byte txStatus = 'I';
     private StatementInspector.Findings txFindings;
     private final StatementRouter router;
+    private final long checkDelayNanos;
 
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
         this.sc = sc;
@@ -81,6 +82,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
         this.maxMessage = sc.config.maxMessageLength();
+        this.checkDelayNanos = sc.config.pool().checkDelay().toNanos();
         this.router = new StatementRouter(new StatementRouter.Wire() {
             @Override
             public io.netty.buffer.ByteBufAllocator alloc() {
@@ -225,6 +227,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     public void onLease(ServerConnection c) {
         if (state == State.CLOSED) {
             pool.release(c);
+            return;
+        }
+        if (System.nanoTime() - c.lastUsedNanos() > checkDelayNanos) {
+            // idle long: the server may have closed it meanwhile; an empty query proves it alive first
+            leased = c;
+            state = State.RESTORING;
+            InternalQuery.run(c, "", (conn, r) -> {
+                leased = null;
+                if (state == State.CLOSED) {
+                    finishAfterClose(conn, r.ok() && r.status == 'I');
+                } else if (r.ok() && r.status == 'I') {
+                    conn.touch();
+                    state = State.LEASING;
+                    onLease(conn);
+                } else {
+                    LOG.debugf("%s: %s failed its liveness check, taking another", id, conn);
+                    pool.discard(conn);
+                    state = State.LEASING;
+                    pool.acquire(ch.eventLoop(), this);
+                }
+            });
             return;
         }
         leased = c;
