@@ -9,6 +9,7 @@ import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolSettings;
@@ -86,6 +87,7 @@ public class ProxyServer {
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
         SessionContext sc = context;
+        sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
         ServerBootstrap b = new ServerBootstrap()
                 .group(vx.getAcceptorEventLoopGroup(), group)
                 .channelFactory(serverChannels)
