@@ -109,6 +109,9 @@ public class BackendProbe {
         connector.connect(loop, t.target(), credentials, Map.of("application_name", "pgferry-health"))
                 .addListener(f -> {
                     if (f.isSuccess()) {
+                        if (c.lastError != null) {
+                            LOG.infof("readiness check of database %s succeeds again", t.name());
+                        }
                         c.lastOkNanos = System.nanoTime();
                         c.everOk = true;
                         c.lastError = null;
