@@ -18,9 +18,9 @@ import java.util.Optional;
  * Authenticated done = next.handleClientFinal(saslResponseData);          // → AuthenticationSASLFinal
  * send(done.serverFinalMessage());
  * </pre>
- * Only {@value #MECHANISM} is offered (no {@code -PLUS}): gs2 flags {@code n} and {@code y} are
- * accepted, {@code p} is refused. (Once {@code -PLUS} is offered over TLS, {@code y} must be refused
- * as a downgrade, as PostgreSQL does.)
+ * Without TLS only {@value #MECHANISM} is offered: gs2 flags {@code n} and {@code y} are accepted,
+ * {@code p} is refused. Over TLS {@value #MECHANISM_PLUS} is offered too, with {@code tls-server-end-point}
+ * channel binding ({@link #withChannelBinding}); then {@code y} is refused as a downgrade, as PostgreSQL does.
  *
  * <p>A user without SCRAM keys (unknown, or an MD5 secret) gets a mock exchange with a salt derived
  * from the user name and a per-process random secret, so it is stable across attempts and the reply
@@ -30,6 +30,9 @@ import java.util.Optional;
 public final class ScramServer {
 
     public static final String MECHANISM = "SCRAM-SHA-256";
+    public static final String MECHANISM_PLUS = "SCRAM-SHA-256-PLUS";
+    /** The only channel-binding type PostgreSQL (and pgferry) supports. */
+    public static final String CHANNEL_BINDING_TYPE = "tls-server-end-point";
     /** PostgreSQL's {@code SCRAM_RAW_NONCE_LEN}. */
     static final int SERVER_NONCE_BYTES = 18;
 
@@ -79,6 +82,19 @@ public final class ScramServer {
         private final boolean mock;
         private final String serverNonce;
         private boolean used;
+        /** tls-server-end-point data of this TLS connection; null without TLS. */
+        private byte[] channelBinding;
+        private boolean plusSelected;
+
+        /**
+         * This connection is TLS: {@code endPoint} is the hash of pgferry's certificate (RFC 5929). The
+         * client chose {@code mechanism} ({@value #MECHANISM} or {@value #MECHANISM_PLUS}).
+         */
+        public ClientFirstStep withChannelBinding(byte[] endPoint, String mechanism) {
+            this.channelBinding = endPoint;
+            this.plusSelected = MECHANISM_PLUS.equals(mechanism);
+            return this;
+        }
 
         private ClientFirstStep(String user, ScramKeys keys, String serverNonce) {
             this.user = user;
@@ -95,14 +111,36 @@ public final class ScramServer {
             used = true;
             ScramMessageReader r = ScramMessageReader.of(saslInitialResponseData, AuthException::malformed);
             char flag = r.peek();
-            if (flag == 'p') {
-                throw AuthException.malformed("The client selected SCRAM-SHA-256 without channel binding,"
-                        + " but the SCRAM message includes channel binding data.");
+            if (plusSelected) {
+                if (flag != 'p') {
+                    throw AuthException.malformed("The client selected SCRAM-SHA-256-PLUS, but the SCRAM message"
+                            + " does not include channel binding data.");
+                }
+                r.expect('p');
+                r.expect('=');
+                int typeStart = r.position();
+                int comma = r.text().indexOf(',', typeStart);
+                if (comma < 0 || !r.text().substring(typeStart, comma).equals(CHANNEL_BINDING_TYPE)) {
+                    throw AuthException.malformed("unsupported SCRAM channel-binding type");
+                }
+                while (r.position() < comma) {
+                    r.expect(r.peek());
+                }
+            } else {
+                if (flag == 'p') {
+                    throw AuthException.malformed("The client selected SCRAM-SHA-256 without channel binding,"
+                            + " but the SCRAM message includes channel binding data.");
+                }
+                if (flag != 'n' && flag != 'y') {
+                    throw AuthException.malformed("Unexpected channel-binding flag.");
+                }
+                if (flag == 'y' && channelBinding != null) {
+                    throw new AuthException(AuthException.PROTOCOL_VIOLATION, "SCRAM channel binding negotiation error",
+                            "The client supports SCRAM channel binding but thinks the server does not. However, this"
+                                    + " server does support channel binding.");
+                }
+                r.expect(flag);
             }
-            if (flag != 'n' && flag != 'y') {
-                throw AuthException.malformed("Unexpected channel-binding flag.");
-            }
-            r.expect(flag);
             r.expect(',');
             if (r.peek() == 'a') {
                 throw new AuthException(AuthException.FEATURE_NOT_SUPPORTED,
@@ -165,7 +203,13 @@ public final class ScramServer {
             used = true;
             ScramMessageReader r = ScramMessageReader.of(saslResponseData, AuthException::malformed);
             byte[] binding = r.base64(r.attribute('c'), "the channel-binding attribute");
-            if (!Arrays.equals(binding, gs2Header.getBytes(StandardCharsets.UTF_8))) {
+            byte[] expected = gs2Header.getBytes(StandardCharsets.UTF_8);
+            if (first.plusSelected) {
+                byte[] withData = Arrays.copyOf(expected, expected.length + first.channelBinding.length);
+                System.arraycopy(first.channelBinding, 0, withData, expected.length, first.channelBinding.length);
+                expected = withData;
+            }
+            if (!java.security.MessageDigest.isEqual(binding, expected)) {
                 throw AuthException.malformed("Unexpected SCRAM channel-binding attribute in client-final-message.");
             }
             if (!r.attribute('r').equals(nonce)) {

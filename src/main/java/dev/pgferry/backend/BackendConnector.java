@@ -26,9 +26,13 @@ public final class BackendConnector {
     private final ChannelFactory<? extends Channel> channelFactory;
     private final Duration connectTimeout;
 
-    public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout) {
+    private final BackendTls tls;
+
+    /** {@code tls}: null for plaintext backends. */
+    public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout, BackendTls tls) {
         this.channelFactory = channelFactory;
         this.connectTimeout = connectTimeout;
+        this.tls = tls;
     }
 
     /** Connects on {@code loop}; the future completes on that loop with a connection at ReadyForQuery 'I'. */
@@ -46,7 +50,7 @@ public final class BackendConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         ServerConnection conn = new ServerConnection(ch, target, id);
-                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise));
+                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise, tls));
                     }
                 });
         LOG.debugf("S-%d connecting to %s:%d/%s as %s", id, target.host(), target.port(), target.database(),

@@ -7,11 +7,38 @@ package dev.pgferry.backend;
 public sealed interface BackendCredentials {
     String user();
 
-    record Password(String user, String password) implements BackendCredentials {}
+    record Password(String user, String password) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "Password[user=" + user + ", password=<redacted>]";
+        }
+    }
 
-    record Md5Hash(String user, String md5Hash) implements BackendCredentials {}
+    record Md5Hash(String user, String md5Hash) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "Md5Hash[user=" + user + ", hash=<redacted>]";
+        }
+    }
 
-    record ScramKeys(String user, byte[] clientKey, byte[] serverKey) implements BackendCredentials {}
+    record ScramKeys(String user, byte[] clientKey, byte[] serverKey) implements BackendCredentials {
+        @Override
+        public String toString() {
+            return "ScramKeys[user=" + user + ", keys=<redacted>]";
+        }
+    }
+
+    /**
+     * Passthrough: pgferry holds no secret. Each Authentication request of the server goes to {@code relay}
+     * (which sends it to the client), and the client's answers are written to the backend channel as they are.
+     */
+    record Relay(String user, AuthRelay relay) implements BackendCredentials {}
+
+    /** Receives the server's authentication requests during a passthrough login. */
+    interface AuthRelay {
+        /** {@code request} is one complete Authentication message (a retained copy the relay must release). */
+        void onServerAuthRequest(io.netty.channel.Channel backend, io.netty.buffer.ByteBuf request);
+    }
 
     /** No secret: works only where the server trusts the connection. */
     record None(String user) implements BackendCredentials {}

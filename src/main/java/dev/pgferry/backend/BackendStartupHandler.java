@@ -30,10 +30,13 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     private final Promise<ServerConnection> promise;
     private ByteBuf acc;
     private ScramClient scram;
+    private final BackendTls tls;
+    private boolean awaitingSslAnswer;
 
     BackendStartupHandler(ServerConnection conn, BackendCredentials credentials, Map<String, String> startupParams,
-            Promise<ServerConnection> promise) {
+            Promise<ServerConnection> promise, BackendTls tls) {
         this.conn = conn;
+        this.tls = tls;
         this.credentials = credentials;
         this.startupParams = startupParams;
         this.promise = promise;
@@ -41,6 +44,52 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (tls != null) {
+            ByteBuf out = ctx.alloc().buffer(8);
+            FrontendMessages.sslRequest(out);
+            ctx.writeAndFlush(out);
+            awaitingSslAnswer = true;
+            LOG.debugf("%s sent SSLRequest", conn);
+            return;
+        }
+        sendStartup(ctx);
+    }
+
+    /** The server's one-byte answer to SSLRequest: 'S' starts the handshake, 'N' means no TLS there. */
+    private void onSslAnswer(ChannelHandlerContext ctx, ByteBuf in) {
+        awaitingSslAnswer = false;
+        byte answer = in.readByte();
+        if (in.isReadable()) {
+            // anything after the answer would be trusted as if it came over TLS (CVE-2021-23222)
+            in.release();
+            fail(ctx, new BackendException(SqlState.PROTOCOL_VIOLATION,
+                    "server sent unencrypted data after SSL response", false, null));
+            return;
+        }
+        in.release();
+        if (answer == 'S') {
+            var handler = tls.newHandler(ctx.alloc(), conn.target().host(), conn.target().port());
+            ctx.pipeline().addFirst("tls", handler);
+            handler.handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) {
+                    LOG.debugf("%s TLS established (%s)", conn, tls.mode());
+                    sendStartup(ctx);
+                } else {
+                    fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE,
+                            "SSL handshake with server " + conn.target().host() + ":" + conn.target().port()
+                                    + " failed: " + f.cause().getMessage(), false, f.cause()));
+                }
+            });
+        } else if (answer == 'N' && tls.plaintextAllowed()) {
+            sendStartup(ctx);
+        } else {
+            fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE, "server " + conn.target().host() + ":"
+                    + conn.target().port() + " does not support SSL, but pgferry.tls.server.mode="
+                    + tls.mode().name().toLowerCase().replace('_', '-') + " requires it", false, null));
+        }
+    }
+
+    private void sendStartup(ChannelHandlerContext ctx) {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("user", credentials.user());
         params.put("database", conn.target().database());
@@ -53,6 +102,10 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (awaitingSslAnswer) {
+            onSslAnswer(ctx, (ByteBuf) msg);
+            return;
+        }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
         try {
             while (!promise.isDone()) {
@@ -119,6 +172,10 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     private void authenticate(ChannelHandlerContext ctx, int start, int end) throws ProtocolException, AuthException {
         int code = acc.getInt(start + 5);
+        if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Relay relay) {
+            relay.relay().onServerAuthRequest(ctx.channel(), acc.retainedSlice(start, end - start));
+            return;
+        }
         ByteBuf out;
         switch (code) {
             case ProtocolCodes.AUTH_OK -> {

@@ -24,6 +24,8 @@ public final class ServerConnection {
     public final Map<String, String> reported = new HashMap<>();
     /** Parameters the server does not report, as pgferry last set them here (absent = server default). */
     public final Map<String, String> unreported = new HashMap<>(4);
+    /** Statements pgferry prepared here: server name → Parse body, least recently used first. */
+    public final java.util.LinkedHashMap<String, byte[]> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
     int processId;
     byte[] secretKey = new byte[0];
     private BackendListener listener = NO_LISTENER;

@@ -60,6 +60,53 @@ public interface PgferryConfig {
     /** Throwaway local PostgreSQL started by pgferry itself (dev profile). */
     DevPostgres devPostgres();
 
+    /** TLS towards clients, negotiated during onboarding. */
+    Tls tls();
+
+    interface Tls {
+        /** The client side: what pgferry accepts from clients. */
+        ClientTls client();
+
+        /** The server side: how pgferry connects to PostgreSQL. */
+        ServerTls server();
+    }
+
+    interface ServerTls {
+        /** {@code disable}, {@code prefer} (TLS if the server offers it), {@code require}, {@code verify-ca}, {@code verify-full}. */
+        @WithDefault("disable")
+        ServerTlsMode mode();
+
+        /** PEM CA certificates trusted for verify-ca and verify-full. */
+        Optional<Path> caFile();
+    }
+
+    enum ServerTlsMode {
+        DISABLE,
+        PREFER,
+        REQUIRE,
+        VERIFY_CA,
+        VERIFY_FULL
+    }
+
+    interface ClientTls {
+        /** {@code disable}: answer SSLRequest with 'N'; {@code allow}/{@code prefer}: TLS when asked; {@code require}: refuse plaintext. */
+        @WithDefault("disable")
+        ClientTlsMode mode();
+
+        /** PEM certificate chain presented to clients. */
+        Optional<Path> certFile();
+
+        /** PEM private key (PKCS#8) of that certificate. */
+        Optional<Path> keyFile();
+    }
+
+    enum ClientTlsMode {
+        DISABLE,
+        ALLOW,
+        PREFER,
+        REQUIRE
+    }
+
     interface Backend {
         /** Host of the default PostgreSQL server. */
         @WithDefault("127.0.0.1")
@@ -136,6 +183,20 @@ public interface PgferryConfig {
 
         /** PgBouncer {@code userlist.txt}: {@code "user" "secret"} per line. */
         Optional<Path> usersFile();
+
+        /**
+         * User (listed in the users file) as whom pgferry runs {@code pgferry.auth.query} to fetch the secret
+         * of a user not in the file; unset disables auth_query.
+         */
+        Optional<String> user();
+
+        /** Query returning (user name, secret) for {@code $1}; PgBouncer's default. */
+        @WithDefault("SELECT usename, passwd FROM pg_shadow WHERE usename=$1")
+        String query();
+
+        /** How long a secret fetched by auth_query is reused before it is fetched again. */
+        @WithDefault("60s")
+        Duration queryCacheTtl();
     }
 
     interface Prepared {

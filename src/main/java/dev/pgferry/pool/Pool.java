@@ -33,6 +33,8 @@ public final class Pool {
     private final Shard[] shards;
     private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    /** Backends of every pool of this database, bounded by pgferry.pool.max-db-connections. */
+    private final DatabaseLimit databaseLimit;
     private volatile BackendCredentials credentials;
     private volatile Map<String, String> serverParams;
     private volatile String lastError;
@@ -49,8 +51,9 @@ public final class Pool {
     public final LongAdder bytesFromServers = new LongAdder();
 
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
-            BackendCredentials credentials, List<EventLoop> loops) {
+            BackendCredentials credentials, List<EventLoop> loops, DatabaseLimit databaseLimit) {
         this.key = key;
+        this.databaseLimit = databaseLimit;
         this.target = target;
         this.settings = settings;
         this.connector = connector;
@@ -88,6 +91,38 @@ public final class Pool {
     /** Credentials learned later, e.g. SCRAM keys recovered from a client's proof. */
     public void credentials(BackendCredentials c) {
         this.credentials = c;
+    }
+
+    /** Startup (name NUL value) pairs the server accepted, with its spelling of reported values. */
+    private final java.util.concurrent.ConcurrentHashMap<String, String> checkedStartup =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Whether every startup parameter was accepted by the server before. */
+    public boolean startupChecked(Map<String, String> params) {
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            if (!checkedStartup.containsKey(e.getKey() + '\0' + e.getValue())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Records that the server accepted {@code name = value} and reports it as {@code normalized}. */
+    public void startupChecked(String name, String value, String normalized) {
+        if (checkedStartup.size() > 10_000) {
+            checkedStartup.clear(); // bounded: unique application names must not grow this forever
+        }
+        checkedStartup.put(name + '\0' + value, normalized);
+    }
+
+    /** The startup parameters with the server's spelling of the values it reports. */
+    public Map<String, String> normalizedStartup(Map<String, String> params) {
+        if (params.isEmpty()) {
+            return params;
+        }
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, checkedStartup.getOrDefault(k + '\0' + v, v)));
+        return out;
     }
 
     public String lastError() {
@@ -131,6 +166,34 @@ public final class Pool {
                 askOthersForIdle(s);
             }
         }
+    }
+
+    /**
+     * Takes in a backend opened outside the pool (a passthrough login) if there is room; closes it otherwise.
+     * Called on the backend's loop.
+     */
+    public void adopt(ServerConnection c) {
+        if (serverParams == null) {
+            serverParams = Map.copyOf(c.reported);
+        }
+        lastConnectOkNanos = System.nanoTime();
+        if (!reserve()) {
+            c.close();
+            return;
+        }
+        Shard s = shard(c.eventLoop());
+        c.poolSlot(s);
+        offer(s, c);
+    }
+
+    /** Opens a backend whose authentication the client answers through {@code relay} (passthrough login). */
+    public io.netty.util.concurrent.Future<ServerConnection> openWithRelay(EventLoop loop, BackendCredentials.Relay relay) {
+        return connector.connect(loop, target, relay, Map.of());
+    }
+
+    /** Whether the pool can open backends itself (not in passthrough without a secret). */
+    private boolean canOpen() {
+        return !(credentials instanceof BackendCredentials.Relay);
     }
 
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
@@ -306,7 +369,7 @@ public final class Pool {
     }
 
     private void grow(Shard s) {
-        while (s.waiters.size() > s.connecting && reserve()) {
+        while (canOpen() && s.waiters.size() > s.connecting && reserve()) {
             s.connecting++;
             open(s);
         }
@@ -319,7 +382,11 @@ public final class Pool {
                 return false;
             }
             if (total.compareAndSet(n, n + 1)) {
-                return true;
+                if (databaseLimit.tryAcquire()) {
+                    return true;
+                }
+                total.decrementAndGet();
+                return false;
             }
         }
     }
@@ -337,7 +404,7 @@ public final class Pool {
                 }
                 offer(s, c);
             } else {
-                total.decrementAndGet();
+                unreserve();
                 connectErrors.increment();
                 Throwable cause = f.cause();
                 PoolException err = cause instanceof BackendException be
@@ -397,14 +464,19 @@ public final class Pool {
     }
 
     private void dropUncounted(ServerConnection c) {
-        total.decrementAndGet();
+        unreserve();
         c.close();
+    }
+
+    private void unreserve() {
+        total.decrementAndGet();
+        databaseLimit.release();
     }
 
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
-            total.decrementAndGet();
+            unreserve();
         }
     }
 
@@ -418,7 +490,7 @@ public final class Pool {
                 discardCounted(c);
             }
         }
-        if (s == shards[0] && !paused && credentials != null) {
+        if (s == shards[0] && !paused && canOpen()) {
             while (total.get() < settings.minIdle() && reserve()) {
                 s.connecting++;
                 open(s);

@@ -39,7 +39,8 @@ public final class Framing {
         if (len < 4 || len > maxLength) {
             throw invalidLength(in.getByte(in.readerIndex()), len, maxLength);
         }
-        return readable < len + 1 ? NEED_MORE : len + 1;
+        // readable - 1, not len + 1: a length of Integer.MAX_VALUE (allowed when maxLength is) must not overflow
+        return readable - 1 < len ? NEED_MORE : len + 1;
     }
 
     public static ProtocolException invalidLength(byte type, int len, int maxLength) {

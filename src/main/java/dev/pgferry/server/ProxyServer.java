@@ -7,9 +7,11 @@ import dev.pgferry.auth.UserSecret;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
+import dev.pgferry.backend.BackendTls;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.observability.admin.AdminConsole;
+import dev.pgferry.pool.DatabaseLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolSettings;
@@ -64,6 +66,8 @@ public class ProxyServer {
     private Pools pools;
     private CredentialStore credentials;
     private volatile boolean listening;
+    private final java.util.concurrent.ConcurrentHashMap<String, DatabaseLimit> databaseLimits =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     void onStart(@Observes @Priority(100) StartupEvent event) throws Exception {
         start();
@@ -83,9 +87,11 @@ public class ProxyServer {
         ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         credentials = loadCredentials();
-        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout());
+        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout(),
+                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()));
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
+        context.clientTls = ClientTls.context(config.tls().client());
         SessionContext sc = context;
         sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
         ServerBootstrap b = new ServerBootstrap()
@@ -129,11 +135,16 @@ public class ProxyServer {
         PgferryConfig.Pool p = config.pool();
         PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
                 p.queryWaitTimeout());
+        DatabaseLimit limit = databaseLimits.computeIfAbsent(key.database(),
+                d -> new DatabaseLimit(config.pool().maxDbConnections()));
         return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
-                backendCredentials(key.user()), loops);
+                backendCredentials(key.user()), loops, limit);
     }
 
     private BackendCredentials backendCredentials(String user) {
+        if (config.auth().type() == PgferryConfig.AuthType.PASSTHROUGH) {
+            return new BackendCredentials.Relay(user, null); // backends come only from client logins
+        }
         Optional<UserSecret> secret = credentials.lookup(user).map(StoredCredential::secret);
         if (secret.isPresent() && secret.get() instanceof UserSecret.Plain plain) {
             return new BackendCredentials.Password(user, plain.password());

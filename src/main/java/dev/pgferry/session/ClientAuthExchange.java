@@ -1,7 +1,6 @@
 package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
-import dev.pgferry.auth.CredentialStore;
 import dev.pgferry.auth.Md5Auth;
 import dev.pgferry.auth.PlainAuth;
 import dev.pgferry.auth.ScramKeys;
@@ -39,11 +38,15 @@ final class ClientAuthExchange {
     private ScramServer.ClientFirstStep scramFirst;
     private byte[] recoveredClientKey;
     private String clientPassword;
+    private final byte[] channelBinding;
 
-    ClientAuthExchange(AuthType type, String user, CredentialStore store, SecureRandom random) {
+    /** {@code channelBinding}: tls-server-end-point data when the client connection is TLS, else null. */
+    ClientAuthExchange(AuthType type, String user, Optional<StoredCredential> credential, SecureRandom random,
+            byte[] channelBinding) {
+        this.channelBinding = channelBinding;
         this.type = type;
         this.user = user;
-        this.credential = store.lookup(user);
+        this.credential = credential;
         this.random = random;
     }
 
@@ -62,7 +65,8 @@ final class ClientAuthExchange {
             default -> {
                 Optional<ScramKeys> keys = credential.flatMap(StoredCredential::scramKeys);
                 scramFirst = ScramServer.start(user, keys, random);
-                ServerMessages.authenticationSasl(out, List.of(ScramServer.MECHANISM));
+                ServerMessages.authenticationSasl(out, channelBinding == null ? List.of(ScramServer.MECHANISM)
+                        : List.of(ScramServer.MECHANISM_PLUS, ScramServer.MECHANISM));
             }
         }
         return Step.CONTINUE;
@@ -102,9 +106,13 @@ final class ClientAuthExchange {
     private Step scram(ByteBuf in, int body, int end, ByteBuf out) throws AuthException, ProtocolException {
         if (scramFirst != null) {
             String mech = MessageReader.cstring(in, body, end);
-            if (!mech.equals(ScramServer.MECHANISM)) {
+            boolean plus = channelBinding != null && mech.equals(ScramServer.MECHANISM_PLUS);
+            if (!mech.equals(ScramServer.MECHANISM) && !plus) {
                 throw new AuthException(SqlState.PROTOCOL_VIOLATION,
                         "client selected an invalid SASL authentication mechanism");
+            }
+            if (channelBinding != null) {
+                scramFirst.withChannelBinding(channelBinding, mech);
             }
             int p = body + mech.getBytes(StandardCharsets.UTF_8).length + 1;
             if (p + 4 > end) {

@@ -19,7 +19,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
@@ -70,6 +72,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean clientFlush;
     private byte txStatus = 'I';
     private StatementInspector.Findings txFindings;
+    private final ResponseQueue responses = new ResponseQueue();
+    private final int maxPrepared;
+    /** The client's named statements; null until it prepares one. */
+    private HashMap<String, PreparedStatement> statements;
+    private PreparedStatement lastStatement;
 
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
         this.sc = sc;
@@ -79,6 +86,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
         this.maxMessage = sc.config.maxMessageLength();
+        this.maxPrepared = Math.max(1, sc.config.prepared().maxPerBackend());
         this.processId = sc.cancels.register(this);
     }
 
@@ -188,8 +196,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 continue;
             }
             state = State.LEASING;
-            ch.config().setAutoRead(false);
             pool.acquire(ch.eventLoop(), this);
+            if (state == State.LEASING || state == State.RESTORING) {
+                ch.config().setAutoRead(false); // waiting: stop reading until the backend is ready
+            }
             return;
         }
     }
@@ -207,13 +217,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         copyIn = false;
         serverFatal = false;
         txStatus = 'I';
-        List<String> set = new ArrayList<>(2);
-        List<String> reset = new ArrayList<>(0);
-        String sql = params.restoreSql(c.reported, c.unreported, set, reset);
-        if (sql == null) {
+        responses.clear();
+        if (!params.needsRestore(c.reported, c.unreported)) {
             startRelay();
             return;
         }
+        List<String> set = new ArrayList<>(2);
+        List<String> reset = new ArrayList<>(0);
+        String sql = params.restoreSql(c.reported, c.unreported, set, reset);
         state = State.RESTORING;
         LOG.tracef("%s restoring %s on %s", id, set, c);
         InternalQuery.run(c, sql, (conn, r) -> restored(conn, r, set, reset));
@@ -318,93 +329,257 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         ch.config().setAutoRead(true);
     }
 
-    /** Relays every complete client message in {@code inbound} to the leased backend as one retained slice. */
+    /**
+     * Relays every complete client message in {@code inbound} to the leased backend, unmodified runs as one
+     * retained slice. Named statements are renamed to their shared server-side names (and prepared on this
+     * backend first where it lacks them); everything relayed is recorded in {@link #responses}.
+     */
     private void relayClient() {
         ServerConnection c = leased;
         ByteBuf in = inbound;
         int runStart = in.readerIndex();
-        while (true) {
-            int ri = in.readerIndex();
-            int frame;
-            try {
-                frame = Framing.messageFrameLength(in, maxMessage);
-            } catch (ProtocolException e) {
-                writeRun(c, in, runStart, ri);
-                protocolViolation(e);
-                return;
-            }
-            if (frame == Framing.NEED_MORE) {
-                break;
-            }
-            byte type = in.getByte(ri);
-            switch (type) {
-                case ProtocolCodes.QUERY -> {
-                    pending++;
-                    unsynced = false;
-                    pool.queries.increment();
-                    if (inspect(in, ri + 5, ri + frame)) {
-                        writeRun(c, in, runStart, ri);
-                        rejectPinning(c, in, ri, frame);
-                        runStart = in.readerIndex();
-                        continue;
-                    }
+        try {
+            while (true) {
+                int ri = in.readerIndex();
+                int frame = Framing.messageFrameLength(in, maxMessage);
+                if (frame == Framing.NEED_MORE) {
+                    break;
                 }
-                case ProtocolCodes.SYNC -> {
-                    if (!copyIn) {
+                int end = ri + frame;
+                byte type = in.getByte(ri);
+                boolean rewritten = false;
+                switch (type) {
+                    case ProtocolCodes.QUERY -> {
                         pending++;
                         unsynced = false;
+                        pool.queries.increment();
+                        responses.add(ResponseQueue.QUERY, null);
+                        if (inspect(in, ri + 5, end)) {
+                            writeRun(c, in, runStart, ri);
+                            rejectPinning(c, in, ri, frame);
+                            rewritten = true;
+                        }
                     }
-                }
-                case ProtocolCodes.FUNCTION_CALL -> {
-                    pending++;
-                    unsynced = false;
-                }
-                case ProtocolCodes.PARSE -> {
-                    unsynced = true;
-                    int end = ri + frame;
-                    int sql;
-                    try {
-                        sql = MessageReader.skipCstring(in, ri + 5, end);
-                    } catch (ProtocolException e) {
+                    case ProtocolCodes.SYNC -> {
+                        if (!copyIn) {
+                            pending++;
+                            unsynced = false;
+                            responses.add(ResponseQueue.SYNC, null);
+                        }
+                    }
+                    case ProtocolCodes.FUNCTION_CALL -> {
+                        pending++;
+                        unsynced = false;
+                        responses.add(ResponseQueue.FUNCTION, null);
+                    }
+                    case ProtocolCodes.PARSE -> {
+                        unsynced = true;
+                        int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
+                        if (inspect(in, nameEnd, end)) {
+                            writeRun(c, in, runStart, ri);
+                            responses.add(ResponseQueue.PARSE, null);
+                            rejectPinning(c, in, ri, frame);
+                            rewritten = true;
+                        } else if (nameEnd == ri + 6) {
+                            responses.add(ResponseQueue.PARSE, null); // unnamed: relayed as is
+                        } else {
+                            writeRun(c, in, runStart, ri);
+                            namedParse(c, in, ri, nameEnd, end);
+                            rewritten = true;
+                        }
+                    }
+                    case ProtocolCodes.BIND -> {
+                        unsynced = true;
+                        int stmt = MessageReader.skipCstring(in, ri + 5, end);
+                        rewritten = rewriteStatementName(c, in, runStart, ri, stmt, end);
+                        responses.add(ResponseQueue.BIND, null);
+                    }
+                    case ProtocolCodes.DESCRIBE -> {
+                        unsynced = true;
+                        if (in.getByte(ri + 5) == 'S') {
+                            rewritten = rewriteStatementName(c, in, runStart, ri, ri + 6, end);
+                        }
+                        responses.add(ResponseQueue.DESCRIBE, null);
+                    }
+                    case ProtocolCodes.CLOSE -> {
+                        unsynced = true;
+                        if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) != 0) {
+                            // the server-side statement is shared: forget the client's name, answer here
+                            writeRun(c, in, runStart, ri);
+                            if (statements != null) {
+                                statements.remove(MessageReader.cstring(in, ri + 6, end));
+                            }
+                            responses.add(ResponseQueue.CLOSE_LOCAL, null);
+                            emitLocalResponses();
+                            rewritten = true;
+                        } else {
+                            responses.add(ResponseQueue.CLOSE, null);
+                        }
+                    }
+                    case ProtocolCodes.EXECUTE -> {
+                        unsynced = true;
+                        responses.add(ResponseQueue.EXECUTE, null);
+                    }
+                    case ProtocolCodes.FLUSH -> {
+                        // asks for output; starts nothing
+                    }
+                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
+                    case ProtocolCodes.COPY_DATA -> {
+                        // relayed as is
+                    }
+                    case ProtocolCodes.TERMINATE -> {
                         writeRun(c, in, runStart, ri);
-                        protocolViolation(e);
+                        in.readerIndex(end);
+                        close();
                         return;
                     }
-                    if (inspect(in, sql, end)) {
-                        writeRun(c, in, runStart, ri);
-                        rejectPinning(c, in, ri, frame);
-                        runStart = in.readerIndex();
-                        continue;
-                    }
+                    default -> throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
+                            "invalid frontend message type " + (type & 0xff));
                 }
-                case ProtocolCodes.BIND, ProtocolCodes.EXECUTE, ProtocolCodes.DESCRIBE, ProtocolCodes.CLOSE ->
-                        unsynced = true;
-                case ProtocolCodes.FLUSH -> {
-                    // asks for output; starts nothing
-                }
-                case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
-                case ProtocolCodes.COPY_DATA -> {
-                    // relayed as is
-                }
-                case ProtocolCodes.TERMINATE -> {
-                    writeRun(c, in, runStart, ri);
-                    in.skipBytes(frame);
-                    close();
-                    return;
-                }
-                default -> {
-                    writeRun(c, in, runStart, ri);
-                    protocolViolation(new ProtocolException(SqlState.PROTOCOL_VIOLATION,
-                            "invalid frontend message type " + (type & 0xff)));
-                    return;
+                in.readerIndex(end);
+                if (rewritten) {
+                    runStart = end;
                 }
             }
-            in.readerIndex(ri + frame);
+        } catch (ProtocolException e) {
+            writeRun(c, in, runStart, in.readerIndex());
+            protocolViolation(e);
+            return;
         }
         writeRun(c, in, runStart, in.readerIndex());
         inbound = Cumulator.keepRest(in);
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
+        }
+    }
+
+    /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
+    private void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
+        String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
+        byte[] body = new byte[end - bodyStart];
+        in.getBytes(bodyStart, body);
+        PreparedStatement ps = new PreparedStatement(name, body);
+        if (statements == null) {
+            statements = new HashMap<>();
+        }
+        statements.put(name, ps);
+        lastStatement = ps;
+        byte[] have = c.prepared.get(ps.serverName);
+        if (have != null && ps.sameBody(have)) {
+            responses.add(ResponseQueue.PARSE_LOCAL, ps);
+            emitLocalResponses();
+        } else {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE);
+        }
+    }
+
+    /**
+     * Bind or Describe naming a statement at {@code [nameStart, NUL)}: if it is one of the client's, the
+     * message is re-encoded with the server name, after a Parse if this backend lacks the statement.
+     * Unknown names pass unchanged, so the server answers with its own error.
+     */
+    private boolean rewriteStatementName(ServerConnection c, ByteBuf in, int runStart, int ri, int nameStart, int end)
+            throws ProtocolException {
+        int nameEnd = in.indexOf(nameStart, end, (byte) 0);
+        if (nameEnd < 0) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+        }
+        if (nameEnd == nameStart || statements == null) {
+            return false;
+        }
+        PreparedStatement ps = lastStatement;
+        if (ps == null || !nameEquals(in, nameStart, nameEnd, ps.clientName)) {
+            ps = statements.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
+            if (ps == null) {
+                return false;
+            }
+            lastStatement = ps;
+        }
+        writeRun(c, in, runStart, ri);
+        if (c.prepared.get(ps.serverName) == null) {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+        }
+        byte[] server = ps.serverNameBytes();
+        ByteBuf out = ch.alloc().buffer(end - ri - (nameEnd - nameStart) + server.length);
+        out.writeByte(in.getByte(ri)).writeInt(0);
+        out.writeBytes(in, ri + 5, nameStart - ri - 5);
+        out.writeBytes(server);
+        out.writeBytes(in, nameEnd, end - nameEnd);
+        out.setInt(1, out.writerIndex() - 1);
+        c.channel().write(out, c.channel().voidPromise());
+        backendFlush = true;
+        return true;
+    }
+
+    private static boolean nameEquals(ByteBuf in, int from, int to, String name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (in.getByte(from + i) != (byte) name.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Parses {@code ps} on the backend under its server name, evicting the least recently used statement if full. */
+    private void prepareOnBackend(ServerConnection c, PreparedStatement ps, byte kind) {
+        byte[] have = c.prepared.remove(ps.serverName);
+        if (have != null || c.prepared.size() >= maxPrepared) {
+            String victim = have != null ? ps.serverName : c.prepared.keySet().iterator().next();
+            c.prepared.remove(victim);
+            ByteBuf close = ch.alloc().buffer(victim.length() + 7);
+            close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
+            close.writeCharSequence(victim, StandardCharsets.US_ASCII);
+            close.writeByte(0);
+            c.channel().write(close, c.channel().voidPromise());
+            responses.add(ResponseQueue.CLOSE_INSERTED, null);
+        }
+        byte[] server = ps.serverNameBytes();
+        ByteBuf out = ch.alloc().buffer(6 + server.length + ps.body.length);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + server.length + 1 + ps.body.length);
+        out.writeBytes(server).writeByte(0).writeBytes(ps.body);
+        c.channel().write(out, c.channel().voidPromise());
+        backendFlush = true;
+        c.prepared.put(ps.serverName, ps.body);
+        responses.add(kind, ps);
+    }
+
+    /** Answers, in order, the messages at the head of the queue that pgferry answers itself. */
+    private void emitLocalResponses() {
+        while (true) {
+            byte k = responses.peek();
+            if (k == ResponseQueue.PARSE_LOCAL) {
+                ByteBuf out = ch.alloc().buffer(5);
+                ServerMessages.parseComplete(out);
+                ch.write(out, ch.voidPromise());
+            } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                ByteBuf out = ch.alloc().buffer(5);
+                ServerMessages.closeComplete(out);
+                ch.write(out, ch.voidPromise());
+            } else {
+                return;
+            }
+            responses.poll();
+            clientFlush = true;
+        }
+    }
+
+    /** The server skips everything after an error up to Sync: forget what those messages would have created. */
+    private void skipToSync(ServerConnection c) {
+        while (!responses.isEmpty() && responses.peek() != ResponseQueue.SYNC) {
+            Object ref = responses.peekRef();
+            byte k = responses.poll();
+            if (ref instanceof PreparedStatement ps) {
+                if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
+                    c.prepared.remove(ps.serverName);
+                }
+                if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
+                        && statements.get(ps.clientName) == ps) {
+                    statements.remove(ps.clientName);
+                }
+            }
         }
     }
 
@@ -423,6 +598,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         StatementInspector.Findings f = StatementInspector.inspect(in, from, to);
         if (f == null) {
             return false;
+        }
+        if (f.dropsPrepared) {
+            // DISCARD ALL / DEALLOCATE ALL: the server drops this backend's statements, the client forgets its names
+            statements = null;
+            lastStatement = null;
+            leased.prepared.clear();
         }
         if (f.pinReason != null && !pinned) {
             if (sc.config.pool().pinning() == Pinning.REJECT && transactionMode) {
@@ -464,7 +645,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             int start = out.writerIndex();
             out.writeByte(ProtocolCodes.PARSE).writeInt(0);
             out.writeBytes(in, ri + 5, nameEnd - ri - 5 + 1);
-            out.writeCharSequence(sql, java.nio.charset.StandardCharsets.UTF_8);
+            out.writeCharSequence(sql, StandardCharsets.UTF_8);
             out.writeByte(0).writeShort(0);
             out.setInt(start + 1, out.writerIndex() - start - 1);
         }
@@ -500,37 +681,71 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             if (frame == Framing.NEED_MORE) {
                 break;
             }
+            int end = ri + frame;
             byte type = in.getByte(ri);
-            if (type == ProtocolCodes.READY_FOR_QUERY) {
-                byte status = in.getByte(ri + 5);
-                txStatus = status;
-                if (--pending <= 0) {
-                    pending = 0;
-                    if (!unsynced && status == 'I' && transactionMode && !pinned) {
-                        if (needsFixup()) {
-                            writeClientRun(in, runStart, ri);
-                            in.readerIndex(ri + frame);
-                            backendAcc = Cumulator.keepRest(in);
-                            startFixup(c);
-                            return;
+            boolean swallow = false;
+            boolean popped = true;
+            switch (type) {
+                case ProtocolCodes.READY_FOR_QUERY -> {
+                    responses.poll();
+                    byte status = in.getByte(ri + 5);
+                    txStatus = status;
+                    if (--pending <= 0) {
+                        pending = 0;
+                        if (!unsynced && status == 'I' && transactionMode && !pinned) {
+                            if (needsFixup()) {
+                                writeClientRun(in, runStart, ri);
+                                in.readerIndex(end);
+                                backendAcc = Cumulator.keepRest(in);
+                                startFixup(c);
+                                return;
+                            }
+                            release = true;
                         }
-                        release = true;
                     }
                 }
-            } else if (type == ProtocolCodes.PARAMETER_STATUS) {
-                try {
-                    String[] kv = MessageReader.parameterStatus(in, ri);
-                    c.reported.put(kv[0], kv[1]);
-                    params.reportedChanged(kv[0], kv[1]);
-                } catch (ProtocolException e) {
-                    // relayed as is; the client will judge it
+                case ProtocolCodes.PARSE_COMPLETE -> swallow = responses.poll() == ResponseQueue.PARSE_INSERTED;
+                case ProtocolCodes.CLOSE_COMPLETE -> swallow = responses.poll() == ResponseQueue.CLOSE_INSERTED;
+                case ProtocolCodes.BIND_COMPLETE -> responses.poll();
+                case ProtocolCodes.ROW_DESCRIPTION, 'n' -> popped = pollIf(ResponseQueue.DESCRIBE);
+                case ProtocolCodes.COMMAND_COMPLETE, 'I', 's' -> popped = pollIf(ResponseQueue.EXECUTE);
+                case ProtocolCodes.ERROR_RESPONSE -> {
+                    serverFatal |= isFatal(in, ri, frame);
+                    byte head = responses.peek();
+                    if (head != ResponseQueue.QUERY && head != ResponseQueue.FUNCTION) {
+                        skipToSync(c);
+                    }
+                    popped = false;
                 }
-            } else if (type == ProtocolCodes.COPY_IN_RESPONSE) {
-                copyIn = true;
-            } else if (type == ProtocolCodes.ERROR_RESPONSE) {
-                serverFatal |= isFatal(in, ri, frame);
+                case ProtocolCodes.PARAMETER_STATUS -> {
+                    popped = false;
+                    try {
+                        String[] kv = MessageReader.parameterStatus(in, ri);
+                        c.reported.put(kv[0], kv[1]);
+                        params.reportedChanged(kv[0], kv[1]);
+                    } catch (ProtocolException e) {
+                        // relayed as is; the client will judge it
+                    }
+                }
+                case ProtocolCodes.COPY_IN_RESPONSE -> {
+                    copyIn = true;
+                    popped = false;
+                }
+                default -> popped = false;
             }
-            in.readerIndex(ri + frame);
+            if (swallow) {
+                writeClientRun(in, runStart, ri);
+                runStart = end;
+            }
+            in.readerIndex(end);
+            if (popped) {
+                byte head = responses.peek();
+                if (head == ResponseQueue.PARSE_LOCAL || head == ResponseQueue.CLOSE_LOCAL) {
+                    writeClientRun(in, runStart, end);
+                    runStart = end;
+                    emitLocalResponses();
+                }
+            }
         }
         writeClientRun(in, runStart, in.readerIndex());
         backendAcc = Cumulator.keepRest(in);
@@ -541,6 +756,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             flushClient();
             releaseBackend(c);
         }
+    }
+
+    private boolean pollIf(byte kind) {
+        if (responses.peek() == kind) {
+            responses.poll();
+            return true;
+        }
+        return false;
     }
 
     private static boolean isFatal(ByteBuf in, int ri, int frame) {
@@ -659,6 +882,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void releaseBackend(ServerConnection c) {
         leased = null;
+        responses.clear();
         state = State.IDLE;
         txFindings = null;
         pool.transactions.increment();
@@ -810,6 +1034,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         InternalQuery.run(conn, "DISCARD ALL", (cc, r) -> {
             if (r.ok()) {
                 cc.unreported.clear();
+                cc.prepared.clear();
             }
             finishAfterClose(cc, r.ok() && r.status == 'I');
         });

@@ -5,6 +5,7 @@ import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.config.PgferryConfig.AuthType;
 import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
@@ -23,6 +24,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
@@ -56,6 +58,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Phase phase = Phase.STARTUP;
     private boolean sslAsked;
     private boolean gssAsked;
+    private boolean tlsActive;
     private boolean overLimit;
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
@@ -63,6 +66,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Pool pool;
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
+    private io.netty.channel.Channel relayBackend;
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
@@ -93,6 +97,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
+        if (phase == Phase.STARTUP && !tlsActive && !sslAsked && sc.clientTls != null && acc.getByte(acc.readerIndex()) == 0x16) {
+            // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
+            LOG.debugf("%s direct TLS handshake", id);
+            startTls();
+            ByteBuf hello = acc;
+            acc = null;
+            ctx.pipeline().fireChannelRead(hello);
+            return;
+        }
         try {
             while (acc != null && (phase == Phase.STARTUP || phase == Phase.AUTH)) {
                 int frame = phase == Phase.STARTUP ? Framing.startupFrameLength(acc)
@@ -125,13 +138,22 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
         if (packet instanceof StartupPacket.SslRequest) {
-            // TLS is negotiated separately (issue: TLS); until then, as a server without ssl: 'N'
-            if (sslAsked) {
+            if (sslAsked || tlsActive) {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SSLRequest");
             }
             sslAsked = true;
-            LOG.debugf("%s SSLRequest: N", id);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            if (sc.clientTls == null) {
+                LOG.debugf("%s SSLRequest: N", id);
+                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+                return;
+            }
+            if (acc.isReadable()) {
+                // Bytes sent before the handshake would be read as if they came over TLS (CVE-2021-23214).
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
+            }
+            LOG.debugf("%s SSLRequest: S, TLS handshake", id);
+            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
+            startTls();
         } else if (packet instanceof StartupPacket.GssEncRequest) {
             if (gssAsked) {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate GSSENCRequest");
@@ -149,8 +171,30 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** tls-server-end-point data of this connection's certificate, or null without TLS. */
+    private byte[] channelBinding() {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (tls == null) {
+            return null;
+        }
+        java.security.cert.Certificate[] certs = tls.engine().getSession().getLocalCertificates();
+        if (certs == null || certs.length == 0 || !(certs[0] instanceof java.security.cert.X509Certificate x509)) {
+            return null;
+        }
+        return dev.pgferry.auth.ChannelBinding.tlsServerEndPoint(x509);
+    }
+
+    private void startTls() {
+        tlsActive = true;
+        ctx.pipeline().addFirst("tls", sc.clientTls.newHandler(ctx.alloc()));
+    }
+
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
+        if (!tlsActive && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
+                    "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
+        }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
         if (overLimit) {
@@ -181,8 +225,31 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (virtual == null) {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));
         }
-        auth = new ClientAuthExchange(sc.config.auth().type(), m.user(), sc.credentials, sc.random);
         phase = Phase.AUTH;
+        AuthType type = sc.config.auth().type();
+        if (type == AuthType.PASSTHROUGH && virtual == null) {
+            ctx.writeAndFlush(out);
+            passthrough();
+            return;
+        }
+        AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type;
+        Optional<StoredCredential> credential = sc.credentials.lookup(m.user());
+        if (credential.isEmpty() && sc.authQuery != null && virtual == null && exchange != AuthType.TRUST) {
+            ctx.writeAndFlush(out);
+            ctx.channel().config().setAutoRead(false);
+            sc.authQuery.lookup(ctx.channel().eventLoop(), m.database(), m.user(), found -> {
+                if (phase == Phase.AUTH && ctx.channel().isActive()) {
+                    ctx.channel().config().setAutoRead(true);
+                    beginAuth(exchange, found, ctx.alloc().buffer(64));
+                }
+            }, error -> fatal(error.sqlState(), error.getMessage()));
+            return;
+        }
+        beginAuth(exchange, credential, out);
+    }
+
+    private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
+        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {
@@ -190,11 +257,49 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Passthrough: a fresh backend authenticates this client. The server's Authentication requests go to the
+     * client verbatim, the client's answers to the server; the server's verdict is the client's, and the
+     * backend then joins the pool.
+     */
+    private void passthrough() {
+        pool.openWithRelay(ctx.channel().eventLoop(), new BackendCredentials.Relay(startup.user(), (backend, request) -> {
+            relayBackend = backend;
+            ctx.writeAndFlush(request);
+        })).addListener(f -> {
+            if (phase != Phase.AUTH || !ctx.channel().isActive()) {
+                if (f.isSuccess()) {
+                    ((ServerConnection) f.getNow()).close();
+                }
+                return;
+            }
+            relayBackend = null;
+            if (!f.isSuccess()) {
+                sc.loginFailures.increment();
+                Throwable e = f.cause();
+                String code = e instanceof dev.pgferry.backend.BackendException be ? be.sqlState()
+                        : SqlState.CONNECTION_FAILURE;
+                fatal(code, e.getMessage());
+                return;
+            }
+            ServerConnection conn = (ServerConnection) f.getNow();
+            pool.adopt(conn);
+            authenticated();
+        });
+    }
+
     private void onAuthMessage(int start, int frame) throws ProtocolException, AuthException {
         byte type = acc.getByte(start);
         if (type != ProtocolCodes.PASSWORD) {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
                     "expected password response, got message type " + (type & 0xff));
+        }
+        if (auth == null) {
+            if (relayBackend == null) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "unexpected password message");
+            }
+            relayBackend.writeAndFlush(acc.retainedSlice(start, frame));
+            return;
         }
         ByteBuf out = ctx.alloc().buffer(128);
         ClientAuthExchange.Step step;
@@ -217,25 +322,43 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             welcomeVirtual();
             return;
         }
-        learnBackendCredentials();
+        if (auth != null) {
+            learnBackendCredentials();
+        }
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
         ctx.write(ok);
-        if (pool.serverParams() != null) {
+        prepareWelcome();
+    }
+
+    /**
+     * The client's startup parameters are checked by the server, as PostgreSQL does at login (an invalid
+     * value ends the login with the server's FATAL error), and reported ones take the server's spelling.
+     * Each (name, value) is checked once per pool; the first client of a pool also teaches it the server's
+     * parameters (and proves that the database exists and the credentials work).
+     */
+    private void prepareWelcome() {
+        if (pool.serverParams() != null && pool.startupChecked(startupParams)) {
+            startupParams = pool.normalizedStartup(startupParams);
             welcome();
             return;
         }
-        // First client of this pool: open a backend to learn the server's parameters (and that the
-        // database exists and the credentials work), then hand it back.
         ctx.channel().config().setAutoRead(false);
         pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
             @Override
             public void onLease(ServerConnection conn) {
-                pool.release(conn);
-                if (phase == Phase.ONBOARDING && ctx.channel().isActive()) {
+                if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
+                    pool.release(conn);
+                    return;
+                }
+                if (pool.startupChecked(startupParams)) {
+                    pool.release(conn);
+                    startupParams = pool.normalizedStartup(startupParams);
                     ctx.channel().config().setAutoRead(true);
                     welcome();
+                    return;
                 }
+                checkStartup(conn);
             }
 
             @Override
@@ -243,6 +366,47 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 LOG.debugf("%s no server connection: %s", id, error.getMessage());
                 fatal(error.sqlState(), error.getMessage());
             }
+        });
+    }
+
+    private void checkStartup(ServerConnection conn) {
+        Map<String, String> defaults = pool.serverParams();
+        Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
+        StringBuilder sql = new StringBuilder("SELECT ");
+        canonical.forEach((k, v) -> sql.append(sql.length() > 7 ? "," : "").append("pg_catalog.set_config(")
+                .append(SessionParameters.literal(k)).append(',').append(SessionParameters.literal(v)).append(",false)"));
+        InternalQuery.run(conn, sql.toString(), (cc, r) -> {
+            boolean clean = !r.closed && r.status == 'I';
+            if (r.ok() && clean) {
+                Map<String, String> normalized = new LinkedHashMap<>();
+                canonical.forEach((k, v) -> {
+                    String reported = defaults.containsKey(k) ? cc.reported.get(k) : null;
+                    if (reported == null) {
+                        cc.unreported.put(k, v);
+                    }
+                    String value = reported != null ? reported : v;
+                    normalized.put(k, value);
+                    pool.startupChecked(k, v, value);
+                });
+                startupParams = normalized;
+            }
+            if (clean) {
+                pool.release(cc);
+            } else {
+                pool.discard(cc);
+            }
+            if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
+                return;
+            }
+            if (!r.ok()) {
+                Map<Character, String> e = r.error == null ? Map.of() : r.error;
+                LOG.debugf("%s startup parameters refused: %s", id, e.get('M'));
+                fatal(e.getOrDefault('C', SqlState.CONNECTION_FAILURE),
+                        e.getOrDefault('M', "server connection lost while checking startup parameters"));
+                return;
+            }
+            ctx.channel().config().setAutoRead(true);
+            welcome();
         });
     }
 
@@ -255,6 +419,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         String user = startup.user();
         if (auth.clientPassword() != null) {
             pool.credentials(new BackendCredentials.Password(user, auth.clientPassword()));
+        } else if (pool.credentials() instanceof BackendCredentials.None && auth.credential().isPresent()
+                && auth.credential().get().secret() instanceof dev.pgferry.auth.UserSecret.Md5 md5) {
+            pool.credentials(new BackendCredentials.Md5Hash(user, md5.hash()));
         } else if (clientKey != null && pool.credentials() instanceof BackendCredentials.None) {
             auth.credential().flatMap(StoredCredential::scramKeys).map(ScramKeys::serverKey).ifPresent(
                     serverKey -> pool.credentials(new BackendCredentials.ScramKeys(user, clientKey, serverKey)));

@@ -27,6 +27,10 @@ public final class SessionContext {
     /** Sessions alive now, for SHOW CLIENTS and draining. */
     public final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     public volatile boolean draining;
+    /** auth_query, when pgferry.auth.user is set; else null. */
+    final AuthQuery authQuery;
+    /** TLS towards clients; null when disabled. */
+    public volatile io.netty.handler.ssl.SslContext clientTls;
     /** Virtual databases by name (the admin console), registered by the server at start. */
     public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
 
@@ -38,5 +42,7 @@ public final class SessionContext {
         this.random = random;
         this.cancels = new CancelRegistry(random);
         this.canceller = canceller;
+        this.authQuery = config.auth().user()
+                .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
     }
 }

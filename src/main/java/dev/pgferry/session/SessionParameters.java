@@ -90,6 +90,32 @@ public final class SessionParameters {
         });
     }
 
+    /** Whether {@link #restoreSql} has anything to do; allocates nothing (this runs on every lease). */
+    public boolean needsRestore(Map<String, String> reported, Map<String, String> unreported) {
+        if (overrides.size() + unreported.size() == 0 && reported.equals(serverDefaults)) {
+            return false;
+        }
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            String k = e.getKey();
+            String have = serverDefaults.containsKey(k) ? reported.get(k) : unreported.get(k);
+            if (!e.getValue().equals(have)) {
+                return true;
+            }
+        }
+        for (String k : unreported.keySet()) {
+            if (!overrides.containsKey(k)) {
+                return true;
+            }
+        }
+        for (Map.Entry<String, String> e : reported.entrySet()) {
+            String dflt = serverDefaults.get(e.getKey());
+            if (dflt != null && !overrides.containsKey(e.getKey()) && !dflt.equals(e.getValue())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * The SQL that brings a backend ({@code reported}: its ParameterStatus values; {@code unreported}: what
      * pgferry set there that the server does not report) to this client's parameters, or null if it is there.

@@ -21,6 +21,8 @@ public final class StatementInspector {
         public final Set<String> touched = new LinkedHashSet<>(2);
         public final Set<String> resetNames = new LinkedHashSet<>(1);
         public boolean resetAll;
+        /** DISCARD ALL or DEALLOCATE ALL: the server drops every prepared statement of the session. */
+        public boolean dropsPrepared;
 
         /** Merges what a later message of the same transaction found. */
         public void add(Findings o) {
@@ -30,6 +32,7 @@ public final class StatementInspector {
             touched.addAll(o.touched);
             resetNames.addAll(o.resetNames);
             resetAll |= o.resetAll;
+            dropsPrepared |= o.dropsPrepared;
         }
 
         @Override
@@ -39,12 +42,15 @@ public final class StatementInspector {
     }
 
     private final ByteBuf b;
+    /** Where the SQL starts: bytes before it (a message's length field) are not SQL and must not be looked at. */
+    private final int start;
     private final int end;
     private int i;
     private Findings f;
 
     private StatementInspector(ByteBuf b, int from, int end) {
         this.b = b;
+        this.start = from;
         this.i = from;
         this.end = end;
     }
@@ -105,6 +111,15 @@ public final class StatementInspector {
             String what = nextWord();
             if ("all".equals(what)) {
                 findings().resetAll = true;
+                findings().dropsPrepared = true;
+            }
+        } else if (is(s, w, "deallocate")) {
+            String what = nextWord();
+            if ("prepare".equals(what)) {
+                what = nextWord();
+            }
+            if ("all".equals(what)) {
+                findings().dropsPrepared = true;
             }
         } else if (is(s, w, "listen")) {
             pin("LISTEN");
@@ -127,8 +142,8 @@ public final class StatementInspector {
         if (w == null) {
             return;
         }
-        if (w.equals("local") || w.equals("transaction")) {
-            return;
+        if (w.equals("local") || w.equals("transaction") || w.equals("constraints")) {
+            return; // scoped to the transaction; SET CONSTRAINTS sets no parameter at all
         }
         if (w.equals("session")) {
             w = nextWord();
@@ -210,7 +225,10 @@ public final class StatementInspector {
     private void create() {
         String w = nextWord();
         if ("or".equals(w)) {
-            return;
+            if (!"replace".equals(nextWord())) {
+                return;
+            }
+            w = nextWord(); // CREATE OR REPLACE TEMP VIEW creates a temporary object too
         }
         if ("global".equals(w) || "local".equals(w)) {
             w = nextWord();
@@ -260,7 +278,12 @@ public final class StatementInspector {
             return false;
         }
         for (int k = 0; k < kw.length(); k++) {
-            if ((b.getByte(s + k) | 0x20) != kw.charAt(k)) {
+            byte c = b.getByte(s + k);
+            // fold only letters: '_' | 0x20 would become DEL and never match
+            if (c >= 'A' && c <= 'Z') {
+                c |= 0x20;
+            }
+            if (c != kw.charAt(k)) {
                 return false;
             }
         }
@@ -315,7 +338,8 @@ public final class StatementInspector {
                 return;
             }
             if (c == '\'') {
-                boolean escapes = i > 0 && (b.getByte(i - 1) | 0x20) == 'e' && (i < 2 || !isWordByte(b.getByte(i - 2)));
+                boolean escapes = i > start && (b.getByte(i - 1) | 0x20) == 'e'
+                        && (i - 1 == start || !isWordByte(b.getByte(i - 2)));
                 skipQuoted((byte) '\'', escapes);
             } else if (c == '"') {
                 skipQuoted((byte) '"', false);
@@ -375,7 +399,7 @@ public final class StatementInspector {
 
     /** {@code $tag$ ... $tag$}; returns false (and consumes nothing) if this '$' does not open one. */
     private boolean skipDollarQuote() {
-        if (i > 0 && isWordByte(b.getByte(i - 1))) {
+        if (i > start && isWordByte(b.getByte(i - 1))) {
             return false; // part of an identifier like a$b, or a parameter $1 preceded by a word
         }
         int j = i + 1;

@@ -2,7 +2,10 @@ package dev.pgferry.observability.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.pool.Pools;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import dev.pgferry.session.SessionContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -17,7 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /** The console's wire handling on an EmbeddedChannel: split input, errors that keep the connection, endings. */
 class AdminConnectionTest {
-    private final SessionContext sc = new SessionContext(null, new Pools(k -> null), u -> Optional.empty(),
+    /** pgferry's configuration with every default, built by SmallRye Config outside Quarkus. */
+    private static final PgferryConfig DEFAULTS = new SmallRyeConfigBuilder().withMapping(PgferryConfig.class)
+            .withConverter(java.time.Duration.class, 100, new DurationConverter()) // "10s", as Quarkus reads it
+            .build().getConfigMapping(PgferryConfig.class);
+
+    private final SessionContext sc = new SessionContext(DEFAULTS, new Pools(k -> null), u -> Optional.empty(),
             new SecureRandom(), c -> {});
     private final EmbeddedChannel ch = new EmbeddedChannel(new AdminConnection(new AdminConsole(sc), "C-test", 1 << 20));
 

@@ -1,0 +1,71 @@
+# Shared helpers for bench/run.sh and bench/memory.sh (sourced, not run).
+# Expects: BENCH_DIR, REPO, WORK set by the caller.
+
+say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# The environment scripts: ../shared/pg next to the repo when present, else the copies in bench/pg.
+pick_pgdir() {
+  PGDIR=$REPO/../shared/pg
+  [ -x "$PGDIR/pgenv.sh" ] && [ -x "$PGDIR/pgbouncer.sh" ] || PGDIR=$BENCH_DIR/pg
+  say "environment scripts: $PGDIR"
+}
+
+raise_fd_limit() {
+  ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}
+
+pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1; }
+
+# start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT: starts the packaged jar (production profile) with a
+# users file for the pgenv.sh users and waits for 'select 1'. Sets FERRY_PID and FERRY_COMMIT on success;
+# on failure sets FERRY_SKIP to the reason and returns 1. Log: $WORK/pgferry.log. Extra options: BENCH_FERRY_OPTS.
+start_pgferry() {
+  local jar=$1 port=$2 http=$3 pool=$4 pg=$5
+  FERRY_PID="" FERRY_SKIP="" FERRY_COMMIT="n/a"
+  if [ "${BENCH_BUILD:-0}" = 1 ]; then
+    say "building pgferry: ./mvnw -B -q package -DskipTests"
+    (cd "$REPO" && ./mvnw -B -q package -DskipTests) || { FERRY_SKIP="build failed"; return 1; }
+  fi
+  if [ ! -f "$jar" ]; then
+    FERRY_SKIP="jar $jar not found (build it with ./mvnw -B -q package -DskipTests, BENCH_BUILD=1, or set BENCH_JAR)"
+    return 1
+  fi
+  command -v java >/dev/null || { FERRY_SKIP="no java on PATH"; return 1; }
+  FERRY_COMMIT=$(git -C "$(dirname "$jar")" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -n "$(git -C "$(dirname "$jar")" status --porcelain -- src pom.xml 2>/dev/null)" ] && FERRY_COMMIT="$FERRY_COMMIT+uncommitted"
+  printf '"postgres" "secret"\n"scram_u" "scram_pw"\n"md5_u" "md5_pw"\n"plain_u" "plain_pw"\n' >"$WORK/userlist.txt"
+  say "pgferry on $port from $jar (commit $FERRY_COMMIT), log $WORK/pgferry.log"
+  # shellcheck disable=SC2086
+  (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec java -Xms256m -Xmx1g -XX:+UseParallelGC \
+      -Dquarkus.http.port="$http" -Dpgferry.listen-port="$port" \
+      -Dpgferry.backend.host=127.0.0.1 -Dpgferry.backend.port="$pg" \
+      -Dpgferry.auth.users-file="$WORK/userlist.txt" -Dpgferry.pool.size="$pool" \
+      -Dpgferry.pool.mode=transaction ${BENCH_FERRY_OPTS:-} -jar "$jar") >"$WORK/pgferry.log" 2>&1 &
+  FERRY_PID=$!
+  local _
+  for _ in $(seq 120); do
+    PGPASSWORD=secret psql -h 127.0.0.1 -p "$port" -U postgres -tAc 'select 1' bench >/dev/null 2>&1 && return 0
+    kill -0 "$FERRY_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$FERRY_PID" 2>/dev/null; then
+    FERRY_SKIP="did not answer 'select 1' within 60 s (log: $WORK/pgferry.log)"
+  else
+    FERRY_SKIP="exited before answering 'select 1': $(tail -1 "$WORK/pgferry.log" | cut -c1-160) (log: $WORK/pgferry.log)"
+  fi
+  say "pgferry log tail:"; tail -20 "$WORK/pgferry.log" >&2
+  kill "$FERRY_PID" 2>/dev/null; wait "$FERRY_PID" 2>/dev/null; FERRY_PID=""
+  return 1
+}
+
+stop_pgferry() {
+  [ -n "${FERRY_PID:-}" ] || return 0
+  kill "$FERRY_PID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$FERRY_PID" 2>/dev/null || break; sleep 0.2; done
+  kill -9 "$FERRY_PID" 2>/dev/null
+  wait "$FERRY_PID" 2>/dev/null
+  FERRY_PID=""
+}
+
+rss_bytes() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status" 2>/dev/null; }

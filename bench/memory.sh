@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# bench/memory.sh — resident memory of pgferry and of PgBouncer holding N idle client connections:
+#
+#     bench/memory.sh                   # N=10000 (BENCH_IDLE_CLIENTS), both poolers
+#     BENCH_IDLE_CLIENTS=2000 BENCH_TARGETS=pgbouncer bench/memory.sh
+#
+# For each pooler: start it fresh (PgBouncer via pgbouncer.sh, pgferry from its packaged jar, production
+# profile, the same options as bench/run.sh), run one 'select 1' through it (so the pool for bench/postgres
+# exists), read VmRSS from /proc, then open N client connections with bench/idle_clients.py — each
+# authenticated with SCRAM-SHA-256 as user postgres (the same path real clients take, no trust shortcut)
+# and held idle after ReadyForQuery — wait BENCH_SETTLE seconds, read VmRSS again, and report
+# before / after / (after - before) / N bytes per client. The poolers are stopped afterwards.
+# Output: a table on stdout and docs/bench/memory.md + memory.csv (BENCH_OUT).
+#
+# Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_JAR BENCH_BUILD BENCH_NOTE
+#        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
+# pgferry's RSS includes the JVM (-Xms256m -Xmx1g -XX:+UseParallelGC): heap that was touched stays resident
+# after garbage collection, so "after - before" is the growth the connections caused, not their live size.
+set -uo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+. "$BENCH_DIR/lib.sh"
+N=${BENCH_IDLE_CLIENTS:-10000}
+TARGETS=${BENCH_TARGETS:-pgferry pgbouncer}
+SETTLE=${BENCH_SETTLE:-5}
+POOL=${BENCH_POOL:-20}
+JAR=${BENCH_JAR:-target/quarkus-app/quarkus-run.jar}; [[ $JAR = /* ]] || JAR=$REPO/$JAR
+OUT=${BENCH_OUT:-docs/bench}; [[ $OUT = /* ]] || OUT=$REPO/$OUT
+export PGE_PORT=${PGE_PORT:-55432} PGB_PORT=${PGB_PORT:-56432} PGB_POOL=$POOL PGB_MODE=transaction
+FERRY_PORT=${BENCH_FERRY_PORT:-6543}
+FERRY_HTTP=${BENCH_FERRY_HTTP_PORT:-18090}
+export PGPASSWORD=secret
+WORK=$(mktemp -d /tmp/pgferry-memory.XXXXXX)
+FERRY_PID="" HOLDER_PID="" PGB_STARTED=""
+
+command -v python3 >/dev/null || die "python3 missing"
+raise_fd_limit
+[ "$(ulimit -n)" -gt $((N + 100)) ] || die "open-file limit $(ulimit -n) is below $N clients (run as root)"
+pick_pgdir
+cleanup() {
+  [ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null
+  stop_pgferry
+  [ -n "$PGB_STARTED" ] && "$PGDIR/pgbouncer.sh" stop >/dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+"$PGDIR/pgenv.sh" start || die "pgenv.sh start failed"
+mkdir -p "$OUT"
+
+# hold PID PORT NAME: RSS before, N idle clients, RSS after; appends to $WORK/rows
+hold() {
+  local pid=$1 port=$2 name=$3 before after line
+  sleep 1
+  before=$(rss_bytes "$pid")
+  say "$name (pid $pid): RSS before $before bytes; opening $N idle clients"
+  # the holder reads stdin: keep it open with a sleeping writer, close it to release the connections
+  mkfifo "$WORK/hold.fifo"
+  python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
+  HOLDER_PID=$!
+  exec 9>"$WORK/hold.fifo"
+  for _ in $(seq 1200); do
+    grep -q '^READY' "$WORK/holder.out" && break
+    kill -0 "$HOLDER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  line=$(grep -m1 '^READY' "$WORK/holder.out")
+  if [ -z "$line" ]; then
+    say "$name: holder did not finish: $(tail -3 "$WORK/holder.out")"
+    line="READY connected=0 failed=$N (holder died or timed out)"
+  fi
+  say "$name: $line; settling ${SETTLE}s"
+  sleep "$SETTLE"
+  after=$(rss_bytes "$pid")
+  local connected; connected=$(grep -oP 'connected=\K[0-9]+' <<<"$line")
+  exec 9>&-
+  wait "$HOLDER_PID" 2>/dev/null; HOLDER_PID=""
+  rm -f "$WORK/hold.fifo"
+  local per="n/a"; [ "${connected:-0}" -gt 0 ] && per=$(( (after - before) / connected ))
+  echo "$name,$N,${connected:-0},$before,$after,$((after - before)),$per,\"${line#READY }\"" >>"$WORK/rows"
+}
+
+: >"$WORK/rows"
+declare -A VERSION=()
+for t in $TARGETS; do
+  case $t in
+    pgbouncer)
+      "$PGDIR/pgbouncer.sh" start || { say "pgbouncer.sh start failed"; continue; }
+      PGB_STARTED=1
+      VERSION[pgbouncer]=$(pgbouncer_version)
+      hold "$(cat "/tmp/pgbouncer-$PGB_PORT/pid")" "$PGB_PORT" pgbouncer
+      "$PGDIR/pgbouncer.sh" stop >/dev/null 2>&1; PGB_STARTED=""
+      ;;
+    pgferry)
+      if start_pgferry "$JAR" "$FERRY_PORT" "$FERRY_HTTP" "$POOL" "$PGE_PORT"; then
+        VERSION[pgferry]="pgferry $FERRY_COMMIT"
+        hold "$FERRY_PID" "$FERRY_PORT" pgferry
+        stop_pgferry
+      else
+        say "SKIPPING pgferry: $FERRY_SKIP"
+        echo "pgferry,$N,0,,,,n/a,\"skipped: $FERRY_SKIP\"" >>"$WORK/rows"
+      fi
+      ;;
+    *) say "unknown target $t" ;;
+  esac
+done
+
+{ echo "target,clients_requested,clients_connected,rss_before_bytes,rss_after_bytes,rss_delta_bytes,bytes_per_client,holder"
+  cat "$WORK/rows"; } >"$OUT/memory.csv"
+{
+  echo "# Memory per idle client"
+  echo
+  [ -n "${BENCH_NOTE:-}" ] && { echo "> **$BENCH_NOTE**"; echo; }
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
+       "${VERSION[pgbouncer]:-PgBouncer not measured}; ${VERSION[pgferry]:-pgferry not measured}" \
+       "(JVM -Xms256m -Xmx1g -XX:+UseParallelGC). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
+       "held idle after ReadyForQuery; RSS = VmRSS of the pooler process, read ${SETTLE} s after the last client connected."
+  echo
+  echo "| target | clients connected / requested | RSS before | RSS after | delta | bytes per client |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  awk -F, '{ printf "| %s | %s / %s | %s | %s | %s | %s |\n", $1, $3, $2, ($4==""?"n/a":sprintf("%.1f MiB", $4/1048576)),
+             ($5==""?"n/a":sprintf("%.1f MiB", $5/1048576)), ($6==""?"n/a":sprintf("%.1f MiB", $6/1048576)), $7 }' "$WORK/rows"
+  echo
+  echo "Holder output per target: $(awk -F, '{ printf "%s: %s; ", $1, substr($0, index($0,"\"")) }' "$WORK/rows")"
+} >"$OUT/memory.md"
+cat "$OUT/memory.md"

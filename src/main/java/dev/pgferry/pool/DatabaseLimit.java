@@ -1,0 +1,37 @@
+package dev.pgferry.pool;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Backends open to one database across all its users' pools; a limit of 0 means none. */
+public final class DatabaseLimit {
+    private final int max;
+    private final AtomicInteger open = new AtomicInteger();
+
+    public DatabaseLimit(int max) {
+        this.max = max;
+    }
+
+    boolean tryAcquire() {
+        if (max <= 0) {
+            open.incrementAndGet();
+            return true;
+        }
+        while (true) {
+            int n = open.get();
+            if (n >= max) {
+                return false;
+            }
+            if (open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        open.decrementAndGet();
+    }
+
+    public int open() {
+        return open.get();
+    }
+}

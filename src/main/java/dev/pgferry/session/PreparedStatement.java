@@ -1,0 +1,44 @@
+package dev.pgferry.session;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A client's named statement: the body of its Parse after the name (query text, NUL, parameter type
+ * OIDs), and the name pgferry prepares it under on backends, derived from that body so that clients
+ * preparing the same SQL with the same types share one server-side statement.
+ */
+final class PreparedStatement {
+    final String clientName;
+    final byte[] body;
+    final String serverName;
+
+    PreparedStatement(String clientName, byte[] body) {
+        this.clientName = clientName;
+        this.body = body;
+        this.serverName = serverNameFor(body);
+    }
+
+    /** {@code pgf_} + 64-bit FNV-1a of the body + its length: collisions are checked against the body. */
+    static String serverNameFor(byte[] body) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : body) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return "pgf_" + Long.toHexString(h) + "_" + Integer.toHexString(body.length);
+    }
+
+    boolean sameBody(byte[] other) {
+        return Arrays.equals(body, other);
+    }
+
+    byte[] serverNameBytes() {
+        return serverName.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public String toString() {
+        return clientName + "→" + serverName;
+    }
+}

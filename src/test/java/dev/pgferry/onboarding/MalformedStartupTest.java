@@ -1,0 +1,182 @@
+package dev.pgferry.onboarding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.WireBytes;
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every malformed startup or first message, sent on a raw socket: pgferry answers one exact FATAL ErrorResponse,
+ * closes the socket, and keeps serving everyone else.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+class MalformedStartupTest {
+
+    private static final Duration CLOSE_WITHIN = Duration.ofSeconds(2);
+    private static final int V3_0 = ProtocolCodes.PROTOCOL_3_0;
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @ConfigProperty(name = "pgferry.max-message-length")
+    int maxMessageLength;
+
+    /** The exact bytes pgferry must send: 'E', length, S and V FATAL, C, M, terminator. */
+    private static byte[] fatal(String sqlState, String message) {
+        return WireBytes.message('E', WireBytes.create().byte1('S').cstring("FATAL").byte1('V').cstring("FATAL")
+                .byte1('C').cstring(sqlState).byte1('M').cstring(message).byte1(0).toArray());
+    }
+
+    private void assertRefused(RawClient client, String sqlState, String message) throws Exception {
+        RawClient.Message error = client.read();
+        assertThat(error.type()).isEqualTo('E');
+        assertThat(error.fields()).containsExactly(Map.entry('S', "FATAL"), Map.entry('V', "FATAL"),
+                Map.entry('C', sqlState), Map.entry('M', message));
+        assertThat(error.wire()).containsExactly(fatal(sqlState, message));
+        assertThat(client.closedWithin(CLOSE_WITHIN)).as("socket closed after the error").isTrue();
+    }
+
+    @AfterEach
+    void stillServesOthers() throws Exception {
+        Clients.assertServesPgjdbc(port);
+    }
+
+    static Stream<Arguments> malformedStartups() {
+        String badLength = "invalid length of startup packet";
+        String layout = "invalid startup packet layout: expected terminator as last byte";
+        return Stream.of(
+                Arguments.of("length 4", WireBytes.create().int32(4).toArray(), "08P01", badLength),
+                Arguments.of("length 7", WireBytes.create().int32(7).bytes(new byte[] {0, 3, 0}).toArray(), "08P01",
+                        badLength),
+                Arguments.of("length 0", WireBytes.create().int32(0).toArray(), "08P01", badLength),
+                Arguments.of("negative length", WireBytes.create().int32(-8).toArray(), "08P01", badLength),
+                Arguments.of("length 10001 declared", WireBytes.create().int32(10_001).int32(V3_0).toArray(), "08P01",
+                        badLength),
+                Arguments.of("1 GB declared", WireBytes.create().int32(1 << 30).toArray(), "08P01", badLength),
+                Arguments.of("missing final NUL", WireBytes.startupPacket(WireBytes.create().int32(V3_0)
+                        .cstring("user").cstring("postgres").toArray()), "08P01", layout),
+                Arguments.of("parameter without value", WireBytes.startupPacket(WireBytes.create().int32(V3_0)
+                        .cstring("user").cstring("postgres").cstring("application_name").byte1(0).toArray()),
+                        "08P01", layout),
+                Arguments.of("protocol 2.0", WireBytes.startupMessage(2 << 16, "user", "postgres"), "0A000",
+                        "unsupported frontend protocol 2.0: server supports 3.0 to 3.2"),
+                Arguments.of("protocol 4.0", WireBytes.startupMessage(4 << 16, "user", "postgres"), "0A000",
+                        "unsupported frontend protocol 4.0: server supports 3.0 to 3.2"),
+                Arguments.of("request code 1234.9999", WireBytes.create().int32(8).int32((1234 << 16) | 9999).toArray(),
+                        "0A000", "unsupported frontend protocol 1234.9999: server supports 3.0 to 3.2"),
+                Arguments.of("missing user", WireBytes.startupMessage(V3_0, "database", "postgres"), "28000",
+                        "no PostgreSQL user name specified in startup packet"),
+                Arguments.of("replication", WireBytes.startupMessage(V3_0, "user", "postgres", "replication", "true"),
+                        "0A000", "replication connections are not supported by pgferry"),
+                Arguments.of("options not -c", WireBytes.startupMessage(V3_0, "user", "postgres", "options", "-x 1"),
+                        "08P01", "invalid command-line argument for server process: -x"),
+                Arguments.of("cancel request of 8 bytes", WireBytes.create().int32(8)
+                        .int32(ProtocolCodes.CANCEL_REQUEST_CODE).toArray(), "08P01",
+                        "invalid length of cancel request packet"),
+                Arguments.of("second SSLRequest", WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE)
+                        .toArray(), "08P01", "duplicate SSLRequest"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedStartups")
+    void malformedStartupGetsOneFatalErrorAndTheSocketIsClosed(String name, byte[] bytes, String sqlState,
+            String message) throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            if (name.equals("second SSLRequest")) {
+                c.send(bytes);
+                assertThat(c.readByte()).isEqualTo('N');
+            }
+            c.send(bytes);
+            assertRefused(c, sqlState, message);
+        }
+    }
+
+    @Test
+    void anOversizedStartupLengthIsRefusedBeforeTheBodyArrives() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(10_001).toArray());
+            assertRefused(c, "08P01", "invalid length of startup packet");
+        }
+    }
+
+    // ---- during authentication ------------------------------------------------------------------
+
+    @Test
+    void aNonPasswordMessageDuringAuthenticationIsRefused() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(V3_0, "user", "scram_u", "database", "postgres"));
+            assertThat(c.expect('R').int32(0)).isEqualTo(10);
+            c.send(WireBytes.query("select 1"));
+            assertRefused(c, "08P01", "expected password response, got message type 81");
+        }
+    }
+
+    @Test
+    void aHugePasswordMessageIsRefusedFromItsHeader() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(V3_0, "user", "scram_u", "database", "postgres"));
+            assertThat(c.expect('R').int32(0)).isEqualTo(10);
+            c.send(WireBytes.messageHeader('p', 1 << 30));
+            assertRefused(c, "08P01", "invalid message length 1073741824 for message type \"p\" (expected: 4 to 10000)");
+        }
+    }
+
+    // ---- after login ------------------------------------------------------------------------------
+
+    private RawClient loggedIn() throws Exception {
+        RawClient c = RawClient.connect(port);
+        c.send(WireBytes.startupMessage(V3_0, "user", "postgres", "database", "postgres"));
+        c.scramLogin("postgres", "secret");
+        c.readUntilReady();
+        return c;
+    }
+
+    @Test
+    void aTypedMessageWithLength3AfterLoginIsRefused() throws Exception {
+        try (RawClient c = loggedIn()) {
+            c.send(WireBytes.messageHeader('Q', 3));
+            assertRefused(c, "08P01", "invalid message length 3 for message type \"Q\" (expected: 4 to "
+                    + maxMessageLength + ")");
+        }
+    }
+
+    @Test
+    void aTypedMessageOf1GbAfterLoginIsRefusedFromItsHeader() throws Exception {
+        try (RawClient c = loggedIn()) {
+            c.send(WireBytes.messageHeader('Q', 1 << 30));
+            assertRefused(c, "08P01", "invalid message length 1073741824 for message type \"Q\" (expected: 4 to "
+                    + maxMessageLength + ")");
+        }
+    }
+
+    @Test
+    void anUnknownMessageTypeAfterLoginIsRefused() throws Exception {
+        try (RawClient c = loggedIn()) {
+            c.send(WireBytes.message('y', new byte[0]));
+            assertRefused(c, "08P01", "invalid frontend message type 121");
+        }
+    }
+
+    @Test
+    void anUnknownMessageTypeAfterAQueryIsRefused() throws Exception {
+        try (RawClient c = loggedIn()) {
+            c.send(WireBytes.query("select 1"));
+            assertThat(c.readUntilReady()).extracting(RawClient.Message::type).containsExactly('T', 'D', 'C', 'Z');
+            c.send(WireBytes.message('y', new byte[] {1, 2, 3}));
+            assertRefused(c, "08P01", "invalid frontend message type 121");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package dev.pgferry.onboarding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.protocol.ProtocolCodes;
+import dev.pgferry.protocol.WireBytes;
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/** SSLRequest, GSSENCRequest, CancelRequest, protocol 3.0/3.2 and NegotiateProtocolVersion, on a raw socket. */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+class StartupRequestsTest {
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    private static Map<String, String> parameters(List<RawClient.Message> messages) {
+        return messages.stream().filter(m -> m.type() == 'S').map(RawClient.Message::parameter)
+                .collect(Collectors.toMap(p -> p[0], p -> p[1]));
+    }
+
+    private static RawClient.Message only(List<RawClient.Message> messages, char type) {
+        List<RawClient.Message> of = messages.stream().filter(m -> m.type() == type).toList();
+        assertThat(of).as("one '%s'", type).hasSize(1);
+        return of.get(0);
+    }
+
+    /** Runs a query on a logged-in raw connection and returns the single value. */
+    private static String queryOne(RawClient c, String sql) throws Exception {
+        c.send(WireBytes.query(sql));
+        List<RawClient.Message> reply = c.readUntilReady();
+        RawClient.Message row = only(reply, 'D');
+        int len = row.int32(2);
+        return new String(row.body(), 6, len, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void sslRequestIsAnsweredNAndStartupContinuesOnTheSameSocket() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE).toArray());
+            assertThat(c.readByte()).isEqualTo('N');
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database", "postgres"));
+            c.scramLogin("postgres", "secret");
+            List<RawClient.Message> welcome = c.readUntilReady();
+            assertThat(welcome.get(welcome.size() - 1).body()).containsExactly('I');
+            assertThat(queryOne(c, "select current_user")).isEqualTo("postgres");
+        }
+    }
+
+    @Test
+    void gssEncRequestIsAnsweredNAndStartupContinues() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray());
+            assertThat(c.readByte()).isEqualTo('N');
+            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE).toArray());
+            assertThat(c.readByte()).isEqualTo('N');
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database", "postgres"));
+            c.scramLogin("postgres", "secret");
+            c.readUntilReady();
+            assertThat(queryOne(c, "select 1")).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void sslRequestAndStartupInOneWriteAreBothHandled() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE)
+                    .bytes(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres")).toArray());
+            assertThat(c.readByte()).isEqualTo('N');
+            c.scramLogin("postgres", "secret");
+            c.readUntilReady();
+        }
+    }
+
+    @Test
+    void protocol30GetsAFourByteKeyFromPgferry() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database", "postgres"));
+            c.scramLogin("postgres", "secret");
+            List<RawClient.Message> welcome = c.readUntilReady();
+            assertThat(welcome).extracting(RawClient.Message::type).doesNotContain('v');
+            RawClient.Message key = only(welcome, 'K');
+            assertThat(key.body()).hasSize(4 + 4);
+            assertThat(queryOne(c, "select pg_backend_pid()")).as("pgferry's own process id, not the backend's")
+                    .isNotEqualTo(Integer.toString(key.int32(0)));
+        }
+    }
+
+    @Test
+    void protocol32WorksAndGetsALongerKey() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_2, "user", "postgres", "database", "postgres"));
+            c.scramLogin("postgres", "secret");
+            List<RawClient.Message> welcome = c.readUntilReady();
+            assertThat(welcome).extracting(RawClient.Message::type).doesNotContain('v');
+            RawClient.Message key = only(welcome, 'K');
+            assertThat(key.body().length - 4).as("secret key bytes").isGreaterThan(4).isLessThanOrEqualTo(256);
+            assertThat(queryOne(c, "select 6 * 7")).isEqualTo("42");
+        }
+    }
+
+    @Test
+    void protocolOptionsGetNegotiateProtocolVersionThenLoginProceeds() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database", "postgres",
+                    "_pq_.foo", "bar", "_pq_.compression", "zstd"));
+            RawClient.Message v = c.expect('v');
+            assertThat(v.wire()).containsExactly(WireBytes.message('v', WireBytes.create().int32(ProtocolCodes.PROTOCOL_3_0)
+                    .int32(2).cstring("_pq_.foo").cstring("_pq_.compression").toArray()));
+            c.scramLogin("postgres", "secret");
+            c.readUntilReady();
+            assertThat(queryOne(c, "select current_user")).isEqualTo("postgres");
+        }
+    }
+
+    @Test
+    void anUnknownMinorVersionIsNegotiatedDownTo32() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage((3 << 16) | 99, "user", "postgres", "database", "postgres"));
+            RawClient.Message v = c.expect('v');
+            assertThat(v.wire()).containsExactly(WireBytes.message('v',
+                    WireBytes.create().int32(ProtocolCodes.PROTOCOL_3_2).int32(0).toArray()));
+            c.scramLogin("postgres", "secret");
+            List<RawClient.Message> welcome = c.readUntilReady();
+            assertThat(only(welcome, 'K').body().length - 4).as("3.2 key").isGreaterThan(4);
+        }
+    }
+
+    @Test
+    void cancelRequestForAnUnknownKeyIsClosedQuietlyAndHarmsNoOne() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(16).int32(ProtocolCodes.CANCEL_REQUEST_CODE).int32(12345)
+                    .bytes(new byte[] {1, 2, 3, 4}).toArray());
+            assertThat(c.closedWithin(Duration.ofSeconds(2))).isTrue();
+        }
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(44).int32(ProtocolCodes.CANCEL_REQUEST_CODE).int32(12345)
+                    .bytes(new byte[32]).toArray());
+            assertThat(c.closedWithin(Duration.ofSeconds(2))).isTrue();
+        }
+        Clients.assertServesPgjdbc(port);
+    }
+
+    @Test
+    void cancelRequestWithTheIssuedKeyCancelsTheRunningQuery() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_2, "user", "postgres", "database", "postgres"));
+            c.scramLogin("postgres", "secret");
+            RawClient.Message key = only(c.readUntilReady(), 'K');
+            c.send(WireBytes.query("select pg_sleep(20)"));
+            Thread.sleep(300);
+            try (RawClient cancel = RawClient.connect(port)) {
+                cancel.send(WireBytes.create().int32(8 + key.body().length).int32(ProtocolCodes.CANCEL_REQUEST_CODE)
+                        .bytes(key.body()).toArray());
+                assertThat(cancel.closedWithin(Duration.ofSeconds(2))).isTrue();
+            }
+            RawClient.Message error = only(c.readUntilReady(), 'E');
+            assertThat(error.fields()).containsEntry('C', "57014")
+                    .containsEntry('M', "canceling statement due to user request");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.pgferry.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The ring of owed responses keeps order across growth and wrap-around. */
+class ResponseQueueTest {
+
+    @Test
+    void keepsOrderAcrossGrowthAndWrapAround() {
+        ResponseQueue q = new ResponseQueue();
+        int expected = 0;
+        int next = 0;
+        for (int round = 0; round < 50; round++) {
+            for (int i = 0; i < round % 37 + 1; i++) {
+                q.add((byte) (next % 12 + 1), "r" + next);
+                next++;
+            }
+            for (int i = 0; i < round % 23 && !q.isEmpty(); i++) {
+                assertThat(q.peekRef()).isEqualTo("r" + expected);
+                assertThat(q.poll()).isEqualTo((byte) (expected % 12 + 1));
+                expected++;
+            }
+        }
+        while (!q.isEmpty()) {
+            assertThat(q.peekRef()).isEqualTo("r" + expected);
+            q.poll();
+            expected++;
+        }
+        assertThat(expected).isEqualTo(next);
+        assertThat(q.poll()).isZero();
+        assertThat(q.peek()).isZero();
+    }
+
+    @Test
+    void serverNamesDependOnTextAndTypesOnly() {
+        byte[] a = "select $1\0\0\1\0\0\0\27".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] b = "select $1\0\0\1\0\0\0\31".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        PreparedStatement s1 = new PreparedStatement("S_1", a);
+        PreparedStatement s2 = new PreparedStatement("other", a.clone());
+        PreparedStatement s3 = new PreparedStatement("S_1", b);
+        assertThat(s1.serverName).isEqualTo(s2.serverName).startsWith("pgf_");
+        assertThat(s3.serverName).isNotEqualTo(s1.serverName);
+        assertThat(s1.sameBody(a.clone())).isTrue();
+        assertThat(s1.sameBody(b)).isFalse();
+    }
+}

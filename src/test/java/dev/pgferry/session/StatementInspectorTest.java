@@ -1,0 +1,279 @@
+package dev.pgferry.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** What the lexer finds in the SQL of a Query or Parse: parameter changes, resets, and what pins a session. */
+class StatementInspectorTest {
+
+    private static StatementInspector.Findings inspect(String sql) {
+        return StatementInspector.inspect(sql);
+    }
+
+    private static String pinOf(String sql) {
+        StatementInspector.Findings f = inspect(sql);
+        return f == null ? null : f.pinReason;
+    }
+
+    // ---- nothing to see -------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "", " ", ";", ";;", "select 1", "SELECT * FROM t WHERE a = 1", "insert into t values (1)",
+        "BEGIN", "COMMIT", "show search_path", "UPDATE settings SET value = 1",
+        "select pg_advisory_xact_lock(1)", "select pg_try_advisory_xact_lock(1)", "select pg_advisory_unlock_all()",
+        "discard plans", "DISCARD TEMP", "prepare transaction 'x'", "PREPARE TRANSACTION 'gid'",
+        "create table t (x int)", "create unlogged table t (x int)", "create index on t (x)",
+        "DECLARE c CURSOR FOR SELECT 1", "declare c no scroll cursor without hold for select 1",
+        "unlisten *", "notify ch, 'x'",
+    })
+    void ordinaryStatementsFindNothing(String sql) {
+        assertThat(inspect(sql)).isNull();
+    }
+
+    // ---- SET / RESET -----------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "SET search_path = foo                         | search_path",
+        "set search_path to foo, bar                   | search_path",
+        "SET SESSION search_path TO foo                | search_path",
+        "SET statement_timeout = '5s'                  | statement_timeout",
+        "set myapp.tenant = 42                         | myapp.tenant",
+        "SET TIME ZONE 'UTC'                           | timezone",
+        "SET NAMES 'UTF8'                              | client_encoding",
+        "SET SCHEMA 'app'                              | search_path",
+        "SET XML OPTION DOCUMENT                       | xmloption",
+        "SET \"search_path\" = x                       | search_path",
+        "(SET search_path = foo)                       | search_path",
+    })
+    void sessionSetTouchesTheParameter(String sql, String name) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f).isNotNull();
+        assertThat(f.touched).containsExactly(name);
+        assertThat(f.resetNames).isEmpty();
+        assertThat(f.resetAll).isFalse();
+        assertThat(f.pinReason).isNull();
+    }
+
+    @Test
+    void setAfterCommentsIsSeen() {
+        assertThat(inspect("  /* hint */ SET -- note\n application_name = 'a'").touched)
+                .containsExactly("application_name");
+    }
+
+    @Test
+    void setSessionCharacteristicsTouchesTheThreeTransactionDefaults() {
+        assertThat(inspect("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE").touched)
+                .containsExactly("default_transaction_isolation", "default_transaction_read_only",
+                        "default_transaction_deferrable");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SET LOCAL search_path = foo", "set local statement_timeout = 0", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        "set transaction read only",
+    })
+    void transactionScopedSetFindsNothing(String sql) {
+        assertThat(inspect(sql)).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SET CONSTRAINTS ALL DEFERRED", "set constraints fk_a, fk_b immediate"})
+    void setConstraintsIsTransactionScopedAndTouchesNoParameter(String sql) {
+        assertThat(inspect(sql)).isNull();
+    }
+
+    @Test
+    void resetOneParameter() {
+        StatementInspector.Findings f = inspect("RESET search_path");
+        assertThat(f.touched).containsExactly("search_path");
+        assertThat(f.resetNames).containsExactly("search_path");
+        assertThat(f.resetAll).isFalse();
+        assertThat(inspect("reset time zone").resetNames).containsExactly("timezone");
+        assertThat(inspect("RESET myapp.tenant").resetNames).containsExactly("myapp.tenant");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"RESET ALL", "reset all;", "DISCARD ALL", "discard all"})
+    void resetAllAndDiscardAllResetEverything(String sql) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f.resetAll).isTrue();
+        assertThat(f.pinReason).isNull();
+    }
+
+    // ---- pins -------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "LISTEN ch                                                | LISTEN",
+        "listen \"Chan\"                                          | LISTEN",
+        "PREPARE q AS SELECT 1                                    | SQL PREPARE",
+        "prepare q(int) as select $1                              | SQL PREPARE",
+        "DECLARE c CURSOR WITH HOLD FOR SELECT 1                  | DECLARE ... WITH HOLD",
+        "declare c binary insensitive scroll cursor with hold for select 1 | DECLARE ... WITH HOLD",
+        "CREATE TEMP TABLE t (x int)                              | temporary table",
+        "create temporary table t as select 1                     | temporary table",
+        "CREATE GLOBAL TEMPORARY TABLE t (x int)                  | temporary table",
+        "CREATE LOCAL TEMP TABLE t (x int)                        | temporary table",
+        "create temp sequence s                                   | temporary table",
+        "LOAD 'auto_explain'                                      | LOAD",
+        "SET ROLE admin                                           | SET ROLE",
+        "SET SESSION ROLE admin                                   | SET ROLE",
+        "SET SESSION AUTHORIZATION bob                            | SET SESSION AUTHORIZATION",
+        "RESET ROLE                                               | RESET ROLE/SESSION AUTHORIZATION",
+        "RESET SESSION AUTHORIZATION                              | RESET ROLE/SESSION AUTHORIZATION",
+    })
+    void sessionStateThatCannotMoveBetweenBackendsPins(String sql, String reason) {
+        assertThat(pinOf(sql)).isEqualTo(reason);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "CREATE OR REPLACE TEMP VIEW v AS SELECT 1", "create or replace temporary view v as select 1",
+    })
+    void createOrReplaceTempViewPins(String sql) {
+        assertThat(pinOf(sql)).isEqualTo("temporary table");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "select pg_advisory_lock(1)", "SELECT pg_advisory_lock(1, 2)", "SELECT PG_ADVISORY_LOCK(1)",
+        "select pg_advisory_lock_shared(1)", "select pg_try_advisory_lock(1)", "select pg_try_advisory_lock_shared(1)",
+        "select pg_catalog.pg_advisory_lock(1)", "with l as (select pg_advisory_lock(7)) select * from l",
+        "select 1; select pg_advisory_lock(1)",
+    })
+    void sessionAdvisoryLocksPin(String sql) {
+        assertThat(pinOf(sql)).isEqualTo("session advisory lock");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "select set_config('search_path', 'x', false)", "SELECT SET_CONFIG('a.b', 'c', false)",
+        "select pg_catalog.set_config('a.b','c',false)",
+    })
+    void setConfigPins(String sql) {
+        assertThat(pinOf(sql)).isEqualTo("set_config()");
+    }
+
+    @Test
+    void transactionAdvisoryLocksDoNotPin() {
+        assertThat(inspect("select pg_advisory_xact_lock(1), pg_advisory_xact_lock_shared(2)")).isNull();
+        assertThat(inspect("select pg_advisory_lock_status")).isNull();
+    }
+
+    // ---- quoting, comments, several statements -----------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "select 'SET search_path = x'",
+        "select 'x; LISTEN y'",
+        "select 'pg_advisory_lock(1)'",
+        "select 'it''s; LISTEN y'",
+        "select E'it\\'s; LISTEN y'",
+        "select e'\\\\'' ; LISTEN y'",
+        "select $$; LISTEN y; select pg_advisory_lock(1)$$",
+        "select $tag$ $$ ; LISTEN y $tag$",
+        "select $a$ x $b$ ; LISTEN y $a$",
+        "select \"LISTEN; x\" from t",
+        "select \"a\"\"; LISTEN y\" from t",
+        "select 1 -- ; LISTEN y",
+        "select 1 /* ; LISTEN y */",
+        "select 1 /* outer /* inner */ ; LISTEN y */",
+        "-- LISTEN y\nselect 1",
+        "/* SET search_path = x */ select 1",
+        "select a$b from t -- ;LISTEN",
+        "select $1::text",
+        "select 'a' -- ' ; LISTEN y",
+    })
+    void keywordsInsideLiteralsIdentifiersAndCommentsFindNothing(String sql) {
+        assertThat(inspect(sql)).as(sql).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "select 1; LISTEN y",
+        "select 'a;b'; LISTEN y",
+        "select $$a;b$$; LISTEN y",
+        "select $t$ $$ $t$; LISTEN y",
+        "select 1 /* c */; LISTEN y",
+        "select 1 -- c\n; LISTEN y",
+        // standard_conforming_strings: a backslash does not escape in a plain literal
+        "select 'a\\'; LISTEN y; --'",
+        "select E'a\\\\'; LISTEN y",
+        "select \"q\"\"\"; LISTEN y",
+        "select $1; LISTEN y",
+    })
+    void aStatementAfterTheLiteralEndsIsSeen(String sql) {
+        assertThat(pinOf(sql)).as(sql).isEqualTo("LISTEN");
+    }
+
+    @Test
+    void severalStatementsAreMerged() {
+        StatementInspector.Findings f = inspect("SET a.b = 1; select 2; RESET c; set search_path = 'x;y'");
+        assertThat(f.touched).containsExactly("a.b", "c", "search_path");
+        assertThat(f.resetNames).containsExactly("c");
+        assertThat(f.pinReason).isNull();
+    }
+
+    @Test
+    void theFirstPinReasonIsKept() {
+        assertThat(pinOf("LISTEN a; PREPARE p AS SELECT 1")).isEqualTo("LISTEN");
+    }
+
+    @Test
+    void findingsOfLaterMessagesMerge() {
+        StatementInspector.Findings f = inspect("SET a = 1");
+        f.add(inspect("LISTEN x"));
+        f.add(inspect("RESET ALL"));
+        f.add(inspect("PREPARE p AS SELECT 1"));
+        assertThat(f.touched).containsExactly("a");
+        assertThat(f.pinReason).isEqualTo("LISTEN");
+        assertThat(f.resetAll).isTrue();
+    }
+
+    @Test
+    void inspectsOnlyTheGivenRangeAndStopsAtTheNulTerminator() {
+        byte[] sql = "XXXXXLISTEN ch\0SET a = 1".getBytes(StandardCharsets.UTF_8);
+        ByteBuf b = Unpooled.wrappedBuffer(sql);
+        assertThat(StatementInspector.inspect(b, 5, sql.length).pinReason).isEqualTo("LISTEN");
+        assertThat(StatementInspector.inspect(b, 5, sql.length).touched).isEmpty();
+        assertThat(StatementInspector.inspect(b, 0, 14)).isNull(); // "XXXXXLISTEN ch": one word, not LISTEN
+        assertThat(StatementInspector.inspect(b, 5, 10)).isNull(); // "LISTE"
+    }
+
+    @Test
+    void byteBeforeTheRangeDoesNotMakeALiteralAnEscapeString() {
+        // a Query whose length byte happens to be 'E' (0x45) right before SQL that is a literal
+        byte[] bytes = "E'\\'; LISTEN y; --'".getBytes(StandardCharsets.UTF_8);
+        ByteBuf b = Unpooled.wrappedBuffer(bytes);
+        // without the E the literal is '\' and LISTEN y is a statement of its own
+        assertThat(StatementInspector.inspect(b, 1, bytes.length).pinReason).isEqualTo("LISTEN");
+    }
+
+    @Test
+    void unterminatedLiteralsAndCommentsEndTheScanQuietly() {
+        assertThat(inspect("select 'abc")).isNull();
+        assertThat(inspect("select $$abc")).isNull();
+        assertThat(inspect("select \"abc")).isNull();
+        assertThat(inspect("select 1 /* abc")).isNull();
+        assertThat(inspect("SET")).isNull();
+        assertThat(inspect("RESET")).isNull();
+        assertThat(inspect("SET SESSION")).isNull();
+        assertThat(inspect("DECLARE")).isNull();
+        assertThat(inspect("CREATE")).isNull();
+    }
+
+    @Test
+    void nonAsciiTextIsHarmless() {
+        assertThat(inspect("select 'ünïcödé; LISTEN x' as ß from täble")).isNull();
+        assertThat(inspect("SET application_name = 'ß'").touched).containsExactly("application_name");
+    }
+}

@@ -1,0 +1,139 @@
+package dev.pgferry.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
+
+/** pgferry.tls.client.mode=require with a certificate for 127.0.0.1: TLS negotiated in onboarding. */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(ClientTlsTest.RequireTls.class)
+class ClientTlsTest {
+    static final Path DIR = certificates();
+
+    public static class RequireTls implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("pgferry.tls.client.mode", "require",
+                    "pgferry.tls.client.cert-file", DIR.resolve("cert.pem").toString(),
+                    "pgferry.tls.client.key-file", DIR.resolve("key.pem").toString());
+        }
+    }
+
+    /** A self-signed certificate for 127.0.0.1 made with openssl (PKCS#8 key). */
+    static Path certificates() {
+        try {
+            Path dir = Files.createTempDirectory("pgferry-tls");
+            Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(), "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
+                    .redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("openssl failed to make a test certificate");
+            }
+            return dir;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Connection connect(String sslmode, String extra) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "scram_u");
+        p.setProperty("password", "scram_pw");
+        p.setProperty("sslmode", sslmode);
+        if (extra != null) {
+            p.setProperty("sslrootcert", extra);
+        }
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+    }
+
+    @Test
+    void pgjdbcVerifyFullAgainstPgferrysCertificate() throws SQLException {
+        try (Connection c = connect("verify-full", DIR.resolve("cert.pem").toString()); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select current_user")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("scram_u");
+        }
+    }
+
+    @Test
+    void pgjdbcScramWithChannelBindingRequired() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "scram_u");
+        p.setProperty("password", "scram_pw");
+        p.setProperty("sslmode", "require");
+        p.setProperty("channelBinding", "require");
+        try (Connection c = new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+                Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 'bound'")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("bound");
+        }
+    }
+
+    @Test
+    void psqlSslmodeRequireGetsAnEncryptedSession() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("psql", "host=127.0.0.1 port=16432 user=md5_u dbname=postgres sslmode=require",
+                "-c", "\\conninfo", "-c", "select 'ok-' || current_user");
+        pb.environment().put("PGPASSWORD", "md5_pw");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("SSL connection (protocol: TLSv1.").contains("ok-md5_u");
+    }
+
+    @Test
+    void plaintextIsRefusedInRequireMode() {
+        assertThatThrownBy(() -> connect("disable", null)).isInstanceOfSatisfying(PSQLException.class, e -> {
+            assertThat(e.getSQLState()).isEqualTo("28000");
+            assertThat(e.getMessage()).contains("SSL required");
+        });
+    }
+
+    @Test
+    void bytesAfterSslRequestBeforeTheHandshakeAreRejected() throws IOException {
+        try (Socket s = new Socket("127.0.0.1", 16432)) {
+            s.setSoTimeout(5000);
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream d = new DataOutputStream(b);
+            d.writeInt(8);
+            d.writeInt(80877103); // SSLRequest
+            byte[] startup = "user\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
+            d.writeInt(8 + startup.length);
+            d.writeInt(196608);
+            d.write(startup);
+            s.getOutputStream().write(b.toByteArray()); // one write: injected plaintext after the SSLRequest
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(in.readByte()).isEqualTo((byte) 'E');
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            String fields = new String(body, StandardCharsets.UTF_8);
+            assertThat(fields).contains("C08P01").contains("received unencrypted data after SSL request");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+}
