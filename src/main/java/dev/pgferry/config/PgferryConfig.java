@@ -223,6 +223,13 @@ public interface PgferryConfig {
         /** Readiness needs a successful backend connection per database at least this recently. */
         @WithDefault("10s")
         Duration backendCheckInterval();
+
+        /** Database the readiness check connects to on the default backend. */
+        @WithDefault("postgres")
+        String defaultDatabase();
+
+        /** User of the readiness check connections; the first users-file entry usable for a backend login when absent. */
+        Optional<String> checkUser();
     }
 
     interface Shutdown {

@@ -7,12 +7,15 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.protocol.SqlState;
 import io.netty.channel.EventLoop;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -37,6 +40,7 @@ public final class Pool {
     private volatile String lastError;
     private volatile long lastConnectOkNanos;
     private volatile boolean paused;
+    private volatile LongConsumer leaseWaitRecorder = nanos -> {};
     public final LongAdder leases = new LongAdder();
     public final LongAdder waitTimeouts = new LongAdder();
     public final LongAdder connectErrors = new LongAdder();
@@ -241,6 +245,27 @@ public final class Pool {
         return new PoolCounts(idle, leased, connecting, waiting, maxWait);
     }
 
+    /** Called on every lease with the nanoseconds the client waited (0 when a backend was idle); for a histogram. */
+    public void leaseWaitRecorder(LongConsumer recorder) {
+        this.leaseWaitRecorder = recorder;
+    }
+
+    /** The idle backends, each shard's list copied on its own loop; for SHOW SERVERS, not for the hot path. */
+    public CompletableFuture<List<ServerConnection>> idleConnections() {
+        List<ServerConnection> all = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[shards.length];
+        for (int i = 0; i < shards.length; i++) {
+            Shard s = shards[i];
+            CompletableFuture<Void> part = new CompletableFuture<>();
+            s.loop.execute(() -> {
+                all.addAll(s.idle);
+                part.complete(null);
+            });
+            parts[i] = part;
+        }
+        return CompletableFuture.allOf(parts).thenApply(v -> List.copyOf(all));
+    }
+
     public record PoolCounts(int idle, int active, int connecting, int waiting, long maxWaitNanos) {}
 
     private Shard shard(EventLoop loop) {
@@ -270,6 +295,7 @@ public final class Pool {
         s.leased++;
         leases.increment();
         totalWaitNanos.add(waitedNanos);
+        leaseWaitRecorder.accept(waitedNanos);
         c.onIdleClose(null);
         waiter.onLease(c);
     }

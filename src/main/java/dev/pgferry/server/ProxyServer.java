@@ -10,6 +10,7 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.BackendTls;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.DatabaseLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
@@ -92,6 +93,7 @@ public class ProxyServer {
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
         context.clientTls = ClientTls.context(config.tls().client());
         SessionContext sc = context;
+        sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
         ServerBootstrap b = new ServerBootstrap()
                 .group(vx.getAcceptorEventLoopGroup(), group)
                 .channelFactory(serverChannels)

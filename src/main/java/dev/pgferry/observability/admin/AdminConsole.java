@@ -1,0 +1,131 @@
+package dev.pgferry.observability.admin;
+
+import dev.pgferry.observability.ClientCounts;
+import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.SqlState;
+import dev.pgferry.session.SessionContext;
+import dev.pgferry.session.VirtualDatabase;
+import io.netty.channel.ChannelHandler;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The virtual database {@code pgferry}, PgBouncer's admin console: users in {@code pgferry.admin.users} log in as
+ * to any database and send SHOW POOLS, PAUSE, RELOAD… as simple queries. Commands run one at a time on a worker
+ * thread of the console's own, so that reading the users file or asking every event loop for its idle backends
+ * never holds up an event loop.
+ */
+public final class AdminConsole implements VirtualDatabase {
+    public static final String DATABASE = "pgferry";
+
+    private final SessionContext sc;
+    private final AdminContext admin;
+    private final ExecutorService worker;
+
+    public AdminConsole(SessionContext sc) {
+        this.sc = sc;
+        List<AdminCommand> commands = List.of(new ShowHelp(), new ShowPools(new ClientCounts(() -> sc)),
+                new ShowClients(), new ShowServers(), new ShowStats(), new ShowConfig(), new ShowVersion(),
+                new Pause(), new Resume(), new Reload(), new Shutdown(), new SetParameter());
+        this.admin = new AdminContext(sc, new PauseState(sc.pools), commands);
+        this.worker = new ThreadPoolExecutor(0, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "pgferry-admin");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public Map<String, String> parameters() {
+        Map<String, String> p = new LinkedHashMap<>();
+        // clients parse server_version; a PostgreSQL-shaped value keeps psql and pgjdbc content
+        p.put("server_version", "16.0 (" + ShowVersion.version() + ")");
+        p.put("server_encoding", "UTF8");
+        p.put("client_encoding", "UTF8");
+        p.put("DateStyle", "ISO, MDY");
+        p.put("TimeZone", "UTC");
+        p.put("integer_datetimes", "on");
+        p.put("standard_conforming_strings", "on");
+        p.put("application_name", "");
+        return p;
+    }
+
+    @Override
+    public ChannelHandler open(String user, String connectionId) throws ProtocolException {
+        if (!sc.config.admin().users().contains(user)) {
+            throw new ProtocolException(SqlState.INSUFFICIENT_PRIVILEGE,
+                    "permission denied for admin console: user \"" + user + "\" is not in pgferry.admin.users");
+        }
+        return new AdminConnection(this, connectionId, sc.config.maxMessageLength());
+    }
+
+    /** Runs the statements of one Query message (separated by ';') on the worker; stops at the first error. */
+    CompletableFuture<List<Outcome>> execute(String query) {
+        return CompletableFuture.supplyAsync(() -> run(query), worker);
+    }
+
+    List<Outcome> run(String query) {
+        List<Outcome> out = new ArrayList<>();
+        for (String statement : query.split(";")) {
+            String s = statement.strip();
+            if (s.isEmpty()) {
+                continue;
+            }
+            try {
+                out.add(Outcome.ok(dispatch(s)));
+            } catch (AdminException e) {
+                out.add(Outcome.failed(e.sqlState(), e.getMessage()));
+                break;
+            } catch (RuntimeException e) {
+                out.add(Outcome.failed(SqlState.INTERNAL_ERROR, "admin command failed: " + e));
+                break;
+            }
+        }
+        return out;
+    }
+
+    private AdminResult dispatch(String statement) throws AdminException {
+        List<String> tokens = List.of(statement.split("\\s+"));
+        AdminCommand best = null;
+        for (AdminCommand c : admin.commands) {
+            if (startsWith(tokens, c.words()) && (best == null || c.words().size() > best.words().size())) {
+                best = c;
+            }
+        }
+        if (best == null) {
+            throw AdminException.syntax("unrecognized command: \"" + statement + "\" (SHOW HELP lists the commands)");
+        }
+        return best.run(admin, tokens.subList(best.words().size(), tokens.size()));
+    }
+
+    private static boolean startsWith(List<String> tokens, List<String> words) {
+        if (tokens.size() < words.size()) {
+            return false;
+        }
+        for (int i = 0; i < words.size(); i++) {
+            if (!tokens.get(i).toUpperCase(Locale.ROOT).equals(words.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A command's answer, or the error that replaced it. */
+    record Outcome(AdminResult result, String sqlState, String message) {
+        static Outcome ok(AdminResult r) {
+            return new Outcome(r, null, null);
+        }
+
+        static Outcome failed(String sqlState, String message) {
+            return new Outcome(null, sqlState, message);
+        }
+    }
+}

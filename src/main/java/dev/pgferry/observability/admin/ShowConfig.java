@@ -1,0 +1,69 @@
+package dev.pgferry.observability.admin;
+
+import dev.pgferry.config.PgferryConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SHOW CONFIG: the effective configuration. Only the users file's contents can change while running (RELOAD);
+ * every other key is fixed at start, as Quarkus reads configuration once.
+ */
+final class ShowConfig implements AdminCommand {
+    @Override
+    public List<String> words() {
+        return List.of("SHOW", "CONFIG");
+    }
+
+    @Override
+    public String help() {
+        return "SHOW CONFIG: the configuration in force, and what RELOAD can change";
+    }
+
+    @Override
+    public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
+        AdminCommand.noArguments(this, args);
+        PgferryConfig c = admin.sc.config;
+        List<List<String>> rows = new ArrayList<>();
+        add(rows, "listen-host", c.listenHost());
+        add(rows, "listen-port", c.listenPort());
+        add(rows, "client-login-timeout", c.clientLoginTimeout());
+        add(rows, "max-message-length", c.maxMessageLength());
+        add(rows, "event-loops", c.eventLoops());
+        add(rows, "backend.host", c.backend().host());
+        add(rows, "backend.port", c.backend().port());
+        add(rows, "backend.connect-timeout", c.backend().connectTimeout());
+        c.databases().forEach((name, db) -> {
+            String p = "databases.\"" + name + "\".";
+            db.host().ifPresent(v -> add(rows, p + "host", v));
+            db.port().ifPresent(v -> add(rows, p + "port", v));
+            db.dbname().ifPresent(v -> add(rows, p + "dbname", v));
+            db.poolSize().ifPresent(v -> add(rows, p + "pool-size", v));
+            db.poolMode().ifPresent(v -> add(rows, p + "pool-mode", v));
+        });
+        PgferryConfig.Pool pool = c.pool();
+        add(rows, "pool.mode", pool.mode());
+        add(rows, "pool.size", pool.size());
+        add(rows, "pool.max-client-connections", pool.maxClientConnections());
+        add(rows, "pool.min-idle", pool.minIdle());
+        add(rows, "pool.idle-timeout", pool.idleTimeout());
+        add(rows, "pool.max-lifetime", pool.maxLifetime());
+        add(rows, "pool.query-wait-timeout", pool.queryWaitTimeout());
+        add(rows, "pool.max-db-connections", pool.maxDbConnections());
+        add(rows, "pool.pinning", pool.pinning());
+        add(rows, "auth.type", c.auth().type());
+        rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
+                "contents on RELOAD"));
+        add(rows, "prepared.max-per-backend", c.prepared().maxPerBackend());
+        add(rows, "admin.users", String.join(",", c.admin().users()));
+        add(rows, "health.backend-check-interval", c.health().backendCheckInterval());
+        add(rows, "health.default-database", c.health().defaultDatabase());
+        add(rows, "health.check-user", c.health().checkUser().orElse(""));
+        add(rows, "shutdown.drain-timeout", c.shutdown().drainTimeout());
+        return AdminResult.rows(List.of("key", "value", "changeable"), rows);
+    }
+
+    private static void add(List<List<String>> rows, String key, Object value) {
+        String v = value instanceof Enum<?> e ? e.name().toLowerCase().replace('_', '-') : String.valueOf(value);
+        rows.add(List.of("pgferry." + key, v, "no"));
+    }
+}

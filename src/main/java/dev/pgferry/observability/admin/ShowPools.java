@@ -1,0 +1,50 @@
+package dev.pgferry.observability.admin;
+
+import dev.pgferry.observability.ClientCounts;
+import dev.pgferry.pool.Pool;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SHOW POOLS, PgBouncer's columns: {@code cl_active} counts clients not waiting for a backend (holding one or
+ * idle between transactions), {@code sv_login} backends being opened. pgferry tests no backend before reuse
+ * unless it was idle long, so {@code sv_used} and {@code sv_tested} stay 0.
+ */
+final class ShowPools implements AdminCommand {
+    private final ClientCounts clients;
+
+    ShowPools(ClientCounts clients) {
+        this.clients = clients;
+    }
+
+    @Override
+    public List<String> words() {
+        return List.of("SHOW", "POOLS");
+    }
+
+    @Override
+    public String help() {
+        return "SHOW POOLS: clients and backends of each (database, user) pool";
+    }
+
+    @Override
+    public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
+        AdminCommand.noArguments(this, args);
+        List<List<String>> rows = new ArrayList<>();
+        for (Pool p : admin.pools()) {
+            Pool.PoolCounts n = p.counts();
+            ClientCounts.Counts c = clients.of(p.key());
+            long waitMicros = n.maxWaitNanos() / 1000;
+            rows.add(List.of(p.key().database(), p.key().user(), str(c.active() + c.idle()), str(c.waiting()),
+                    str(n.active()), str(n.idle()), "0", "0", str(n.connecting()), str(waitMicros / 1_000_000),
+                    str(waitMicros % 1_000_000), p.settings().mode().name().toLowerCase(),
+                    p.paused() ? "1" : "0"));
+        }
+        return AdminResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "sv_active", "sv_idle",
+                "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "paused"), rows);
+    }
+
+    private static String str(long n) {
+        return Long.toString(n);
+    }
+}

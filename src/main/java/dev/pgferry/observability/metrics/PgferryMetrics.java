@@ -1,0 +1,51 @@
+package dev.pgferry.observability.metrics;
+
+import dev.pgferry.observability.ClientCounts;
+import dev.pgferry.server.ProxyServer;
+import dev.pgferry.session.SessionContext;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * Registers pgferry's meters once, after the listener started: process-wide login and protocol counters here,
+ * and {@link PoolMeters} for every pool, present and future. Everything is read at scrape time from counters the
+ * proxy keeps anyway.
+ */
+@ApplicationScoped
+public class PgferryMetrics {
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    ProxyServer server;
+
+    void onStart(@Observes StartupEvent event) {
+        SessionContext sc = server.context();
+        Gauge.builder("pgferry.client.connections", server, s -> s.context().clients.get())
+                .description("Client connections open (logging in or logged in; admin console excluded)")
+                .strongReference(true).register(registry);
+        Gauge.builder("pgferry.pools", server, s -> s.pools().all().size())
+                .description("Pools, one per (database, user) a client asked for").strongReference(true)
+                .register(registry);
+        counter("pgferry.logins", "Client logins completed", c -> c.logins);
+        counter("pgferry.login.failures", "Client logins refused (authentication or admin permission)",
+                c -> c.loginFailures);
+        counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", c -> c.protocolErrors);
+        counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
+                c -> c.pinnedSessions);
+        ClientCounts clients = new ClientCounts(server::context);
+        sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients));
+    }
+
+    private void counter(String name, String description, Function<SessionContext, LongAdder> adder) {
+        FunctionCounter.builder(name, server, s -> adder.apply(s.context()).sum()).description(description)
+                .register(registry);
+    }
+}

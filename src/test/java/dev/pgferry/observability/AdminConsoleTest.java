@@ -1,0 +1,214 @@
+package dev.pgferry.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+
+/** The admin console on the virtual database {@code pgferry}, driven by pgjdbc (simple protocol) and psql. */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(ObservabilityProfile.class)
+class AdminConsoleTest {
+
+    private static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
+        List<Map<String, String>> out = new ArrayList<>();
+        try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                Map<String, String> row = new HashMap<>();
+                for (int i = 1; i <= n; i++) {
+                    row.put(rs.getMetaData().getColumnName(i), rs.getString(i));
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> pool(Connection admin, String database, String user) throws SQLException {
+        return rows(admin, "SHOW POOLS").stream()
+                .filter(r -> r.get("database").equals(database) && r.get("user").equals(user)).findFirst()
+                .orElseThrow(() -> new AssertionError("no pool " + database + "/" + user));
+    }
+
+    @Test
+    void showPoolsClientsAndServersReflectAClientHoldingABackendInATransaction() throws Exception {
+        try (Connection client = ThroughPgferry.connect("scram_u", "scram_pw", "postgres", false);
+                Connection admin = ThroughPgferry.admin()) {
+            client.setAutoCommit(false);
+            try (Statement st = client.createStatement()) {
+                st.execute("select 1");
+            }
+            Thread.sleep(600); // the client tally is reused for up to half a second
+            Map<String, String> p = pool(admin, "postgres", "scram_u");
+            assertThat(Integer.parseInt(p.get("sv_active"))).isGreaterThanOrEqualTo(1);
+            assertThat(Integer.parseInt(p.get("cl_active"))).isGreaterThanOrEqualTo(1);
+            assertThat(p.get("cl_waiting")).isEqualTo("0");
+            assertThat(p.get("pool_mode")).isEqualTo("transaction");
+            assertThat(p.keySet()).contains("sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us");
+
+            Map<String, String> me = rows(admin, "show clients").stream()
+                    .filter(r -> r.get("user").equals("scram_u") && r.get("link") != null).findFirst().orElseThrow();
+            assertThat(me.get("state")).isEqualTo("active");
+            assertThat(me.get("addr")).isEqualTo("127.0.0.1");
+            List<Map<String, String>> servers = rows(admin, "SHOW SERVERS");
+            assertThat(servers).anySatisfy(s -> {
+                assertThat(s.get("id")).isEqualTo(me.get("link"));
+                assertThat(s.get("state")).isEqualTo("active");
+                assertThat(s.get("link")).isEqualTo(me.get("id"));
+            });
+            client.commit();
+            assertThat(rows(admin, "SHOW SERVERS")).anySatisfy(s -> {
+                assertThat(s.get("id")).isEqualTo(me.get("link"));
+                assertThat(s.get("state")).isEqualTo("idle");
+            });
+        }
+    }
+
+    @Test
+    void userNotInAdminUsersIsRefusedWith42501() {
+        assertThatThrownBy(() -> ThroughPgferry.connect("plain_u", "plain_pw", "pgferry", true).close())
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("42501");
+                    assertThat(e.getMessage()).contains("permission denied for admin console", "plain_u");
+                });
+    }
+
+    @Test
+    void pauseMakesANewTransactionWaitAndResumeReleasesIt() throws Exception {
+        try (Connection client = ThroughPgferry.connect("scram_u", "scram_pw", "bench", true);
+                Connection admin = ThroughPgferry.admin();
+                Statement st = client.createStatement()) {
+            st.execute("select 1"); // the pool exists and has learned the server
+            try (Statement a = admin.createStatement()) {
+                a.execute("PAUSE bench");
+                assertThat(warnings(a)).anyMatch(w -> w.contains("database \"bench\" paused"));
+            }
+            CompletableFuture<Integer> tx = CompletableFuture.supplyAsync(() -> {
+                try (ResultSet rs = st.executeQuery("select 42")) {
+                    rs.next();
+                    return rs.getInt(1);
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThatThrownBy(() -> tx.get(1500, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            Map<String, String> p = pool(admin, "bench", "scram_u");
+            assertThat(p.get("paused")).isEqualTo("1");
+            assertThat(p.get("cl_waiting")).isEqualTo("1");
+            try (Statement a = admin.createStatement()) {
+                a.execute("RESUME bench");
+            }
+            assertThat(tx.get(5, TimeUnit.SECONDS)).isEqualTo(42);
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void unknownCommandIsA42601ErrorAndTheConsoleStillAnswers() throws Exception {
+        try (Connection admin = ThroughPgferry.admin()) {
+            assertThatThrownBy(() -> rows(admin, "SHOW ME THE MONEY"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42601");
+                        assertThat(e.getMessage()).contains("unrecognized command");
+                    });
+            assertThatThrownBy(() -> rows(admin, "SHOW POOLS please"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+            assertThat(rows(admin, "SHOW VERSION").get(0).get("version")).startsWith("pgferry ");
+        }
+    }
+
+    @Test
+    void extendedProtocolIsRefusedWith0A000() throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("password", "secret");
+        props.setProperty("assumeMinServerVersion", "9.4"); // parameters in the startup packet, no SET at login
+        try (Connection admin = new org.postgresql.Driver().connect(
+                "jdbc:postgresql://127.0.0.1:" + ObservabilityProfile.PG_PORT + "/pgferry", props)) {
+            assertThatThrownBy(() -> rows(admin, "SHOW POOLS"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
+            assertThatThrownBy(() -> rows(admin, "SHOW VERSION"))
+                    .as("the connection is still in step after the refused batch")
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
+        }
+    }
+
+    @Test
+    void helpConfigStatsAndReloadAnswer() throws Exception {
+        try (Connection c = ThroughPgferry.connect("postgres", "secret", "postgres", true);
+                Statement st = c.createStatement()) {
+            st.execute("select 1");
+        }
+        try (Connection admin = ThroughPgferry.admin()) {
+            assertThat(rows(admin, "SHOW HELP")).extracting(r -> r.get("command"))
+                    .contains("SHOW POOLS", "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW CONFIG",
+                            "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "RELOAD", "SHUTDOWN");
+            assertThat(rows(admin, "SHOW CONFIG")).anySatisfy(r -> {
+                assertThat(r.get("key")).isEqualTo("pgferry.listen-port");
+                assertThat(r.get("value")).isEqualTo(Integer.toString(ObservabilityProfile.PG_PORT));
+            });
+            assertThat(rows(admin, "SHOW STATS")).anySatisfy(r -> {
+                assertThat(r.get("database")).isEqualTo("postgres");
+                assertThat(Long.parseLong(r.get("total_xact_count"))).isPositive();
+            });
+            try (Statement a = admin.createStatement()) {
+                a.execute("RELOAD;");
+                assertThat(warnings(a)).anyMatch(w -> w.contains("reloaded") && w.contains("need a restart"));
+            }
+        }
+    }
+
+    @Test
+    void psqlCanUseTheConsole() throws Exception {
+        assumeThat(Files.isExecutable(Path.of("/usr/bin/psql")) || onPath("psql")).as("psql installed").isTrue();
+        ProcessBuilder pb = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
+                Integer.toString(ObservabilityProfile.PG_PORT), "-U", "postgres", "-X", "-c", "SHOW POOLS", "-c",
+                "SHOW VERSION", "pgferry").redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", "secret");
+        Process p = pb.start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("cl_active", "sv_active", "maxwait_us", "pgferry ");
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<String> warnings(Statement st) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+            out.add(w.getMessage());
+        }
+        return out;
+    }
+}
