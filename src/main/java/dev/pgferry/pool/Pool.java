@@ -159,6 +159,7 @@ public final class Pool {
         Shard.Waiting w = new Shard.Waiting(waiter);
         w.timeout = loop.schedule(() -> timeout(s, w), settings.queryWaitTimeout().toNanos(), TimeUnit.NANOSECONDS);
         s.waiters.addLast(w);
+        s.noteOldestWaiter();
         s.waitingCount.incrementAndGet();
         if (!paused) {
             grow(s);
@@ -237,9 +238,9 @@ public final class Pool {
             waiting += s.waitingCount.get();
             leased += s.leased;
             connecting += s.connecting;
-            Shard.Waiting head = s.waiters.peekFirst();
-            if (head != null) {
-                maxWait = Math.max(maxWait, now - head.sinceNanos);
+            long since = s.oldestWaitSince;
+            if (since != 0 && s.waitingCount.get() > 0) {
+                maxWait = Math.max(maxWait, now - since);
             }
         }
         return new PoolCounts(idle, leased, connecting, waiting, maxWait);
@@ -326,6 +327,7 @@ public final class Pool {
         if (!paused) {
             Shard.Waiting w;
             while ((w = s.waiters.pollFirst()) != null) {
+                s.noteOldestWaiter();
                 s.waitingCount.decrementAndGet();
                 if (!w.done) {
                     w.done = true;
@@ -442,6 +444,7 @@ public final class Pool {
     private void failWaiters(Shard s, PoolException err) {
         while (s.waiters.size() > s.connecting) {
             Shard.Waiting w = s.waiters.pollFirst();
+            s.noteOldestWaiter();
             s.waitingCount.decrementAndGet();
             if (!w.done) {
                 w.done = true;
@@ -465,6 +468,7 @@ public final class Pool {
         }
         w.done = true;
         s.waiters.remove(w);
+        s.noteOldestWaiter();
         s.waitingCount.decrementAndGet();
         waitTimeouts.increment();
         w.waiter.onLeaseFailed(new PoolException(SqlState.TOO_MANY_CONNECTIONS,

@@ -16,6 +16,8 @@ final class Shard {
     final ArrayDeque<Waiting> waiters = new ArrayDeque<>();
     final AtomicInteger waitingCount = new AtomicInteger();
     volatile int idleCount;
+    /** When the oldest waiter started waiting (0: nobody waits), for other threads (SHOW POOLS, metrics). */
+    volatile long oldestWaitSince;
     int connecting;
     /** Backends being offered, and whether an offer is under way (see Pool#offer). */
     final ArrayDeque<ServerConnection> offers = new ArrayDeque<>(2);
@@ -24,6 +26,11 @@ final class Shard {
 
     Shard(EventLoop loop) {
         this.loop = loop;
+    }
+
+    void noteOldestWaiter() {
+        Waiting head = waiters.peekFirst();
+        oldestWaitSince = head == null ? 0 : head.sinceNanos;
     }
 
     void pushIdle(ServerConnection c) {
