@@ -24,6 +24,11 @@ public final class ServerConnection {
     public final Map<String, String> reported = new HashMap<>();
     /** Parameters the server does not report, as pgferry last set them here (absent = server default). */
     public final Map<String, String> unreported = new HashMap<>(4);
+    /**
+     * The parameter signature of the client this backend was last brought to, while nothing changed since
+     * (see SessionParameters#signature); null when unknown.
+     */
+    public Object syncedTo;
     /** Whose unnamed statement this backend holds (a client session), and which of its Parses. */
     public Object unnamedOwner;
     public long unnamedGeneration;

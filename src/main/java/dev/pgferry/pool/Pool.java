@@ -46,6 +46,9 @@ public final class Pool {
     public final LongAdder connectErrors = new LongAdder();
     public final LongAdder totalWaitNanos = new LongAdder();
     public final LongAdder transactions = new LongAdder();
+    /** Interned client parameter sets of this pool (see SessionParameters#signature). */
+    public final java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> parameterSignatures =
+            new java.util.concurrent.ConcurrentHashMap<>();
     public final LongAdder queries = new LongAdder();
     public final LongAdder bytesFromClients = new LongAdder();
     public final LongAdder bytesFromServers = new LongAdder();
@@ -64,6 +67,9 @@ public final class Pool {
             byLoop.put(loops.get(i), shards[i]);
             Shard s = shards[i];
             s.loop.scheduleAtFixedRate(() -> maintain(s), 1, 1, TimeUnit.SECONDS);
+            // one sweep per shard instead of a timer per waiter: the queue is FIFO, only its head can be due
+            long sweep = Math.max(10, Math.min(1000, settings.queryWaitTimeout().toMillis() / 20));
+            s.loop.scheduleAtFixedRate(() -> expireWaiters(s), sweep, sweep, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -157,7 +163,6 @@ public final class Pool {
             }
         }
         Shard.Waiting w = new Shard.Waiting(waiter);
-        w.timeout = loop.schedule(() -> timeout(s, w), settings.queryWaitTimeout().toNanos(), TimeUnit.NANOSECONDS);
         s.waiters.addLast(w);
         s.noteOldestWaiter();
         s.waitingCount.incrementAndGet();
@@ -331,7 +336,6 @@ public final class Pool {
                 s.waitingCount.decrementAndGet();
                 if (!w.done) {
                     w.done = true;
-                    w.timeout.cancel(false);
                     lease(s, c, w.waiter, System.nanoTime() - w.sinceNanos);
                     return;
                 }
@@ -448,7 +452,6 @@ public final class Pool {
             s.waitingCount.decrementAndGet();
             if (!w.done) {
                 w.done = true;
-                w.timeout.cancel(false);
                 w.waiter.onLeaseFailed(err);
             }
         }
@@ -460,6 +463,15 @@ public final class Pool {
             offer(s, c);
         }
         grow(s);
+    }
+
+    private void expireWaiters(Shard s) {
+        long limit = settings.queryWaitTimeout().toNanos();
+        long now = System.nanoTime();
+        Shard.Waiting w;
+        while ((w = s.waiters.peekFirst()) != null && now - w.sinceNanos >= limit) {
+            timeout(s, w);
+        }
     }
 
     private void timeout(Shard s, Shard.Waiting w) {

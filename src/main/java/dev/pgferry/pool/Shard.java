@@ -2,7 +2,6 @@ package dev.pgferry.pool;
 
 import dev.pgferry.backend.ServerConnection;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -50,11 +49,10 @@ final class Shard {
         return removed;
     }
 
-    /** A client in the wait queue, with the timer that gives up on its behalf. */
+    /** A client in the wait queue; the shard's sweep gives up on its behalf after the wait timeout. */
     static final class Waiting {
         final LeaseWaiter waiter;
         final long sinceNanos = System.nanoTime();
-        ScheduledFuture<?> timeout;
         boolean done;
 
         Waiting(LeaseWaiter waiter) {

@@ -37,6 +37,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         implements BackendListener, LeaseWaiter, CancelRegistry.Target {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
     private static final int MAX_SERVER_MESSAGE = Integer.MAX_VALUE - 1;
+    /** What a client may send while it waits for a backend before pgferry stops reading it. */
+    private static final int WAIT_BUFFER_LIMIT = 256 * 1024;
 
     enum State {
         IDLE,
@@ -164,8 +166,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             onIdleData();
         } else if (state == State.LEASED) {
             relayClient();
+        } else if (inbound.readableBytes() > WAIT_BUFFER_LIMIT) {
+            ch.config().setAutoRead(false); // kept until the backend is ready; bounded meanwhile
         }
-        // otherwise kept until the backend is ready; reading is paused meanwhile
     }
 
     @Override
@@ -214,11 +217,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 }
                 continue;
             }
+            // While waiting, reading goes on (toggling it costs two epoll_ctl calls per transaction); a client
+            // that sends more than WAIT_BUFFER_LIMIT meanwhile is paused in channelRead.
             state = State.LEASING;
             pool.acquire(ch.eventLoop(), this);
-            if (state == State.LEASING || state == State.RESTORING) {
-                ch.config().setAutoRead(false); // waiting: stop reading until the backend is ready
-            }
             return;
         }
     }
@@ -258,7 +260,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         serverFatal = false;
         txStatus = 'I';
         router.responses.clear();
-        if (!params.needsRestore(c.reported, c.unreported)) {
+        Object signature = params.signature();
+        if (c.syncedTo == signature || !params.needsRestore(c.reported, c.unreported)) {
+            c.syncedTo = signature;
             startRelay();
             return;
         }
@@ -316,6 +320,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         } else {
             out.release();
         }
+        c.syncedTo = params.signature();
         startRelay();
     }
 
@@ -638,6 +643,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     popped = false;
                     try {
                         String[] kv = MessageReader.parameterStatus(in, ri);
+                        c.syncedTo = null;
                         c.reported.put(kv[0], kv[1]);
                         params.reportedChanged(kv[0], kv[1]);
                     } catch (ProtocolException e) {
@@ -733,7 +739,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /** After a transaction that SET or RESET parameters: put startup values back, read unreported ones. */
     private void startFixup(ServerConnection c) {
         state = State.FIXUP;
-        ch.config().setAutoRead(false);
         StatementInspector.Findings f = txFindings;
         txFindings = null;
         List<String> setNames = new ArrayList<>();

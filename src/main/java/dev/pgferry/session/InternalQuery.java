@@ -50,6 +50,7 @@ final class InternalQuery implements BackendListener {
 
     static void run(ServerConnection conn, String sql, Callback callback) {
         InternalQuery q = new InternalQuery(callback);
+        conn.syncedTo = null; // its parameters may change
         conn.listener(q);
         ByteBuf out = conn.channel().alloc().buffer(sql.length() + 8);
         FrontendMessages.query(out, sql);

@@ -463,7 +463,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         loginEnded();
         loginTimeout.cancel(false);
-        SessionParameters params = new SessionParameters(pool.serverParams(), startupParams);
+        SessionParameters params = new SessionParameters(pool.serverParams(), startupParams, pool.parameterSignatures);
         ByteBuf out = ctx.alloc().buffer(512);
         for (String name : pool.serverParams().keySet()) {
             ServerMessages.parameterStatus(out, name, params.reportedValue(name));

@@ -17,8 +17,19 @@ public final class SessionParameters {
     private final Map<String, String> overrides = new HashMap<>(4);
     private final Map<String, String> startup;
 
+    /** Interned override sets: clients with equal parameters share one signature object. */
+    private final java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> signatures;
+    private Object signature;
+
     /** {@code serverDefaults}: the ParameterStatus set of a fresh backend, shared by all clients of a pool. */
     public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues) {
+        this(serverDefaults, startupValues, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    /** {@code signatures}: shared by the clients of one pool, so equal parameter sets have one signature. */
+    public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues,
+            java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> signatures) {
+        this.signatures = signatures;
         this.serverDefaults = serverDefaults;
         Map<String, String> s = new HashMap<>(startupValues.size() * 2);
         startupValues.forEach((k, v) -> s.put(canonical(k), v));
@@ -38,6 +49,23 @@ public final class SessionParameters {
             }
         }
         return name.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * An object that stands for this exact set of parameters: a backend brought to one client's parameters
+     * (and untouched since) needs nothing for any client with the same signature — the per-lease check is
+     * then one reference comparison.
+     */
+    public Object signature() {
+        Object sig = signature;
+        if (sig == null) {
+            if (signatures.size() > 10_000) {
+                signatures.clear(); // bounded; a stale signature only costs a full comparison
+            }
+            sig = signatures.computeIfAbsent(Map.copyOf(overrides), k -> new Object());
+            signature = sig;
+        }
+        return sig;
     }
 
     public boolean isReported(String canonicalName) {
@@ -64,6 +92,7 @@ public final class SessionParameters {
 
     /** The server reported a new value while this client held the backend: it is now the client's. */
     public void reportedChanged(String name, String value) {
+        signature = null;
         if (value.equals(serverDefaults.get(name))) {
             overrides.remove(name);
         } else {
@@ -73,6 +102,7 @@ public final class SessionParameters {
 
     /** An unreported parameter's value as read back from the server (null: not set / default). */
     public void unreportedChanged(String name, String value) {
+        signature = null;
         if (value == null) {
             overrides.remove(name);
         } else {
@@ -82,6 +112,7 @@ public final class SessionParameters {
 
     /** After RESET ALL / DISCARD ALL the server is at its defaults; the client's defaults are its startup values. */
     public void resetAll() {
+        signature = null;
         overrides.clear();
         startup.forEach((k, v) -> {
             if (!v.equals(serverDefaults.get(k))) {
