@@ -33,10 +33,6 @@ public interface PgferryConfig {
     @WithDefault("67108864")
     int maxMessageLength();
 
-    /** Number of event loops serving PostgreSQL connections; 0 means one per CPU core. */
-    @WithDefault("0")
-    int eventLoops();
-
     /** The default backend, used for every database name without its own entry (PgBouncer's {@code * =}). */
     Backend backend();
 

@@ -39,6 +39,9 @@ public final class Pool {
     private volatile Map<String, String> serverParams;
     private volatile String lastError;
     private volatile long lastConnectOkNanos;
+    private volatile PoolException lastFailure;
+    private volatile long backoffNanos;
+    private volatile long backoffUntilNanos;
     private volatile boolean paused;
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
     public final LongAdder leases = new LongAdder();
@@ -396,6 +399,12 @@ public final class Pool {
     }
 
     private void grow(Shard s) {
+        PoolException failure = lastFailure;
+        if (failure != null && System.nanoTime() < backoffUntilNanos && s.waiters.size() > s.connecting) {
+            // the server refused moments ago: tell the waiters now instead of hammering it on every acquire
+            failWaiters(s, failure);
+            return;
+        }
         while (canOpen() && s.waiters.size() > s.connecting && reserve()) {
             s.connecting++;
             open(s);
@@ -426,6 +435,8 @@ public final class Pool {
                 c.poolSlot(s);
                 lastConnectOkNanos = System.nanoTime();
                 lastError = null;
+                lastFailure = null;
+                backoffNanos = 0;
                 if (serverParams == null) {
                     serverParams = Map.copyOf(c.reported);
                 }
@@ -438,6 +449,11 @@ public final class Pool {
                         ? new PoolException(be.sqlState(), be.getMessage(), be.serverError())
                         : new PoolException(SqlState.CONNECTION_FAILURE, String.valueOf(cause), false);
                 lastError = err.getMessage();
+                lastFailure = err;
+                // retried with backoff: 100 ms, doubling up to 1 s, reset by the next success
+                long b = backoffNanos == 0 ? TimeUnit.MILLISECONDS.toNanos(100) : Math.min(backoffNanos * 2, TimeUnit.SECONDS.toNanos(1));
+                backoffNanos = b;
+                backoffUntilNanos = System.nanoTime() + b;
                 LOG.debugf("pool %s: backend connect failed: %s", key, err.getMessage());
                 failWaiters(s, err);
             }

@@ -163,17 +163,9 @@ public class ProxyServer {
         context.draining = true;
         serverChannel.close().awaitUninterruptibly();
         long deadline = System.nanoTime() + config.shutdown().drainTimeout().toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean busy = false;
+        while (System.nanoTime() < deadline && !context.sessions.isEmpty()) {
             for (ClientSession s : context.sessions) {
-                if (s.isIdle()) {
-                    s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
-                } else {
-                    busy = true;
-                }
-            }
-            if (!busy && context.sessions.isEmpty()) {
-                break;
+                s.drainStep();
             }
             try {
                 TimeUnit.MILLISECONDS.sleep(50);

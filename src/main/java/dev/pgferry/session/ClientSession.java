@@ -888,6 +888,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return state == State.IDLE;
     }
 
+    /**
+     * One step of a graceful shutdown, on the client's loop: a client between transactions (holding no
+     * backend, or in session mode holding one at rest) is closed with 57P01; one inside a transaction goes on.
+     */
+    public void drainStep() {
+        ch.eventLoop().execute(() -> {
+            boolean atRest = state == State.IDLE
+                    || (state == State.LEASED && pending == 0 && !unsynced && !copyIn && txStatus == 'I');
+            if (atRest) {
+                ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", SqlState.ADMIN_SHUTDOWN,
+                        "terminating connection due to administrator command");
+                ch.writeAndFlush(out).addListener(f -> close());
+            }
+        });
+    }
+
     private void close() {
         ch.close();
         if (state != State.CLOSED) {

@@ -28,7 +28,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "listen-port", c.listenPort());
         add(rows, "client-login-timeout", c.clientLoginTimeout());
         add(rows, "max-message-length", c.maxMessageLength());
-        add(rows, "event-loops", c.eventLoops());
+        add(rows, "client-max-logins-per-address", c.clientMaxLoginsPerAddress());
         add(rows, "backend.host", c.backend().host());
         add(rows, "backend.port", c.backend().port());
         add(rows, "backend.connect-timeout", c.backend().connectTimeout());
@@ -50,9 +50,17 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.query-wait-timeout", pool.queryWaitTimeout());
         add(rows, "pool.max-db-connections", pool.maxDbConnections());
         add(rows, "pool.pinning", pool.pinning());
+        add(rows, "pool.check-delay", pool.checkDelay());
         add(rows, "auth.type", c.auth().type());
         rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
                 "contents on RELOAD"));
+        add(rows, "auth.user", c.auth().user().orElse(""));
+        add(rows, "auth.query", c.auth().query());
+        add(rows, "auth.query-cache-ttl", c.auth().queryCacheTtl());
+        add(rows, "tls.client.mode", c.tls().client().mode());
+        add(rows, "tls.client.cert-file", c.tls().client().certFile().map(Object::toString).orElse(""));
+        add(rows, "tls.server.mode", c.tls().server().mode());
+        add(rows, "tls.server.ca-file", c.tls().server().caFile().map(Object::toString).orElse(""));
         add(rows, "prepared.max-per-backend", c.prepared().maxPerBackend());
         add(rows, "admin.users", String.join(",", c.admin().users()));
         add(rows, "health.backend-check-interval", c.health().backendCheckInterval());

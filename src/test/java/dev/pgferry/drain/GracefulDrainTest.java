@@ -1,0 +1,91 @@
+package dev.pgferry.drain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgferry.server.ProxyServer;
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Graceful shutdown: the listener stops accepting, readiness goes DOWN, a transaction in flight commits,
+ * then its client is closed with 57P01 — nothing is cut before the drain timeout.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(GracefulDrainTest.Drain.class)
+class GracefulDrainTest {
+
+    public static class Drain implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("pgferry.shutdown.drain-timeout", "20s");
+        }
+    }
+
+    @Inject
+    ProxyServer server;
+
+    static Connection connect() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", "secret");
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+    }
+
+    @Test
+    void transactionInFlightCommitsWhileNewConnectionsAreRefused() throws Exception {
+        try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
+                Statement s = d.createStatement()) {
+            s.execute("drop table if exists drain_t");
+            s.execute("create table drain_t (n int)");
+        }
+        Connection idle = connect();
+        Connection a = connect();
+        a.setAutoCommit(false);
+        try (Statement s = a.createStatement()) {
+            s.execute("insert into drain_t values (1)");
+        }
+        long start = System.nanoTime();
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+        Thread.sleep(500);
+        assertThat(stopping).isNotDone(); // waits for the open transaction
+
+        assertThatThrownBy(GracefulDrainTest::connect).isInstanceOf(SQLException.class);
+        RestAssured.given().port(18081).get("/q/health/ready").then().statusCode(503);
+        // the idle client was told why it goes
+        assertThatThrownBy(() -> idle.createStatement().executeQuery("select 1"))
+                .isInstanceOf(SQLException.class);
+
+        try (Statement s = a.createStatement()) {
+            s.execute("insert into drain_t values (2)");
+        }
+        a.commit();
+        stopping.get(15, TimeUnit.SECONDS);
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(15);
+        assertThatThrownBy(() -> a.createStatement().executeQuery("select 1")).isInstanceOf(SQLException.class);
+        a.close();
+        idle.close();
+
+        try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
+                Statement s = d.createStatement(); ResultSet rs = s.executeQuery("select count(*) from drain_t")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("both inserts of the transaction in flight committed").isEqualTo(2);
+        }
+    }
+}
