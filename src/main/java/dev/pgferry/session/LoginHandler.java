@@ -60,6 +60,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private boolean gssAsked;
     private boolean tlsActive;
     private boolean overLimit;
+    private long startNanos;
     private boolean tooManyFromAddress;
     private java.net.InetAddress loginAddress;
     private ScheduledFuture<?> loginTimeout;
@@ -77,6 +78,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.startNanos = System.nanoTime();
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections() || sc.draining;
         int perAddress = sc.config.clientMaxLoginsPerAddress();
@@ -106,6 +108,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void timedOut() {
         if (phase != Phase.DONE) {
+            sc.loginTimeouts.increment();
             LOG.debugf("%s login timed out", id);
             fatal(SqlState.QUERY_CANCELED, "canceling authentication due to timeout");
         }
@@ -218,13 +221,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
-        if (tooManyFromAddress) {
-            throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS, "too many logins in progress from "
-                    + loginAddress.getHostAddress() + " (pgferry.client-max-logins-per-address)");
-        }
-        if (overLimit) {
-            throw new ProtocolException(SqlState.TOO_MANY_CONNECTIONS,
-                    sc.draining ? "pgferry is shutting down" : "sorry, too many clients already");
+        if (tooManyFromAddress || overLimit) {
+            sc.loginLimitRefusals.increment();
+            fatal(SqlState.TOO_MANY_CONNECTIONS, tooManyFromAddress
+                    ? "too many logins in progress from " + loginAddress.getHostAddress()
+                            + " (pgferry.client-max-logins-per-address)"
+                    : sc.draining ? "pgferry is shutting down" : "sorry, too many clients already");
+            return;
         }
         ByteBuf out = ctx.alloc().buffer(64);
         if (m.minorVersion() > ProtocolCodes.LATEST_MINOR || !m.protocolOptions().isEmpty()) {
@@ -267,7 +270,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     ctx.channel().config().setAutoRead(true);
                     beginAuth(exchange, found, ctx.alloc().buffer(64));
                 }
-            }, error -> fatal(error.sqlState(), error.getMessage()));
+            }, error -> {
+                sc.loginServerRefusals.increment();
+                fatal(error.sqlState(), error.getMessage());
+            });
             return;
         }
         beginAuth(exchange, credential, out);
@@ -389,6 +395,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             @Override
             public void onLeaseFailed(PoolException error) {
                 LOG.debugf("%s no server connection: %s", id, error.getMessage());
+                sc.loginServerRefusals.increment();
                 fatal(error.sqlState(), error.getMessage());
             }
         });
@@ -429,6 +436,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             if (!r.ok()) {
                 Map<Character, String> e = r.error == null ? Map.of() : r.error;
                 LOG.debugf("%s startup parameters refused: %s", id, e.get('M'));
+                sc.loginServerRefusals.increment();
                 fatal(e.getOrDefault('C', SqlState.CONNECTION_FAILURE),
                         e.getOrDefault('M', "server connection lost while checking startup parameters"));
                 return;
@@ -475,6 +483,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ServerMessages.readyForQuery(out, (byte) 'I');
         ctx.writeAndFlush(out);
         sc.logins.increment();
+        sc.loginTimeRecorder.accept(System.nanoTime() - startNanos);
         LOG.debugf("%s ready (pool %s, %s mode)", id, pool.key(), pool.settings().mode());
         ByteBuf rest = acc;
         acc = null;

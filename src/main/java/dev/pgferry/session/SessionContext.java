@@ -21,6 +21,12 @@ public final class SessionContext {
     public final Consumer<ServerConnection> canceller;
     public final AtomicInteger clients = new AtomicInteger();
     public final LongAdder loginFailures = new LongAdder();
+    /** Logins ended by the login timeout, refused by the server (pool/startup errors), or by a connection limit. */
+    public final LongAdder loginTimeouts = new LongAdder();
+    public final LongAdder loginServerRefusals = new LongAdder();
+    public final LongAdder loginLimitRefusals = new LongAdder();
+    /** Receives the duration of each completed login in nanoseconds (a histogram, set by the metrics). */
+    public volatile java.util.function.LongConsumer loginTimeRecorder = nanos -> {};
     /** Logins in progress per client address, when pgferry.client-max-logins-per-address is set. */
     final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> loginsInProgress = new ConcurrentHashMap<>();
     public final LongAdder protocolErrors = new LongAdder();

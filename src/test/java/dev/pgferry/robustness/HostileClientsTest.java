@@ -97,12 +97,15 @@ class HostileClientsTest {
         assertThat(serverBackends()).isLessThanOrEqualTo(before);
     }
 
+    /** As the issue asks: 5 000 connections that never finish startup (10 000 descriptors in this JVM). */
+    static final int STORM = 5000;
+
     @Test
-    void twoThousandUnfinishedStartupsDoNotStopANormalLoginWithinOneSecond() throws Exception {
+    void fiveThousandUnfinishedStartupsDoNotStopANormalLoginWithinOneSecond() throws Exception {
         List<Socket> storm = new ArrayList<>();
         try {
             long t0 = System.nanoTime();
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < STORM; i++) {
                 Socket s = new Socket(Wire.HOST, Wire.PGFERRY_PORT);
                 if (i % 2 == 0) {
                     // half of them send the start of a startup packet and stop there
@@ -122,8 +125,8 @@ class HostileClientsTest {
             double loginSecs = (System.nanoTime() - l0) / 1e9;
             // the storm is still there: its connections are open on pgferry's side
             assertThat(server.context().clients.get()).as("storm opened in %.2f s", openSecs)
-                    .isGreaterThanOrEqualTo(2000);
-            assertThat(loginSecs).as("login + select 1 under a storm of 2000").isLessThan(1.0);
+                    .isGreaterThanOrEqualTo(STORM);
+            assertThat(loginSecs).as("login + select 1 under a storm of " + STORM).isLessThan(1.0);
         } finally {
             for (Socket s : storm) {
                 s.close();

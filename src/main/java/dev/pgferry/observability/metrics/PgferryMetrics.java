@@ -37,11 +37,32 @@ public class PgferryMetrics {
         counter("pgferry.logins", "Client logins completed", c -> c.logins);
         counter("pgferry.login.failures", "Client logins refused (authentication or admin permission)",
                 c -> c.loginFailures);
+        refusals("authentication", "wrong password, unknown user, or no admin permission", c -> c.loginFailures);
+        refusals("timeout", "login not completed within pgferry.client-login-timeout", c -> c.loginTimeouts);
+        refusals("server", "the server refused (database, startup parameter, backend login) or was unreachable",
+                c -> c.loginServerRefusals);
+        refusals("limit", "max-client-connections, logins per address, or shutting down", c -> c.loginLimitRefusals);
+        refusals("protocol", "malformed startup or authentication messages", c -> c.protocolErrors);
+        io.micrometer.core.instrument.Timer loginTime = io.micrometer.core.instrument.Timer.builder("pgferry.login.time")
+                .description("Onboarding time, from TCP accept to ReadyForQuery")
+                .serviceLevelObjectives(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(5),
+                        java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100),
+                        java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5))
+                .register(registry);
+        sc.loginTimeRecorder = nanos -> loginTime.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", c -> c.protocolErrors);
         counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
                 c -> c.pinnedSessions);
         ClientCounts clients = new ClientCounts(server::context);
         sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients));
+    }
+
+    private void refusals(String reason, String description, Function<SessionContext, LongAdder> adder) {
+        FunctionCounter.builder("pgferry.login.refusals", server, s -> adder.apply(s.context()).sum())
+                .description("Client logins refused, by reason: authentication (wrong password, unknown user, no admin"
+                        + " permission), timeout (login timeout), server (database, startup parameter or backend login"
+                        + " refused, or unreachable), limit (connection limits, shutting down), protocol (malformed)")
+                .tag("reason", reason).register(registry);
     }
 
     private void counter(String name, String description, Function<SessionContext, LongAdder> adder) {
