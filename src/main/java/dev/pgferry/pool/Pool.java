@@ -399,10 +399,17 @@ public final class Pool {
     }
 
     private void grow(Shard s) {
-        PoolException failure = lastFailure;
-        if (failure != null && System.nanoTime() < backoffUntilNanos && s.waiters.size() > s.connecting) {
-            // the server refused moments ago: tell the waiters now instead of hammering it on every acquire
-            failWaiters(s, failure);
+        long wait = backoffUntilNanos - System.nanoTime();
+        if (lastFailure != null && wait > 0 && s.waiters.size() > s.connecting) {
+            // the server refused moments ago: retry once the backoff has passed rather than on every acquire;
+            // the waiters then get a backend, or the error of that retry
+            if (!s.retryScheduled) {
+                s.retryScheduled = true;
+                s.loop.schedule(() -> {
+                    s.retryScheduled = false;
+                    grow(s);
+                }, wait, TimeUnit.NANOSECONDS);
+            }
             return;
         }
         while (canOpen() && s.waiters.size() > s.connecting && reserve()) {

@@ -21,6 +21,8 @@ final class Shard {
     /** Backends being offered, and whether an offer is under way (see Pool#offer). */
     final ArrayDeque<ServerConnection> offers = new ArrayDeque<>(2);
     boolean offering;
+    /** A connect retry after a failure is scheduled (see Pool#grow). */
+    boolean retryScheduled;
     int leased;
 
     Shard(EventLoop loop) {

@@ -46,6 +46,9 @@ class NothingLostTest {
         return out;
     }
 
+    /** One line per client pgbench aborted (its connection broke). */
+    private static final java.util.regex.Pattern ABORTED = java.util.regex.Pattern.compile("client \\d+ (script \\d+ )?aborted");
+
     @Test
     void pgbenchWithBackendKillsLosesNoCommittedTransaction() throws Exception {
         PostgresFixture pg = PostgresFixture.get();
@@ -120,8 +123,14 @@ class NothingLostTest {
                 committed, history, killed.get(), outputs.size());
         assertThat(killed.get()).as("backends killed").isPositive();
         assertThat(committed).as(report).isPositive();
+        // Every transaction pgbench counted as committed is in the history. A backend killed after its COMMIT
+        // but before the client read the answer leaves a committed transaction its client counts as aborted
+        // (PostgreSQL itself behaves so, with or without a pooler): at most one such per aborted client.
+        long abortedClients = ABORTED.matcher(report).results().count();
         assertThat(history).as("rows in pgbench_history vs transactions pgbench counted\n%s", report)
-                .isEqualTo(committed);
+                .isGreaterThanOrEqualTo(committed);
+        assertThat(history - committed).as("committed transactions pgbench did not count, vs aborted clients\n%s",
+                report).isLessThanOrEqualTo(abortedClients);
         assertThat(accounts).as("sum(abalance) vs sum(delta)").isEqualTo(deltas);
         assertThat(tellers).isEqualTo(deltas);
         assertThat(branches).isEqualTo(deltas);
