@@ -14,13 +14,7 @@ public final class ServerMessages {
 
     /** ErrorResponse with severity (localised and not), SQLSTATE and message, as PostgreSQL orders them. */
     public static void errorResponse(ByteBuf out, String severity, String sqlState, String message) {
-        int start = begin(out, ProtocolCodes.ERROR_RESPONSE);
-        field(out, 'S', severity);
-        field(out, 'V', severity);
-        field(out, 'C', sqlState);
-        field(out, 'M', message);
-        out.writeByte(0);
-        end(out, start);
+        fields(out, ProtocolCodes.ERROR_RESPONSE, severity, sqlState, message);
     }
 
     public static ByteBuf errorResponse(ByteBufAllocator alloc, String severity, String sqlState, String message) {
@@ -30,7 +24,12 @@ public final class ServerMessages {
     }
 
     public static void noticeResponse(ByteBuf out, String severity, String sqlState, String message) {
-        int start = begin(out, ProtocolCodes.NOTICE_RESPONSE);
+        fields(out, ProtocolCodes.NOTICE_RESPONSE, severity, sqlState, message);
+    }
+
+    /** ErrorResponse and NoticeResponse share their layout: fields, then a terminating NUL. */
+    private static void fields(ByteBuf out, byte type, String severity, String sqlState, String message) {
+        int start = begin(out, type);
         field(out, 'S', severity);
         field(out, 'V', severity);
         field(out, 'C', sqlState);
