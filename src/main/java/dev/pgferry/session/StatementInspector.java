@@ -41,30 +41,59 @@ public final class StatementInspector {
         }
     }
 
-    private final ByteBuf b;
+    /** Reused per thread: the SQL is copied once into a byte array and scanned there (no bounds-checked reads). */
+    private static final io.netty.util.concurrent.FastThreadLocal<StatementInspector> PER_THREAD =
+            new io.netty.util.concurrent.FastThreadLocal<>() {
+                @Override
+                protected StatementInspector initialValue() {
+                    return new StatementInspector();
+                }
+            };
+    private static final int KEPT_SCRATCH = 8192;
+
+    private byte[] scratch = new byte[256];
+    private byte[] b;
     /** Where the SQL starts: bytes before it (a message's length field) are not SQL and must not be looked at. */
-    private final int start;
-    private final int end;
+    private int start;
+    private int end;
     private int i;
     private Findings f;
 
-    private StatementInspector(ByteBuf b, int from, int end) {
-        this.b = b;
-        this.start = from;
-        this.i = from;
-        this.end = end;
-    }
+    private StatementInspector() {}
 
     /** Inspects the SQL text in {@code [from, end)} (a NUL terminator, if included, ends it). */
     public static Findings inspect(ByteBuf buf, int from, int end) {
-        StatementInspector s = new StatementInspector(buf, from, end);
+        StatementInspector s = PER_THREAD.get();
+        int len = Math.max(0, end - from);
+        byte[] a = len <= s.scratch.length ? s.scratch : new byte[len];
+        if (a != s.scratch && len <= KEPT_SCRATCH) {
+            s.scratch = a;
+        }
+        buf.getBytes(from, a, 0, len);
+        s.b = a;
+        s.start = 0;
+        s.i = 0;
+        s.end = len;
+        s.f = null;
         s.run();
-        return s.f;
+        Findings found = s.f;
+        s.f = null;
+        s.b = null;
+        return found;
     }
 
     public static Findings inspect(String sql) {
         ByteBuf buf = io.netty.buffer.Unpooled.wrappedBuffer(sql.getBytes(StandardCharsets.UTF_8));
         return inspect(buf, 0, buf.writerIndex());
+    }
+
+    private int indexOf(int from, int to, byte value) {
+        for (int k = from; k < to; k++) {
+            if (b[k] == value) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     private Findings findings() {
@@ -84,11 +113,11 @@ public final class StatementInspector {
     private void run() {
         while (i < end) {
             skipSpaceAndComments();
-            while (i < end && b.getByte(i) == '(') {
+            while (i < end && b[i] == '(') {
                 i++;
                 skipSpaceAndComments();
             }
-            if (i >= end || b.getByte(i) == 0) {
+            if (i >= end || b[i] == 0) {
                 return;
             }
             statement();
@@ -195,7 +224,7 @@ public final class StatementInspector {
     /** A parameter name may be qualified: {@code myapp.setting}. */
     private String dotted(String first) {
         StringBuilder name = new StringBuilder(first);
-        while (i < end && b.getByte(i) == '.') {
+        while (i < end && b[i] == '.') {
             i++;
             String part = nextWord();
             if (part == null) {
@@ -241,12 +270,12 @@ public final class StatementInspector {
     /** The next bare word, lower-cased, after spaces and comments; null if the next token is not a word. */
     private String nextWord() {
         skipSpaceAndComments();
-        if (i < end && b.getByte(i) == '"') {
-            int close = b.indexOf(i + 1, end, (byte) '"');
+        if (i < end && b[i] == '"') {
+            int close = indexOf(i + 1, end, (byte) '"');
             if (close < 0) {
                 return null;
             }
-            String s = b.toString(i + 1, close - i - 1, StandardCharsets.UTF_8);
+            String s = new String(b, i + 1, close - i - 1, StandardCharsets.UTF_8);
             i = close + 1;
             return s;
         }
@@ -254,7 +283,7 @@ public final class StatementInspector {
         if (w == i) {
             return null;
         }
-        String s = b.toString(i, w - i, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
+        String s = new String(b, i, w - i, StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
         i = w;
         return s;
     }
@@ -262,7 +291,7 @@ public final class StatementInspector {
     private int wordEnd(int from) {
         int j = from;
         while (j < end) {
-            byte c = b.getByte(j);
+            byte c = b[j];
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9' && j > from)
                     || c < 0 || (c == '$' && j > from)) {
                 j++;
@@ -278,7 +307,7 @@ public final class StatementInspector {
             return false;
         }
         for (int k = 0; k < kw.length(); k++) {
-            byte c = b.getByte(s + k);
+            byte c = b[s + k];
             // fold only letters: '_' | 0x20 would become DEL and never match
             if (c >= 'A' && c <= 'Z') {
                 c |= 0x20;
@@ -292,13 +321,13 @@ public final class StatementInspector {
 
     private void skipSpaceAndComments() {
         while (i < end) {
-            byte c = b.getByte(i);
+            byte c = b[i];
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
                 i++;
-            } else if (c == '-' && i + 1 < end && b.getByte(i + 1) == '-') {
-                int nl = b.indexOf(i, end, (byte) '\n');
+            } else if (c == '-' && i + 1 < end && b[i + 1] == '-') {
+                int nl = indexOf(i, end, (byte) '\n');
                 i = nl < 0 ? end : nl + 1;
-            } else if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*') {
+            } else if (c == '/' && i + 1 < end && b[i + 1] == '*') {
                 skipBlockComment();
             } else {
                 return;
@@ -309,11 +338,11 @@ public final class StatementInspector {
     private void skipBlockComment() {
         int depth = 0;
         while (i < end) {
-            byte c = b.getByte(i);
-            if (c == '/' && i + 1 < end && b.getByte(i + 1) == '*') {
+            byte c = b[i];
+            if (c == '/' && i + 1 < end && b[i + 1] == '*') {
                 depth++;
                 i += 2;
-            } else if (c == '*' && i + 1 < end && b.getByte(i + 1) == '/') {
+            } else if (c == '*' && i + 1 < end && b[i + 1] == '/') {
                 depth--;
                 i += 2;
                 if (depth == 0) {
@@ -328,7 +357,7 @@ public final class StatementInspector {
     /** Advances past the next top-level ';', looking at every word on the way for session-level functions. */
     private void skipToStatementEnd() {
         while (i < end) {
-            byte c = b.getByte(i);
+            byte c = b[i];
             if (c == ';') {
                 i++;
                 return;
@@ -338,8 +367,8 @@ public final class StatementInspector {
                 return;
             }
             if (c == '\'') {
-                boolean escapes = i > start && (b.getByte(i - 1) | 0x20) == 'e'
-                        && (i - 1 == start || !isWordByte(b.getByte(i - 2)));
+                boolean escapes = i > start && (b[i - 1] | 0x20) == 'e'
+                        && (i - 1 == start || !isWordByte(b[i - 2]));
                 skipQuoted((byte) '\'', escapes);
             } else if (c == '"') {
                 skipQuoted((byte) '"', false);
@@ -381,11 +410,11 @@ public final class StatementInspector {
     private void skipQuoted(byte q, boolean backslashEscapes) {
         i++;
         while (i < end) {
-            byte c = b.getByte(i);
+            byte c = b[i];
             if (backslashEscapes && c == '\\') {
                 i += 2;
             } else if (c == q) {
-                if (i + 1 < end && b.getByte(i + 1) == q) {
+                if (i + 1 < end && b[i + 1] == q) {
                     i += 2;
                 } else {
                     i++;
@@ -399,26 +428,26 @@ public final class StatementInspector {
 
     /** {@code $tag$ ... $tag$}; returns false (and consumes nothing) if this '$' does not open one. */
     private boolean skipDollarQuote() {
-        if (i > start && isWordByte(b.getByte(i - 1))) {
+        if (i > start && isWordByte(b[i - 1])) {
             return false; // part of an identifier like a$b, or a parameter $1 preceded by a word
         }
         int j = i + 1;
-        while (j < end && isWordByte(b.getByte(j)) && !(j == i + 1 && b.getByte(j) >= '0' && b.getByte(j) <= '9')) {
+        while (j < end && isWordByte(b[j]) && !(j == i + 1 && b[j] >= '0' && b[j] <= '9')) {
             j++;
         }
-        if (j >= end || b.getByte(j) != '$') {
+        if (j >= end || b[j] != '$') {
             return false;
         }
         int tagLen = j - i + 1;
         int k = j + 1;
         while (k + tagLen <= end) {
-            int close = b.indexOf(k, end, (byte) '$');
+            int close = indexOf(k, end, (byte) '$');
             if (close < 0 || close + tagLen > end) {
                 break;
             }
             boolean match = true;
             for (int t = 0; t < tagLen; t++) {
-                if (b.getByte(close + t) != b.getByte(i + t)) {
+                if (b[close + t] != b[i + t]) {
                     match = false;
                     break;
                 }
