@@ -308,6 +308,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
         }
         if (!r.ok()) {
+            state = State.LEASED; // the restore query is over: closing cleans up the lease as at rest
             Map<Character, String> e = r.error;
             ServerMessages.errorResponse(out, "FATAL", e.getOrDefault('C', SqlState.INTERNAL_ERROR),
                     e.getOrDefault('M', "could not restore session parameters"));
@@ -868,8 +869,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         LOG.debugf("%s protocol violation: %s", id, e.getMessage());
         ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", e.sqlState(), e.getMessage());
         ch.writeAndFlush(out).addListener(f -> close());
-        state = State.CLOSED;
-        cleanup();
+        closeSession();
     }
 
     /** Sends a FATAL error (e.g. admin shutdown) and closes. */
@@ -881,11 +881,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", sqlState, message);
             ch.writeAndFlush(out).addListener(f -> close());
         });
-    }
-
-    /** Idle clients hold no backend; draining closes them first. */
-    public boolean isIdle() {
-        return state == State.IDLE;
     }
 
     /**
@@ -906,27 +901,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void close() {
         ch.close();
-        if (state != State.CLOSED) {
-            state = State.CLOSED;
-            cleanup();
-        }
+        closeSession();
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    /** Marks the session closed and cleans up according to the state it was in (once). */
+    private void closeSession() {
         if (state != State.CLOSED) {
             State was = state;
             state = State.CLOSED;
             cleanupFrom(was);
         }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closeSession();
         sc.sessions.remove(this);
         sc.cancels.unregister(processId);
         sc.clients.decrementAndGet();
         ctx.fireChannelInactive();
-    }
-
-    private void cleanup() {
-        cleanupFrom(State.LEASED);
     }
 
     /** The client is gone: its backend is rolled back and returned, or discarded, never returned dirty. */
