@@ -21,10 +21,17 @@ import org.jboss.logging.Logger;
 /**
  * Backends for one (database, user): at most {@code maxSize} open, FIFO wait queue with timeout, idle
  * reuse (most recently used first). Sharded by event loop so that a client and the backend it leases
- * share a thread; a backend released where nobody waits moves to a loop where somebody does.
+ * share a thread; a backend released where nobody waits moves to a loop where somebody does, if that
+ * loop needs it: it has no backend of its own out (starved) or its oldest client has waited
+ * {@link #REBALANCE_AFTER_NANOS}; a loop with two or more idle backends also gives to any loop with waiters
+ * (see {@link #askOthersForIdle}). Each move costs two
+ * epoll_ctl calls and two hand-offs between threads, so under steady load, where every loop's own backends
+ * come back within microseconds, backends stay where they are.
  */
 public final class Pool {
     private static final Logger LOG = Logger.getLogger(Pool.class);
+    /** A waiter older than this takes an idle backend from another loop even if its own will come back. */
+    static final long REBALANCE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final PoolKey key;
     private final BackendTarget target;
@@ -49,6 +56,8 @@ public final class Pool {
     public final LongAdder connectErrors = new LongAdder();
     public final LongAdder totalWaitNanos = new LongAdder();
     public final LongAdder transactions = new LongAdder();
+    /** Idle backends moved to another event loop where clients were waiting. */
+    public final LongAdder migrations = new LongAdder();
     /** Interned client parameter sets of this pool (see SessionParameters#signature). */
     public final java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> parameterSignatures =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -175,6 +184,15 @@ public final class Pool {
                 askOthersForIdle(s);
             }
         }
+    }
+
+    /** Whether shard {@code o}, where clients wait, should get an idle backend from another loop now. */
+    private static boolean needsBackend(Shard o, long now) {
+        if (o.waitingCount.get() <= o.connecting) {
+            return false;
+        }
+        long since = o.oldestWaitSince;
+        return o.leased == 0 || (since != 0 && now - since >= REBALANCE_AFTER_NANOS);
     }
 
     /**
@@ -343,10 +361,13 @@ public final class Pool {
                     return;
                 }
             }
-            for (Shard o : shards) {
-                if (o != s && o.waitingCount.get() > o.connecting) {
-                    migrate(c, o);
-                    return;
+            if (shards.length > 1) {
+                long now = System.nanoTime();
+                for (Shard o : shards) {
+                    if (o != s && needsBackend(o, now)) {
+                        migrate(c, o);
+                        return;
+                    }
                 }
             }
         }
@@ -366,6 +387,7 @@ public final class Pool {
 
     /** Moves an idle backend's channel to another event loop (Netty re-registration), then offers it there. */
     private void migrate(ServerConnection c, Shard to) {
+        migrations.increment();
         c.poolSlot(null);
         c.channel().deregister().addListener(f -> {
             if (!f.isSuccess()) {
@@ -383,9 +405,22 @@ public final class Pool {
         });
     }
 
+    /**
+     * Shard {@code s} has waiters and nothing idle: other loops hand over an idle backend if {@code s} needs
+     * one now (see {@link #needsBackend}) or they have two or more; otherwise {@code s} checks again once
+     * its oldest waiter is due for rebalancing, in case its own backends are held by long transactions.
+     */
     private void askOthersForIdle(Shard s) {
+        if (shards.length == 1) {
+            return;
+        }
+        boolean needs = needsBackend(s, System.nanoTime());
+        boolean deferred = false;
         for (Shard o : shards) {
-            if (o != s && o.idleCount > 0) {
+            if (o == s || o.idleCount == 0) {
+                continue;
+            }
+            if (needs || o.idleCount > 1) {
                 o.loop.execute(() -> {
                     if (s.waitingCount.get() > s.connecting) {
                         ServerConnection c = takeIdle(o);
@@ -394,7 +429,18 @@ public final class Pool {
                         }
                     }
                 });
+            } else {
+                deferred = true;
             }
+        }
+        if (deferred && !s.rebalanceScheduled) {
+            s.rebalanceScheduled = true;
+            s.loop.schedule(() -> {
+                s.rebalanceScheduled = false;
+                if (s.waiters.size() > s.connecting && !paused) {
+                    askOthersForIdle(s);
+                }
+            }, REBALANCE_AFTER_NANOS, TimeUnit.NANOSECONDS);
         }
     }
 

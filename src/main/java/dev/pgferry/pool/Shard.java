@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The part of a pool that lives on one event loop: its idle backends and its waiting clients. Touched
- * only on that loop, except the two counters other loops read to decide whether to hand a backend over.
+ * only on that loop, except the volatile counters other loops read to decide whether to hand a backend over.
  */
 final class Shard {
     final EventLoop loop;
@@ -23,7 +23,10 @@ final class Shard {
     boolean offering;
     /** A connect retry after a failure is scheduled (see Pool#grow). */
     boolean retryScheduled;
-    int leased;
+    /** A second look for other loops' idle backends is scheduled (see Pool#askOthersForIdle). */
+    boolean rebalanceScheduled;
+    /** Backends of this shard out with clients; read by other loops to tell whether this one is starved. */
+    volatile int leased;
 
     Shard(EventLoop loop) {
         this.loop = loop;

@@ -76,6 +76,8 @@ final class PoolMeters {
         counter("pgferry.sent", "Bytes relayed from backends to clients", pool.bytesFromServers, "bytes");
         counter("pgferry.pool.timeouts", "Clients that gave up waiting for a backend (query-wait-timeout)",
                 pool.waitTimeouts, null);
+        counter("pgferry.backend.migrations", "Idle backends moved to another event loop where clients waited",
+                pool.migrations, null);
         counter("pgferry.backend.connect.errors", "Failed attempts to open a backend", pool.connectErrors, null);
         leaseWait = Timer.builder("pgferry.lease.wait")
                 .description("Time a client waited for a backend, 0 when one was idle")
