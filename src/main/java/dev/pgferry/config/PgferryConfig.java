@@ -21,6 +21,15 @@ public interface PgferryConfig {
     @WithDefault("6432")
     int listenPort();
 
+    /**
+     * Event loops that serve PostgreSQL clients and their backends (each client and the backends it leases stay
+     * on one loop). 0 picks half the available cores, at least 1: on a host shared with PostgreSQL, one loop per
+     * two cores leaves the server room and spares the hand-offs of idle backends between loops. On a host of its
+     * own, set it to the core count. At most Vert.x's event-loop count ({@code quarkus.vertx.event-loops-pool-size}).
+     */
+    @WithDefault("0")
+    int eventLoops();
+
     /** A client that has not completed startup and authentication by then is closed. */
     @WithDefault("15s")
     Duration clientLoginTimeout();

@@ -26,9 +26,7 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.util.concurrent.EventExecutor;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -39,7 +37,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -79,11 +76,10 @@ public class ProxyServer {
 
     public synchronized void start() throws Exception {
         VertxInternal vx = (VertxInternal) vertx;
-        EventLoopGroup group = vx.getEventLoopGroup();
-        List<EventLoop> loops = new ArrayList<>();
-        for (EventExecutor e : group) {
-            loops.add((EventLoop) e);
-        }
+        int wanted = config.eventLoops() > 0 ? config.eventLoops()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        LoopSubset group = new LoopSubset(vx.getEventLoopGroup(), wanted);
+        List<EventLoop> loops = group.loops();
         ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         credentials = loadCredentials();
