@@ -677,7 +677,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             c.channel().config().setAutoRead(false);
         }
         if (release) {
-            flushClient();
+            deferClientFlush();
             releaseBackend(c);
         }
     }
@@ -704,6 +704,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
+    private boolean flushDeferred;
+
     private void flushClient() {
         if (clientFlush) {
             clientFlush = false;
@@ -711,9 +713,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
+    /** Flushes the client at the end of this event-loop pass (see {@link DeferredFlush}). */
+    private void deferClientFlush() {
+        if (clientFlush && !flushDeferred) {
+            flushDeferred = true;
+            DeferredFlush.add(ch.eventLoop(), this);
+        }
+    }
+
+    void flushDeferred() {
+        flushDeferred = false;
+        flushClient();
+    }
+
     @Override
     public void onBackendReadComplete(ServerConnection c) {
-        flushClient();
+        deferClientFlush();
     }
 
     private boolean needsFixup() {
