@@ -36,8 +36,12 @@ start_pgferry() {
   [ -n "$(git -C "$(dirname "$jar")" status --porcelain -- src pom.xml 2>/dev/null)" ] && FERRY_COMMIT="$FERRY_COMMIT+uncommitted"
   printf '"postgres" "secret"\n"scram_u" "scram_pw"\n"md5_u" "md5_pw"\n"plain_u" "plain_pw"\n' >"$WORK/userlist.txt"
   say "pgferry on $port from $jar (commit $FERRY_COMMIT), log $WORK/pgferry.log"
+  # In a session of its own (setsid), as a service manager would start it and as 'pgbouncer -d' daemonizes:
+  # with the kernel's autogroup scheduling (sched_autogroup_enabled) a pooler left in this script's session
+  # would share one CPU-time group with pgbench. setsid does not fork here (a background subshell is no process
+  # group leader), so FERRY_PID stays the JVM's pid.
   # shellcheck disable=SC2086
-  (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec java -Xms256m -Xmx1g -XX:+UseParallelGC \
+  (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec setsid java -Xms256m -Xmx1g -XX:+UseParallelGC \
       -Dquarkus.http.port="$http" -Dpgferry.listen-port="$port" \
       -Dpgferry.backend.host=127.0.0.1 -Dpgferry.backend.port="$pg" \
       -Dpgferry.auth.users-file="$WORK/userlist.txt" -Dpgferry.pool.size="$pool" \
