@@ -327,7 +327,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void startRelay() {
         state = State.LEASED;
-        ch.config().setAutoRead(leased.channel().isWritable());
+        autoRead(ch, leased.channel().isWritable());
+        autoRead(leased.channel(), ch.isWritable());
         if (inbound != null) {
             relayClient();
             flushBackend();
@@ -383,7 +384,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private void relayClient() {
         ServerConnection c = leased;
         ByteBuf in = inbound;
-        int runStart = in.readerIndex();
+        final int start = in.readerIndex();
+        int runStart = start;
         try {
             while (true) {
                 int ri = in.readerIndex();
@@ -501,8 +503,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             protocolViolation(e);
             return;
         }
-        writeRun(c, in, runStart, in.readerIndex());
-        inbound = Cumulator.keepRest(in);
+        if (runStart == start && !in.isReadable() && in.readerIndex() > start) {
+            // everything read goes out as it came: hand the buffer itself over instead of a slice of it
+            in.readerIndex(start);
+            c.channel().write(in, c.channel().voidPromise());
+            backendFlush = true;
+            inbound = null;
+        } else {
+            writeRun(c, in, runStart, in.readerIndex());
+            inbound = Cumulator.keepRest(in);
+        }
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
         }
@@ -588,7 +598,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         pool.bytesFromServers.add(data.readableBytes());
         backendAcc = Cumulator.append(ch.alloc(), backendAcc, data);
         ByteBuf in = backendAcc;
-        int runStart = in.readerIndex();
+        final int start = in.readerIndex();
+        int runStart = start;
         boolean release = false;
         while (true) {
             int ri = in.readerIndex();
@@ -671,8 +682,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 }
             }
         }
-        writeClientRun(in, runStart, in.readerIndex());
-        backendAcc = Cumulator.keepRest(in);
+        if (runStart == start && !in.isReadable() && in.readerIndex() > start) {
+            in.readerIndex(start); // relayed whole: the read buffer itself goes to the client
+            ch.write(in, ch.voidPromise());
+            clientFlush = true;
+            backendAcc = null;
+        } else {
+            writeClientRun(in, runStart, in.readerIndex());
+            backendAcc = Cumulator.keepRest(in);
+        }
         if (!ch.isWritable()) {
             c.channel().config().setAutoRead(false);
         }
@@ -695,6 +713,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int i = ri + 5;
         return in.getByte(i) == 'S' && frame > 11
                 && (in.getByte(i + 1) == 'F' || in.getByte(i + 1) == 'P') && in.getByte(i + 2) == 'A';
+    }
+
+    private static void autoRead(Channel channel, boolean on) {
+        if (channel.config().isAutoRead() != on) {
+            channel.config().setAutoRead(on);
+        }
     }
 
     private void writeClientRun(ByteBuf in, int from, int to) {
@@ -828,8 +852,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             backendAcc.release();
             backendAcc = null;
         }
+        // the client may have been too slow for the last response: reading from this backend was then paused,
+        // and the next lessee (or the idle pool, which must notice a server closing it) needs it reading again
+        autoRead(c.channel(), true);
         pool.release(c);
-        ch.config().setAutoRead(true);
+        autoRead(ch, true);
         if (inbound != null) {
             onIdleData();
         }
