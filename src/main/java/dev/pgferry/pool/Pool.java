@@ -59,7 +59,7 @@ public final class Pool {
     /** Idle backends moved to another event loop where clients were waiting. */
     public final LongAdder migrations = new LongAdder();
     /** Interned client parameter sets of this pool (see SessionParameters#signature). */
-    public final java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> parameterSignatures =
+    public final java.util.concurrent.ConcurrentHashMap<Object, Object> parameterSignatures =
             new java.util.concurrent.ConcurrentHashMap<>();
     public final LongAdder queries = new LongAdder();
     public final LongAdder bytesFromClients = new LongAdder();

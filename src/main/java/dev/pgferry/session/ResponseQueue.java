@@ -27,8 +27,9 @@ final class ResponseQueue {
     static final byte QUERY = 11;
     static final byte FUNCTION = 12;
 
-    private byte[] kinds = new byte[16];
-    private Object[] refs = new Object[16];
+    // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
+    private byte[] kinds = new byte[4];
+    private Object[] refs = new Object[4];
     private int head;
     private int size;
 

@@ -14,11 +14,13 @@ import java.util.Map;
  */
 public final class SessionParameters {
     private final Map<String, String> serverDefaults;
-    private final Map<String, String> overrides = new HashMap<>(4);
+    /** Shared with every client that logged in with the same values until this one changes something. */
+    private Map<String, String> overrides;
+    private boolean ownOverrides;
     private final Map<String, String> startup;
 
     /** Interned override sets: clients with equal parameters share one signature object. */
-    private final java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> signatures;
+    private final java.util.concurrent.ConcurrentHashMap<Object, Object> signatures;
     private Object signature;
 
     /** {@code serverDefaults}: the ParameterStatus set of a fresh backend, shared by all clients of a pool. */
@@ -28,14 +30,32 @@ public final class SessionParameters {
 
     /** {@code signatures}: shared by the clients of one pool, so equal parameter sets have one signature. */
     public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues,
-            java.util.concurrent.ConcurrentHashMap<Map<String, String>, Object> signatures) {
+            java.util.concurrent.ConcurrentHashMap<Object, Object> signatures) {
         this.signatures = signatures;
         this.serverDefaults = serverDefaults;
         Map<String, String> s = new HashMap<>(startupValues.size() * 2);
         startupValues.forEach((k, v) -> s.put(canonical(k), v));
-        this.startup = s;
-        overrides.putAll(s);
-        overrides.entrySet().removeIf(e -> e.getValue().equals(serverDefaults.get(e.getKey())));
+        Map<String, String> o = new HashMap<>(s);
+        o.entrySet().removeIf(e -> e.getValue().equals(serverDefaults.get(e.getKey())));
+        // Idle clients are most of a pooler's clients and most log in alike (one application, one driver):
+        // their startup and override maps are interned, one immutable copy per distinct set of values.
+        Startup shared = (Startup) signatures.computeIfAbsent(new StartupKey(s),
+                k -> new Startup(Map.copyOf(s), Map.copyOf(o)));
+        this.startup = shared.startup;
+        this.overrides = shared.overrides;
+    }
+
+    /** Key of an interned startup set in the pool's signature map (kept apart from override-set keys). */
+    private record StartupKey(Map<String, String> values) {}
+
+    private record Startup(Map<String, String> startup, Map<String, String> overrides) {}
+
+    private Map<String, String> ownOverrides() {
+        if (!ownOverrides) {
+            overrides = new HashMap<>(overrides);
+            ownOverrides = true;
+        }
+        return overrides;
     }
 
     /** The server's spelling of a reported parameter name, else the name in lower case. */
@@ -72,8 +92,9 @@ public final class SessionParameters {
         return serverDefaults.containsKey(canonicalName);
     }
 
+    /** The overrides; read-only (it may be shared with other clients). */
     public Map<String, String> overrides() {
-        return overrides;
+        return java.util.Collections.unmodifiableMap(overrides);
     }
 
     public Map<String, String> startup() {
@@ -92,11 +113,14 @@ public final class SessionParameters {
 
     /** The server reported a new value while this client held the backend: it is now the client's. */
     public void reportedChanged(String name, String value) {
-        signature = null;
         if (value.equals(serverDefaults.get(name))) {
-            overrides.remove(name);
-        } else {
-            overrides.put(name, value);
+            if (overrides.containsKey(name)) {
+                signature = null;
+                ownOverrides().remove(name);
+            }
+        } else if (!value.equals(overrides.get(name))) {
+            signature = null;
+            ownOverrides().put(name, value);
         }
     }
 
@@ -104,19 +128,20 @@ public final class SessionParameters {
     public void unreportedChanged(String name, String value) {
         signature = null;
         if (value == null) {
-            overrides.remove(name);
+            ownOverrides().remove(name);
         } else {
-            overrides.put(name, value);
+            ownOverrides().put(name, value);
         }
     }
 
     /** After RESET ALL / DISCARD ALL the server is at its defaults; the client's defaults are its startup values. */
     public void resetAll() {
         signature = null;
-        overrides.clear();
+        Map<String, String> o = ownOverrides();
+        o.clear();
         startup.forEach((k, v) -> {
             if (!v.equals(serverDefaults.get(k))) {
-                overrides.put(k, v);
+                o.put(k, v);
             }
         });
     }

@@ -39,6 +39,36 @@ class SessionParametersTest {
     // ---- startup values and overrides ----------------------------------------------------------
 
     @Test
+    void clientsThatLoggedInAlikeShareTheirMapsUntilOneChangesSomething() {
+        var interned = new java.util.concurrent.ConcurrentHashMap<Object, Object>();
+        SessionParameters a = new SessionParameters(serverDefaults(), map("application_name", "app", "search_path", "s"), interned);
+        SessionParameters b = new SessionParameters(serverDefaults(), map("search_path", "s", "application_name", "app"), interned);
+        SessionParameters c = new SessionParameters(serverDefaults(), map("application_name", "other"), interned);
+        assertThat(a.startup()).isSameAs(b.startup()).isNotSameAs(c.startup());
+        assertThat(a.signature()).isSameAs(b.signature()).isNotSameAs(c.signature());
+        a.reportedChanged("TimeZone", "Europe/Paris");
+        assertThat(a.overrides()).containsEntry("TimeZone", "Europe/Paris");
+        assertThat(b.overrides()).as("the other client's parameters stay as they were")
+                .containsOnly(Map.entry("application_name", "app"), Map.entry("search_path", "s"));
+        assertThat(a.signature()).isNotSameAs(b.signature());
+        a.resetAll();
+        assertThat(a.overrides()).isEqualTo(b.overrides());
+        assertThat(a.signature()).isSameAs(b.signature());
+        b.unreportedChanged("search_path", null);
+        assertThat(a.overrides()).containsEntry("search_path", "s");
+        assertThat(b.overrides()).doesNotContainKey("search_path");
+    }
+
+    @Test
+    void aReportedValueEqualToTheCurrentOneKeepsTheSignature() {
+        SessionParameters p = new SessionParameters(serverDefaults(), map("application_name", "app"));
+        Object sig = p.signature();
+        p.reportedChanged("application_name", "app");
+        p.reportedChanged("TimeZone", "UTC");
+        assertThat(p.signature()).isSameAs(sig);
+    }
+
+    @Test
     void startupValuesEqualToTheServersAreNoOverride() {
         SessionParameters p = new SessionParameters(serverDefaults(),
                 map("client_encoding", "UTF8", "datestyle", "ISO, DMY", "search_path", "app"));
