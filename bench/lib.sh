@@ -33,7 +33,7 @@ start_pgferry() {
   fi
   command -v java >/dev/null || { FERRY_SKIP="no java on PATH"; return 1; }
   FERRY_COMMIT=$(git -C "$(dirname "$jar")" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  [ -n "$(git -C "$(dirname "$jar")" status --porcelain -- src pom.xml 2>/dev/null)" ] && FERRY_COMMIT="$FERRY_COMMIT+uncommitted"
+  [ -n "$(git -C "$(dirname "$jar")" status --porcelain -- ":/src" ":/pom.xml" 2>/dev/null)" ] && FERRY_COMMIT="$FERRY_COMMIT+uncommitted"
   printf '"postgres" "secret"\n"scram_u" "scram_pw"\n"md5_u" "md5_pw"\n"plain_u" "plain_pw"\n' >"$WORK/userlist.txt"
   say "pgferry on $port from $jar (commit $FERRY_COMMIT), log $WORK/pgferry.log"
   # In a session of its own (setsid), as a service manager would start it and as 'pgbouncer -d' daemonizes:

@@ -12,7 +12,7 @@
 # before / after / (after - before) / N bytes per client. The poolers are stopped afterwards.
 # Output: a table on stdout and docs/bench/memory.md + memory.csv (BENCH_OUT).
 #
-# Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_JAR BENCH_BUILD BENCH_NOTE
+# Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_MEMORY_WARMUP=0 BENCH_JAR BENCH_BUILD BENCH_NOTE
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
 # pgferry's RSS includes the JVM (-Xms256m -Xmx1g -XX:+UseParallelGC): heap that was touched stays resident
 # after garbage collection, so "after - before" is the growth the connections caused, not their live size.
@@ -24,6 +24,7 @@ REPO=$(dirname "$BENCH_DIR")
 N=${BENCH_IDLE_CLIENTS:-10000}
 TARGETS=${BENCH_TARGETS:-pgferry pgbouncer}
 SETTLE=${BENCH_SETTLE:-5}
+WARMUP=${BENCH_MEMORY_WARMUP:-0}
 POOL=${BENCH_POOL:-20}
 JAR=${BENCH_JAR:-target/quarkus-app/quarkus-run.jar}; [[ $JAR = /* ]] || JAR=$REPO/$JAR
 OUT=${BENCH_OUT:-docs/bench}; [[ $OUT = /* ]] || OUT=$REPO/$OUT
@@ -48,12 +49,9 @@ trap 'exit 130' INT TERM
 "$PGDIR/pgenv.sh" start || die "pgenv.sh start failed"
 mkdir -p "$OUT"
 
-# hold PID PORT NAME: RSS before, N idle clients, RSS after; appends to $WORK/rows
-hold() {
-  local pid=$1 port=$2 name=$3 before after line
-  sleep 1
-  before=$(rss_bytes "$pid")
-  say "$name (pid $pid): RSS before $before bytes; opening $N idle clients"
+# open_clients PORT NAME: starts the holder with N clients and waits for its READY line (in HOLD_LINE)
+open_clients() {
+  local port=$1 name=$2
   # the holder reads stdin: keep it open with a sleeping writer, close it to release the connections
   mkfifo "$WORK/hold.fifo"
   python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
@@ -64,20 +62,51 @@ hold() {
     kill -0 "$HOLDER_PID" 2>/dev/null || break
     sleep 0.5
   done
-  line=$(grep -m1 '^READY' "$WORK/holder.out")
-  if [ -z "$line" ]; then
+  HOLD_LINE=$(grep -m1 '^READY' "$WORK/holder.out")
+  if [ -z "$HOLD_LINE" ]; then
     say "$name: holder did not finish: $(tail -3 "$WORK/holder.out")"
-    line="READY connected=0 failed=$N (holder died or timed out)"
+    HOLD_LINE="READY connected=0 failed=$N (holder died or timed out)"
   fi
-  say "$name: $line; settling ${SETTLE}s"
-  sleep "$SETTLE"
-  after=$(rss_bytes "$pid")
-  local connected; connected=$(grep -oP 'connected=\K[0-9]+' <<<"$line")
+}
+
+close_clients() {
   exec 9>&-
   wait "$HOLDER_PID" 2>/dev/null; HOLDER_PID=""
   rm -f "$WORK/hold.fifo"
-  local per="n/a"; [ "${connected:-0}" -gt 0 ] && per=$(( (after - before) / connected ))
-  echo "$name,$N,${connected:-0},$before,$after,$((after - before)),$per,\"${line#READY }\"" >>"$WORK/rows"
+}
+
+# live_heap PID: bytes of Java heap in use right after a full collection (pgferry only; "" without jcmd)
+live_heap() {
+  command -v jcmd >/dev/null || return 0
+  jcmd "$1" GC.run >/dev/null 2>&1 || return 0
+  sleep 1
+  jcmd "$1" GC.heap_info 2>/dev/null | grep -oP 'used \K[0-9]+(?=K)' | awk '{s += $1} END {if (NR) print s * 1024}'
+}
+
+# hold PID PORT NAME: warm-up round, RSS before, N idle clients, RSS after; appends to $WORK/rows
+hold() {
+  local pid=$1 port=$2 name=$3 before after heap_before="" heap_after="" line
+  sleep 1
+  if [ "$WARMUP" = 1 ]; then
+    # a pooler that has served logins before: the memory its login path touched once (for the JVM, the young
+    # generation that login garbage ran through) is resident already and is not charged to the idle clients
+    say "$name (pid $pid): warm-up, $N clients log in and leave"
+    open_clients "$port" "$name"; close_clients; sleep "$SETTLE"
+  fi
+  [ "$name" = pgferry ] && heap_before=$(live_heap "$pid")
+  before=$(rss_bytes "$pid")
+  say "$name (pid $pid): RSS before $before bytes; opening $N idle clients"
+  open_clients "$port" "$name"; line=$HOLD_LINE
+  say "$name: $line; settling ${SETTLE}s"
+  sleep "$SETTLE"
+  after=$(rss_bytes "$pid")
+  [ "$name" = pgferry ] && heap_after=$(live_heap "$pid")
+  local connected; connected=$(grep -oP 'connected=\K[0-9]+' <<<"$line")
+  close_clients
+  local per="n/a" heap_per="n/a"
+  [ "${connected:-0}" -gt 0 ] && per=$(( (after - before) / connected ))
+  [ "${connected:-0}" -gt 0 ] && [ -n "$heap_before" ] && [ -n "$heap_after" ] && heap_per=$(( (heap_after - heap_before) / connected ))
+  echo "$name,$N,${connected:-0},$before,$after,$((after - before)),$per,$heap_per,\"${line#READY }\"" >>"$WORK/rows"
 }
 
 : >"$WORK/rows"
@@ -98,14 +127,14 @@ for t in $TARGETS; do
         stop_pgferry
       else
         say "SKIPPING pgferry: $FERRY_SKIP"
-        echo "pgferry,$N,0,,,,n/a,\"skipped: $FERRY_SKIP\"" >>"$WORK/rows"
+        echo "pgferry,$N,0,,,,n/a,n/a,\"skipped: $FERRY_SKIP\"" >>"$WORK/rows"
       fi
       ;;
     *) say "unknown target $t" ;;
   esac
 done
 
-{ echo "target,clients_requested,clients_connected,rss_before_bytes,rss_after_bytes,rss_delta_bytes,bytes_per_client,holder"
+{ echo "target,clients_requested,clients_connected,rss_before_bytes,rss_after_bytes,rss_delta_bytes,bytes_per_client,live_heap_bytes_per_client,holder"
   cat "$WORK/rows"; } >"$OUT/memory.csv"
 {
   echo "# Memory per idle client"
@@ -114,12 +143,14 @@ done
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
        "${VERSION[pgbouncer]:-PgBouncer not measured}; ${VERSION[pgferry]:-pgferry not measured}" \
        "(JVM -Xms256m -Xmx1g -XX:+UseParallelGC). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
-       "held idle after ReadyForQuery; RSS = VmRSS of the pooler process, read ${SETTLE} s after the last client connected."
+       "held idle after ReadyForQuery; RSS = VmRSS of the pooler process, read ${SETTLE} s after the last client connected." \
+       "$([ "$WARMUP" = 1 ] && echo "RSS before is read after a warm-up round in which the same $N clients logged in and left (BENCH_MEMORY_WARMUP=1): memory a pooler keeps after its clients left is not charged again.")" \
+       "Live heap (pgferry): Java heap in use after a full GC (jcmd GC.run, GC.heap_info), before and with the clients."
   echo
-  echo "| target | clients connected / requested | RSS before | RSS after | delta | bytes per client |"
-  echo "|---|---:|---:|---:|---:|---:|"
-  awk -F, '{ printf "| %s | %s / %s | %s | %s | %s | %s |\n", $1, $3, $2, ($4==""?"n/a":sprintf("%.1f MiB", $4/1048576)),
-             ($5==""?"n/a":sprintf("%.1f MiB", $5/1048576)), ($6==""?"n/a":sprintf("%.1f MiB", $6/1048576)), $7 }' "$WORK/rows"
+  echo "| target | clients connected / requested | RSS before | RSS after | delta | RSS bytes per client | live heap bytes per client |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  awk -F, '{ printf "| %s | %s / %s | %s | %s | %s | %s | %s |\n", $1, $3, $2, ($4==""?"n/a":sprintf("%.1f MiB", $4/1048576)),
+             ($5==""?"n/a":sprintf("%.1f MiB", $5/1048576)), ($6==""?"n/a":sprintf("%.1f MiB", $6/1048576)), $7, $8 }' "$WORK/rows"
   echo
   echo "Holder output per target: $(awk -F, '{ printf "%s: %s; ", $1, substr($0, index($0,"\"")) }' "$WORK/rows")"
 } >"$OUT/memory.md"
