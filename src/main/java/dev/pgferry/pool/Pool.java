@@ -58,7 +58,7 @@ public final class Pool {
     public final LongAdder transactions = new LongAdder();
     /** Idle backends moved to another event loop where clients were waiting. */
     public final LongAdder migrations = new LongAdder();
-    /** Interned client parameter sets of this pool (see SessionParameters#signature). */
+    /** Interned parameter sets of this pool: override-set signatures, startup sets (see SessionParameters). */
     public final java.util.concurrent.ConcurrentHashMap<Object, Object> parameterSignatures =
             new java.util.concurrent.ConcurrentHashMap<>();
     public final LongAdder queries = new LongAdder();

@@ -503,26 +503,40 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             protocolViolation(e);
             return;
         }
-        if (runStart == start && !in.isReadable() && in.readerIndex() > start) {
-            // everything read goes out as it came: hand the buffer itself over instead of a slice of it
-            in.readerIndex(start);
-            c.channel().write(in, c.channel().voidPromise());
-            backendFlush = true;
-            inbound = null;
-        } else {
-            writeRun(c, in, runStart, in.readerIndex());
-            inbound = Cumulator.keepRest(in);
-        }
+        backendFlush |= in.readerIndex() > runStart;
+        inbound = relayRest(c.channel(), in, start, runStart);
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
         }
     }
 
     private void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
-        if (to > from) {
-            c.channel().write(in.retainedSlice(from, to - from), c.channel().voidPromise());
-            backendFlush = true;
+        backendFlush |= writeSlice(c.channel(), in, from, to);
+    }
+
+    /** Writes bytes {@code from..to} of {@code in} to {@code out} as a retained slice; whether there were any. */
+    private static boolean writeSlice(Channel out, ByteBuf in, int from, int to) {
+        if (to <= from) {
+            return false;
         }
+        out.write(in.retainedSlice(from, to - from), out.voidPromise());
+        return true;
+    }
+
+    /**
+     * After relaying {@code in} up to its reader index: writes the run not yet written ({@code runStart} on) to
+     * {@code out} and returns what to keep of {@code in} (null if nothing). When the run is the whole read
+     * ({@code start} on) and nothing is left, the buffer itself goes out instead of a slice of it.
+     */
+    private static ByteBuf relayRest(Channel out, ByteBuf in, int start, int runStart) {
+        int end = in.readerIndex();
+        if (runStart == start && end > start && !in.isReadable()) {
+            in.readerIndex(start);
+            out.write(in, out.voidPromise());
+            return null;
+        }
+        writeSlice(out, in, runStart, end);
+        return Cumulator.keepRest(in);
     }
 
     /**
@@ -682,15 +696,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 }
             }
         }
-        if (runStart == start && !in.isReadable() && in.readerIndex() > start) {
-            in.readerIndex(start); // relayed whole: the read buffer itself goes to the client
-            ch.write(in, ch.voidPromise());
-            clientFlush = true;
-            backendAcc = null;
-        } else {
-            writeClientRun(in, runStart, in.readerIndex());
-            backendAcc = Cumulator.keepRest(in);
-        }
+        clientFlush |= in.readerIndex() > runStart;
+        backendAcc = relayRest(ch, in, start, runStart);
         if (!ch.isWritable()) {
             c.channel().config().setAutoRead(false);
         }
@@ -722,10 +729,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void writeClientRun(ByteBuf in, int from, int to) {
-        if (to > from) {
-            ch.write(in.retainedSlice(from, to - from), ch.voidPromise());
-            clientFlush = true;
-        }
+        clientFlush |= writeSlice(ch, in, from, to);
     }
 
     private boolean flushDeferred;

@@ -19,7 +19,7 @@ public final class SessionParameters {
     private boolean ownOverrides;
     private final Map<String, String> startup;
 
-    /** Interned override sets: clients with equal parameters share one signature object. */
+    /** The pool's interned sets: override sets to their signature object, startup sets to shared maps. */
     private final java.util.concurrent.ConcurrentHashMap<Object, Object> signatures;
     private Object signature;
 
