@@ -11,6 +11,9 @@ import java.util.Set;
  * {@code LISTEN}, SQL {@code PREPARE}, {@code DECLARE … WITH HOLD}, temporary tables, session advisory locks,
  * {@code LOAD}, {@code set_config()}, {@code SET ROLE}/{@code SESSION AUTHORIZATION}. It respects quotes,
  * dollar quotes and comments; it is not a parser, and anything it cannot classify is left alone.
+ * The body of a {@code DO} block is looked into as well (its statements run in the client's session): the
+ * same statements count there, and dynamic SQL ({@code EXECUTE} of anything but a literal) pins, since what it
+ * runs cannot be known. Functions and procedures the SQL calls are not looked into.
  * Returns null — no allocation — for the common statement that touches no session state.
  */
 public final class StatementInspector {
@@ -58,6 +61,11 @@ public final class StatementInspector {
     private int end;
     private int i;
     private Findings f;
+    /** Inside a DO block's body: block words (BEGIN, THEN, ELSE, LOOP) start statements there. */
+    private boolean inBody;
+    /** DO blocks and EXECUTEd literals looked into, nested; past {@link #MAX_NESTING} the session is pinned. */
+    private int nesting;
+    private static final int MAX_NESTING = 4;
 
     private StatementInspector() {}
 
@@ -75,6 +83,8 @@ public final class StatementInspector {
         s.i = 0;
         s.end = len;
         s.f = null;
+        s.inBody = false;
+        s.nesting = 0;
         s.run();
         Findings found = s.f;
         s.f = null;
@@ -127,6 +137,11 @@ public final class StatementInspector {
 
     private void statement() {
         int w = wordEnd(i);
+        while (inBody && w > i && (isBlockWord(i, w) || is(i, w, "declare"))) {
+            i = w;
+            skipSpaceAndComments();
+            w = wordEnd(i);
+        }
         if (w == i) {
             return;
         }
@@ -163,7 +178,102 @@ public final class StatementInspector {
             declare();
         } else if (is(s, w, "create")) {
             create();
+        } else if (is(s, w, "do") && !inBody) {
+            doBlock();
+        } else if (is(s, w, "execute") && inBody) {
+            dynamicSql();
         }
+    }
+
+    /**
+     * {@code DO [LANGUAGE name] code [LANGUAGE name]}: the code's statements run in the session, so they are
+     * inspected like top-level ones (a PL/pgSQL {@code SET search_path} is tracked, {@code PERFORM
+     * set_config(...)} pins). Scanned in place: the body is a range of the same buffer.
+     */
+    private void doBlock() {
+        skipSpaceAndComments();
+        int w = wordEnd(i);
+        if (w > i && is(i, w, "language")) {
+            i = w;
+            nextWord();
+            skipSpaceAndComments();
+        }
+        int[] body = literalBody();
+        if (body != null) {
+            scanRange(body, true);
+        }
+    }
+
+    /** Runs the lexer over {@code range} of the same bytes, then goes on after the literal it came from. */
+    private void scanRange(int[] range, boolean body) {
+        if (nesting == MAX_NESTING) {
+            pin("deeply nested dynamic SQL");
+            return;
+        }
+        int after = i;
+        int outerEnd = end;
+        boolean outerBody = inBody;
+        nesting++;
+        i = range[0];
+        end = range[1];
+        inBody = body;
+        try {
+            run();
+        } finally {
+            nesting--;
+            inBody = outerBody;
+            i = after;
+            end = outerEnd;
+        }
+    }
+
+    /**
+     * PL/pgSQL {@code EXECUTE}: a literal string is SQL that can be inspected; any other expression (format(),
+     * concatenation, a variable) is SQL nobody can see before it runs, so the session is pinned.
+     */
+    private void dynamicSql() {
+        skipSpaceAndComments();
+        int[] lit = literalBody();
+        if (lit != null) {
+            skipSpaceAndComments();
+            int w = wordEnd(i);
+            boolean alone = i >= end || b[i] == ';' || (w > i && (is(i, w, "into") || is(i, w, "using")));
+            if (alone) {
+                scanRange(lit, false);
+                return;
+            }
+        }
+        pin("dynamic SQL in a DO block");
+    }
+
+    /**
+     * The text range of the string literal at {@code i} ({@code '...'}, {@code E'...'} or {@code $tag$...$tag$}),
+     * leaving {@code i} after it; null, consuming nothing, if no literal starts here. Doubled quotes inside a
+     * quoted literal stay doubled in the range: harmless to a lexer that only looks for statements.
+     */
+    private int[] literalBody() {
+        int at = i;
+        boolean escapes = false;
+        if (at + 1 < end && (b[at] | 0x20) == 'e' && b[at + 1] == '\'') {
+            escapes = true;
+            at++;
+        }
+        if (at < end && b[at] == '\'') {
+            i = at;
+            skipQuoted((byte) '\'', escapes);
+            i = Math.min(i, end);
+            boolean closed = i > at + 1 && b[i - 1] == '\'';
+            return new int[] {at + 1, closed ? i - 1 : i};
+        }
+        if (at < end && b[at] == '$') {
+            int tagEnd = indexOf(at + 1, end, (byte) '$');
+            if (tagEnd < 0 || !skipDollarQuote()) {
+                return null;
+            }
+            int tagLen = tagEnd - at + 1;
+            return new int[] {at + tagLen, Math.max(at + tagLen, i - tagLen)};
+        }
+        return null;
     }
 
     private void set() {
@@ -387,11 +497,23 @@ public final class StatementInspector {
                     continue;
                 }
                 checkFunction(i, w);
+                boolean blockWord = inBody && isBlockWord(i, w);
                 i = w;
+                if (blockWord) {
+                    skipSpaceAndComments();
+                    if (i < end && b[i] != ';') {
+                        statement();
+                    }
+                }
             } else {
                 i++;
             }
         }
+    }
+
+    /** PL/pgSQL words after which a statement starts: {@code BEGIN SET …}, {@code THEN RESET …}. */
+    private boolean isBlockWord(int s, int e) {
+        return is(s, e, "begin") || is(s, e, "then") || is(s, e, "else") || is(s, e, "loop");
     }
 
     private void checkFunction(int s, int e) {

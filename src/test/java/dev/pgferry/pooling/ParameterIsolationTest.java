@@ -147,6 +147,31 @@ class ParameterIsolationTest {
     }
 
     /**
+     * A DO block runs its statements in the client's session: a PL/pgSQL {@code SET}, or one it EXECUTEs as a
+     * literal, changes the client's parameters as a top-level SET would, and no other client sees it.
+     */
+    @Test
+    @Timeout(60)
+    void setsInsideADoBlockAreTheClientsOwn() throws Exception {
+        try (Connection a = Clients.proxy(USER, DB); Connection b = Clients.proxy(USER, DB)) {
+            String bPath = one(b, "show search_path");
+            String bTimeout = one(b, "show statement_timeout");
+            try (Statement st = a.createStatement()) {
+                st.execute("DO $$ BEGIN IF true THEN SET search_path = pooling_a, public; END IF; END $$");
+                st.execute("DO $$ BEGIN EXECUTE 'SET statement_timeout = ''3s'''; END $$");
+            }
+            assertThat(one(b, "show search_path")).as("B after A's DO blocks").isEqualTo(bPath);
+            assertThat(one(b, "show statement_timeout")).isEqualTo(bTimeout);
+            assertThat(one(a, "show search_path")).as("A after B used the backend").isEqualTo("pooling_a, public");
+            assertThat(one(a, "show statement_timeout")).isEqualTo("3s");
+            try (Connection fresh = Clients.proxy(USER, DB)) {
+                assertThat(one(fresh, "show search_path")).isEqualTo(bPath);
+                assertThat(one(fresh, "show statement_timeout")).isEqualTo(bTimeout);
+            }
+        }
+    }
+
+    /**
      * pgjdbc's startup packet says {@code DateStyle=ISO}, which sets only the output format: on a server session whose
      * DateStyle is {@code ISO, DMY} it leaves the field order DMY. A new client must still see what a fresh server
      * session shows, whatever the client before it on the same backend chose.

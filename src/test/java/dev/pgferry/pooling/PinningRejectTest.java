@@ -65,4 +65,27 @@ class PinningRejectTest {
             }
         }
     }
+
+    /** Session state a DO block changes where the lexer cannot follow it is refused like LISTEN, before it runs. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "DO $$ BEGIN PERFORM set_config('search_path', 'pg_catalog', false); END $$",
+        "DO $$ BEGIN EXECUTE format('SET search_path = %I', 'pg_catalog'); END $$",
+    })
+    @Timeout(60)
+    void doBlocksThatWouldPinAreRefusedAndChangeNothing(String sql) throws Exception {
+        try (Connection c = Clients.proxy(USER, DB)) {
+            String path = one(c, "show search_path");
+            try (Statement st = c.createStatement()) {
+                assertThatThrownBy(() -> st.execute(sql)).satisfies(e -> {
+                    assertThat(Clients.sqlState(e)).isEqualTo("0A000");
+                    assertThat(e.getMessage()).contains("pinning=reject");
+                });
+            }
+            assertThat(one(c, "show search_path")).isEqualTo(path);
+            try (Connection other = Clients.proxy(USER, DB)) {
+                assertThat(one(other, "show search_path")).isEqualTo(path);
+            }
+        }
+    }
 }

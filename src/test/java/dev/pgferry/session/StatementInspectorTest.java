@@ -276,4 +276,76 @@ class StatementInspectorTest {
         assertThat(inspect("select 'ünïcödé; LISTEN x' as ß from täble")).isNull();
         assertThat(inspect("SET application_name = 'ß'").touched).containsExactly("application_name");
     }
+
+    // ---- DO blocks -------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "DO $$ BEGIN SET search_path = app; END $$                                    | search_path",
+        "do $body$begin set statement_timeout = '5s'; end$body$                       | statement_timeout",
+        "DO LANGUAGE plpgsql $$ BEGIN IF true THEN SET lock_timeout = 1; END IF; END $$ | lock_timeout",
+        "DO $$ BEGIN IF false THEN NULL; ELSE RESET work_mem; END IF; END $$          | work_mem",
+        "DO $$ BEGIN FOR i IN 1..2 LOOP SET myapp.n = 1; END LOOP; END $$             | myapp.n",
+        "DO $$ DECLARE x int := 1; BEGIN SET search_path = x; END $$                  | search_path",
+        "DO 'BEGIN SET search_path = app; END'                                        | search_path",
+        "DO E'BEGIN SET search_path = app; END'                                       | search_path",
+        "DO $$ BEGIN SET search_path = app; END $$ LANGUAGE plpgsql                   | search_path",
+        "DO $$ BEGIN EXECUTE 'SET search_path = app'; END $$                          | search_path",
+        "DO $$ BEGIN EXECUTE $x$SET timezone = 'UTC'$x$; END $$                       | timezone",
+    })
+    void setInsideADoBlockIsTracked(String sql, String name) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f).as(sql).isNotNull();
+        assertThat(f.touched).containsExactly(name);
+        assertThat(f.pinReason).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "DO $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$        | set_config()",
+        "DO $$ BEGIN PERFORM pg_advisory_lock(1); END $$                            | session advisory lock",
+        "DO $$ BEGIN LISTEN ch; END $$                                              | LISTEN",
+        "DO $$ BEGIN CREATE TEMP TABLE t (x int); END $$                            | temporary table",
+        "DO $$ BEGIN EXECUTE format('SET search_path = %I', 'app'); END $$           | dynamic SQL in a DO block",
+        "DO $$ DECLARE s text := 'app'; BEGIN EXECUTE 'SET search_path = ' || s; END $$ | dynamic SQL in a DO block",
+        "DO $$ DECLARE q text := 'LISTEN x'; BEGIN EXECUTE q; END $$                | dynamic SQL in a DO block",
+        "DO $$ BEGIN EXECUTE 'LISTEN ch'; END $$                                    | LISTEN",
+    })
+    void doBlocksThatCannotMoveBetweenBackendsPin(String sql, String reason) {
+        assertThat(pinOf(sql)).as(sql).isEqualTo(reason);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "DO $$ BEGIN UPDATE t SET x = 1; END $$",
+        "DO $$ BEGIN INSERT INTO t VALUES (1) ON CONFLICT (x) DO UPDATE SET x = 2; END $$",
+        "DO $$ BEGIN SET LOCAL search_path = app; END $$",
+        "DO $$ BEGIN EXECUTE 'CREATE TABLE t (x int)'; END $$",
+        "DO $$ BEGIN EXECUTE 'select 1' INTO STRICT x; END $$",
+        "DO $$ BEGIN RAISE NOTICE 'SET search_path = x; LISTEN y'; END $$",
+        "DO $$ BEGIN NULL; END", // unterminated body: the server will say so
+        "select 'DO $$ BEGIN SET search_path = x; END $$'",
+    })
+    void doBlocksThatTouchNoSessionStateFindNothing(String sql) {
+        assertThat(inspect(sql)).as(sql).isNull();
+    }
+
+    @Test
+    void nestedDynamicSqlIsFollowedAFewLevelsThenPins() {
+        assertThat(inspect("DO $a$ BEGIN EXECUTE $b$DO $c$ BEGIN SET search_path = x; END $c$$b$; END $a$").touched)
+                .containsExactly("search_path");
+        StringBuilder sql = new StringBuilder("SET search_path = x");
+        for (int n = 0; n < 10; n++) {
+            sql = new StringBuilder("DO $t" + n + "$ BEGIN EXECUTE $e" + n + "$").append(sql)
+                    .append("$e" + n + "$; END $t" + n + "$");
+        }
+        assertThat(pinOf(sql.toString())).isEqualTo("deeply nested dynamic SQL");
+    }
+
+    @Test
+    void aDoBlockDoesNotHideTheStatementsAfterIt() {
+        StatementInspector.Findings f = inspect("DO $$ BEGIN NULL; END $$; SET search_path = y; LISTEN z");
+        assertThat(f.touched).containsExactly("search_path");
+        assertThat(f.pinReason).isEqualTo("LISTEN");
+    }
 }
