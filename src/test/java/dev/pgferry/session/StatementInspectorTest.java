@@ -53,6 +53,17 @@ class StatementInspectorTest {
         "SET XML OPTION DOCUMENT                       | xmloption",
         "SET \"search_path\" = x                       | search_path",
         "(SET search_path = foo)                       | search_path",
+        // a DO block's statements run in the session
+        "DO $$ BEGIN SET search_path = app; END $$                                    | search_path",
+        "do $body$begin set statement_timeout = '5s'; end$body$                       | statement_timeout",
+        "DO LANGUAGE plpgsql $$ BEGIN IF true THEN SET lock_timeout = 1; END IF; END $$ | lock_timeout",
+        "DO $$ BEGIN FOR i IN 1..2 LOOP SET myapp.n = 1; END LOOP; END $$             | myapp.n",
+        "DO $$ DECLARE x int := 1; BEGIN SET search_path = x; END $$                  | search_path",
+        "DO 'BEGIN SET search_path = app; END'                                        | search_path",
+        "DO E'BEGIN SET search_path = app; END'                                       | search_path",
+        "DO $$ BEGIN SET search_path = app; END $$ LANGUAGE plpgsql                   | search_path",
+        "DO $$ BEGIN EXECUTE 'SET search_path = app'; END $$                          | search_path",
+        "DO $$ BEGIN EXECUTE $x$SET timezone = 'UTC'$x$; END $$                       | timezone",
     })
     void sessionSetTouchesTheParameter(String sql, String name) {
         StatementInspector.Findings f = inspect(sql);
@@ -130,6 +141,14 @@ class StatementInspectorTest {
         "SET SESSION AUTHORIZATION bob                            | SET SESSION AUTHORIZATION",
         "RESET ROLE                                               | RESET ROLE/SESSION AUTHORIZATION",
         "RESET SESSION AUTHORIZATION                              | RESET ROLE/SESSION AUTHORIZATION",
+        "DO $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$        | set_config()",
+        "DO $$ BEGIN PERFORM pg_advisory_lock(1); END $$                            | session advisory lock",
+        "DO $$ BEGIN LISTEN ch; END $$                                              | LISTEN",
+        "DO $$ BEGIN CREATE TEMP TABLE t (x int); END $$                            | temporary table",
+        "DO $$ BEGIN EXECUTE format('SET search_path = %I', 'app'); END $$           | dynamic SQL in a DO block",
+        "DO $$ DECLARE s text := 'app'; BEGIN EXECUTE 'SET search_path = ' || s; END $$ | dynamic SQL in a DO block",
+        "DO $$ DECLARE q text := 'LISTEN x'; BEGIN EXECUTE q; END $$                | dynamic SQL in a DO block",
+        "DO $$ BEGIN EXECUTE 'LISTEN ch'; END $$                                    | LISTEN",
     })
     void sessionStateThatCannotMoveBetweenBackendsPins(String sql, String reason) {
         assertThat(pinOf(sql)).isEqualTo(reason);
@@ -280,42 +299,6 @@ class StatementInspectorTest {
     // ---- DO blocks -------------------------------------------------------------------------------
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "DO $$ BEGIN SET search_path = app; END $$                                    | search_path",
-        "do $body$begin set statement_timeout = '5s'; end$body$                       | statement_timeout",
-        "DO LANGUAGE plpgsql $$ BEGIN IF true THEN SET lock_timeout = 1; END IF; END $$ | lock_timeout",
-        "DO $$ BEGIN IF false THEN NULL; ELSE RESET work_mem; END IF; END $$          | work_mem",
-        "DO $$ BEGIN FOR i IN 1..2 LOOP SET myapp.n = 1; END LOOP; END $$             | myapp.n",
-        "DO $$ DECLARE x int := 1; BEGIN SET search_path = x; END $$                  | search_path",
-        "DO 'BEGIN SET search_path = app; END'                                        | search_path",
-        "DO E'BEGIN SET search_path = app; END'                                       | search_path",
-        "DO $$ BEGIN SET search_path = app; END $$ LANGUAGE plpgsql                   | search_path",
-        "DO $$ BEGIN EXECUTE 'SET search_path = app'; END $$                          | search_path",
-        "DO $$ BEGIN EXECUTE $x$SET timezone = 'UTC'$x$; END $$                       | timezone",
-    })
-    void setInsideADoBlockIsTracked(String sql, String name) {
-        StatementInspector.Findings f = inspect(sql);
-        assertThat(f).as(sql).isNotNull();
-        assertThat(f.touched).containsExactly(name);
-        assertThat(f.pinReason).isNull();
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "DO $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$        | set_config()",
-        "DO $$ BEGIN PERFORM pg_advisory_lock(1); END $$                            | session advisory lock",
-        "DO $$ BEGIN LISTEN ch; END $$                                              | LISTEN",
-        "DO $$ BEGIN CREATE TEMP TABLE t (x int); END $$                            | temporary table",
-        "DO $$ BEGIN EXECUTE format('SET search_path = %I', 'app'); END $$           | dynamic SQL in a DO block",
-        "DO $$ DECLARE s text := 'app'; BEGIN EXECUTE 'SET search_path = ' || s; END $$ | dynamic SQL in a DO block",
-        "DO $$ DECLARE q text := 'LISTEN x'; BEGIN EXECUTE q; END $$                | dynamic SQL in a DO block",
-        "DO $$ BEGIN EXECUTE 'LISTEN ch'; END $$                                    | LISTEN",
-    })
-    void doBlocksThatCannotMoveBetweenBackendsPin(String sql, String reason) {
-        assertThat(pinOf(sql)).as(sql).isEqualTo(reason);
-    }
-
-    @ParameterizedTest
     @ValueSource(strings = {
         "DO $$ BEGIN UPDATE t SET x = 1; END $$",
         "DO $$ BEGIN INSERT INTO t VALUES (1) ON CONFLICT (x) DO UPDATE SET x = 2; END $$",
@@ -328,6 +311,13 @@ class StatementInspectorTest {
     })
     void doBlocksThatTouchNoSessionStateFindNothing(String sql) {
         assertThat(inspect(sql)).as(sql).isNull();
+    }
+
+    @Test
+    void resetInsideADoBlockIsTracked() {
+        StatementInspector.Findings f =
+                inspect("DO $$ BEGIN IF false THEN NULL; ELSE RESET work_mem; END IF; END $$");
+        assertThat(f.resetNames).containsExactly("work_mem");
     }
 
     @Test
