@@ -26,6 +26,11 @@ final class ResponseQueue {
     static final byte SYNC = 10;
     static final byte QUERY = 11;
     static final byte FUNCTION = 12;
+    /**
+     * The client's Parse of a name it already has, sent to fail on the server (see
+     * {@link StatementRouter#namedParse}): its error is passed on with the client's name in it.
+     */
+    static final byte PARSE_DUPLICATE = 13;
 
     // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
     private byte[] kinds = new byte[4];

@@ -95,7 +95,10 @@ final class StatementRouter {
         return true;
     }
 
-    /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
+    /**
+     * A Parse of a named statement: recorded; relayed under its server name unless this backend has it. A name
+     * the client already has is PostgreSQL's error 42P05 (the old statement stays), see {@link #duplicateParse}.
+     */
     void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
         String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
         byte[] body = new byte[end - bodyStart];
@@ -104,7 +107,14 @@ final class StatementRouter {
         if (statements == null) {
             statements = new HashMap<>();
         }
-        statements.put(name, ps);
+        PreparedStatement had = statements.put(name, ps); // the lookup that records it also tells a duplicate
+        if (had != null) {
+            statements.put(name, had);
+            byte[] clientName = new byte[bodyStart - ri - 6];
+            in.getBytes(ri + 5, clientName);
+            duplicateParse(c, ps, clientName);
+            return;
+        }
         lastStatement = ps;
         byte[] have = c.prepared.get(ps.serverName);
         if (have != null && ps.sameBody(have)) {
@@ -113,6 +123,53 @@ final class StatementRouter {
         } else {
             prepareOnBackend(c, ps, ResponseQueue.PARSE);
         }
+    }
+
+    /**
+     * The client's Parse of a name it already has prepared. PostgreSQL parses and analyses the text first and
+     * only then finds the name taken ({@code exec_parse_message} → {@code StorePreparedStatement}): a syntax
+     * error, 25P02 in an aborted transaction or a missing table wins over 42P05. Then, as after any error, it
+     * skips every message up to Sync and aborts an explicit transaction.
+     * <p>
+     * Rather than answering locally — which would need pgferry to drop the client's messages up to Sync
+     * itself, to keep local answers queued behind the error from going out, and to track the aborted
+     * transaction (25P02 for what follows, ReadyForQuery 'E', ROLLBACK) that the backend would not know
+     * about — the backend is made to fail at this exact point: the client's text is parsed under its server
+     * name on a backend that holds that name (parsed there first if it does not). The server then gives the
+     * error PostgreSQL would give, in PostgreSQL's order, skips to Sync, keeps the transaction state, and every
+     * queued response stays in order through the existing error path ({@link #skipToSync}). Only the server
+     * name in the 42P05 message is put back to the client's ({@link #duplicateError}).
+     */
+    private void duplicateParse(ServerConnection c, PreparedStatement ps, byte[] clientName) {
+        byte[] have = c.prepared.get(ps.serverName);
+        if (have == null || !ps.sameBody(have)) {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+        }
+        byte[] server = ps.serverNameBytes();
+        wire.toBackend(c, parse(server, ps.body));
+        responses.add(ResponseQueue.PARSE_DUPLICATE, new Duplicate(server, clientName));
+    }
+
+    /** The server name and the client's name of a duplicate Parse, to put the latter in the former's error. */
+    private record Duplicate(byte[] serverName, byte[] clientName) {}
+
+    /**
+     * The server's error for the message at the head of the queue, if that is a duplicate Parse: re-encoded
+     * with the client's statement name in place of the server name (every other field as the server sent
+     * it), or null to relay it unchanged (an error that does not name the statement, e.g. a syntax error).
+     */
+    ByteBuf duplicateError(ByteBuf in, int ri, int end) {
+        if (responses.peek() != ResponseQueue.PARSE_DUPLICATE) {
+            return null;
+        }
+        Duplicate d = (Duplicate) responses.peekRef();
+        return ServerMessages.replaceInMessageField(wire.alloc(), in, ri, end, d.serverName, d.clientName);
+    }
+
+    private ByteBuf parse(byte[] name, byte[] body) {
+        ByteBuf out = wire.alloc().buffer(6 + name.length + body.length);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + name.length + 1 + body.length);
+        return out.writeBytes(name).writeByte(0).writeBytes(body);
     }
 
     /**
@@ -177,11 +234,7 @@ final class StatementRouter {
             wire.toBackend(c, close);
             responses.add(ResponseQueue.CLOSE_INSERTED, null);
         }
-        byte[] server = ps.serverNameBytes();
-        ByteBuf out = wire.alloc().buffer(6 + server.length + ps.body.length);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + server.length + 1 + ps.body.length);
-        out.writeBytes(server).writeByte(0).writeBytes(ps.body);
-        wire.toBackend(c, out);
+        wire.toBackend(c, parse(ps.serverNameBytes(), ps.body));
         c.prepared.put(ps.serverName, ps.body);
         responses.add(kind, ps);
     }
