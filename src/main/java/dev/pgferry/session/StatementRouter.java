@@ -54,12 +54,16 @@ final class StatementRouter {
         c.unnamedOwner = null;
     }
 
-    /** Close of a named statement: forgotten here; the shared server-side statement stays. */
+    /**
+     * Close of a named statement: forgotten here at once (a Parse of the name may follow in the same batch);
+     * the shared server-side statement stays. The queue keeps what was forgotten, for {@link #skipToSync}.
+     */
     void closeNamed(String name) {
-        if (statements != null) {
-            statements.remove(name);
+        PreparedStatement closed = statements == null ? null : statements.remove(name);
+        if (closed != null && closed == lastStatement) {
+            lastStatement = null;
         }
-        responses.add(ResponseQueue.CLOSE_LOCAL, null);
+        responses.add(ResponseQueue.CLOSE_LOCAL, closed);
         emitLocalResponses();
     }
 
@@ -258,21 +262,37 @@ final class StatementRouter {
         }
     }
 
-    /** The server skips everything after an error up to Sync: forget what those messages would have created. */
+    /**
+     * The server skips everything after an error up to Sync: undo what those messages did to the client's
+     * names (a Parse created one, a Close answered here forgot one), last first, so that a Close and a Parse
+     * of one name in the skipped run leave it as it was before them.
+     */
     void skipToSync(ServerConnection c) {
-        while (!responses.isEmpty() && responses.peek() != ResponseQueue.SYNC) {
-            Object ref = responses.peekRef();
-            byte k = responses.poll();
-            if (ref instanceof PreparedStatement ps) {
+        int n = 0;
+        while (n < responses.size() && responses.kindAt(n) != ResponseQueue.SYNC) {
+            n++;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            byte k = responses.kindAt(i);
+            if (responses.refAt(i) instanceof PreparedStatement ps) {
                 if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
                     c.prepared.remove(ps.serverName);
                 }
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {
                     statements.remove(ps.clientName);
+                } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                    if (statements == null) {
+                        statements = new HashMap<>();
+                    }
+                    statements.put(ps.clientName, ps);
                 }
             }
         }
+        for (int i = 0; i < n; i++) {
+            responses.poll();
+        }
+        lastStatement = null;
     }
 
 }
