@@ -38,6 +38,50 @@ public final class ServerMessages {
         end(out, start);
     }
 
+    /**
+     * A copy of the ErrorResponse/NoticeResponse at {@code [start, end)} of {@code in} whose message field
+     * ('M') has its first occurrence of {@code target} replaced by {@code replacement}, every other field kept
+     * byte for byte; null if the message field does not contain {@code target} (or the message has none).
+     */
+    public static ByteBuf replaceInMessageField(ByteBufAllocator alloc, ByteBuf in, int start, int end, byte[] target,
+            byte[] replacement) {
+        int i = start + 5;
+        while (i < end && in.getByte(i) != 0) {
+            byte code = in.getByte(i);
+            int valueStart = i + 1;
+            int valueEnd = in.indexOf(valueStart, end, (byte) 0);
+            if (valueEnd < 0) {
+                return null;
+            }
+            if (code == 'M') {
+                int at = indexOf(in, valueStart, valueEnd, target);
+                if (at < 0) {
+                    return null;
+                }
+                ByteBuf out = alloc.buffer(end - start - target.length + replacement.length);
+                out.writeBytes(in, start, at - start).writeBytes(replacement);
+                out.writeBytes(in, at + target.length, end - at - target.length);
+                out.setInt(1, out.writerIndex() - 1);
+                return out;
+            }
+            i = valueEnd + 1;
+        }
+        return null;
+    }
+
+    private static int indexOf(ByteBuf in, int from, int to, byte[] target) {
+        outer:
+        for (int i = from; i <= to - target.length; i++) {
+            for (int j = 0; j < target.length; j++) {
+                if (in.getByte(i + j) != target[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     public static void authentication(ByteBuf out, int code) {
         out.writeByte(ProtocolCodes.AUTHENTICATION).writeInt(8).writeInt(code);
     }

@@ -660,6 +660,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
                     byte head = router.responses.peek();
+                    ByteBuf renamed = router.duplicateError(in, ri, end);
+                    if (renamed != null) {
+                        writeClientRun(in, runStart, ri);
+                        ch.write(renamed, ch.voidPromise());
+                        clientFlush = true;
+                        runStart = end;
+                    }
                     if (head != ResponseQueue.QUERY && head != ResponseQueue.FUNCTION) {
                         router.skipToSync(c);
                     }

@@ -19,13 +19,21 @@ final class ResponseQueue {
     static final byte EXECUTE = 6;
     /** Close of a portal or unnamed statement, relayed. */
     static final byte CLOSE = 7;
-    /** Close of a named statement, answered by pgferry (the server-side statement is shared). */
+    /**
+     * Close of a named statement, answered by pgferry (the server-side statement is shared); its reference is
+     * the statement the client forgot, put back if the Close is skipped after an error.
+     */
     static final byte CLOSE_LOCAL = 8;
     /** A Close pgferry inserted to evict a statement from the backend: its CloseComplete is swallowed. */
     static final byte CLOSE_INSERTED = 9;
     static final byte SYNC = 10;
     static final byte QUERY = 11;
     static final byte FUNCTION = 12;
+    /**
+     * The client's Parse of a name it already has, sent to fail on the server (see
+     * {@link StatementRouter#namedParse}): its error is passed on with the client's name in it.
+     */
+    static final byte PARSE_DUPLICATE = 13;
 
     // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
     private byte[] kinds = new byte[4];
@@ -58,6 +66,15 @@ final class ResponseQueue {
 
     Object peekRef() {
         return size == 0 ? null : refs[head];
+    }
+
+    /** Kind of the {@code i}-th entry from the head ({@code 0 <= i < size()}). */
+    byte kindAt(int i) {
+        return kinds[(head + i) & (kinds.length - 1)];
+    }
+
+    Object refAt(int i) {
+        return refs[(head + i) & (kinds.length - 1)];
     }
 
     byte poll() {

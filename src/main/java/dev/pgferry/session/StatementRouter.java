@@ -54,12 +54,16 @@ final class StatementRouter {
         c.unnamedOwner = null;
     }
 
-    /** Close of a named statement: forgotten here; the shared server-side statement stays. */
+    /**
+     * Close of a named statement: forgotten here at once (a Parse of the name may follow in the same batch);
+     * the shared server-side statement stays. The queue keeps what was forgotten, for {@link #skipToSync}.
+     */
     void closeNamed(String name) {
-        if (statements != null) {
-            statements.remove(name);
+        PreparedStatement closed = statements == null ? null : statements.remove(name);
+        if (closed != null && closed == lastStatement) {
+            lastStatement = null;
         }
-        responses.add(ResponseQueue.CLOSE_LOCAL, null);
+        responses.add(ResponseQueue.CLOSE_LOCAL, closed);
         emitLocalResponses();
     }
 
@@ -95,7 +99,10 @@ final class StatementRouter {
         return true;
     }
 
-    /** A Parse of a named statement: recorded; relayed under its server name unless this backend has it. */
+    /**
+     * A Parse of a named statement: recorded; relayed under its server name unless this backend has it. A name
+     * the client already has is PostgreSQL's error 42P05 (the old statement stays), see {@link #duplicateParse}.
+     */
     void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
         String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
         byte[] body = new byte[end - bodyStart];
@@ -104,7 +111,14 @@ final class StatementRouter {
         if (statements == null) {
             statements = new HashMap<>();
         }
-        statements.put(name, ps);
+        PreparedStatement had = statements.put(name, ps); // the lookup that records it also tells a duplicate
+        if (had != null) {
+            statements.put(name, had);
+            byte[] clientName = new byte[bodyStart - ri - 6];
+            in.getBytes(ri + 5, clientName);
+            duplicateParse(c, ps, clientName);
+            return;
+        }
         lastStatement = ps;
         byte[] have = c.prepared.get(ps.serverName);
         if (have != null && ps.sameBody(have)) {
@@ -113,6 +127,53 @@ final class StatementRouter {
         } else {
             prepareOnBackend(c, ps, ResponseQueue.PARSE);
         }
+    }
+
+    /**
+     * The client's Parse of a name it already has prepared. PostgreSQL parses and analyses the text first and
+     * only then finds the name taken ({@code exec_parse_message} → {@code StorePreparedStatement}): a syntax
+     * error, 25P02 in an aborted transaction or a missing table wins over 42P05. Then, as after any error, it
+     * skips every message up to Sync and aborts an explicit transaction.
+     * <p>
+     * Rather than answering locally — which would need pgferry to drop the client's messages up to Sync
+     * itself, to keep local answers queued behind the error from going out, and to track the aborted
+     * transaction (25P02 for what follows, ReadyForQuery 'E', ROLLBACK) that the backend would not know
+     * about — the backend is made to fail at this exact point: the client's text is parsed under its server
+     * name on a backend that holds that name (parsed there first if it does not). The server then gives the
+     * error PostgreSQL would give, in PostgreSQL's order, skips to Sync, keeps the transaction state, and every
+     * queued response stays in order through the existing error path ({@link #skipToSync}). Only the server
+     * name in the 42P05 message is put back to the client's ({@link #duplicateError}).
+     */
+    private void duplicateParse(ServerConnection c, PreparedStatement ps, byte[] clientName) {
+        byte[] have = c.prepared.get(ps.serverName);
+        if (have == null || !ps.sameBody(have)) {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+        }
+        byte[] server = ps.serverNameBytes();
+        wire.toBackend(c, parse(server, ps.body));
+        responses.add(ResponseQueue.PARSE_DUPLICATE, new Duplicate(server, clientName));
+    }
+
+    /** The server name and the client's name of a duplicate Parse, to put the latter in the former's error. */
+    private record Duplicate(byte[] serverName, byte[] clientName) {}
+
+    /**
+     * The server's error for the message at the head of the queue, if that is a duplicate Parse: re-encoded
+     * with the client's statement name in place of the server name (every other field as the server sent
+     * it), or null to relay it unchanged (an error that does not name the statement, e.g. a syntax error).
+     */
+    ByteBuf duplicateError(ByteBuf in, int ri, int end) {
+        if (responses.peek() != ResponseQueue.PARSE_DUPLICATE) {
+            return null;
+        }
+        Duplicate d = (Duplicate) responses.peekRef();
+        return ServerMessages.replaceInMessageField(wire.alloc(), in, ri, end, d.serverName, d.clientName);
+    }
+
+    private ByteBuf parse(byte[] name, byte[] body) {
+        ByteBuf out = wire.alloc().buffer(6 + name.length + body.length);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + name.length + 1 + body.length);
+        return out.writeBytes(name).writeByte(0).writeBytes(body);
     }
 
     /**
@@ -177,11 +238,7 @@ final class StatementRouter {
             wire.toBackend(c, close);
             responses.add(ResponseQueue.CLOSE_INSERTED, null);
         }
-        byte[] server = ps.serverNameBytes();
-        ByteBuf out = wire.alloc().buffer(6 + server.length + ps.body.length);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + server.length + 1 + ps.body.length);
-        out.writeBytes(server).writeByte(0).writeBytes(ps.body);
-        wire.toBackend(c, out);
+        wire.toBackend(c, parse(ps.serverNameBytes(), ps.body));
         c.prepared.put(ps.serverName, ps.body);
         responses.add(kind, ps);
     }
@@ -205,21 +262,37 @@ final class StatementRouter {
         }
     }
 
-    /** The server skips everything after an error up to Sync: forget what those messages would have created. */
+    /**
+     * The server skips everything after an error up to Sync: undo what those messages did to the client's
+     * names (a Parse created one, a Close answered here forgot one), last first, so that a Close and a Parse
+     * of one name in the skipped run leave it as it was before them.
+     */
     void skipToSync(ServerConnection c) {
-        while (!responses.isEmpty() && responses.peek() != ResponseQueue.SYNC) {
-            Object ref = responses.peekRef();
-            byte k = responses.poll();
-            if (ref instanceof PreparedStatement ps) {
+        int n = 0;
+        while (n < responses.size() && responses.kindAt(n) != ResponseQueue.SYNC) {
+            n++;
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            byte k = responses.kindAt(i);
+            if (responses.refAt(i) instanceof PreparedStatement ps) {
                 if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
                     c.prepared.remove(ps.serverName);
                 }
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {
                     statements.remove(ps.clientName);
+                } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                    if (statements == null) {
+                        statements = new HashMap<>();
+                    }
+                    statements.put(ps.clientName, ps);
                 }
             }
         }
+        for (int i = 0; i < n; i++) {
+            responses.poll();
+        }
+        lastStatement = null;
     }
 
 }

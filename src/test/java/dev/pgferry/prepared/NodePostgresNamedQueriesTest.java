@@ -25,7 +25,7 @@ class NodePostgresNamedQueriesTest {
     static final String SCRIPT = """
             const { Client } = require('pg');
             async function run(id) {
-              const c = new Client({ host: '127.0.0.1', port: 16432, user: 'scram_u', password: 'scram_pw', database: 'postgres' });
+              const c = new Client({ host: '127.0.0.1', port: PORT, user: 'scram_u', password: 'scram_pw', database: 'postgres' });
               await c.connect();
               let sum = 0;
               for (let i = 0; i < 200; i++) {
@@ -68,7 +68,8 @@ class NodePostgresNamedQueriesTest {
             assumeTrue(Files.isDirectory(dir.resolve("node_modules/pg")),
                     "npm could not install pg (no registry access?): node-postgres test skipped: " + install);
         }
-        Files.writeString(dir.resolve("named.js"), SCRIPT);
+        String script = SCRIPT.replace("port: PORT", "port: " + PreparedStatementsTest.port());
+        Files.writeString(dir.resolve("named.js"), script);
         String out = run(dir, "node", "named.js");
         assertThat(out).contains("ok 1200");
     }

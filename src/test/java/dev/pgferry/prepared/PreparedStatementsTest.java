@@ -44,7 +44,10 @@ import org.postgresql.util.PSQLException;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PreparedStatementsTest.TinyPool.class)
 class PreparedStatementsTest {
-    static final String PROXY = "jdbc:postgresql://127.0.0.1:16432/bench";
+    /** pgferry's listen port in this run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}). */
+    static int port() {
+        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
+    }
 
     public static class TinyPool implements QuarkusTestProfile {
         @Override
@@ -73,7 +76,7 @@ class PreparedStatementsTest {
                 p.setProperty(x[0], x[1]);
             }
         }
-        return new org.postgresql.Driver().connect(PROXY, p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port() + "/bench", p);
     }
 
     @Test
@@ -205,7 +208,7 @@ class PreparedStatementsTest {
     void vertxPipelinedPreparedQueries() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(16432).setDatabase("bench")
+            PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(port()).setDatabase("bench")
                     .setUser("scram_u").setPassword("scram_pw").setPipeliningLimit(16);
             List<Integer> results = new ArrayList<>();
             PgConnection conn = PgConnection.connect(vertx, o).toCompletionStage().toCompletableFuture()
@@ -238,7 +241,7 @@ class PreparedStatementsTest {
     @Test
     void pgbenchPreparedWithFiftyClientsHasNoFailures() throws Exception {
         ProcessBuilder pb = new ProcessBuilder("pgbench", "-n", "-S", "-M", "prepared", "-c", "50", "-j", "2", "-T",
-                "4", "-h", "127.0.0.1", "-p", "16432", "-U", "postgres", "bench");
+                "4", "-h", "127.0.0.1", "-p", Integer.toString(port()), "-U", "postgres", "bench");
         pb.environment().put("PGPASSWORD", "secret");
         pb.redirectErrorStream(true);
         Process p = pb.start();

@@ -144,4 +144,51 @@ class ServerMessagesTest {
             out.release();
         }
     }
+
+    /** An ErrorResponse as PostgreSQL 15 sends 42P05, after a 2-byte prefix, with one more byte after it. */
+    private static ByteBuf duplicateError(String name) {
+        byte[] msg = WireBytes.message('E', WireBytes.create().byte1('S').cstring("ERROR").byte1('V').cstring("ERROR")
+                .byte1('C').cstring("42P05").byte1('M').cstring("prepared statement \"" + name + "\" already exists")
+                .byte1('F').cstring("prepare.c").byte1('L').cstring("404").byte1('R').cstring("StorePreparedStatement")
+                .byte1(0).toArray());
+        return ALLOC.buffer().writeBytes(new byte[] {9, 9}).writeBytes(msg).writeByte(7);
+    }
+
+    @Test
+    void replaceInMessageFieldRenamesTheStatementAndKeepsEveryOtherField() throws ProtocolException {
+        ByteBuf in = duplicateError("pgf_1a2b_c");
+        ByteBuf out = ServerMessages.replaceInMessageField(ALLOC, in, 2, in.writerIndex() - 1, ascii("pgf_1a2b_c"),
+                ascii("S_1 ü"));
+        try {
+            assertThat(out.readableBytes()).isEqualTo(1 + out.getInt(1));
+            assertThat(out.getByte(0)).isEqualTo((byte) 'E');
+            assertThat(MessageReader.errorFields(out, 0)).containsEntry('S', "ERROR").containsEntry('V', "ERROR")
+                    .containsEntry('C', "42P05").containsEntry('M', "prepared statement \"S_1 ü\" already exists")
+                    .containsEntry('F', "prepare.c").containsEntry('L', "404")
+                    .containsEntry('R', "StorePreparedStatement").hasSize(7);
+            ByteBuf expected = duplicateError("S_1 ü");
+            assertThat(ByteBufUtil.getBytes(out)).containsExactly(ByteBufUtil.getBytes(expected, 2,
+                    expected.writerIndex() - 3));
+            expected.release();
+        } finally {
+            in.release();
+            out.release();
+        }
+    }
+
+    @Test
+    void replaceInMessageFieldLooksOnlyAtTheMessage() {
+        ByteBuf in = duplicateError("x");
+        try {
+            // "prepare.c" is in field F, not in M: nothing to replace
+            assertThat(ServerMessages.replaceInMessageField(ALLOC, in, 2, in.writerIndex() - 1, ascii("prepare.c"),
+                    ascii("y"))).isNull();
+            assertThat(ServerMessages.replaceInMessageField(ALLOC, in, 2, in.writerIndex() - 1, ascii("pgf_"),
+                    ascii("y"))).isNull();
+            // a truncated field (no NUL before the end) is not read past the end
+            assertThat(ServerMessages.replaceInMessageField(ALLOC, in, 2, 2 + 12, ascii("x"), ascii("y"))).isNull();
+        } finally {
+            in.release();
+        }
+    }
 }

@@ -34,6 +34,29 @@ class ResponseQueueTest {
     }
 
     @Test
+    void entriesAreReadableByPositionFromTheHeadAcrossWrapAround() {
+        ResponseQueue q = new ResponseQueue();
+        for (int i = 0; i < 3; i++) {
+            q.add(ResponseQueue.BIND, null);
+        }
+        q.poll();
+        q.poll();
+        // the ring of 4 now wraps: head at 2, and growth to 8 happens on the fifth entry
+        for (int i = 0; i < 6; i++) {
+            q.add((byte) (i + 1), "r" + i);
+        }
+        assertThat(q.size()).isEqualTo(7);
+        assertThat(q.kindAt(0)).isEqualTo(ResponseQueue.BIND);
+        for (int i = 0; i < 6; i++) {
+            assertThat(q.kindAt(i + 1)).isEqualTo((byte) (i + 1));
+            assertThat(q.refAt(i + 1)).isEqualTo("r" + i);
+        }
+        q.poll();
+        assertThat(q.kindAt(0)).isEqualTo((byte) 1);
+        assertThat(q.refAt(0)).isEqualTo(q.peekRef()).isEqualTo("r0");
+    }
+
+    @Test
     void serverNamesDependOnTextAndTypesOnly() {
         byte[] a = "select $1\0\0\1\0\0\0\27".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         byte[] b = "select $1\0\0\1\0\0\0\31".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
