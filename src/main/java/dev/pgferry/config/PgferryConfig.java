@@ -222,6 +222,13 @@ public interface PgferryConfig {
         /** Users allowed on the admin console. */
         @WithDefault("postgres")
         List<String> users();
+
+        /**
+         * How long PAUSE waits for the transactions running in the paused pools to end; past it PAUSE answers an
+         * error naming the pools that still hold backends, and the pause stays (PgBouncer waits without limit).
+         */
+        @WithDefault("60s")
+        Duration pauseTimeout();
     }
 
     interface Health {

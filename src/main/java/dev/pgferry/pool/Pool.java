@@ -50,6 +50,8 @@ public final class Pool {
     private volatile long backoffNanos;
     private volatile long backoffUntilNanos;
     private volatile boolean paused;
+    /** Completed once a paused pool has no backend left open (see {@link #pause}). */
+    private volatile CompletableFuture<Void> drained = CompletableFuture.completedFuture(null);
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
     public final LongAdder leases = new LongAdder();
     public final LongAdder waitTimeouts = new LongAdder();
@@ -151,12 +153,41 @@ public final class Pool {
         return lastConnectOkNanos;
     }
 
-    public void pause(boolean p) {
-        this.paused = p;
-        if (!p) {
-            for (Shard s : shards) {
-                s.loop.execute(() -> serveWaiters(s));
-            }
+    /**
+     * PAUSE: no backend is handed out until {@link #resume}; clients asking for one wait in the queue (their wait
+     * timeout still applies). Idle backends are closed now, and every backend coming back from its client or
+     * finishing its connect is closed instead of parked, so that the server can be restarted. The future
+     * completes, on whichever thread closes the last one, once this pool has no backend open; at once if it has
+     * none. Pausing a paused pool returns the drain already under way. A pool that only gets backends from
+     * passthrough logins gets none back until a client logs in again after RESUME.
+     */
+    public synchronized CompletableFuture<Void> pause() {
+        if (paused) {
+            return drained;
+        }
+        drained = new CompletableFuture<>(); // written before paused: a loop that sees paused sees this future
+        paused = true;
+        for (Shard s : shards) {
+            s.loop.execute(() -> closeIdle(s));
+        }
+        if (total.get() == 0) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    /**
+     * RESUME: waiting clients get fresh backends, opened on demand. A drain still under way completes
+     * exceptionally with a {@link java.util.concurrent.CancellationException}.
+     */
+    public synchronized void resume() {
+        if (!paused) {
+            return;
+        }
+        paused = false;
+        drained.cancel(false);
+        for (Shard s : shards) {
+            s.loop.execute(() -> serveWaiters(s));
         }
     }
 
@@ -348,26 +379,28 @@ public final class Pool {
         }
     }
 
-    /** To a waiter here, else to a loop where clients wait, else idle. */
+    /** To a waiter here, else to a loop where clients wait, else idle; closed while paused. */
     private void offerNow(Shard s, ServerConnection c) {
-        if (!paused) {
-            Shard.Waiting w;
-            while ((w = s.waiters.pollFirst()) != null) {
-                s.noteOldestWaiter();
-                s.waitingCount.decrementAndGet();
-                if (!w.done) {
-                    w.done = true;
-                    lease(s, c, w.waiter, System.nanoTime() - w.sinceNanos);
-                    return;
-                }
+        if (paused) {
+            discardCounted(c);
+            return;
+        }
+        Shard.Waiting w;
+        while ((w = s.waiters.pollFirst()) != null) {
+            s.noteOldestWaiter();
+            s.waitingCount.decrementAndGet();
+            if (!w.done) {
+                w.done = true;
+                lease(s, c, w.waiter, System.nanoTime() - w.sinceNanos);
+                return;
             }
-            if (shards.length > 1) {
-                long now = System.nanoTime();
-                for (Shard o : shards) {
-                    if (o != s && needsBackend(o, now)) {
-                        migrate(c, o);
-                        return;
-                    }
+        }
+        if (shards.length > 1) {
+            long now = System.nanoTime();
+            for (Shard o : shards) {
+                if (o != s && needsBackend(o, now)) {
+                    migrate(c, o);
+                    return;
                 }
             }
         }
@@ -445,6 +478,9 @@ public final class Pool {
     }
 
     private void grow(Shard s) {
+        if (paused) {
+            return; // a backend opened now would only be closed: waiters are served on RESUME
+        }
         long wait = backoffUntilNanos - System.nanoTime();
         if (lastFailure != null && wait > 0 && s.waiters.size() > s.connecting) {
             // the server refused moments ago: retry once the backoff has passed rather than on every acquire;
@@ -575,8 +611,18 @@ public final class Pool {
     }
 
     private void unreserve() {
-        total.decrementAndGet();
         databaseLimit.release();
+        if (total.decrementAndGet() == 0 && paused) {
+            drained.complete(null);
+        }
+    }
+
+    /** Closes the idle backends of shard {@code s}; PAUSE. */
+    private void closeIdle(Shard s) {
+        ServerConnection c;
+        while (paused && (c = s.popIdle()) != null) {
+            discardCounted(c);
+        }
     }
 
     private void forget(ServerConnection c) {

@@ -45,7 +45,9 @@ class GracefulDrainTest {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("password", "secret");
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port",
+                Integer.class); // 16432 unless overridden, e.g. by _TEST_PGFERRY_LISTEN_PORT
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
     @Test
@@ -67,7 +69,8 @@ class GracefulDrainTest {
         assertThat(stopping).isNotDone(); // waits for the open transaction
 
         assertThatThrownBy(GracefulDrainTest::connect).isInstanceOf(SQLException.class);
-        RestAssured.given().port(18081).get("/q/health/ready").then().statusCode(503);
+        RestAssured.given().port(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("quarkus.http.test-port", Integer.class)).get("/q/health/ready").then().statusCode(503);
         // the idle client was told why it goes
         assertThatThrownBy(() -> idle.createStatement().executeQuery("select 1"))
                 .isInstanceOf(SQLException.class);

@@ -7,11 +7,13 @@ import dev.pgferry.session.SessionContext;
 import dev.pgferry.session.VirtualDatabase;
 import io.netty.channel.ChannelHandler;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -21,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * The virtual database {@code pgferry}, PgBouncer's admin console: users in {@code pgferry.admin.users} log in as
  * to any database and send SHOW POOLS, PAUSE, RELOAD… as simple queries. Commands run one at a time on a worker
  * thread of the console's own, so that reading the users file or asking every event loop for its idle backends
- * never holds up an event loop.
+ * never holds up an event loop. A command that waits (PAUSE) does not hold the worker either: it answers with a
+ * future, and other connections' commands run meanwhile.
  */
 public final class AdminConsole implements VirtualDatabase {
     public static final String DATABASE = "pgferry";
@@ -67,29 +70,49 @@ public final class AdminConsole implements VirtualDatabase {
         return new AdminConnection(this, connectionId, sc.config.maxMessageLength());
     }
 
-    /** Runs the statements of one Query message (separated by ';') on the worker; stops at the first error. */
+    /**
+     * Runs the statements of one Query message (separated by ';') in order on the worker; stops at the first
+     * error. A statement answered {@link AdminResult#later} holds up the next one, not the worker.
+     */
     CompletableFuture<List<Outcome>> execute(String query) {
-        return CompletableFuture.supplyAsync(() -> run(query), worker);
-    }
-
-    List<Outcome> run(String query) {
-        List<Outcome> out = new ArrayList<>();
+        List<String> statements = new ArrayList<>();
         for (String statement : query.split(";")) {
-            String s = statement.strip();
-            if (s.isEmpty()) {
-                continue;
-            }
-            try {
-                out.add(Outcome.ok(dispatch(s)));
-            } catch (AdminException e) {
-                out.add(Outcome.failed(e.sqlState(), e.getMessage()));
-                break;
-            } catch (RuntimeException e) {
-                out.add(Outcome.failed(SqlState.INTERNAL_ERROR, "admin command failed: " + e));
-                break;
+            if (!statement.isBlank()) {
+                statements.add(statement.strip());
             }
         }
-        return out;
+        return next(statements.iterator(), new ArrayList<>());
+    }
+
+    private CompletableFuture<List<Outcome>> next(Iterator<String> statements, List<Outcome> out) {
+        if (!statements.hasNext()) {
+            return CompletableFuture.completedFuture(out);
+        }
+        String statement = statements.next();
+        return CompletableFuture.supplyAsync(() -> start(statement), worker).thenCompose(f -> f).thenCompose(o -> {
+            out.add(o);
+            return o.result() == null ? CompletableFuture.completedFuture(out) : next(statements, out);
+        });
+    }
+
+    /** One statement, on the worker: its outcome, or the future one of a command that waits. */
+    private CompletableFuture<Outcome> start(String statement) {
+        try {
+            AdminResult r = dispatch(statement);
+            if (r.pending() == null) {
+                return CompletableFuture.completedFuture(Outcome.ok(r));
+            }
+            return r.pending().handle((later, failure) -> failure == null ? Outcome.ok(later) : failed(failure));
+        } catch (AdminException | RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(e));
+        }
+    }
+
+    private static Outcome failed(Throwable failure) {
+        Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+        return e instanceof AdminException a ? Outcome.failed(a.sqlState(), a.getMessage())
+                : Outcome.failed(SqlState.INTERNAL_ERROR, "admin command failed: " + e);
     }
 
     private AdminResult dispatch(String statement) throws AdminException {

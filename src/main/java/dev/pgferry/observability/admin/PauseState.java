@@ -2,7 +2,10 @@ package dev.pgferry.observability.admin;
 
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.Pools;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -18,7 +21,7 @@ final class PauseState {
         this.pools = pools;
         pools.onPool(p -> {
             if (paused(p.key().database())) {
-                p.pause(true);
+                p.pause();
             }
         });
     }
@@ -31,14 +34,26 @@ final class PauseState {
         return all;
     }
 
-    /** Pauses one database, or every one when {@code database} is null; returns the pools paused now. */
-    synchronized int pause(String database) {
+    /** A paused pool and the completion of its drain (no backend left open). */
+    record Drain(Pool pool, CompletableFuture<Void> drained) {}
+
+    /**
+     * Pauses one database, or every one when {@code database} is null; returns the drains of all its pools, those
+     * paused before included (a second PAUSE waits as the first does).
+     */
+    synchronized List<Drain> pause(String database) {
         if (database == null) {
             all = true;
         } else {
             databases.add(database);
         }
-        return apply(database, true);
+        List<Drain> drains = new ArrayList<>();
+        for (Pool p : pools.all()) {
+            if (database == null || p.key().database().equals(database)) {
+                drains.add(new Drain(p, p.pause()));
+            }
+        }
+        return drains;
     }
 
     /** Undoes {@link #pause}; returns the pools resumed. */
@@ -49,14 +64,10 @@ final class PauseState {
         } else {
             databases.remove(database);
         }
-        return apply(database, false);
-    }
-
-    private int apply(String database, boolean pause) {
         int n = 0;
         for (Pool p : pools.all()) {
-            if ((database == null || p.key().database().equals(database)) && p.paused() != pause) {
-                p.pause(pause);
+            if ((database == null || p.key().database().equals(database)) && p.paused()) {
+                p.resume();
                 n++;
             }
         }

@@ -3,7 +3,7 @@ package dev.pgferry.observability.admin;
 import dev.pgferry.protocol.SqlState;
 import java.util.List;
 
-/** RESUME [db]: undoes PAUSE; waiting clients get their backends. */
+/** RESUME [db]: undoes PAUSE, ending one still waiting with an error; waiting clients get fresh backends. */
 final class Resume implements AdminCommand {
     @Override
     public List<String> words() {
@@ -12,7 +12,7 @@ final class Resume implements AdminCommand {
 
     @Override
     public String help() {
-        return "RESUME [db]: ends a PAUSE; waiting clients proceed";
+        return "RESUME [db]: ends a PAUSE; waiting clients proceed with fresh backends";
     }
 
     @Override

@@ -63,6 +63,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "tls.server.ca-file", c.tls().server().caFile().map(Object::toString).orElse(""));
         add(rows, "prepared.max-per-backend", c.prepared().maxPerBackend());
         add(rows, "admin.users", String.join(",", c.admin().users()));
+        add(rows, "admin.pause-timeout", c.admin().pauseTimeout());
         add(rows, "health.backend-check-interval", c.health().backendCheckInterval());
         add(rows, "health.default-database", c.health().defaultDatabase());
         add(rows, "health.check-user", c.health().checkUser().orElse(""));

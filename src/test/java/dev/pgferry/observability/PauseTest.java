@@ -1,0 +1,281 @@
+package dev.pgferry.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.Driver;
+
+/**
+ * PAUSE as PgBouncer's: it answers once every transaction of the paused database has ended and its server
+ * connections are closed; clients stay connected and their new transactions wait until RESUME.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(PauseProfile.class)
+class PauseTest {
+    private static final Driver DRIVER = new Driver();
+
+    @AfterEach
+    void resumeEverything() throws SQLException {
+        try (Connection admin = admin(); Statement a = admin.createStatement()) {
+            a.execute("RESUME");
+        }
+    }
+
+    @Test
+    void pauseAnswersOnlyAfterTheOpenTransactionEndsAndClosesEveryBackend() throws Exception {
+        try (Connection holder = connect("scram_u", "bench", false); Connection other = connect("scram_u", "bench", false);
+                Connection admin = admin(); Connection watcher = admin(); Connection direct = direct()) {
+            holder.setAutoCommit(false);
+            assertThat(one(holder, "select 1")).isEqualTo("1"); // BEGIN; SELECT 1, held open
+            assertThat(one(other, "select 2")).isEqualTo("2"); // a second backend, idle after this
+            Set<String> pids = serverPids(watcher, "bench", "scram_u");
+            assertThat(pids).hasSizeGreaterThanOrEqualTo(2);
+
+            CompletableFuture<List<String>> pause = execute(admin, "PAUSE bench");
+            Thread.sleep(1000);
+            assertThat(pause).as("PAUSE waits for the open transaction").isNotDone();
+            // the console still serves other connections meanwhile; the idle backend is already closed
+            assertThat(eventually(() -> pool(watcher, "bench", "scram_u").get("sv_idle").equals("0")))
+                    .isTrue();
+            Map<String, String> during = pool(watcher, "bench", "scram_u");
+            assertThat(during.get("paused")).isEqualTo("1");
+            assertThat(during.get("sv_active")).isEqualTo("1");
+
+            holder.commit();
+            assertThat(pause.get(3, TimeUnit.SECONDS)).anyMatch(w -> w.contains("database \"bench\" paused"));
+            Map<String, String> after = pool(watcher, "bench", "scram_u");
+            assertThat(after.get("paused")).isEqualTo("1");
+            assertThat(after.get("sv_active")).isEqualTo("0");
+            assertThat(after.get("sv_idle")).isEqualTo("0");
+            assertThat(after.get("sv_login")).isEqualTo("0");
+            assertThat(serverPids(watcher, "bench", "scram_u")).isEmpty();
+            String pidList = String.join(",", pids);
+            assertThat(eventually(() -> count(direct,
+                    "select count(*) from pg_stat_activity where pid in (" + pidList + ")") == 0))
+                    .as("the server has none of the pool's backends left").isTrue();
+            assertThat(eventually(() -> count(direct, "select count(*) from pg_stat_activity"
+                    + " where usename = 'scram_u' and datname = 'bench'") == 0))
+                    .as("no backend of scram_u on bench at all (health checks use another database)").isTrue();
+
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThat(one(holder, "select 3")).as("the client stayed connected").isEqualTo("3");
+            holder.commit();
+        }
+    }
+
+    @Test
+    void whilePausedANewTransactionWaitsAndRunsAfterResumeOnAFreshBackend() throws Exception {
+        try (Connection admin = admin(); Connection early = connect("scram_u", "bench", true)) {
+            assertThat(one(early, "select 1")).isEqualTo("1");
+            Set<String> before = serverPids(admin, "bench", "scram_u");
+            execute(admin, "PAUSE bench").get(5, TimeUnit.SECONDS);
+            // pgjdbc's own SET at login is a first transaction already: the connection and its query both wait
+            CompletableFuture<String> tx = CompletableFuture.supplyAsync(() -> {
+                try (Connection late = connect("scram_u", "bench", true)) {
+                    return one(late, "select 42");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThatThrownBy(() -> tx.get(1500, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            assertThat(pool(admin, "bench", "scram_u").get("cl_waiting")).isEqualTo("1");
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThat(tx.get(5, TimeUnit.SECONDS)).isEqualTo("42");
+            assertThat(one(early, "select 2")).isEqualTo("2");
+            Set<String> now = serverPids(admin, "bench", "scram_u");
+            assertThat(now).isNotEmpty().doesNotContainAnyElementsOf(before);
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void pauseOutwaitedByATransactionAnswersAnErrorNamingThePoolAndStaysInEffect() throws Exception {
+        try (Connection holder = connect("scram_u", "bench", false); Connection admin = admin()) {
+            holder.setAutoCommit(false);
+            assertThat(one(holder, "select 1")).isEqualTo("1");
+            long start = System.nanoTime();
+            CompletableFuture<List<String>> pause = execute(admin, "PAUSE bench");
+            assertThatThrownBy(() -> pause.get(PauseProfile.PAUSE_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("57014");
+                        assertThat(e.getMessage()).contains("timed out", "\"bench/scram_u\" (1 active",
+                                "stays paused");
+                    });
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isGreaterThanOrEqualTo(Duration.ofSeconds(PauseProfile.PAUSE_TIMEOUT_SECONDS));
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+
+            holder.commit(); // the transaction ends after the timeout: its backend is closed, not parked
+            assertThat(eventually(() -> pool(admin, "bench", "scram_u").get("sv_idle").equals("0")
+                    && pool(admin, "bench", "scram_u").get("sv_active").equals("0"))).isTrue();
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThat(one(holder, "select 2")).isEqualTo("2");
+            holder.commit();
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("0");
+        }
+    }
+
+    @Test
+    void resumeEndsAPendingPauseWithAnError() throws Exception {
+        try (Connection holder = connect("scram_u", "bench", false); Connection admin = admin();
+                Connection other = admin()) {
+            holder.setAutoCommit(false);
+            one(holder, "select 1");
+            CompletableFuture<List<String>> pause = execute(admin, "PAUSE bench");
+            Thread.sleep(500);
+            execute(other, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> pause.get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("57014");
+                        assertThat(e.getMessage()).contains("ended by RESUME");
+                    });
+            assertThat(one(holder, "select 2")).isEqualTo("2");
+            holder.commit();
+        }
+    }
+
+    @Test
+    void pauseOfOneDatabaseLeavesAnotherDatabasesClientsAlone() throws Exception {
+        try (Connection busy = connect("scram_u", "postgres", false); Connection free = connect("scram_u", "postgres", true);
+                Connection admin = admin()) {
+            busy.setAutoCommit(false);
+            assertThat(one(busy, "select 1")).isEqualTo("1"); // a transaction open on postgres does not hold up PAUSE bench
+            execute(admin, "PAUSE bench").get(3, TimeUnit.SECONDS);
+            long start = System.nanoTime();
+            for (int i = 0; i < 20; i++) {
+                assertThat(one(free, "select " + i)).isEqualTo(Integer.toString(i));
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            assertThat(one(busy, "select 2")).isEqualTo("2");
+            busy.commit();
+            Map<String, String> p = pool(admin, "postgres", "scram_u");
+            assertThat(p.get("paused")).isEqualTo("0");
+            assertThat(Integer.parseInt(p.get("sv_active")) + Integer.parseInt(p.get("sv_idle"))).isPositive();
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+        }
+    }
+
+    // --- helpers ---
+
+    private static int port() {
+        return ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
+    }
+
+    private static Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", Map.of("postgres", "secret", "scram_u", "scram_pw").get(user));
+        props.setProperty("socketTimeout", "60");
+        if (simpleProtocol) {
+            props.setProperty("preferQueryMode", "simple");
+        }
+        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port() + "/" + database, props);
+        if (c == null) {
+            throw new SQLException("pgjdbc refused the URL");
+        }
+        return c;
+    }
+
+    private static Connection admin() throws SQLException {
+        return connect("postgres", "pgferry", true);
+    }
+
+    private static Connection direct() throws SQLException {
+        return PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
+    }
+
+    /** Runs an admin command on another thread; its NOTICE messages, or the SQLException as the failure. */
+    private static CompletableFuture<List<String>> execute(Connection admin, String command) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Statement st = admin.createStatement()) {
+                st.execute(command);
+                List<String> out = new ArrayList<>();
+                for (SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+                    out.add(w.getMessage());
+                }
+                return out;
+            } catch (SQLException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    private static String one(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static long count(Connection c, String sql) {
+        try {
+            return Long.parseLong(one(c, sql));
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    private static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
+        List<Map<String, String>> out = new ArrayList<>();
+        try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                Map<String, String> row = new HashMap<>();
+                for (int i = 1; i <= n; i++) {
+                    row.put(rs.getMetaData().getColumnName(i), rs.getString(i));
+                }
+                out.add(row);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> pool(Connection admin, String database, String user) {
+        try {
+            return rows(admin, "SHOW POOLS").stream()
+                    .filter(r -> r.get("database").equals(database) && r.get("user").equals(user)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no pool " + database + "/" + user));
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /** The server pids of the pool's backends, from SHOW SERVERS. */
+    private static Set<String> serverPids(Connection admin, String database, String user) throws SQLException {
+        return rows(admin, "SHOW SERVERS").stream()
+                .filter(r -> r.get("database").equals(database) && r.get("user").equals(user))
+                .map(r -> r.get("remote_pid")).collect(Collectors.toSet());
+    }
+
+    private static boolean eventually(java.util.function.BooleanSupplier condition)
+            throws InterruptedException {
+        return ThroughPgferry.eventually(Duration.ofSeconds(5), condition);
+    }
+}
