@@ -11,6 +11,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +25,14 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresTlsResource.class)
 @TestProfile(BackendChannelBindingDisableTest.DisableOverTls.class)
 class BackendChannelBindingDisableTest {
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @BeforeEach
+    void notePort() {
+        ChannelBindingClients.port = port;
+    }
 
     public static class DisableOverTls implements QuarkusTestProfile {
         @Override

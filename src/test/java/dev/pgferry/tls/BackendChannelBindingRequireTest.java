@@ -12,6 +12,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,6 +29,14 @@ import org.postgresql.util.ServerErrorMessage;
 @WithTestResource(PostgresTlsResource.class)
 @TestProfile(BackendChannelBindingRequireTest.RequireOverTls.class)
 class BackendChannelBindingRequireTest {
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @BeforeEach
+    void notePort() {
+        ChannelBindingClients.port = port;
+    }
 
     public static class RequireOverTls implements QuarkusTestProfile {
         @Override

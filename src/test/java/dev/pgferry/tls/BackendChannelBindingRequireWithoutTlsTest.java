@@ -9,6 +9,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +21,14 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(BackendChannelBindingRequireWithoutTlsTest.RequireWithoutTls.class)
 class BackendChannelBindingRequireWithoutTlsTest {
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @BeforeEach
+    void notePort() {
+        ChannelBindingClients.port = port;
+    }
 
     public static class RequireWithoutTls implements QuarkusTestProfile {
         @Override

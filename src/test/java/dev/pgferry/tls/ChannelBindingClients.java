@@ -22,9 +22,11 @@ final class ChannelBindingClients {
 
     private ChannelBindingClients() {}
 
-    static int port() {
-        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
-    }
+    /**
+     * pgferry's listen port, set by each test class from its injected {@code pgferry.listen-port}: ConfigProvider in
+     * test code may still see an earlier test's application.
+     */
+    static volatile int port;
 
     /** A pgjdbc connection through pgferry (plaintext between the client and pgferry). */
     static Connection connect(String user, String database) throws SQLException {
@@ -34,7 +36,7 @@ final class ChannelBindingClients {
         p.setProperty("sslmode", "disable");
         p.setProperty("connectTimeout", "20");
         p.setProperty("socketTimeout", "60");
-        return DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port() + "/" + database, p);
+        return DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
     }
 
     static String one(Connection c, String sql) throws SQLException {

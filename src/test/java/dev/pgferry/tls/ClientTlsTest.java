@@ -33,9 +33,21 @@ import org.postgresql.util.PSQLException;
 class ClientTlsTest {
     static final Path DIR = certificates();
 
-    /** pgferry's listen port in this run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}). */
+    /**
+     * pgferry's listen port in this run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}), injected
+     * from the application under test: ConfigProvider in test code may still see an earlier test's application.
+     */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "pgferry.listen-port")
+    int listenPort;
+    private static int port;
+
+    @org.junit.jupiter.api.BeforeEach
+    void notePort() {
+        port = listenPort;
+    }
+
     static int port() {
-        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
+        return port;
     }
 
     public static class RequireTls implements QuarkusTestProfile {
