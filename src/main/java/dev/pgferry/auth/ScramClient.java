@@ -7,16 +7,17 @@ import java.util.Base64;
 import java.util.Objects;
 
 /**
- * The client side of SCRAM-SHA-256, used when pgferry logs in to a PostgreSQL backend. One instance
- * per exchange, called in order:
+ * The client side of SCRAM-SHA-256 and SCRAM-SHA-256-PLUS, used when pgferry logs in to a PostgreSQL
+ * backend. One instance per exchange, called in order:
  * <pre>
- * ScramClient c = ScramClient.withPassword(user, password);
- * send(SASLInitialResponse("SCRAM-SHA-256", c.clientFirstMessage()));
+ * ScramClient c = ScramClient.withPassword(user, password, binding);
+ * send(SASLInitialResponse(binding.mechanism(), c.clientFirstMessage()));
  * send(SASLResponse(c.handleServerFirst(saslContinueData)));
  * c.verifyServerFinal(saslFinalData);
  * </pre>
- * Like libpq it sends gs2 header {@code n,,} (no channel binding) and an empty user name
- * ({@code n=,r=…}): PostgreSQL authenticates the user of the startup packet.
+ * The gs2 header and the {@code c=} attribute come from the {@link ClientChannelBinding} that
+ * {@link ChannelBindingPolicy#choose} picked ({@code n,,} without one). Like libpq it sends an empty user
+ * name ({@code n=,r=…}): PostgreSQL authenticates the user of the startup packet.
  *
  * <p>With a password, SaltedPassword is cached per (password, salt, iterations) in a small bounded
  * process-wide cache. With a ClientKey/ServerKey pair (e.g. recovered from a client's own SCRAM
@@ -27,9 +28,6 @@ public final class ScramClient {
 
     /** Iteration counts above this are refused: a hostile server could otherwise burn our CPU. */
     public static final int MAX_ITERATIONS = 100_000;
-    private static final String GS2_HEADER = "n,,";
-    private static final String CHANNEL_BINDING = Base64.getEncoder()
-            .encodeToString(GS2_HEADER.getBytes(StandardCharsets.US_ASCII));
     private static final int NONCE_BYTES = 18;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -41,13 +39,21 @@ public final class ScramClient {
     private final byte[] serverKey;
     private final String clientNonce;
     private final String clientFirstBare;
+    private final ClientChannelBinding binding;
     private byte[] expectedServerSignature;
     private State state = State.EXPECT_SERVER_FIRST;
+    private boolean verified;
 
     /** For the RFC 7677 vectors: a fixed nonce and the SASL user name to send. */
     ScramClient(String user, String saslName, String password, byte[] clientKey, byte[] serverKey,
             String clientNonce) {
+        this(user, saslName, password, clientKey, serverKey, clientNonce, ClientChannelBinding.NONE);
+    }
+
+    ScramClient(String user, String saslName, String password, byte[] clientKey, byte[] serverKey,
+            String clientNonce, ClientChannelBinding binding) {
         this.user = Objects.requireNonNull(user, "user");
+        this.binding = Objects.requireNonNull(binding, "binding");
         this.password = password;
         this.clientKey = clientKey == null ? null : clientKey.clone();
         this.serverKey = serverKey == null ? null : serverKey.clone();
@@ -65,15 +71,44 @@ public final class ScramClient {
         this.clientFirstBare = "n=" + saslName + ",r=" + clientNonce;
     }
 
-    /** Logs in with a plaintext password. */
+    /** Logs in with a plaintext password, without channel binding. */
     public static ScramClient withPassword(String user, String password) {
-        return new ScramClient(user, "", Objects.requireNonNull(password, "password"), null, null, newNonce());
+        return withPassword(user, password, ClientChannelBinding.NONE);
+    }
+
+    /** Logs in with a plaintext password and the mechanism and binding in {@code binding}. */
+    public static ScramClient withPassword(String user, String password, ClientChannelBinding binding) {
+        return new ScramClient(user, "", Objects.requireNonNull(password, "password"), null, null, newNonce(),
+                binding);
     }
 
     /** Logs in with the ClientKey and ServerKey of the backend's SCRAM secret; no plaintext needed. */
     public static ScramClient withKeys(String user, byte[] clientKey, byte[] serverKey) {
+        return withKeys(user, clientKey, serverKey, ClientChannelBinding.NONE);
+    }
+
+    /** As {@link #withKeys(String, byte[], byte[])}, with the mechanism and binding in {@code binding}. */
+    public static ScramClient withKeys(String user, byte[] clientKey, byte[] serverKey, ClientChannelBinding binding) {
         return new ScramClient(user, "", null, Objects.requireNonNull(clientKey, "clientKey"),
-                Objects.requireNonNull(serverKey, "serverKey"), newNonce());
+                Objects.requireNonNull(serverKey, "serverKey"), newNonce(), binding);
+    }
+
+    /** The mechanism to name in SASLInitialResponse. */
+    public String mechanism() {
+        return binding.mechanism();
+    }
+
+    /**
+     * Whether the exchange completed with SCRAM-SHA-256-PLUS and a server signature that checked out: the server
+     * proved it knows the secret and saw the same TLS certificate (libpq's {@code pg_fe_scram_channel_bound}).
+     */
+    public boolean channelBound() {
+        return verified && binding.bound();
+    }
+
+    /** Whether the server's final message arrived and its signature checked out. */
+    public boolean verified() {
+        return verified;
     }
 
     private static String newNonce() {
@@ -84,7 +119,7 @@ public final class ScramClient {
 
     /** The SASLInitialResponse data, to send with mechanism {@value ScramServer#MECHANISM}. */
     public byte[] clientFirstMessage() {
-        return (GS2_HEADER + clientFirstBare).getBytes(StandardCharsets.UTF_8);
+        return (binding.gs2Header() + clientFirstBare).getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -112,7 +147,7 @@ public final class ScramClient {
         while (!r.atEnd()) {
             r.anyAttribute(); // optional extensions
         }
-        String withoutProof = "c=" + CHANNEL_BINDING + ",r=" + nonce;
+        String withoutProof = "c=" + binding.cAttribute() + ",r=" + nonce;
         String authMessage = clientFirstBare + ',' + r.text() + ',' + withoutProof;
 
         byte[] ck;
@@ -166,6 +201,7 @@ public final class ScramClient {
                 throw new AuthException(AuthException.INVALID_AUTHORIZATION_SPECIFICATION,
                         "incorrect server signature");
             }
+            verified = true;
         } finally {
             ScramCrypto.wipe(expected);
         }

@@ -1,5 +1,8 @@
 package dev.pgferry.backend;
 
+import dev.pgferry.auth.ChannelBindingPolicy;
+import dev.pgferry.auth.ScramServer;
+import dev.pgferry.config.PgferryConfig.ChannelBindingMode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -12,6 +15,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,12 +31,30 @@ public final class BackendConnector {
     private final Duration connectTimeout;
 
     private final BackendTls tls;
+    private final ChannelBindingPolicy channelBinding;
+    private final LongAdder boundScramLogins = new LongAdder();
+    private final LongAdder unboundScramLogins = new LongAdder();
 
-    /** {@code tls}: null for plaintext backends. */
+    /** {@code tls}: null for plaintext backends; SCRAM channel binding {@code prefer}, the default. */
     public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout, BackendTls tls) {
+        this(channelFactory, connectTimeout, tls, ChannelBindingMode.PREFER);
+    }
+
+    /** {@code tls}: null for plaintext backends; {@code channelBinding}: {@code pgferry.backend.channel-binding}. */
+    public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout, BackendTls tls,
+            ChannelBindingMode channelBinding) {
         this.channelFactory = channelFactory;
         this.connectTimeout = connectTimeout;
         this.tls = tls;
+        this.channelBinding = ChannelBindingPolicy.of(channelBinding);
+    }
+
+    /**
+     * Backend logins completed with SCRAM, bound to the TLS channel (SCRAM-SHA-256-PLUS) or not
+     * (SCRAM-SHA-256), since this connector was made.
+     */
+    public long scramLogins(boolean channelBound) {
+        return (channelBound ? boundScramLogins : unboundScramLogins).sum();
     }
 
     /** Connects on {@code loop}; the future completes on that loop with a connection at ReadyForQuery 'I'. */
@@ -50,7 +72,8 @@ public final class BackendConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         ServerConnection conn = new ServerConnection(ch, target, id);
-                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise, tls));
+                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise, tls,
+                                channelBinding));
                     }
                 });
         LOG.debugf("S-%d connecting to %s:%d/%s as %s", id, target.host(), target.port(), target.database(),
@@ -67,7 +90,20 @@ public final class BackendConnector {
                 LOG.debugf("S-%d startup timed out", id);
             }
         }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        promise.addListener(f -> timeout.cancel(false));
+        promise.addListener(f -> {
+            timeout.cancel(false);
+            if (f.isSuccess()) {
+                countLogin((ServerConnection) f.getNow());
+            }
+        });
         return promise;
+    }
+
+    private void countLogin(ServerConnection conn) {
+        String mechanism = conn.saslMechanism();
+        if (mechanism != null) {
+            (mechanism.equals(ScramServer.MECHANISM_PLUS) ? boundScramLogins : unboundScramLogins)
+                    .increment();
+        }
     }
 }

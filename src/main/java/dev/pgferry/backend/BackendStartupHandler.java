@@ -1,6 +1,9 @@
 package dev.pgferry.backend;
 
 import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.ChannelBinding;
+import dev.pgferry.auth.ChannelBindingPolicy;
+import dev.pgferry.auth.ClientChannelBinding;
 import dev.pgferry.auth.Md5Auth;
 import dev.pgferry.auth.ScramClient;
 import dev.pgferry.protocol.Cumulator;
@@ -13,10 +16,16 @@ import dev.pgferry.protocol.SqlState;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.jboss.logging.Logger;
 
 /** Drives one backend from TCP connect to its first ReadyForQuery, then hands the pipeline to the relay. */
@@ -31,12 +40,14 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     private ByteBuf acc;
     private ScramClient scram;
     private final BackendTls tls;
+    private final ChannelBindingPolicy channelBinding;
     private boolean awaitingSslAnswer;
 
     BackendStartupHandler(ServerConnection conn, BackendCredentials credentials, Map<String, String> startupParams,
-            Promise<ServerConnection> promise, BackendTls tls) {
+            Promise<ServerConnection> promise, BackendTls tls, ChannelBindingPolicy channelBinding) {
         this.conn = conn;
         this.tls = tls;
+        this.channelBinding = channelBinding;
         this.credentials = credentials;
         this.startupParams = startupParams;
         this.promise = promise;
@@ -52,7 +63,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             LOG.debugf("%s sent SSLRequest", conn);
             return;
         }
-        sendStartup(ctx);
+        sendStartupWithoutTls(ctx);
     }
 
     /** The server's one-byte answer to SSLRequest: 'S' starts the handshake, 'N' means no TLS there. */
@@ -81,12 +92,23 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                 }
             });
         } else if (answer == 'N' && tls.plaintextAllowed()) {
-            sendStartup(ctx);
+            sendStartupWithoutTls(ctx);
         } else {
             fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE, "server " + conn.target().host() + ":"
                     + conn.target().port() + " does not support SSL, but pgferry.tls.server.mode="
                     + tls.mode().name().toLowerCase().replace('_', '-') + " requires it", false, null));
         }
+    }
+
+    /** Under channel-binding {@code require} a plaintext connection is given up before it says anything. */
+    private void sendStartupWithoutTls(ChannelHandlerContext ctx) {
+        try {
+            channelBinding.checkTransport(false);
+        } catch (AuthException e) {
+            fail(ctx, authFailure(e));
+            return;
+        }
+        sendStartup(ctx);
     }
 
     private void sendStartup(ChannelHandlerContext ctx) {
@@ -120,8 +142,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             fail(ctx, new BackendException(e.sqlState(), "server sent an invalid message: " + e.getMessage(), false, e));
         } catch (AuthException e) {
-            fail(ctx, new BackendException(e.sqlState(), "authentication with the server failed: " + e.getMessage(),
-                    false, e));
+            fail(ctx, authFailure(e));
         }
         if (promise.isDone() && promise.isSuccess()) {
             ByteBuf rest = Cumulator.keepRest(acc);
@@ -170,8 +191,17 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private static BackendException authFailure(AuthException e) {
+        return new BackendException(e.sqlState(), "authentication with the server failed: " + e.getMessage(), false, e);
+    }
+
     private void authenticate(ChannelHandlerContext ctx, int start, int end) throws ProtocolException, AuthException {
         int code = acc.getInt(start + 5);
+        boolean sasl = code == ProtocolCodes.AUTH_SASL || code == ProtocolCodes.AUTH_SASL_CONTINUE
+                || code == ProtocolCodes.AUTH_SASL_FINAL;
+        if (code != ProtocolCodes.AUTH_OK && !sasl) {
+            channelBinding.checkNonSaslRequest(); // before any password-equivalent leaves, as libpq's check_expected_areq
+        }
         if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Relay relay) {
             relay.relay().onServerAuthRequest(ctx.channel(), acc.retainedSlice(start, end - start));
             return;
@@ -179,7 +209,12 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         ByteBuf out;
         switch (code) {
             case ProtocolCodes.AUTH_OK -> {
-                LOG.debugf("%s authenticated", conn);
+                boolean bound = scram != null && scram.channelBound();
+                channelBinding.checkAuthenticated(bound);
+                if (scram != null && scram.verified()) {
+                    conn.saslMechanism = scram.mechanism();
+                }
+                LOG.debugf("%s authenticated%s", conn, bound ? " (channel bound)" : "");
                 return;
             }
             case ProtocolCodes.AUTH_CLEARTEXT -> {
@@ -194,26 +229,29 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                 FrontendMessages.passwordMessage(out, Md5Auth.response(secret, credentials.user(), salt));
             }
             case ProtocolCodes.AUTH_SASL -> {
-                boolean offered = false;
+                if (scram != null) {
+                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SASL authentication request");
+                }
+                List<String> mechanisms = new ArrayList<>(2);
                 int i = start + 9;
                 while (i < end && acc.getByte(i) != 0) {
-                    String mech = MessageReader.cstring(acc, i, end);
-                    offered |= mech.equals("SCRAM-SHA-256");
+                    mechanisms.add(MessageReader.cstring(acc, i, end));
                     i = MessageReader.skipCstring(acc, i, end);
                 }
-                if (!offered) {
-                    throw new AuthException(SqlState.FEATURE_NOT_SUPPORTED, "server offers no SCRAM-SHA-256");
-                }
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                ClientChannelBinding binding = channelBinding.choose(mechanisms, ssl != null,
+                        () -> ChannelBinding.tlsServerEndPoint(serverCertificate(ssl)));
                 if (credentials instanceof BackendCredentials.Password p) {
-                    scram = ScramClient.withPassword(p.user(), p.password());
+                    scram = ScramClient.withPassword(p.user(), p.password(), binding);
                 } else if (credentials instanceof BackendCredentials.ScramKeys k) {
-                    scram = ScramClient.withKeys(k.user(), k.clientKey(), k.serverKey());
+                    scram = ScramClient.withKeys(k.user(), k.clientKey(), k.serverKey(), binding);
                 } else {
                     throw new AuthException(SqlState.INVALID_PASSWORD,
                             "no password or SCRAM keys for user \"" + credentials.user() + "\" to answer SCRAM-SHA-256");
                 }
+                LOG.debugf("%s SASL mechanism %s", conn, binding);
                 out = ctx.alloc().buffer();
-                FrontendMessages.saslInitialResponse(out, "SCRAM-SHA-256", scram.clientFirstMessage());
+                FrontendMessages.saslInitialResponse(out, binding.mechanism(), scram.clientFirstMessage());
             }
             case ProtocolCodes.AUTH_SASL_CONTINUE -> {
                 requireScram();
@@ -233,6 +271,19 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                     "server requested unsupported authentication method " + code);
         }
         ctx.writeAndFlush(out);
+    }
+
+    /** The server's own certificate (the first of its chain) on this TLS connection. */
+    private static X509Certificate serverCertificate(SslHandler ssl) {
+        try {
+            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+            if (chain.length > 0 && chain[0] instanceof X509Certificate x509) {
+                return x509;
+            }
+            throw new IllegalStateException("the server presented no X.509 certificate");
+        } catch (SSLPeerUnverifiedException e) {
+            throw new IllegalStateException("the server presented no certificate", e);
+        }
     }
 
     private void requireScram() throws ProtocolException {

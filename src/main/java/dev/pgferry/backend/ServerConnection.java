@@ -36,6 +36,8 @@ public final class ServerConnection {
     public final java.util.LinkedHashMap<String, byte[]> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
     int processId;
     byte[] secretKey = new byte[0];
+    /** The SASL mechanism this connection logged in with once the server accepted it; null for other methods. */
+    String saslMechanism;
     private BackendListener listener = NO_LISTENER;
     private long lastUsedNanos;
     private boolean broken;
@@ -71,6 +73,11 @@ public final class ServerConnection {
 
     public byte[] secretKey() {
         return secretKey;
+    }
+
+    /** {@code SCRAM-SHA-256-PLUS} or {@code SCRAM-SHA-256} when the login was SCRAM, else null. */
+    public String saslMechanism() {
+        return saslMechanism;
     }
 
     public long createdNanos() {

@@ -128,6 +128,21 @@ public interface PgferryConfig {
         /** How long opening and authenticating one backend connection may take. */
         @WithDefault("10s")
         Duration connectTimeout();
+
+        /**
+         * SCRAM channel binding towards PostgreSQL, as libpq's {@code channel_binding}: {@code prefer} binds the login
+         * to the server's TLS certificate (SCRAM-SHA-256-PLUS) when the server offers it, {@code require} refuses any
+         * backend login that is not so bound (no TLS, cleartext, MD5, trust, plain SCRAM, and so passthrough, where the
+         * client's own exchange is relayed), {@code disable} never binds.
+         */
+        @WithDefault("prefer")
+        ChannelBindingMode channelBinding();
+    }
+
+    enum ChannelBindingMode {
+        DISABLE,
+        PREFER,
+        REQUIRE
     }
 
     interface Database {

@@ -61,6 +61,7 @@ public class ProxyServer {
     private Channel serverChannel;
     private SessionContext context;
     private Pools pools;
+    private BackendConnector connector;
     private CredentialStore credentials;
     private volatile boolean listening;
     private final java.util.concurrent.ConcurrentHashMap<String, DatabaseLimit> databaseLimits =
@@ -83,8 +84,9 @@ public class ProxyServer {
         ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         credentials = loadCredentials();
-        BackendConnector connector = new BackendConnector(channels, config.backend().connectTimeout(),
-                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()));
+        connector = new BackendConnector(channels, config.backend().connectTimeout(),
+                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
+                config.backend().channelBinding());
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
         context.clientTls = ClientTls.context(config.tls().client());
@@ -183,6 +185,11 @@ public class ProxyServer {
 
     public SessionContext context() {
         return context;
+    }
+
+    /** Opens the pools' backends; null before {@link #start()}. */
+    public BackendConnector connector() {
+        return connector;
     }
 
     public Pools pools() {

@@ -33,6 +33,23 @@ import org.postgresql.util.PSQLException;
 class ClientTlsTest {
     static final Path DIR = certificates();
 
+    /**
+     * pgferry's listen port in this run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}), injected
+     * from the application under test: ConfigProvider in test code may still see an earlier test's application.
+     */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "pgferry.listen-port")
+    int listenPort;
+    private static int port;
+
+    @org.junit.jupiter.api.BeforeEach
+    void notePort() {
+        port = listenPort;
+    }
+
+    static int port() {
+        return port;
+    }
+
     public static class RequireTls implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
@@ -68,7 +85,7 @@ class ClientTlsTest {
         if (extra != null) {
             p.setProperty("sslrootcert", extra);
         }
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port() + "/postgres", p);
     }
 
     @Test
@@ -87,7 +104,7 @@ class ClientTlsTest {
         p.setProperty("password", "scram_pw");
         p.setProperty("sslmode", "require");
         p.setProperty("channelBinding", "require");
-        try (Connection c = new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        try (Connection c = new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port() + "/postgres", p);
                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 'bound'")) {
             rs.next();
             assertThat(rs.getString(1)).isEqualTo("bound");
@@ -96,7 +113,7 @@ class ClientTlsTest {
 
     @Test
     void psqlSslmodeRequireGetsAnEncryptedSession() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("psql", "host=127.0.0.1 port=16432 user=md5_u dbname=postgres sslmode=require",
+        ProcessBuilder pb = new ProcessBuilder("psql", "host=127.0.0.1 port=" + port() + " user=md5_u dbname=postgres sslmode=require",
                 "-c", "\\conninfo", "-c", "select 'ok-' || current_user");
         pb.environment().put("PGPASSWORD", "md5_pw");
         pb.redirectErrorStream(true);
@@ -127,7 +144,7 @@ class ClientTlsTest {
                 return new java.security.cert.X509Certificate[0];
             }
         }}, null);
-        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", 16432)) {
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port())) {
             javax.net.ssl.SSLParameters params = s.getSSLParameters();
             params.setApplicationProtocols(new String[] {"postgresql"});
             s.setSSLParameters(params);
@@ -153,7 +170,7 @@ class ClientTlsTest {
 
     @Test
     void bytesAfterSslRequestBeforeTheHandshakeAreRejected() throws IOException {
-        try (Socket s = new Socket("127.0.0.1", 16432)) {
+        try (Socket s = new Socket("127.0.0.1", port())) {
             s.setSoTimeout(5000);
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);

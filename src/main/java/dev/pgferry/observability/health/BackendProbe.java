@@ -58,7 +58,8 @@ public class BackendProbe {
         VertxInternal vx = (VertxInternal) vertx;
         // the same TLS to the servers as the pools use, so the check proves what clients will get
         connector = new BackendConnector(vx.transport().channelFactory(false), config.backend().connectTimeout(),
-                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()));
+                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
+                config.backend().channelBinding());
         targets = ProbeTarget.all(config);
         targets.forEach(t -> checks.put(t.name(), new Check()));
         long period = Math.max(100, config.health().backendCheckInterval().toMillis() / 2);

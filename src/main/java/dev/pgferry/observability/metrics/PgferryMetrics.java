@@ -53,6 +53,8 @@ public class PgferryMetrics {
         counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", c -> c.protocolErrors);
         counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
                 c -> c.pinnedSessions);
+        backendScramLogins("SCRAM-SHA-256-PLUS", true);
+        backendScramLogins("SCRAM-SHA-256", false);
         ClientCounts clients = new ClientCounts(server::context);
         sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients));
     }
@@ -63,6 +65,14 @@ public class PgferryMetrics {
                         + " permission), timeout (login timeout), server (database, startup parameter or backend login"
                         + " refused, or unreachable), limit (connection limits, shutting down), protocol (malformed)")
                 .tag("reason", reason).register(registry);
+    }
+
+    private void backendScramLogins(String mechanism, boolean channelBound) {
+        FunctionCounter.builder("pgferry.backend.scram.logins", server,
+                        s -> s.connector() == null ? 0 : s.connector().scramLogins(channelBound))
+                .description("Backend logins pgferry completed with SCRAM, by mechanism: SCRAM-SHA-256-PLUS is bound to"
+                        + " the server's TLS certificate (pgferry.backend.channel-binding), SCRAM-SHA-256 is not")
+                .tag("mechanism", mechanism).register(registry);
     }
 
     private void counter(String name, String description, Function<SessionContext, LongAdder> adder) {
