@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -29,7 +28,6 @@ import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.Driver;
 
 /**
  * PAUSE as PgBouncer's: it answers once every transaction of the paused database has ended and its server
@@ -39,8 +37,6 @@ import org.postgresql.Driver;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PauseProfile.class)
 class PauseTest {
-    private static final Driver DRIVER = new Driver();
-
     /** pgferry's listen port, injected from the application under test. */
     @ConfigProperty(name = "pgferry.listen-port")
     int port;
@@ -190,22 +186,12 @@ class PauseTest {
     // --- helpers ---
 
     private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", user);
-        props.setProperty("password", Map.of("postgres", "secret", "scram_u", "scram_pw").get(user));
-        props.setProperty("socketTimeout", "60");
-        if (simpleProtocol) {
-            props.setProperty("preferQueryMode", "simple");
-        }
-        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
-        if (c == null) {
-            throw new SQLException("pgjdbc refused the URL");
-        }
-        return c;
+        String password = Map.of("postgres", "secret", "scram_u", "scram_pw").get(user);
+        return ThroughPgferry.connect(port, user, password, database, simpleProtocol);
     }
 
     private Connection admin() throws SQLException {
-        return connect("postgres", "pgferry", true);
+        return ThroughPgferry.admin(port);
     }
 
     private static Connection direct() throws SQLException {

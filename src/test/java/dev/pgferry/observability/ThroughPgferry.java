@@ -18,6 +18,7 @@ public final class ThroughPgferry {
         Properties props = new Properties();
         props.setProperty("user", user);
         props.setProperty("password", password);
+        props.setProperty("socketTimeout", "60");
         if (simpleProtocol) {
             props.setProperty("preferQueryMode", "simple");
         }
