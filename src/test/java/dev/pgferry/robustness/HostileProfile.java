@@ -4,8 +4,8 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import java.util.Map;
 
 /**
- * A short login timeout, so slowloris clients are cut within the test's patience. pgferry listens on its own
- * port ({@link Clients#LISTEN_PORT}) and a random HTTP port: other worktrees' tests on this machine bind 16432/18081.
+ * A short login timeout, so slowloris clients are cut within the test's patience. pgferry listens on a port of its
+ * own ({@link Clients#LISTEN_PORT}, 100 above the run's base port) and a random HTTP port.
  */
 public class HostileProfile implements QuarkusTestProfile {
     @Override
