@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
@@ -27,6 +28,10 @@ import org.postgresql.util.PSQLException;
 @WithTestResource(PostgresResource.class)
 @TestProfile(AuthQueryTest.WithAuthQuery.class)
 class AuthQueryTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
 
     public static class WithAuthQuery implements QuarkusTestProfile {
         @Override
@@ -45,11 +50,11 @@ class AuthQueryTest {
         }
     }
 
-    static Connection connect(String user, String password) throws SQLException {
+    Connection connect(String user, String password) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
     @Test

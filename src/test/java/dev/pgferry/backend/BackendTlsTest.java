@@ -3,19 +3,16 @@ package dev.pgferry.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgferry.config.PgferryConfig.ServerTlsMode;
-import dev.pgferry.devservice.LocalPostgres;
 import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresTlsResource;
+import dev.pgferry.testing.SelfSignedCertificate;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -35,43 +32,15 @@ class BackendTlsTest {
     static void enableServerTls() throws Exception {
         pg = PostgresFixture.get();
         group = new NioEventLoopGroup(1);
+        serverCert = PostgresTlsResource.enable();
         Path dir = Files.createTempDirectory("pgferry-backend-tls");
-        openssl(dir, "server");
-        openssl(dir, "other");
-        serverCert = dir.resolve("server.crt");
         otherCa = dir.resolve("other.crt");
-        LocalPostgres local = pg.local();
-        Path data = local.dataDirectory();
-        Path crt = Files.copy(serverCert, data.resolve("pgferry-test.crt"), StandardCopyOption.REPLACE_EXISTING);
-        Path key = Files.copy(dir.resolve("server.key"), data.resolve("pgferry-test.key"), StandardCopyOption.REPLACE_EXISTING);
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-        if ("root".equals(System.getProperty("user.name"))) {
-            UserPrincipal postgres = data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
-            Files.setOwner(crt, postgres);
-            Files.setOwner(key, postgres);
-        }
-        local.psql("alter system set ssl_cert_file = '" + crt + "'");
-        local.psql("alter system set ssl_key_file = '" + key + "'");
-        local.psql("alter system set ssl = on");
-        local.psql("select pg_reload_conf()");
-        for (int i = 0; i < 50 && !"on".equals(local.psql("show ssl").trim()); i++) {
-            Thread.sleep(100);
-        }
+        SelfSignedCertificate.write(dir.resolve("other.key"), otherCa);
     }
 
     @AfterAll
     static void stop() {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    }
-
-    /** A self-signed certificate for 127.0.0.1 named {@code name}.crt/.key. */
-    static void openssl(Path dir, String name) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                dir.resolve(name + ".key").toString(), "-out", dir.resolve(name + ".crt").toString(), "-days", "2",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
-                .redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as("openssl").isTrue();
     }
 
     private Future<ServerConnection> connect(ServerTlsMode mode, Path ca) throws InterruptedException {

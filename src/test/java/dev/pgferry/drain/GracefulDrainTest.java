@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,12 +42,17 @@ class GracefulDrainTest {
     @Inject
     ProxyServer server;
 
-    static Connection connect() throws SQLException {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @ConfigProperty(name = "quarkus.http.test-port")
+    int httpPort;
+
+    Connection connect() throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("password", "secret");
-        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port",
-                Integer.class); // 16432 unless overridden, e.g. by _TEST_PGFERRY_LISTEN_PORT
         return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
@@ -68,9 +74,8 @@ class GracefulDrainTest {
         Thread.sleep(500);
         assertThat(stopping).isNotDone(); // waits for the open transaction
 
-        assertThatThrownBy(GracefulDrainTest::connect).isInstanceOf(SQLException.class);
-        RestAssured.given().port(org.eclipse.microprofile.config.ConfigProvider.getConfig()
-                .getValue("quarkus.http.test-port", Integer.class)).get("/q/health/ready").then().statusCode(503);
+        assertThatThrownBy(this::connect).isInstanceOf(SQLException.class);
+        RestAssured.given().port(httpPort).get("/q/health/ready").then().statusCode(503);
         // the idle client was told why it goes
         assertThatThrownBy(() -> idle.createStatement().executeQuery("select 1"))
                 .isInstanceOf(SQLException.class);

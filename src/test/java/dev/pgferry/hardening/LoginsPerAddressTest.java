@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
 
@@ -25,6 +26,10 @@ import org.postgresql.util.PSQLException;
 @WithTestResource(PostgresResource.class)
 @TestProfile(LoginsPerAddressTest.ThreeLogins.class)
 class LoginsPerAddressTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
 
     public static class ThreeLogins implements QuarkusTestProfile {
         @Override
@@ -33,11 +38,11 @@ class LoginsPerAddressTest {
         }
     }
 
-    static Connection connect() throws SQLException {
+    Connection connect() throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "scram_u");
         p.setProperty("password", "scram_pw");
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
     @Test
@@ -45,10 +50,10 @@ class LoginsPerAddressTest {
         List<Socket> stalled = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
-                stalled.add(new Socket("127.0.0.1", 16432)); // connected, never sends a startup packet
+                stalled.add(new Socket("127.0.0.1", port)); // connected, never sends a startup packet
             }
             Thread.sleep(300);
-            assertThatThrownBy(LoginsPerAddressTest::connect).isInstanceOfSatisfying(PSQLException.class, e -> {
+            assertThatThrownBy(this::connect).isInstanceOfSatisfying(PSQLException.class, e -> {
                 assertThat(e.getSQLState()).isEqualTo("53300");
                 assertThat(e.getMessage()).contains("too many logins in progress from 127.0.0.1");
             });

@@ -1,5 +1,7 @@
 package dev.pgferry.observability;
 
+import static dev.pgferry.observability.AdminConsoleRows.pool;
+import static dev.pgferry.observability.AdminConsoleRows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -8,7 +10,6 @@ import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +19,12 @@ import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** The admin console on the virtual database {@code pgferry}, driven by pgjdbc (simple protocol) and psql. */
@@ -32,31 +33,14 @@ import org.junit.jupiter.api.Test;
 @TestProfile(ObservabilityProfile.class)
 class AdminConsoleTest {
 
-    private static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
-        List<Map<String, String>> out = new ArrayList<>();
-        try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
-            int n = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                Map<String, String> row = new HashMap<>();
-                for (int i = 1; i <= n; i++) {
-                    row.put(rs.getMetaData().getColumnName(i), rs.getString(i));
-                }
-                out.add(row);
-            }
-        }
-        return out;
-    }
-
-    private static Map<String, String> pool(Connection admin, String database, String user) throws SQLException {
-        return rows(admin, "SHOW POOLS").stream()
-                .filter(r -> r.get("database").equals(database) && r.get("user").equals(user)).findFirst()
-                .orElseThrow(() -> new AssertionError("no pool " + database + "/" + user));
-    }
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
 
     @Test
     void showPoolsClientsAndServersReflectAClientHoldingABackendInATransaction() throws Exception {
-        try (Connection client = ThroughPgferry.connect("scram_u", "scram_pw", "postgres", false);
-                Connection admin = ThroughPgferry.admin()) {
+        try (Connection client = ThroughPgferry.connect(port, "scram_u", "scram_pw", "postgres", false);
+                Connection admin = ThroughPgferry.admin(port)) {
             client.setAutoCommit(false);
             try (Statement st = client.createStatement()) {
                 st.execute("select 1");
@@ -89,7 +73,7 @@ class AdminConsoleTest {
 
     @Test
     void userNotInAdminUsersIsRefusedWith42501() {
-        assertThatThrownBy(() -> ThroughPgferry.connect("plain_u", "plain_pw", "pgferry", true).close())
+        assertThatThrownBy(() -> ThroughPgferry.connect(port, "plain_u", "plain_pw", "pgferry", true).close())
                 .isInstanceOfSatisfying(SQLException.class, e -> {
                     assertThat(e.getSQLState()).isEqualTo("42501");
                     assertThat(e.getMessage()).contains("permission denied for admin console", "plain_u");
@@ -98,8 +82,8 @@ class AdminConsoleTest {
 
     @Test
     void pauseMakesANewTransactionWaitAndResumeReleasesIt() throws Exception {
-        try (Connection client = ThroughPgferry.connect("scram_u", "scram_pw", "bench", true);
-                Connection admin = ThroughPgferry.admin();
+        try (Connection client = ThroughPgferry.connect(port, "scram_u", "scram_pw", "bench", true);
+                Connection admin = ThroughPgferry.admin(port);
                 Statement st = client.createStatement()) {
             st.execute("select 1"); // the pool exists and has learned the server
             try (Statement a = admin.createStatement()) {
@@ -128,7 +112,7 @@ class AdminConsoleTest {
 
     @Test
     void unknownCommandIsA42601ErrorAndTheConsoleStillAnswers() throws Exception {
-        try (Connection admin = ThroughPgferry.admin()) {
+        try (Connection admin = ThroughPgferry.admin(port)) {
             assertThatThrownBy(() -> rows(admin, "SHOW ME THE MONEY"))
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("42601");
@@ -147,7 +131,7 @@ class AdminConsoleTest {
         props.setProperty("password", "secret");
         props.setProperty("assumeMinServerVersion", "9.4"); // parameters in the startup packet, no SET at login
         try (Connection admin = new org.postgresql.Driver().connect(
-                "jdbc:postgresql://127.0.0.1:" + ObservabilityProfile.PG_PORT + "/pgferry", props)) {
+                "jdbc:postgresql://127.0.0.1:" + port + "/pgferry", props)) {
             assertThatThrownBy(() -> rows(admin, "SHOW POOLS"))
                     .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("0A000"));
             assertThatThrownBy(() -> rows(admin, "SHOW VERSION"))
@@ -158,17 +142,17 @@ class AdminConsoleTest {
 
     @Test
     void helpConfigStatsAndReloadAnswer() throws Exception {
-        try (Connection c = ThroughPgferry.connect("postgres", "secret", "postgres", true);
+        try (Connection c = ThroughPgferry.connect(port, "postgres", "secret", "postgres", true);
                 Statement st = c.createStatement()) {
             st.execute("select 1");
         }
-        try (Connection admin = ThroughPgferry.admin()) {
+        try (Connection admin = ThroughPgferry.admin(port)) {
             assertThat(rows(admin, "SHOW HELP")).extracting(r -> r.get("command"))
                     .contains("SHOW POOLS", "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW CONFIG",
                             "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "RELOAD", "SHUTDOWN");
             assertThat(rows(admin, "SHOW CONFIG")).anySatisfy(r -> {
                 assertThat(r.get("key")).isEqualTo("pgferry.listen-port");
-                assertThat(r.get("value")).isEqualTo(Integer.toString(ObservabilityProfile.PG_PORT));
+                assertThat(r.get("value")).isEqualTo(Integer.toString(port));
             });
             assertThat(rows(admin, "SHOW STATS")).anySatisfy(r -> {
                 assertThat(r.get("database")).isEqualTo("postgres");
@@ -185,7 +169,7 @@ class AdminConsoleTest {
     void psqlCanUseTheConsole() throws Exception {
         assumeThat(Files.isExecutable(Path.of("/usr/bin/psql")) || onPath("psql")).as("psql installed").isTrue();
         ProcessBuilder pb = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
-                Integer.toString(ObservabilityProfile.PG_PORT), "-U", "postgres", "-X", "-c", "SHOW POOLS", "-c",
+                Integer.toString(port), "-U", "postgres", "-X", "-c", "SHOW POOLS", "-c",
                 "SHOW VERSION", "pgferry").redirectErrorStream(true);
         pb.environment().put("PGPASSWORD", "secret");
         Process p = pb.start();

@@ -13,6 +13,7 @@ import io.restassured.response.Response;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** /q/health/live and /q/health/ready over HTTP, against the real PostgreSQL of the fixture. */
@@ -20,6 +21,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(ObservabilityProfile.class)
 class HealthTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
 
     private static Response get(String path) {
         return given().when().get(path);
@@ -42,7 +47,7 @@ class HealthTest {
         assertThat(r.jsonPath().getString("checks[0].name")).isEqualTo("pgferry-readiness");
         assertThat(r.jsonPath().getString("checks[0].data.'database postgres'")).startsWith("UP, last connected");
         // and a client gets through
-        try (Connection c = ThroughPgferry.connect("postgres", "secret", "postgres", false);
+        try (Connection c = ThroughPgferry.connect(port, "postgres", "secret", "postgres", false);
                 ResultSet rs = c.createStatement().executeQuery("select 1")) {
             assertThat(rs.next()).isTrue();
         }

@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** /q/metrics after real traffic through pgferry: the counters carry the numbers of what was done. */
@@ -18,6 +19,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(ObservabilityProfile.class)
 class MetricsTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     private static final int N = 25;
     private static final Map<String, String> POOL = Map.of("database", "bench", "user", "md5_u");
 
@@ -36,7 +41,7 @@ class MetricsTest {
         double q0 = orZero(before.value("pgferry_queries_total", POOL));
         double leases0 = orZero(before.value("pgferry_lease_wait_seconds_count", POOL));
         double logins0 = orZero(before.value("pgferry_logins_total", Map.of()));
-        try (Connection c = ThroughPgferry.connect("md5_u", "md5_pw", "bench", true);
+        try (Connection c = ThroughPgferry.connect(port, "md5_u", "md5_pw", "bench", true);
                 Statement st = c.createStatement()) {
             for (int i = 0; i < N; i++) {
                 st.execute("select " + i);
@@ -69,7 +74,7 @@ class MetricsTest {
     @Test
     void clientGaugesSeeAClientInsideATransaction() throws Exception {
         Map<String, String> pool = Map.of("database", "postgres", "user", "plain_u");
-        try (Connection c = ThroughPgferry.connect("plain_u", "plain_pw", "postgres", true);
+        try (Connection c = ThroughPgferry.connect(port, "plain_u", "plain_pw", "postgres", true);
                 Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("select 1");
@@ -86,7 +91,7 @@ class MetricsTest {
     @Test
     void loginFailuresAreCounted() throws Exception {
         double before = orZero(scrape().value("pgferry_login_failures_total", Map.of()));
-        try (Connection c = ThroughPgferry.connect("plain_u", "wrong", "postgres", true)) {
+        try (Connection c = ThroughPgferry.connect(port, "plain_u", "wrong", "postgres", true)) {
             throw new AssertionError("logged in with a wrong password");
         } catch (SQLException expected) {
             assertThat(expected.getSQLState()).isEqualTo("28P01");

@@ -1,5 +1,7 @@
 package dev.pgferry.observability;
 
+import static dev.pgferry.observability.AdminConsoleRows.pool;
+import static dev.pgferry.observability.AdminConsoleRows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,20 +17,17 @@ import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.postgresql.Driver;
 
 /**
  * PAUSE as PgBouncer's: it answers once every transaction of the paused database has ended and its server
@@ -38,7 +37,9 @@ import org.postgresql.Driver;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PauseProfile.class)
 class PauseTest {
-    private static final Driver DRIVER = new Driver();
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
 
     @AfterEach
     void resumeEverything() throws SQLException {
@@ -184,27 +185,13 @@ class PauseTest {
 
     // --- helpers ---
 
-    private static int port() {
-        return ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
+    private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
+        String password = Map.of("postgres", "secret", "scram_u", "scram_pw").get(user);
+        return ThroughPgferry.connect(port, user, password, database, simpleProtocol);
     }
 
-    private static Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("user", user);
-        props.setProperty("password", Map.of("postgres", "secret", "scram_u", "scram_pw").get(user));
-        props.setProperty("socketTimeout", "60");
-        if (simpleProtocol) {
-            props.setProperty("preferQueryMode", "simple");
-        }
-        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port() + "/" + database, props);
-        if (c == null) {
-            throw new SQLException("pgjdbc refused the URL");
-        }
-        return c;
-    }
-
-    private static Connection admin() throws SQLException {
-        return connect("postgres", "pgferry", true);
+    private Connection admin() throws SQLException {
+        return ThroughPgferry.admin(port);
     }
 
     private static Connection direct() throws SQLException {
@@ -237,31 +224,6 @@ class PauseTest {
     private static long count(Connection c, String sql) {
         try {
             return Long.parseLong(one(c, sql));
-        } catch (SQLException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
-        List<Map<String, String>> out = new ArrayList<>();
-        try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
-            int n = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                Map<String, String> row = new HashMap<>();
-                for (int i = 1; i <= n; i++) {
-                    row.put(rs.getMetaData().getColumnName(i), rs.getString(i));
-                }
-                out.add(row);
-            }
-        }
-        return out;
-    }
-
-    private static Map<String, String> pool(Connection admin, String database, String user) {
-        try {
-            return rows(admin, "SHOW POOLS").stream()
-                    .filter(r -> r.get("database").equals(database) && r.get("user").equals(user)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no pool " + database + "/" + user));
         } catch (SQLException e) {
             throw new RuntimeException(e);
         }

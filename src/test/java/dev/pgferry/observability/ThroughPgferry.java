@@ -7,21 +7,22 @@ import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import org.postgresql.Driver;
 
-/** Client connections to the pgferry under test (127.0.0.1:{@link ObservabilityProfile#PG_PORT}), straight through pgjdbc's Driver. */
+/** Client connections to the pgferry under test on 127.0.0.1:{@code port}, straight through pgjdbc's Driver. */
 public final class ThroughPgferry {
     private static final Driver DRIVER = new Driver();
 
     private ThroughPgferry() {}
 
-    public static Connection connect(String user, String password, String database, boolean simpleProtocol)
+    public static Connection connect(int port, String user, String password, String database, boolean simpleProtocol)
             throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
         props.setProperty("password", password);
+        props.setProperty("socketTimeout", "60");
         if (simpleProtocol) {
             props.setProperty("preferQueryMode", "simple");
         }
-        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + ObservabilityProfile.PG_PORT + "/" + database, props);
+        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port + "/" + database, props);
         if (c == null) {
             throw new SQLException("pgjdbc refused the URL");
         }
@@ -29,8 +30,8 @@ public final class ThroughPgferry {
     }
 
     /** The admin console as postgres/secret over the simple query protocol. */
-    public static Connection admin() throws SQLException {
-        return connect("postgres", "secret", "pgferry", true);
+    public static Connection admin(int port) throws SQLException {
+        return connect(port, "postgres", "secret", "pgferry", true);
     }
 
     /** Polls {@code condition} every 100 ms until it holds or {@code timeout} passes; returns the last answer. */

@@ -83,18 +83,23 @@ class LoginTest {
                 "password authentication failed for user \"nobody_u\"");
     }
 
+    /** psql's {@code select 1} as {@code user} on {@code database} exits with 2 (connection failed) and says why. */
+    private void assertPsqlLoginFails(String user, String password, String database, String fatal) throws Exception {
+        Clients.Result r = Clients.psql(port, user, password, database, "select 1", Map.of());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.stderr()).contains(fatal);
+    }
+
     @Test
     void wrongPasswordWithPsql() throws Exception {
-        Clients.Result r = Clients.psql(port, "scram_u", "nope", "postgres", "select 1", Map.of());
-        assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.stderr()).contains("FATAL:  password authentication failed for user \"scram_u\"");
+        assertPsqlLoginFails("scram_u", "nope", "postgres",
+                "FATAL:  password authentication failed for user \"scram_u\"");
     }
 
     @Test
     void unknownUserWithPsql() throws Exception {
-        Clients.Result r = Clients.psql(port, "nobody_u", "nope", "postgres", "select 1", Map.of());
-        assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.stderr()).contains("FATAL:  password authentication failed for user \"nobody_u\"");
+        assertPsqlLoginFails("nobody_u", "nope", "postgres",
+                "FATAL:  password authentication failed for user \"nobody_u\"");
     }
 
     @Test
@@ -114,9 +119,8 @@ class LoginTest {
 
     @Test
     void unknownDatabaseWithPsql() throws Exception {
-        Clients.Result r = Clients.psql(port, "plain_u", "plain_pw", "no_such_db3", "select 1", Map.of());
-        assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.stderr()).contains("FATAL:  database \"no_such_db3\" does not exist");
+        assertPsqlLoginFails("plain_u", "plain_pw", "no_such_db3",
+                "FATAL:  database \"no_such_db3\" does not exist");
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.Properties;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,6 +25,10 @@ import org.postgresql.util.PSQLException;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PassthroughLoginTest.Passthrough.class)
 class PassthroughLoginTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
 
     public static class Passthrough implements QuarkusTestProfile {
         @Override
@@ -33,11 +38,11 @@ class PassthroughLoginTest {
         }
     }
 
-    static Connection connect(String user, String password) throws SQLException {
+    Connection connect(String user, String password) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", password);
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:16432/postgres", p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
     }
 
     @ParameterizedTest

@@ -9,7 +9,10 @@ import java.util.Map;
 import java.util.Properties;
 import org.postgresql.Driver;
 
-/** Connections through pgferry (127.0.0.1:16432 in tests by default) and straight to the fixture's server. */
+/**
+ * Connections through pgferry and straight to the fixture's server. The tests pass pgferry's port from their injected
+ * {@code pgferry.listen-port}: ConfigProvider in test code may still answer for an earlier test's application.
+ */
 final class Clients {
     static final String HOST = "127.0.0.1";
     static final Map<String, String> PASSWORDS =
@@ -20,13 +23,8 @@ final class Clients {
 
     private Clients() {}
 
-    /** pgferry's listen port in this test run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}). */
-    static int port() {
-        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
-    }
-
-    /** A pgjdbc connection through pgferry; {@code extra} are further pgjdbc properties, name then value. */
-    static Connection proxy(String user, String database, String... extra) throws SQLException {
+    /** A pgjdbc connection through pgferry on {@code port}; {@code extra} are further pgjdbc properties, name then value. */
+    static Connection proxy(int port, String user, String database, String... extra) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", user);
         p.setProperty("password", PASSWORDS.get(user));
@@ -35,7 +33,7 @@ final class Clients {
         for (int i = 0; i < extra.length; i += 2) {
             p.setProperty(extra[i], extra[i + 1]);
         }
-        Connection c = DRIVER.connect("jdbc:postgresql://" + HOST + ":" + port() + "/" + database, p);
+        Connection c = DRIVER.connect("jdbc:postgresql://" + HOST + ":" + port + "/" + database, p);
         if (c == null) {
             throw new SQLException("pgjdbc refused the URL");
         }

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,6 +31,10 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @WithTestResource(PostgresResource.class)
 class FailureHandlingTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "scram_u";
     static final String DB = "postgres";
     final ExecutorService threads = Executors.newCachedThreadPool();
@@ -80,7 +85,7 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void statementCancelStopsPgSleepWithin1sAndLeavesOtherClientsAlone() throws Exception {
-        try (Connection a = Clients.proxy(USER, DB); Connection b = Clients.proxy(USER, DB);
+        try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB);
                 Connection direct = Clients.direct(DB); Statement sleeping = a.createStatement()) {
             CompletableFuture<String> cancelled = async(() -> {
                 try (var rs = sleeping.executeQuery("select pg_sleep(10)")) {
@@ -104,7 +109,7 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void cancelOfAClientHoldingNoBackendDoesNothing() throws Exception {
-        try (Connection a = Clients.proxy(USER, DB); Connection b = Clients.proxy(USER, DB);
+        try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB);
                 Connection direct = Clients.direct(DB)) {
             CompletableFuture<String> other = async(() -> one(b, "select 'other ' || pg_sleep(1)"));
             awaitActive(direct, "select 'other '");
@@ -116,7 +121,7 @@ class FailureHandlingTest {
     }
 
     private void assertLockReleasedWithin1s(Runnable kill) throws Exception {
-        try (Connection direct = Clients.direct(DB); Connection b = Clients.proxy(USER, DB)) {
+        try (Connection direct = Clients.direct(DB); Connection b = Clients.proxy(port, USER, DB)) {
             CompletableFuture<String> update = async(() -> {
                 try (Statement st = b.createStatement()) {
                     return "updated " + st.executeUpdate("update pooling_locks set v = v + 10 where id = 1");
@@ -136,7 +141,7 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void clientAbortedInsideTransactionReleasesItsRowLock() throws Exception {
-        Connection a = Clients.proxy(USER, DB);
+        Connection a = Clients.proxy(port, USER, DB);
         a.setAutoCommit(false);
         try (Statement st = a.createStatement()) {
             st.executeUpdate("update pooling_locks set v = 1 where id = 1");
@@ -153,7 +158,7 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void clientConnectionResetInsideTransactionReleasesItsRowLock() throws Exception {
-        try (ResettingProxy proxy = new ResettingProxy(Clients.HOST, Clients.port())) {
+        try (ResettingProxy proxy = new ResettingProxy(Clients.HOST, port)) {
             java.util.Properties p = new java.util.Properties();
             p.setProperty("user", USER);
             p.setProperty("password", Clients.PASSWORDS.get(USER));
@@ -175,8 +180,8 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void terminatedBackendFailsOnlyItsClientAndThePoolRefills() throws Exception {
-        try (Connection victim = Clients.proxy(USER, DB); Connection bystander = Clients.proxy(USER, DB);
-                Connection idle = Clients.proxy(USER, DB); Connection direct = Clients.direct(DB)) {
+        try (Connection victim = Clients.proxy(port, USER, DB); Connection bystander = Clients.proxy(port, USER, DB);
+                Connection idle = Clients.proxy(port, USER, DB); Connection direct = Clients.direct(DB)) {
             victim.setAutoCommit(false);
             bystander.setAutoCommit(false);
             String pid = one(victim, "select pg_backend_pid()");
@@ -194,7 +199,7 @@ class FailureHandlingTest {
             List<Connection> many = new ArrayList<>();
             try {
                 for (int i = 0; i < 20; i++) {
-                    Connection c = Clients.proxy(USER, DB);
+                    Connection c = Clients.proxy(port, USER, DB);
                     many.add(c);
                     c.setAutoCommit(false);
                     assertThat(one(c, "select pg_backend_pid()")).isNotEqualTo(pid);
@@ -214,7 +219,7 @@ class FailureHandlingTest {
     @Test
     @Timeout(60)
     void idleBackendsKilledOnTheServerAreReplacedUnnoticed() throws Exception {
-        try (Connection a = Clients.proxy(USER, DB); Connection direct = Clients.direct(DB)) {
+        try (Connection a = Clients.proxy(port, USER, DB); Connection direct = Clients.direct(DB)) {
             one(a, "select 1");
             assertThat(one(direct, "select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = '"
                     + USER + "'")).isNotEqualTo("0");

@@ -10,6 +10,7 @@ import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,13 +23,17 @@ import org.junit.jupiter.api.Timeout;
 @WithTestResource(PostgresResource.class)
 @TestProfile(TinyPoolProfile.class)
 class LargeResultTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "md5_u";
     static final String DB = "postgres";
 
     @Test
     @Timeout(120)
     void backendReleasedWhileTheClientLaggedServesTheNextClient() throws Exception {
-        try (Connection big = Clients.proxy(USER, DB); Connection next = Clients.proxy(USER, DB)) {
+        try (Connection big = Clients.proxy(port, USER, DB); Connection next = Clients.proxy(port, USER, DB)) {
             for (int i = 0; i < 8; i++) {
                 assertThat(one(big, "select length(repeat('x', 4000000) || " + i + ")")).isEqualTo("4000001");
                 String rows = one(big, "select count(*) from (select repeat('y', 1000) from generate_series(1, 3000)) t");

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.postgresql.PGConnection;
@@ -19,13 +20,17 @@ import org.postgresql.PGNotification;
 @QuarkusTest
 @WithTestResource(PostgresResource.class)
 class ListenPinningTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "md5_u";
     static final String DB = "bench";
 
     @Test
     @Timeout(60)
     void listenPinsTheClientAndItReceivesNotifiesFromOthers() throws Exception {
-        try (Connection listener = Clients.proxy(USER, DB); Connection other = Clients.proxy(USER, DB)) {
+        try (Connection listener = Clients.proxy(port, USER, DB); Connection other = Clients.proxy(port, USER, DB)) {
             try (Statement st = listener.createStatement()) {
                 st.execute("LISTEN pooling_chan");
             }
@@ -60,7 +65,7 @@ class ListenPinningTest {
         List<Connection> all = new ArrayList<>();
         try {
             for (int i = 0; i < 20; i++) {
-                Connection c = Clients.proxy(USER, DB);
+                Connection c = Clients.proxy(port, USER, DB);
                 all.add(c);
                 c.setAutoCommit(false);
                 assertThat(one(c, "select count(*) from pg_listening_channels()")).as("client %d", i).isEqualTo("0");

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +25,10 @@ import org.junit.jupiter.api.Timeout;
 @WithTestResource(PostgresResource.class)
 @TestProfile(LoopRebalanceTest.TwoLoopsTwoBackends.class)
 class LoopRebalanceTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "md5_u";
     static final String DB = "postgres";
 
@@ -39,9 +44,9 @@ class LoopRebalanceTest {
     @Timeout(60)
     void waiterTakesTheIdleBackendOfTheOtherLoopWhileItsOwnIsHeld() throws Exception {
         // accepted connections alternate between the two loops: first and third share one, second is on the other
-        try (Connection holder = Clients.proxy(USER, DB);
-                Connection other = Clients.proxy(USER, DB);
-                Connection waiter = Clients.proxy(USER, DB)) {
+        try (Connection holder = Clients.proxy(port, USER, DB);
+                Connection other = Clients.proxy(port, USER, DB);
+                Connection waiter = Clients.proxy(port, USER, DB)) {
             holder.setAutoCommit(false);
             String held = one(holder, "select pg_backend_pid()"); // opened on the first loop, held
             String idle = one(other, "select pg_backend_pid()"); // opened on the second loop, now idle there

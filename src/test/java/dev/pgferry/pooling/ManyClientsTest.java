@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,6 +34,10 @@ import org.junit.jupiter.api.Timeout;
 @QuarkusTest
 @WithTestResource(PostgresResource.class)
 class ManyClientsTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final int POOL_SIZE = 20;
     static final int CLIENTS = 500;
 
@@ -88,7 +93,7 @@ class ManyClientsTest {
             for (int i = 0; i < CLIENTS; i++) {
                 int id = i;
                 results.add(threads.submit(() -> {
-                    try (Connection c = Clients.proxy(user, db)) {
+                    try (Connection c = Clients.proxy(port, user, db)) {
                         allConnected.await(120, TimeUnit.SECONDS); // every client connected before anyone works
                         c.setAutoCommit(false);
                         try (PreparedStatement ins = c.prepareStatement("insert into pooling_many values (?, ?)");
@@ -154,7 +159,7 @@ class ManyClientsTest {
         String out;
         try (BackendCounter counter = new BackendCounter(user, db)) {
             out = run(List.of("pgbench", "-n", "-S", "-c", Integer.toString(CLIENTS), "-j", "8", "-T", "5", "-h",
-                    Clients.HOST, "-p", Integer.toString(Clients.port()), "-U", user, db), Clients.PASSWORDS.get(user), 120);
+                    Clients.HOST, "-p", Integer.toString(port), "-U", user, db), Clients.PASSWORDS.get(user), 120);
             counter.close();
             assertThat(counter.max.get()).as("server sessions of %s/%s at most", user, db).isBetween(1, POOL_SIZE);
         }

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,6 +35,10 @@ import org.junit.jupiter.api.Timeout;
 @WithTestResource(PostgresResource.class)
 @TestProfile(TinyPoolProfile.class)
 class ParameterIsolationTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "scram_u";
     static final String DB = "postgres";
 
@@ -73,8 +78,8 @@ class ParameterIsolationTest {
     @Test
     @Timeout(60)
     void setsOfOneClientAreInvisibleToOthersOnTheSameBackend() throws Exception {
-        try (Connection before = Clients.proxy(USER, DB);
-                Connection a = Clients.proxy(USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",
+        try (Connection before = Clients.proxy(port, USER, DB);
+                Connection a = Clients.proxy(port, USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",
                         "options", "-c statement_timeout=5s")) {
             String serverDateStyle;
             try (Connection d = Clients.direct(DB)) {
@@ -102,7 +107,7 @@ class ParameterIsolationTest {
                     "default_transaction_isolation", "serializable");
 
             assertThat(show(before)).as("a client connected before A's SETs").isEqualTo(beforeOwn);
-            try (Connection fresh = Clients.proxy(USER, DB)) {
+            try (Connection fresh = Clients.proxy(port, USER, DB)) {
                 assertThat(show(fresh)).as("a client connected after A's SETs").isEqualTo(beforeOwn);
                 assertThat(one(fresh, "select current_setting('transaction_isolation')")).isEqualTo("read committed");
             }
@@ -125,9 +130,9 @@ class ParameterIsolationTest {
     @Test
     @Timeout(60)
     void resetOfOneParameterReturnsToTheStartupValue() throws Exception {
-        try (Connection a = Clients.proxy(USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",
+        try (Connection a = Clients.proxy(port, USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",
                         "options", "-c statement_timeout=5s");
-                Connection b = Clients.proxy(USER, DB)) {
+                Connection b = Clients.proxy(port, USER, DB)) {
             String bApp = one(b, "show application_name");
             try (Statement st = a.createStatement()) {
                 st.execute("set statement_timeout = '9s'");
@@ -153,7 +158,7 @@ class ParameterIsolationTest {
     @Test
     @Timeout(60)
     void setsInsideADoBlockAreTheClientsOwn() throws Exception {
-        try (Connection a = Clients.proxy(USER, DB); Connection b = Clients.proxy(USER, DB)) {
+        try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB)) {
             String bPath = one(b, "show search_path");
             String bTimeout = one(b, "show statement_timeout");
             try (Statement st = a.createStatement()) {
@@ -164,7 +169,7 @@ class ParameterIsolationTest {
             assertThat(one(b, "show statement_timeout")).isEqualTo(bTimeout);
             assertThat(one(a, "show search_path")).as("A after B used the backend").isEqualTo("pooling_a, public");
             assertThat(one(a, "show statement_timeout")).isEqualTo("3s");
-            try (Connection fresh = Clients.proxy(USER, DB)) {
+            try (Connection fresh = Clients.proxy(port, USER, DB)) {
                 assertThat(one(fresh, "show search_path")).isEqualTo(bPath);
                 assertThat(one(fresh, "show statement_timeout")).isEqualTo(bTimeout);
             }
@@ -183,15 +188,15 @@ class ParameterIsolationTest {
         try (Connection d = Clients.direct(DB)) {
             serverDefault = one(d, "show DateStyle");
         }
-        try (Connection a = Clients.proxy(USER, DB)) {
+        try (Connection a = Clients.proxy(port, USER, DB)) {
             try (Statement st = a.createStatement()) {
                 st.execute("set DateStyle = 'ISO, DMY'");
             }
-            try (Connection b = Clients.proxy(USER, DB)) {
+            try (Connection b = Clients.proxy(port, USER, DB)) {
                 assertThat(one(b, "show DateStyle")).as("a client connected while A is ISO, DMY").isEqualTo(serverDefault);
             }
         }
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             assertThat(one(c, "show DateStyle")).as("a client connected after A left").isEqualTo(serverDefault);
         }
     }
@@ -229,10 +234,10 @@ class ParameterIsolationTest {
         }
     }
 
-    private static void runRandomClient(int id, Random rnd, int transactions) throws SQLException {
+    private void runRandomClient(int id, Random rnd, int transactions) throws SQLException {
         String startupApp = "client-" + id;
         String startupTimeout = (id + 1) + "s";
-        try (Connection c = Clients.proxy(USER, DB, "ApplicationName", startupApp, "assumeMinServerVersion", "10",
+        try (Connection c = Clients.proxy(port, USER, DB, "ApplicationName", startupApp, "assumeMinServerVersion", "10",
                 "options", "-c statement_timeout=" + startupTimeout)) {
             Map<String, String> startup = show(c);
             assertThat(startup).containsEntry("application_name", startupApp)

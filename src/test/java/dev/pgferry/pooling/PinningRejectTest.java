@@ -10,6 +10,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
 import java.sql.Statement;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 @WithTestResource(PostgresResource.class)
 @TestProfile(TinyPoolProfile.class)
 class PinningRejectTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "plain_u";
     static final String DB = "postgres";
 
@@ -30,7 +35,7 @@ class PinningRejectTest {
     @ValueSource(strings = {"extended", "simple"})
     @Timeout(60)
     void listenIsRefusedWithFeatureNotSupportedAndTheConnectionStaysUsable(String mode) throws Exception {
-        try (Connection c = Clients.proxy(USER, DB, "preferQueryMode", mode)) {
+        try (Connection c = Clients.proxy(port, USER, DB, "preferQueryMode", mode)) {
             try (Statement st = c.createStatement()) {
                 assertThatThrownBy(() -> st.execute("LISTEN pooling_reject")).satisfies(e -> {
                     assertThat(Clients.sqlState(e)).isEqualTo("0A000");
@@ -39,7 +44,7 @@ class PinningRejectTest {
             }
             assertThat(one(c, "select 'still here'")).isEqualTo("still here");
             assertThat(one(c, "select count(*) from pg_listening_channels()")).isEqualTo("0");
-            try (Connection other = Clients.proxy(USER, DB)) {
+            try (Connection other = Clients.proxy(port, USER, DB)) {
                 assertThat(one(other, "select 'not starved'")).isEqualTo("not starved");
             }
         }
@@ -48,7 +53,7 @@ class PinningRejectTest {
     @Test
     @Timeout(60)
     void listenInsideATransactionFailsThatTransactionOnly() throws Exception {
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             c.setAutoCommit(false);
             one(c, "select 1");
             try (Statement st = c.createStatement()) {
@@ -60,7 +65,7 @@ class PinningRejectTest {
             c.rollback();
             c.setAutoCommit(true);
             assertThat(one(c, "select 'after rollback'")).isEqualTo("after rollback");
-            try (Connection other = Clients.proxy(USER, DB)) {
+            try (Connection other = Clients.proxy(port, USER, DB)) {
                 assertThat(one(other, "select 'not starved'")).isEqualTo("not starved");
             }
         }
@@ -74,7 +79,7 @@ class PinningRejectTest {
     })
     @Timeout(60)
     void doBlocksThatWouldPinAreRefusedAndChangeNothing(String sql) throws Exception {
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             String path = one(c, "show search_path");
             try (Statement st = c.createStatement()) {
                 assertThatThrownBy(() -> st.execute(sql)).satisfies(e -> {
@@ -83,7 +88,7 @@ class PinningRejectTest {
                 });
             }
             assertThat(one(c, "show search_path")).isEqualTo(path);
-            try (Connection other = Clients.proxy(USER, DB)) {
+            try (Connection other = Clients.proxy(port, USER, DB)) {
                 assertThat(one(other, "show search_path")).isEqualTo(path);
             }
         }

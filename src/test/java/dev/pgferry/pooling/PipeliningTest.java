@@ -25,6 +25,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,6 +41,10 @@ import org.postgresql.copy.CopyManager;
 @WithTestResource(PostgresResource.class)
 @TestProfile(TinyPoolProfile.class)
 class PipeliningTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "postgres";
     static final String DB = "postgres";
 
@@ -53,13 +58,13 @@ class PipeliningTest {
      * The one backend went back to the pool outside any transaction: the server shows no session of this pool idle
      * in a transaction, and another client is served at once (not after the 2 s wait timeout).
      */
-    private static void backendComesBackClean() throws SQLException {
+    private void backendComesBackClean() throws SQLException {
         try (Connection d = Clients.direct(DB)) {
             assertThat(one(d, "select count(*) from pg_stat_activity where usename = '" + USER + "' and datname = '"
                     + DB + "' and pid <> pg_backend_pid() and state <> 'idle'")).isEqualTo("0");
         }
         long t0 = System.nanoTime();
-        try (Connection other = Clients.proxy(USER, DB)) {
+        try (Connection other = Clients.proxy(port, USER, DB)) {
             assertThat(one(other, "select txid_current_if_assigned() is null")).isEqualTo("t");
         }
         assertThat((System.nanoTime() - t0) / 1e9).as("seconds to be served").isLessThan(1.5);
@@ -68,7 +73,7 @@ class PipeliningTest {
     @Test
     @Timeout(60)
     void jdbcBatchOfInsertsInAutocommitAndInATransaction() throws Exception {
-        try (Connection c = Clients.proxy(USER, DB);
+        try (Connection c = Clients.proxy(port, USER, DB);
                 PreparedStatement ps = c.prepareStatement("insert into pooling_pipe values (?, ?)")) {
             for (int i = 0; i < 1000; i++) {
                 ps.setInt(1, i);
@@ -94,7 +99,7 @@ class PipeliningTest {
     @Test
     @Timeout(60)
     void jdbcBatchWithAFailingRowCommitsNothingInATransaction() throws Exception {
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("insert into pooling_pipe values (?, ?)")) {
                 for (int i = 0; i < 100; i++) {
@@ -111,13 +116,18 @@ class PipeliningTest {
         backendComesBackClean();
     }
 
+    /** Vert.x PG client options for USER on DB through pgferry, {@code pipeliningLimit} queries in flight. */
+    private PgConnectOptions vertxOptions(int pipeliningLimit) {
+        return new PgConnectOptions().setHost(Clients.HOST).setPort(port).setDatabase(DB).setUser(USER)
+                .setPassword(Clients.PASSWORDS.get(USER)).setPipeliningLimit(pipeliningLimit);
+    }
+
     @Test
     @Timeout(60)
     void vertxPipelinedQueriesOnTwoConnectionsShareOneBackend() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            PgConnectOptions opts = new PgConnectOptions().setHost(Clients.HOST).setPort(Clients.port())
-                    .setDatabase(DB).setUser(USER).setPassword(Clients.PASSWORDS.get(USER)).setPipeliningLimit(64);
+            PgConnectOptions opts = vertxOptions(64);
             PgConnection a = await(PgConnection.connect(vertx, new PgConnectOptions(opts).setCachePreparedStatements(true)));
             PgConnection b = await(PgConnection.connect(vertx, new PgConnectOptions(opts).setCachePreparedStatements(true)));
             List<Future<RowSet<Row>>> futures = new ArrayList<>();
@@ -159,8 +169,7 @@ class PipeliningTest {
     void vertxUnnamedStatementsSurviveAnotherClientBetweenPrepareAndExecute() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            PgConnectOptions opts = new PgConnectOptions().setHost(Clients.HOST).setPort(Clients.port())
-                    .setDatabase(DB).setUser(USER).setPassword(Clients.PASSWORDS.get(USER)).setPipeliningLimit(1);
+            PgConnectOptions opts = vertxOptions(1);
             PgConnection a = await(PgConnection.connect(vertx, opts)); // cachePreparedStatements=false: the default
             PgConnection b = await(PgConnection.connect(vertx, opts));
             List<Future<RowSet<Row>>> prepared = new ArrayList<>();
@@ -193,7 +202,7 @@ class PipeliningTest {
         for (int i = 0; i < 20000; i++) {
             data.append(i).append('\t').append("line ").append(i).append('\n');
         }
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
             assertThat(copy.copyIn("copy pooling_pipe (id, t) from stdin", new StringReader(data.toString())))
                     .isEqualTo(20000);
@@ -213,7 +222,7 @@ class PipeliningTest {
     @Test
     @Timeout(60)
     void errorMidTransactionThenRollbackLeavesAWorkingConnection() throws Exception {
-        try (Connection c = Clients.proxy(USER, DB)) {
+        try (Connection c = Clients.proxy(port, USER, DB)) {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("insert into pooling_pipe values (1, 'a')");
@@ -234,7 +243,7 @@ class PipeliningTest {
     @Test
     @Timeout(60)
     void multiStatementSimpleQueryIsOneImplicitTransaction() throws Exception {
-        try (Connection c = Clients.proxy(USER, DB, "preferQueryMode", "simple")) {
+        try (Connection c = Clients.proxy(port, USER, DB, "preferQueryMode", "simple")) {
             try (Statement st = c.createStatement()) {
                 assertThatThrownBy(() -> st.execute(
                         "insert into pooling_pipe values (1, 'a'); select 1/0; insert into pooling_pipe values (2, 'b')"))

@@ -10,6 +10,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
 import java.sql.SQLException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,13 +19,17 @@ import org.junit.jupiter.api.Timeout;
 @WithTestResource(PostgresResource.class)
 @TestProfile(TinyPoolProfile.class)
 class PoolExhaustionTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String USER = "md5_u";
     static final String DB = "postgres";
 
     @Test
     @Timeout(60)
     void clientWaitingLongerThanQueryWaitTimeoutGetsAnErrorAndIsServedLater() throws Exception {
-        try (Connection holder = Clients.proxy(USER, DB); Connection waiter = Clients.proxy(USER, DB)) {
+        try (Connection holder = Clients.proxy(port, USER, DB); Connection waiter = Clients.proxy(port, USER, DB)) {
             holder.setAutoCommit(false);
             one(holder, "select 1"); // holds the only backend inside a transaction
             long t0 = System.nanoTime();
@@ -36,7 +41,7 @@ class PoolExhaustionTest {
             assertThat(waited).as("seconds waited").isBetween(TinyPoolProfile.QUERY_WAIT_TIMEOUT_SECONDS - 0.2,
                     TinyPoolProfile.QUERY_WAIT_TIMEOUT_SECONDS + 1.5);
             holder.commit();
-            try (Connection third = Clients.proxy(USER, DB)) {
+            try (Connection third = Clients.proxy(port, USER, DB)) {
                 assertThat(one(third, "select 3")).isEqualTo("3");
             }
             assertThat(one(waiter, "select 4")).as("the timed-out client was kept and is served now").isEqualTo("4");
@@ -47,7 +52,7 @@ class PoolExhaustionTest {
     @Test
     @Timeout(60)
     void clientWaitingLessThanQueryWaitTimeoutIsServedWhenTheBackendFrees() throws Exception {
-        try (Connection holder = Clients.proxy(USER, DB); Connection waiter = Clients.proxy(USER, DB)) {
+        try (Connection holder = Clients.proxy(port, USER, DB); Connection waiter = Clients.proxy(port, USER, DB)) {
             holder.setAutoCommit(false);
             one(holder, "select 1");
             var result = java.util.concurrent.CompletableFuture.supplyAsync(() -> {

@@ -1,18 +1,19 @@
 package dev.pgferry.prepared;
 
-import static dev.pgferry.prepared.RawSession.bind;
-import static dev.pgferry.prepared.RawSession.closePortal;
-import static dev.pgferry.prepared.RawSession.closeStatement;
-import static dev.pgferry.prepared.RawSession.describeStatement;
-import static dev.pgferry.prepared.RawSession.execute;
-import static dev.pgferry.prepared.RawSession.parse;
-import static dev.pgferry.prepared.RawSession.query;
-import static dev.pgferry.prepared.RawSession.sync;
+import static dev.pgferry.testing.RawWireClient.bind;
+import static dev.pgferry.testing.RawWireClient.closePortal;
+import static dev.pgferry.testing.RawWireClient.closeStatement;
+import static dev.pgferry.testing.RawWireClient.describeStatement;
+import static dev.pgferry.testing.RawWireClient.execute;
+import static dev.pgferry.testing.RawWireClient.parse;
+import static dev.pgferry.testing.RawWireClient.query;
+import static dev.pgferry.testing.RawWireClient.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.prepared.RawSession.Msg;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
+import dev.pgferry.testing.RawWireClient.Msg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -24,7 +25,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -48,30 +49,30 @@ class DuplicateParseTest {
     }
 
     interface Scenario {
-        List<Msg> run(RawSession s) throws IOException;
+        List<Msg> run(RawWireClient s) throws IOException;
     }
 
-    static int proxyPort() {
-        return ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
-    }
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
 
-    static RawSession direct() throws IOException {
+    static RawWireClient direct() throws IOException {
         PostgresFixture pg = PostgresFixture.get();
-        return RawSession.login(pg.host(), pg.port(), "postgres", "secret", DB);
+        return RawWireClient.login(pg.host(), pg.port(), 20_000, "postgres", "secret", DB);
     }
 
-    static RawSession proxy() throws IOException {
-        return RawSession.login("127.0.0.1", proxyPort(), "postgres", "secret", DB);
+    RawWireClient proxy() throws IOException {
+        return RawWireClient.login("127.0.0.1", port, 20_000, "postgres", "secret", DB);
     }
 
     /** Runs the scenario on a fresh session straight to PostgreSQL and one through pgferry: same transcript. */
-    static List<Msg> sameAsPostgres(Scenario scenario) throws IOException {
+    List<Msg> sameAsPostgres(Scenario scenario) throws IOException {
         List<Msg> expected;
-        try (RawSession s = direct()) {
+        try (RawWireClient s = direct()) {
             expected = scenario.run(s);
         }
         List<Msg> actual;
-        try (RawSession s = proxy()) {
+        try (RawWireClient s = proxy()) {
             actual = scenario.run(s);
         }
         assertThat(actual).as("through pgferry vs PostgreSQL").containsExactlyElementsOf(expected);
@@ -130,7 +131,7 @@ class DuplicateParseTest {
 
     private static String dataRow(String value) {
         byte[] v = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] body = RawSession.concat(new byte[] {0, 1, 0, 0, 0, (byte) v.length}, v);
+        byte[] body = RawWireClient.concat(new byte[] {0, 1, 0, 0, 0, (byte) v.length}, v);
         return new Msg('D', body).toString();
     }
 
@@ -211,7 +212,7 @@ class DuplicateParseTest {
         p.setProperty("preferQueryMode", "simple"); // one Query: now() = statement_timestamp() in a transaction of its own
         long t0 = System.nanoTime();
         try (Connection c = new org.postgresql.Driver().connect(
-                        "jdbc:postgresql://127.0.0.1:" + proxyPort() + "/" + DB, p);
+                        "jdbc:postgresql://127.0.0.1:" + port + "/" + DB, p);
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery(
                         "select now() = statement_timestamp(), txid_current_if_assigned() is null, 7")) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PreparedStatementsTest.TinyPool.class)
 class NodePostgresNamedQueriesTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String SCRIPT = """
             const { Client } = require('pg');
             async function run(id) {
@@ -68,7 +73,7 @@ class NodePostgresNamedQueriesTest {
             assumeTrue(Files.isDirectory(dir.resolve("node_modules/pg")),
                     "npm could not install pg (no registry access?): node-postgres test skipped: " + install);
         }
-        String script = SCRIPT.replace("port: PORT", "port: " + PreparedStatementsTest.port());
+        String script = SCRIPT.replace("port: PORT", "port: " + port);
         Files.writeString(dir.resolve("named.js"), script);
         String out = run(dir, "node", "named.js");
         assertThat(out).contains("ok 1200");

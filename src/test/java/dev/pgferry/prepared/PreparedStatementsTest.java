@@ -9,8 +9,8 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.vertx.core.Vertx;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
@@ -32,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PSQLException;
@@ -44,10 +45,9 @@ import org.postgresql.util.PSQLException;
 @WithTestResource(PostgresResource.class)
 @TestProfile(PreparedStatementsTest.TinyPool.class)
 class PreparedStatementsTest {
-    /** pgferry's listen port in this run (16432 unless overridden, e.g. by {@code _TEST_PGFERRY_LISTEN_PORT}). */
-    static int port() {
-        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("pgferry.listen-port", Integer.class);
-    }
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
 
     public static class TinyPool implements QuarkusTestProfile {
         @Override
@@ -66,7 +66,7 @@ class PreparedStatementsTest {
         }
     }
 
-    static Connection proxy(String extra) throws SQLException {
+    Connection proxy(String extra) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("password", "secret");
@@ -76,7 +76,7 @@ class PreparedStatementsTest {
                 p.setProperty(x[0], x[1]);
             }
         }
-        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port() + "/bench", p);
+        return new org.postgresql.Driver().connect("jdbc:postgresql://127.0.0.1:" + port + "/bench", p);
     }
 
     @Test
@@ -208,7 +208,7 @@ class PreparedStatementsTest {
     void vertxPipelinedPreparedQueries() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
-            PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(port()).setDatabase("bench")
+            PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(port).setDatabase("bench")
                     .setUser("scram_u").setPassword("scram_pw").setPipeliningLimit(16);
             List<Integer> results = new ArrayList<>();
             PgConnection conn = PgConnection.connect(vertx, o).toCompletionStage().toCompletableFuture()
@@ -241,7 +241,7 @@ class PreparedStatementsTest {
     @Test
     void pgbenchPreparedWithFiftyClientsHasNoFailures() throws Exception {
         ProcessBuilder pb = new ProcessBuilder("pgbench", "-n", "-S", "-M", "prepared", "-c", "50", "-j", "2", "-T",
-                "4", "-h", "127.0.0.1", "-p", Integer.toString(port()), "-U", "postgres", "bench");
+                "4", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "bench");
         pb.environment().put("PGPASSWORD", "secret");
         pb.redirectErrorStream(true);
         Process p = pb.start();

@@ -7,6 +7,8 @@ import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
 import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.RawWireClient.Msg;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -25,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +37,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(FaultProxyResource.class)
 class BackendFaultsTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static FaultProxy proxy;
 
     @Inject
@@ -61,7 +68,7 @@ class BackendFaultsTest {
         proxy.latencyForUser("scram_u", 0);
     }
 
-    static int intOf(Wire.Msg dataRow) {
+    static int intOf(Msg dataRow) {
         // DataRow: int16 columns, int32 length, text
         byte[] b = dataRow.body();
         int len = ((b[2] & 0xff) << 24) | ((b[3] & 0xff) << 16) | ((b[4] & 0xff) << 8) | (b[5] & 0xff);
@@ -78,17 +85,17 @@ class BackendFaultsTest {
     @Test
     void backendResetMidTransactionFailsOnlyThatClientWith08006AndThePoolHeals() throws Exception {
         Pool pool = server.pools().get(new PoolKey("postgres", "postgres"));
-        try (Wire victim = Wire.login("postgres"); Connection bystander = Wire.jdbc("postgres");
-                Connection idle = Wire.jdbc("postgres")) {
-            victim.socket.setSoTimeout(5000);
+        try (RawWireClient victim = Clients.login(port, "postgres"); Connection bystander = Clients.jdbc(port, "postgres");
+                Connection idle = Clients.jdbc(port, "postgres")) {
+            victim.timeout(5000);
             // another client in a transaction of its own, on another backend
             bystander.setAutoCommit(false);
             int bystanderPid = scalar(bystander, "select pg_backend_pid()");
             scalar(idle, "select 1");
 
-            victim.sendRaw(Wire.query("begin; select pg_backend_pid()"));
-            List<Wire.Msg> reply = victim.readUntilReady();
-            Wire.Msg row = reply.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow();
+            victim.send(RawWireClient.query("begin; select pg_backend_pid()"));
+            List<Msg> reply = victim.readUntilReady();
+            Msg row = reply.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow();
             int pid = intOf(row);
             assertThat(pid).isNotEqualTo(bystanderPid);
             assertThat(reply.get(reply.size() - 1).body()[0]).as("in a transaction").isEqualTo((byte) 'T');
@@ -96,17 +103,17 @@ class BackendFaultsTest {
             assertThat(proxy.resetPid(pid)).as("the victim's backend passes through the proxy").isTrue();
 
             // the victim is told, with 08006, and closed
-            Wire.Msg m = victim.read();
+            Msg m = victim.read();
             assertThat(m.type()).as("%s", m).isEqualTo('E');
             assertThat(m.field('C')).isEqualTo("08006");
-            assertThat(victim.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(victim.read()).isEqualTo(Msg.EOF);
 
             // nobody else notices
             assertThat(scalar(bystander, "select pg_backend_pid()")).isEqualTo(bystanderPid);
             bystander.commit();
             assertThat(scalar(idle, "select 2")).isEqualTo(2);
             long t0 = System.nanoTime();
-            try (Connection fresh = Wire.jdbc("postgres")) {
+            try (Connection fresh = Clients.jdbc(port, "postgres")) {
                 fresh.setAutoCommit(false);
                 assertThat(scalar(fresh, "select 3")).isEqualTo(3);
                 fresh.commit();
@@ -134,7 +141,7 @@ class BackendFaultsTest {
                 while (!stop.get()) {
                     try {
                         if (c == null) {
-                            c = Wire.jdbc("postgres");
+                            c = Clients.jdbc(port, "postgres");
                             c.setAutoCommit(false);
                         }
                         scalar(c, "select count(*) from pg_class");
@@ -179,7 +186,7 @@ class BackendFaultsTest {
             long t0 = System.nanoTime();
             // a brand-new client: its first transaction must work within 2 s of the server being back
             while (true) {
-                try (Connection c = Wire.jdbc("postgres")) {
+                try (Connection c = Clients.jdbc(port, "postgres")) {
                     c.setAutoCommit(false);
                     assertThat(scalar(c, "select 1")).isEqualTo(1);
                     c.commit();
@@ -209,7 +216,7 @@ class BackendFaultsTest {
 
     @Test
     void unreachablePostgresGivesAClearErrorWithinQueryWaitTimeoutThenWorksAgain() throws Exception {
-        try (Connection c = Wire.jdbc("postgres")) {
+        try (Connection c = Clients.jdbc(port, "postgres")) {
             assertThat(scalar(c, "select 1")).isEqualTo(1);
             proxy.refuse();
             // Let pgferry notice that its idle backend was reset. Otherwise it may still lease it: the query then
@@ -227,7 +234,7 @@ class BackendFaultsTest {
             double secs = (System.nanoTime() - t0) / 1e9;
             assertThat(secs).as("error within query-wait-timeout").isLessThan(FaultProxyResource.QUERY_WAIT_SECONDS + 0.5);
             // a client logging in during the outage gets the same kind of answer on its first query
-            try (Connection late = Wire.jdbc("postgres")) {
+            try (Connection late = Clients.jdbc(port, "postgres")) {
                 assertThatThrownBy(() -> scalar(late, "select 1")).isInstanceOf(SQLException.class);
             } catch (SQLException loginRefused) {
                 assertThat(loginRefused.getSQLState()).startsWith("08");
@@ -242,7 +249,7 @@ class BackendFaultsTest {
     @Test
     void aSlowBackendForOnePoolDoesNotBlockAnotherPool() throws Exception {
         // warm both pools, so the slow one does not also pay for its startup
-        try (Connection s = Wire.jdbc("scram_u", "scram_pw", "postgres"); Connection p = Wire.jdbc("postgres")) {
+        try (Connection s = Clients.jdbc(port, "scram_u", "scram_pw", "postgres"); Connection p = Clients.jdbc(port, "postgres")) {
             scalar(s, "select 1");
             scalar(p, "select 1");
         }
@@ -254,7 +261,7 @@ class BackendFaultsTest {
         long t0 = System.nanoTime();
         for (int i = 0; i < 4; i++) {
             slowRuns.add(slow.submit(() -> {
-                try (Connection s = Wire.jdbc("scram_u", "scram_pw", "postgres")) {
+                try (Connection s = Clients.jdbc(port, "scram_u", "scram_pw", "postgres")) {
                     return scalar(s, "select 7");
                 }
             }));
@@ -263,7 +270,7 @@ class BackendFaultsTest {
             Thread.sleep(300); // the slow queries are in flight
             long worst = 0;
             List<Long> times = new ArrayList<>();
-            try (Connection p = Wire.jdbc("postgres")) {
+            try (Connection p = Clients.jdbc(port, "postgres")) {
                 for (int i = 0; i < 20; i++) {
                     long q = System.nanoTime();
                     assertThat(scalar(p, "select " + i)).isEqualTo(i);
@@ -272,7 +279,7 @@ class BackendFaultsTest {
                     worst = Math.max(worst, took);
                 }
             }
-            try (Connection fresh = Wire.jdbc("postgres")) {
+            try (Connection fresh = Clients.jdbc(port, "postgres")) {
                 assertThat(scalar(fresh, "select 1")).isEqualTo(1);
             }
             long fastDone = System.nanoTime() - t0;

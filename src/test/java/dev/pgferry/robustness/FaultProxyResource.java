@@ -20,7 +20,7 @@ public class FaultProxyResource implements QuarkusTestResourceLifecycleManager {
                 "pgferry.auth.users-file", pg.usersFile().toString(),
                 "pgferry.pool.query-wait-timeout", QUERY_WAIT_SECONDS + "s",
                 "pgferry.backend.connect-timeout", "2s",
-                "pgferry.listen-port", Integer.toString(Wire.PGFERRY_PORT),
+                "pgferry.listen-port", Integer.toString(Clients.LISTEN_PORT),
                 "quarkus.http.test-port", "0");
     }
 

@@ -7,6 +7,8 @@ import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient.Msg;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -20,6 +22,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /** Clients that try to exhaust pgferry: slow, many, huge, or not reading. */
@@ -27,6 +30,9 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(HostileProfile.class)
 class HostileClientsTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
 
     @Inject
     ProxyServer server;
@@ -38,12 +44,11 @@ class HostileClientsTest {
     }
 
     /** Writes {@code bytes} one per second on a thread of its own until the connection breaks. */
-    static Thread dribble(Wire w, byte[] bytes) {
+    static Thread dribble(RawWireClient w, byte[] bytes) {
         Thread t = new Thread(() -> {
             try {
                 for (byte b : bytes) {
-                    w.out.write(b);
-                    w.out.flush();
+                    w.send(new byte[] {b});
                     Thread.sleep(1000);
                 }
             } catch (IOException | InterruptedException e) {
@@ -58,17 +63,17 @@ class HostileClientsTest {
     @Test
     void slowlorisDuringStartupIsClosedAtTheLoginTimeoutAndHoldsNoBackend() throws Exception {
         int before = serverBackends();
-        try (Wire w = Wire.connect()) {
-            w.socket.setSoTimeout(10_000);
+        try (RawWireClient w = RawWireClient.connect(Clients.HOST, port)) {
+            w.timeout(10_000);
             long t0 = System.nanoTime();
-            dribble(w, Wire.startupMessage("postgres", "postgres"));
+            dribble(w, Clients.startupMessage());
             Thread.sleep(2000);
             assertThat(serverBackends()).as("backends while the slowloris dribbles").isLessThanOrEqualTo(before);
-            Wire.Msg m = w.read();
+            Msg m = w.read();
             double secs = (System.nanoTime() - t0) / 1e9;
             assertThat(m.type()).as("first reply: %s", m).isEqualTo('E');
             assertThat(m.field('C')).isEqualTo("57014");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
             assertThat(secs).as("closed at the 3 s login timeout").isBetween(2.5, 6.0);
         }
         assertThat(serverBackends()).isLessThanOrEqualTo(before);
@@ -77,21 +82,21 @@ class HostileClientsTest {
     @Test
     void slowlorisDuringAuthenticationIsClosedAtTheLoginTimeoutAndHoldsNoBackend() throws Exception {
         int before = serverBackends();
-        try (Wire w = Wire.connect()) {
-            w.socket.setSoTimeout(10_000);
+        try (RawWireClient w = RawWireClient.connect(Clients.HOST, port)) {
+            w.timeout(10_000);
             long t0 = System.nanoTime();
-            w.sendRaw(Wire.startupMessage("postgres", "postgres"));
-            Wire.Msg sasl = w.read();
+            w.send(Clients.startupMessage());
+            Msg sasl = w.read();
             assertThat(sasl.type()).as("%s", sasl).isEqualTo('R');
             // a SASLInitialResponse, one byte a second
-            dribble(w, Wire.message('p', Wire.cstring("SCRAM-SHA-256 and then a very slow rest of the message")));
+            dribble(w, RawWireClient.message('p', RawWireClient.cstring("SCRAM-SHA-256 and then a very slow rest of the message")));
             Thread.sleep(2000);
             assertThat(serverBackends()).isLessThanOrEqualTo(before);
-            Wire.Msg m = w.read();
+            Msg m = w.read();
             double secs = (System.nanoTime() - t0) / 1e9;
             assertThat(m.type()).as("%s", m).isEqualTo('E');
             assertThat(m.field('C')).isEqualTo("57014");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
             assertThat(secs).isBetween(2.5, 6.0);
         }
         assertThat(serverBackends()).isLessThanOrEqualTo(before);
@@ -106,7 +111,7 @@ class HostileClientsTest {
         try {
             long t0 = System.nanoTime();
             for (int i = 0; i < STORM; i++) {
-                Socket s = new Socket(Wire.HOST, Wire.PGFERRY_PORT);
+                Socket s = new Socket(Clients.HOST, port);
                 if (i % 2 == 0) {
                     // half of them send the start of a startup packet and stop there
                     OutputStream o = s.getOutputStream();
@@ -117,7 +122,7 @@ class HostileClientsTest {
             }
             double openSecs = (System.nanoTime() - t0) / 1e9;
             long l0 = System.nanoTime();
-            try (Connection c = Wire.jdbc("postgres"); Statement st = c.createStatement();
+            try (Connection c = Clients.jdbc(port, "postgres"); Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("select 1")) {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(1);
@@ -137,45 +142,45 @@ class HostileClientsTest {
     @Test
     void aGigabyteMessageAfterLoginIsRefusedAtOnceWith08P01() throws Exception {
         byte[] huge = {'Q', 0x40, 0, 0, 4, 's', 'e', 'l', 'e', 'c', 't'}; // declares 1 GiB + 4
-        try (Wire w = Wire.login("postgres")) {
-            w.socket.setSoTimeout(2000);
+        try (RawWireClient w = Clients.login(port, "postgres")) {
+            w.timeout(2000);
             long t0 = System.nanoTime();
-            w.sendRaw(huge);
-            Wire.Msg m = w.read();
+            w.send(huge);
+            Msg m = w.read();
             assertThat(m.type()).as("%s", m).isEqualTo('E');
             assertThat(m.field('C')).isEqualTo("08P01");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
             assertThat((System.nanoTime() - t0) / 1e9).isLessThan(1.0);
         }
         // the same inside a transaction, while a backend is leased
-        try (Wire w = Wire.login("postgres")) {
-            w.socket.setSoTimeout(2000);
-            w.sendRaw(Wire.query("begin"));
-            assertThat(w.readUntilReady()).last().extracting(Wire.Msg::type).isEqualTo((int) 'Z');
-            w.sendRaw(huge);
-            Wire.Msg m = w.read();
+        try (RawWireClient w = Clients.login(port, "postgres")) {
+            w.timeout(2000);
+            w.send(RawWireClient.query("begin"));
+            assertThat(w.readUntilReady()).last().extracting(Msg::type).isEqualTo((int) 'Z');
+            w.send(huge);
+            Msg m = w.read();
             assertThat(m.type()).as("%s", m).isEqualTo('E');
             assertThat(m.field('C')).isEqualTo("08P01");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
         }
         // a startup packet and a password message declaring 1 GiB
-        try (Wire w = Wire.connect()) {
-            w.socket.setSoTimeout(2000);
-            w.sendRaw(new byte[] {0x40, 0, 0, 4, 0, 3, 0, 0});
-            Wire.Msg m = w.read();
+        try (RawWireClient w = RawWireClient.connect(Clients.HOST, port)) {
+            w.timeout(2000);
+            w.send(new byte[] {0x40, 0, 0, 4, 0, 3, 0, 0});
+            Msg m = w.read();
             assertThat(m.field('C')).as("%s", m).isEqualTo("08P01");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
         }
-        try (Wire w = Wire.connect()) {
-            w.socket.setSoTimeout(2000);
-            w.sendRaw(Wire.startupMessage("postgres", "postgres"));
+        try (RawWireClient w = RawWireClient.connect(Clients.HOST, port)) {
+            w.timeout(2000);
+            w.send(Clients.startupMessage());
             assertThat(w.read().type()).isEqualTo('R');
-            w.sendRaw(new byte[] {'p', 0x40, 0, 0, 4, 'S', 'C', 'R', 'A', 'M'});
-            Wire.Msg m = w.read();
+            w.send(new byte[] {'p', 0x40, 0, 0, 4, 'S', 'C', 'R', 'A', 'M'});
+            Msg m = w.read();
             assertThat(m.field('C')).as("%s", m).isEqualTo("08P01");
-            assertThat(w.read()).isEqualTo(Wire.Msg.EOF);
+            assertThat(w.read()).isEqualTo(Msg.EOF);
         }
-        try (Connection c = Wire.jdbc("postgres"); Statement st = c.createStatement()) {
+        try (Connection c = Clients.jdbc(port, "postgres"); Statement st = c.createStatement()) {
             assertThat(st.execute("select 1")).isTrue();
         }
     }
@@ -186,9 +191,9 @@ class HostileClientsTest {
         Runtime rt = Runtime.getRuntime();
         System.gc();
         long heapBefore = rt.totalMemory() - rt.freeMemory();
-        try (Wire w = Wire.login("postgres")) {
+        try (RawWireClient w = Clients.login(port, "postgres")) {
             // ~2 GB of rows; this client reads none of them
-            w.sendRaw(Wire.query("select repeat('x', 1000) from generate_series(1, 2000000)"));
+            w.send(RawWireClient.query("select repeat('x', 1000) from generate_series(1, 2000000)"));
             Thread.sleep(3000);
             long b1 = pool.bytesFromServers.sum();
             Thread.sleep(3000);
@@ -197,7 +202,7 @@ class HostileClientsTest {
             long heapDuring = rt.totalMemory() - rt.freeMemory();
             // other clients keep working meanwhile
             AtomicBoolean ok = new AtomicBoolean();
-            try (Connection c = Wire.jdbc("postgres"); Statement st = c.createStatement();
+            try (Connection c = Clients.jdbc(port, "postgres"); Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("select count(*) from generate_series(1, 1000)")) {
                 rs.next();
                 ok.set(rs.getInt(1) == 1000);

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(HostileProfile.class)
 class NothingLostTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String DB = "robust_bench";
     static final Pattern PROCESSED = Pattern.compile("number of transactions actually processed: (\\d+)");
     static final long RUN_SECONDS = 15;
@@ -88,7 +93,7 @@ class NothingLostTest {
                 long left = Math.max(2, TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
                 String mode = round++ % 2 == 0 ? "simple" : "prepared";
                 String out = run(List.of("pgbench", "-n", "-c", "8", "-j", "2", "-T", Long.toString(left), "-M", mode,
-                        "--failures-detailed", "-h", Wire.HOST, "-p", Integer.toString(Wire.PGFERRY_PORT), "-U",
+                        "--failures-detailed", "-h", Clients.HOST, "-p", Integer.toString(port), "-U",
                         "postgres", DB));
                 Matcher m = PROCESSED.matcher(out);
                 long n = m.find() ? Long.parseLong(m.group(1)) : 0;
@@ -135,7 +140,7 @@ class NothingLostTest {
         assertThat(tellers).isEqualTo(deltas);
         assertThat(branches).isEqualTo(deltas);
         // and pgferry still serves the database
-        try (Connection c = Wire.jdbc(DB); Statement st = c.createStatement();
+        try (Connection c = Clients.jdbc(port, DB); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select count(*) from pgbench_branches")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(1);

@@ -6,6 +6,8 @@ import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient.Msg;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -23,6 +25,7 @@ import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +42,10 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(PostgresResource.class)
 @TestProfile(HostileProfile.class)
 class WireFuzzTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
     static final String MARKER = "fuzz-end";
 
     @Inject
@@ -47,9 +54,9 @@ class WireFuzzTest {
     /** One frame: its type, body, and the length to declare (null: the true one). */
     record Frame(byte type, byte[] body, Integer declared) {
         byte[] bytes() {
-            byte[] a = Wire.message(type, body);
+            byte[] a = RawWireClient.message(type, body);
             if (declared != null) {
-                Wire.setInt(a, 1, declared);
+                RawWireClient.setInt(a, 1, declared);
             }
             return a;
         }
@@ -69,12 +76,12 @@ class WireFuzzTest {
                 net.jqwik.api.Tuple.of(12, Arbitraries.of((byte) 'Q', (byte) 'P', (byte) 'B', (byte) 'E', (byte) 'D',
                         (byte) 'C', (byte) 'S', (byte) 'H', (byte) 'F', (byte) 'd', (byte) 'c', (byte) 'f')),
                 net.jqwik.api.Tuple.of(1, Arbitraries.bytes()));
-        Arbitrary<byte[]> sqlBody = Arbitraries.of(SQL).map(Wire::cstring);
+        Arbitrary<byte[]> sqlBody = Arbitraries.of(SQL).map(RawWireClient::cstring);
         Arbitrary<byte[]> parseBody = Combinators.combine(Arbitraries.of("", "s1", "s2"), Arbitraries.of(SQL))
                 .as((n, q) -> {
                     ByteArrayOutputStream b = new ByteArrayOutputStream();
-                    b.writeBytes(Wire.cstring(n));
-                    b.writeBytes(Wire.cstring(q));
+                    b.writeBytes(RawWireClient.cstring(n));
+                    b.writeBytes(RawWireClient.cstring(q));
                     b.write(0);
                     b.write(0);
                     return b.toByteArray();
@@ -104,8 +111,8 @@ class WireFuzzTest {
     enum Outcome { REPLY, ERROR_THEN_CLOSE, CLOSE }
 
     /** Sends the frames, then Sync and a marker query; classifies how the connection ends. */
-    static Outcome drive(List<Frame> frames, StringBuilder log) throws IOException {
-        try (Wire w = Wire.login("postgres")) {
+    Outcome drive(List<Frame> frames, StringBuilder log) throws IOException {
+        try (RawWireClient w = Clients.login(port, "postgres")) {
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             boolean invalidLength = false;
             for (Frame f : frames) {
@@ -116,20 +123,20 @@ class WireFuzzTest {
                 }
             }
             if (!invalidLength) {
-                all.writeBytes(Wire.message('S', new byte[0]));
-                all.writeBytes(Wire.query("select '" + MARKER + "'"));
+                all.writeBytes(RawWireClient.message('S', new byte[0]));
+                all.writeBytes(RawWireClient.query("select '" + MARKER + "'"));
             }
             log.append("sent ").append(HexFormat.of().formatHex(all.toByteArray())).append('\n');
-            w.socket.setSoTimeout(10_000);
+            w.timeout(10_000);
             try {
-                w.sendRaw(all.toByteArray());
+                w.send(all.toByteArray());
             } catch (IOException e) {
                 log.append("write failed: ").append(e).append('\n');
             }
             boolean error = false;
             int lastType = 0;
             while (true) {
-                Wire.Msg m;
+                Msg m;
                 try {
                     m = w.read();
                 } catch (SocketTimeoutException e) {
@@ -153,7 +160,7 @@ class WireFuzzTest {
                         .contains(String.valueOf((char) m.type()));
                 lastType = m.type();
                 // after a ReadyForQuery, a short silence ends it; otherwise wait up to 10 s for more
-                w.socket.setSoTimeout(lastType == 'Z' ? 300 : 10_000);
+                w.timeout(lastType == 'Z' ? 300 : 10_000);
             }
         }
     }
@@ -168,7 +175,7 @@ class WireFuzzTest {
         int[] outcomes = new int[Outcome.values().length];
         long t0 = System.nanoTime();
         Pool pool = server.pools().get(new PoolKey("postgres", "postgres"));
-        try (Connection normal = Wire.jdbc("postgres"); Statement st = normal.createStatement()) {
+        try (Connection normal = Clients.jdbc(port, "postgres"); Statement st = normal.createStatement()) {
             for (int i = 0; i < tries; i++) {
                 List<Frame> frames = gen.next();
                 StringBuilder log = new StringBuilder("seed " + seed + " try " + i + ": ");
@@ -202,7 +209,7 @@ class WireFuzzTest {
             Thread.sleep(50);
         }
         assertThat(pool.counts().active()).as("backends still leased after every fuzz client left").isZero();
-        try (Connection fresh = Wire.jdbc("postgres"); Statement st = fresh.createStatement();
+        try (Connection fresh = Clients.jdbc(port, "postgres"); Statement st = fresh.createStatement();
                 ResultSet rs = st.executeQuery("select 42")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(42);
@@ -220,27 +227,27 @@ class WireFuzzTest {
     void aBackendLeftWaitingForSyncByAMalformedFlushIsNeverHandedToTheNextClient() throws Exception {
         byte[] poison = new byte[] {'H', 0, 0, 0, 5, (byte) 0x80, 'F', 0, 0, 0, 0};
         List<String> failures = new ArrayList<>();
-        List<Wire> next = new ArrayList<>();
+        List<RawWireClient> next = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
-                next.add(Wire.login("postgres")); // on both event loops
+                next.add(Clients.login(port, "postgres")); // on both event loops
             }
             for (int round = 0; round < 30 && failures.isEmpty(); round++) {
-                try (Wire a = Wire.login("postgres")) {
-                    a.socket.setSoTimeout(5000);
-                    a.sendRaw(poison);
-                    Wire.Msg m = a.read();
+                try (RawWireClient a = Clients.login(port, "postgres")) {
+                    a.timeout(5000);
+                    a.send(poison);
+                    Msg m = a.read();
                     assertThat(m.field('C')).as("%s", m).isEqualTo("08P01");
-                    assertThat(a.read()).isEqualTo(Wire.Msg.EOF);
+                    assertThat(a.read()).isEqualTo(Msg.EOF);
                 }
-                for (Wire b : next) {
-                    b.sendRaw(Wire.query("select " + round));
+                for (RawWireClient b : next) {
+                    b.send(RawWireClient.query("select " + round));
                 }
                 for (int k = 0; k < next.size(); k++) {
-                    Wire b = next.get(k);
-                    b.socket.setSoTimeout(5000);
+                    RawWireClient b = next.get(k);
+                    b.timeout(5000);
                     try {
-                        List<Wire.Msg> reply = b.readUntilReady();
+                        List<Msg> reply = b.readUntilReady();
                         if (reply.stream().anyMatch(x -> x.type() == 'E' || x.type() == -1)
                                 || reply.stream().noneMatch(x -> x.type() == 'D')) {
                             failures.add("round " + round + " client " + k + " got " + reply);
@@ -251,7 +258,7 @@ class WireFuzzTest {
                 }
             }
         } finally {
-            next.forEach(Wire::close);
+            next.forEach(RawWireClient::close);
         }
         assertThat(failures).as("clients served by a backend another client left expecting a Sync").isEmpty();
     }

@@ -9,7 +9,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Turns on {@code ssl} in the JVM's {@link PostgresFixture} (a self-signed certificate for 127.0.0.1/localhost)
@@ -36,24 +35,20 @@ public class PostgresTlsResource implements QuarkusTestResourceLifecycleManager 
         // ssl stays on: other test classes of this JVM may rely on it, and plaintext still works
     }
 
-    /** Turns ssl on in the fixture's server unless it is already on. */
-    public static synchronized void enable() throws IOException, InterruptedException {
+    /**
+     * Turns ssl on in the fixture's server unless it is already on; returns the server's certificate (self-signed, so
+     * also the CA a verifying client trusts).
+     */
+    public static synchronized Path enable() throws IOException, InterruptedException {
         LocalPostgres local = PostgresFixture.get().local();
+        Path data = local.dataDirectory();
+        Path crt = data.resolve("pgferry-test.crt");
         if ("on".equals(local.psql("show ssl").trim())) {
-            return;
+            return crt;
         }
         Path dir = Files.createTempDirectory("pgferry-server-tls");
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                dir.resolve("server.key").toString(), "-out", dir.resolve("server.crt").toString(), "-days", "2",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
-                .redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("openssl failed to make a server certificate");
-        }
-        Path data = local.dataDirectory();
-        Path crt = Files.copy(dir.resolve("server.crt"), data.resolve("pgferry-test.crt"),
-                StandardCopyOption.REPLACE_EXISTING);
+        SelfSignedCertificate.write(dir.resolve("server.key"), dir.resolve("server.crt"));
+        Files.copy(dir.resolve("server.crt"), crt, StandardCopyOption.REPLACE_EXISTING);
         Path key = Files.copy(dir.resolve("server.key"), data.resolve("pgferry-test.key"),
                 StandardCopyOption.REPLACE_EXISTING);
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
@@ -69,5 +64,6 @@ public class PostgresTlsResource implements QuarkusTestResourceLifecycleManager 
         for (int i = 0; i < 50 && !"on".equals(local.psql("show ssl").trim()); i++) {
             Thread.sleep(100);
         }
+        return crt;
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.SelfSignedCertificate;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -63,14 +64,7 @@ class ClientTlsTest {
     static Path certificates() {
         try {
             Path dir = Files.createTempDirectory("pgferry-tls");
-            Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(), "-days", "2",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost")
-                    .redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("openssl failed to make a test certificate");
-            }
+            SelfSignedCertificate.write(dir.resolve("key.pem"), dir.resolve("cert.pem"));
             return dir;
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException(e);

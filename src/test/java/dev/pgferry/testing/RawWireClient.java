@@ -1,4 +1,4 @@
-package dev.pgferry.prepared;
+package dev.pgferry.testing;
 
 import dev.pgferry.auth.AuthException;
 import dev.pgferry.auth.ScramClient;
@@ -8,20 +8,25 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A raw protocol-3.0 client logged in with SCRAM-SHA-256, to send byte sequences no driver would (a second
- * Parse of a name) to pgferry and to PostgreSQL itself and compare what each answers.
+ * A raw protocol-3.0 frontend on a plain socket, for tests that send byte sequences no driver would (a second
+ * Parse of a name, a length that lies, a startup dribbled byte by byte) to pgferry or to PostgreSQL itself.
  */
-final class RawSession implements AutoCloseable {
-    /** One backend message; {@code type == -1} means the server closed the connection. */
-    record Msg(int type, byte[] body) {
-        /** Field {@code code} of an ErrorResponse ('S', 'V', 'C', 'M'…), or null. */
-        String field(char code) {
+public final class RawWireClient implements AutoCloseable {
+
+    /** One backend message; {@code type == -1} ({@link #EOF}) means the server closed or reset the connection. */
+    public record Msg(int type, byte[] body) {
+        public static final Msg EOF = new Msg(-1, new byte[0]);
+
+        /** Field {@code code} of an ErrorResponse/NoticeResponse ('S', 'V', 'C' = SQLSTATE, 'M' = message…), or null. */
+        public String field(char code) {
             int i = 0;
             while (i < body.length && body[i] != 0) {
                 char c = (char) body[i];
@@ -56,7 +61,7 @@ final class RawSession implements AutoCloseable {
                 case 'Z' -> "Ready(" + (char) body[0] + ")";
                 case 'D' -> "DataRow" + Arrays.toString(body);
                 case 'C' -> "Complete(" + new String(body, 0, body.length - 1, StandardCharsets.UTF_8) + ")";
-                default -> String.valueOf((char) type);
+                default -> (char) type + "(" + body.length + ")";
             };
         }
     }
@@ -65,29 +70,34 @@ final class RawSession implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
 
-    private RawSession(String host, int port) throws IOException {
+    private RawWireClient(String host, int port) throws IOException {
         socket = new Socket(host, port);
         socket.setTcpNoDelay(true);
-        socket.setSoTimeout(20_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
 
-    /** Connects and logs in; returns once the first ReadyForQuery arrived. */
-    static RawSession login(String host, int port, String user, String password, String database) throws IOException {
-        RawSession s = new RawSession(host, port);
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        writeInt(b, 0);
-        writeInt(b, 196608);
-        for (String v : new String[] {"user", user, "database", database}) {
-            b.writeBytes(v.getBytes(StandardCharsets.UTF_8));
-            b.write(0);
-        }
-        b.write(0);
-        byte[] startup = b.toByteArray();
-        setInt(startup, 0, startup.length);
-        s.out.write(startup);
-        s.out.flush();
+    /** A TCP connection, nothing sent yet; reads wait without limit until {@link #timeout} says otherwise. */
+    public static RawWireClient connect(String host, int port) throws IOException {
+        return new RawWireClient(host, port);
+    }
+
+    /**
+     * Connects, sends a StartupMessage with {@code user}, {@code database} and the {@code parameters} (name, value…)
+     * and logs in with SCRAM-SHA-256, each read waiting at most {@code loginTimeoutMillis}; returns once the first
+     * ReadyForQuery arrived, with that timeout still set.
+     */
+    public static RawWireClient login(String host, int port, int loginTimeoutMillis, String user, String password,
+            String database, String... parameters) throws IOException {
+        RawWireClient s = connect(host, port);
+        s.timeout(loginTimeoutMillis);
+        String[] nameValues = new String[4 + parameters.length];
+        nameValues[0] = "user";
+        nameValues[1] = user;
+        nameValues[2] = "database";
+        nameValues[3] = database;
+        System.arraycopy(parameters, 0, nameValues, 4, parameters.length);
+        s.send(startupMessage(nameValues));
         ScramClient scram = ScramClient.withPassword(user, password);
         try {
             while (true) {
@@ -121,64 +131,136 @@ final class RawSession implements AutoCloseable {
         }
     }
 
+    /** How long a read waits before {@link SocketTimeoutException}; 0 waits without limit. */
+    public RawWireClient timeout(int millis) throws SocketException {
+        socket.setSoTimeout(millis);
+        return this;
+    }
+
     // ---- frontend messages ----------------------------------------------------------------------------
 
-    static byte[] parse(String name, String sql) {
+    /** A protocol-3.0 StartupMessage with the name/value pairs given. */
+    public static byte[] startupMessage(String... nameValues) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        writeInt(b, 0);
+        writeInt(b, 196608);
+        for (String v : nameValues) {
+            b.writeBytes(v.getBytes(StandardCharsets.UTF_8));
+            b.write(0);
+        }
+        b.write(0);
+        byte[] startup = b.toByteArray();
+        setInt(startup, 0, startup.length);
+        return startup;
+    }
+
+    public static byte[] parse(String name, String sql) {
         return message('P', concat(cstring(name), cstring(sql), new byte[] {0, 0}));
     }
 
     /** Bind of {@code statement} to the unnamed portal, no parameters, text results. */
-    static byte[] bind(String statement) {
+    public static byte[] bind(String statement) {
         return message('B', concat(cstring(""), cstring(statement), new byte[] {0, 0, 0, 0, 0, 0}));
     }
 
     /** Execute of the unnamed portal, all rows. */
-    static byte[] execute() {
+    public static byte[] execute() {
         return message('E', concat(cstring(""), new byte[] {0, 0, 0, 0}));
     }
 
-    static byte[] closeStatement(String name) {
+    public static byte[] closeStatement(String name) {
         return message('C', concat(new byte[] {'S'}, cstring(name)));
     }
 
-    static byte[] closePortal(String name) {
+    public static byte[] closePortal(String name) {
         return message('C', concat(new byte[] {'P'}, cstring(name)));
     }
 
-    static byte[] describeStatement(String name) {
+    public static byte[] describeStatement(String name) {
         return message('D', concat(new byte[] {'S'}, cstring(name)));
     }
 
-    static byte[] sync() {
+    public static byte[] sync() {
         return message('S', new byte[0]);
     }
 
-    static byte[] query(String sql) {
+    public static byte[] query(String sql) {
         return message('Q', cstring(sql));
+    }
+
+    /** A typed message with a correct length. */
+    public static byte[] message(int type, byte[] body) {
+        byte[] a = new byte[5 + body.length];
+        a[0] = (byte) type;
+        setInt(a, 1, 4 + body.length);
+        System.arraycopy(body, 0, a, 5, body.length);
+        return a;
+    }
+
+    public static byte[] cstring(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return Arrays.copyOf(b, b.length + 1);
+    }
+
+    public static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            b.writeBytes(p);
+        }
+        return b.toByteArray();
+    }
+
+    public static void setInt(byte[] a, int at, int v) {
+        a[at] = (byte) (v >>> 24);
+        a[at + 1] = (byte) (v >>> 16);
+        a[at + 2] = (byte) (v >>> 8);
+        a[at + 3] = (byte) v;
+    }
+
+    private static void writeInt(ByteArrayOutputStream b, int v) {
+        b.write(v >>> 24);
+        b.write(v >>> 16);
+        b.write(v >>> 8);
+        b.write(v);
+    }
+
+    private static int getInt(byte[] a, int at) {
+        return ((a[at] & 0xff) << 24) | ((a[at + 1] & 0xff) << 16) | ((a[at + 2] & 0xff) << 8) | (a[at + 3] & 0xff);
     }
 
     // ---- I/O --------------------------------------------------------------------------------------------
 
-    /** Sends the messages in one write, as a pipelining client would. */
-    void send(byte[]... messages) throws IOException {
+    /** Sends the byte sequences in one write, as a pipelining client would. */
+    public void send(byte[]... messages) throws IOException {
         out.write(concat(messages));
         out.flush();
     }
 
-    Msg read() throws IOException {
+    /** The next message; {@link Msg#EOF} when the server closed or reset the connection. */
+    public Msg read() throws IOException {
         try {
             int type = in.readUnsignedByte();
             int len = in.readInt();
+            if (len < 4 || len > 1 << 30) {
+                throw new IOException("server sent length " + len + " for type " + (char) type);
+            }
             byte[] body = new byte[len - 4];
             in.readFully(body);
             return new Msg(type, body);
         } catch (EOFException e) {
-            return new Msg(-1, new byte[0]);
+            return Msg.EOF;
+        } catch (SocketTimeoutException e) {
+            throw e;
+        } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("reset")) {
+                return Msg.EOF;
+            }
+            throw e;
         }
     }
 
     /** Every message up to and including the next ReadyForQuery (or end of stream). */
-    List<Msg> untilReady() throws IOException {
+    public List<Msg> readUntilReady() throws IOException {
         List<Msg> all = new ArrayList<>();
         while (true) {
             Msg m = read();
@@ -190,66 +272,27 @@ final class RawSession implements AutoCloseable {
     }
 
     /** Sends the messages and reads up to {@code readies} ReadyForQuery messages. */
-    List<Msg> exchange(int readies, byte[]... messages) throws IOException {
+    public List<Msg> exchange(int readies, byte[]... messages) throws IOException {
         send(messages);
         List<Msg> all = new ArrayList<>();
         for (int i = 0; i < readies; i++) {
-            all.addAll(untilReady());
+            all.addAll(readUntilReady());
         }
         return all;
     }
 
+    /** Sends Terminate if the connection still takes it, then closes. */
     @Override
     public void close() {
         try {
-            out.write(message('X', new byte[0]));
-            out.flush();
+            send(message('X', new byte[0]));
         } catch (IOException ignored) {
-            // closing anyway
+            // the server closed first: closing anyway
         }
         try {
             socket.close();
         } catch (IOException ignored) {
             // closing
         }
-    }
-
-    static byte[] message(int type, byte[] body) {
-        byte[] a = new byte[5 + body.length];
-        a[0] = (byte) type;
-        setInt(a, 1, 4 + body.length);
-        System.arraycopy(body, 0, a, 5, body.length);
-        return a;
-    }
-
-    static byte[] cstring(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        return Arrays.copyOf(b, b.length + 1);
-    }
-
-    static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            b.writeBytes(p);
-        }
-        return b.toByteArray();
-    }
-
-    private static void writeInt(ByteArrayOutputStream b, int v) {
-        b.write(v >>> 24);
-        b.write(v >>> 16);
-        b.write(v >>> 8);
-        b.write(v);
-    }
-
-    private static void setInt(byte[] a, int at, int v) {
-        a[at] = (byte) (v >>> 24);
-        a[at + 1] = (byte) (v >>> 16);
-        a[at + 2] = (byte) (v >>> 8);
-        a[at + 3] = (byte) v;
-    }
-
-    private static int getInt(byte[] a, int at) {
-        return ((a[at] & 0xff) << 24) | ((a[at + 1] & 0xff) << 16) | ((a[at + 2] & 0xff) << 8) | (a[at + 3] & 0xff);
     }
 }
