@@ -1,6 +1,5 @@
 package dev.pgferry.auth;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -41,11 +40,7 @@ public record ClientChannelBinding(String mechanism, String gs2Header, byte[] da
 
     /** The value of the client-final-message's {@code c=} attribute: base64(gs2 header + channel-binding data). */
     public String cAttribute() {
-        byte[] header = gs2Header.getBytes(StandardCharsets.US_ASCII);
-        byte[] all = new byte[header.length + data.length];
-        System.arraycopy(header, 0, all, 0, header.length);
-        System.arraycopy(data, 0, all, header.length, data.length);
-        return Base64.getEncoder().encodeToString(all);
+        return Base64.getEncoder().encodeToString(ChannelBinding.cbindInput(gs2Header, data));
     }
 
     @Override

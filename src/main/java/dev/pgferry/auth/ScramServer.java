@@ -30,6 +30,7 @@ import java.util.Optional;
 public final class ScramServer {
 
     public static final String MECHANISM = "SCRAM-SHA-256";
+    private static final byte[] NO_DATA = new byte[0];
     public static final String MECHANISM_PLUS = "SCRAM-SHA-256-PLUS";
     /** The only channel-binding type PostgreSQL (and pgferry) supports. */
     public static final String CHANNEL_BINDING_TYPE = "tls-server-end-point";
@@ -203,12 +204,7 @@ public final class ScramServer {
             used = true;
             ScramMessageReader r = ScramMessageReader.of(saslResponseData, AuthException::malformed);
             byte[] binding = r.base64(r.attribute('c'), "the channel-binding attribute");
-            byte[] expected = gs2Header.getBytes(StandardCharsets.UTF_8);
-            if (first.plusSelected) {
-                byte[] withData = Arrays.copyOf(expected, expected.length + first.channelBinding.length);
-                System.arraycopy(first.channelBinding, 0, withData, expected.length, first.channelBinding.length);
-                expected = withData;
-            }
+            byte[] expected = ChannelBinding.cbindInput(gs2Header, first.plusSelected ? first.channelBinding : NO_DATA);
             if (!java.security.MessageDigest.isEqual(binding, expected)) {
                 throw AuthException.malformed("Unexpected SCRAM channel-binding attribute in client-final-message.");
             }
