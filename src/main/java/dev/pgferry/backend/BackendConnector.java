@@ -2,6 +2,7 @@ package dev.pgferry.backend;
 
 import dev.pgferry.auth.ChannelBindingPolicy;
 import dev.pgferry.auth.ScramServer;
+import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.config.PgferryConfig.ChannelBindingMode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -47,6 +48,16 @@ public final class BackendConnector {
         this.connectTimeout = connectTimeout;
         this.tls = tls;
         this.channelBinding = ChannelBindingPolicy.of(channelBinding);
+    }
+
+    /**
+     * The connector {@code config} describes: connect timeout, TLS to the servers and channel binding, the same for
+     * the pools and for the readiness checks (so that a check proves what clients will get).
+     */
+    public static BackendConnector of(ChannelFactory<? extends Channel> channelFactory, PgferryConfig config) {
+        return new BackendConnector(channelFactory, config.backend().connectTimeout(),
+                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
+                config.backend().channelBinding());
     }
 
     /**

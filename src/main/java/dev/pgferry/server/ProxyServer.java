@@ -7,7 +7,6 @@ import dev.pgferry.auth.UserSecret;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
-import dev.pgferry.backend.BackendTls;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.observability.admin.AdminConsole;
@@ -84,9 +83,7 @@ public class ProxyServer {
         ChannelFactory<? extends Channel> channels = vx.transport().channelFactory(false);
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         credentials = loadCredentials();
-        connector = new BackendConnector(channels, config.backend().connectTimeout(),
-                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
-                config.backend().channelBinding());
+        connector = BackendConnector.of(channels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(channels));
         context.clientTls = ClientTls.context(config.tls().client());

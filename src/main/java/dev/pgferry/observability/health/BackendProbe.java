@@ -2,7 +2,6 @@ package dev.pgferry.observability.health;
 
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
-import dev.pgferry.backend.BackendTls;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig;
 import io.netty.buffer.Unpooled;
@@ -57,9 +56,7 @@ public class BackendProbe {
     synchronized void start() {
         VertxInternal vx = (VertxInternal) vertx;
         // the same TLS to the servers as the pools use, so the check proves what clients will get
-        connector = new BackendConnector(vx.transport().channelFactory(false), config.backend().connectTimeout(),
-                BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
-                config.backend().channelBinding());
+        connector = BackendConnector.of(vx.transport().channelFactory(false), config);
         targets = ProbeTarget.all(config);
         targets.forEach(t -> checks.put(t.name(), new Check()));
         long period = Math.max(100, config.health().backendCheckInterval().toMillis() / 2);
