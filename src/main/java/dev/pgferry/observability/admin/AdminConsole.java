@@ -108,9 +108,13 @@ public final class AdminConsole implements VirtualDatabase {
         }
     }
 
+    /** The failure a {@link CompletableFuture} stage saw, without the CompletionException it comes wrapped in. */
+    static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
     private static Outcome failed(Throwable failure) {
-        Throwable e = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
-                : failure;
+        Throwable e = unwrap(failure);
         return e instanceof AdminException a ? Outcome.failed(a.sqlState(), a.getMessage())
                 : Outcome.failed(SqlState.INTERNAL_ERROR, "admin command failed: " + e);
     }

@@ -50,8 +50,7 @@ final class Pause implements AdminCommand {
 
     /** The error of a PAUSE that did not see every backend closed. */
     static AdminException refusal(String what, Duration limit, List<PauseState.Drain> drains, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
-                : failure;
+        Throwable cause = AdminConsole.unwrap(failure);
         if (cause instanceof CancellationException) {
             return new AdminException(SqlState.QUERY_CANCELED,
                     "PAUSE of " + what + " ended by RESUME before every server connection was closed");

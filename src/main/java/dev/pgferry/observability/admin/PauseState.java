@@ -48,10 +48,8 @@ final class PauseState {
             databases.add(database);
         }
         List<Drain> drains = new ArrayList<>();
-        for (Pool p : pools.all()) {
-            if (database == null || p.key().database().equals(database)) {
-                drains.add(new Drain(p, p.pause()));
-            }
+        for (Pool p : poolsOf(database)) {
+            drains.add(new Drain(p, p.pause()));
         }
         return drains;
     }
@@ -65,12 +63,23 @@ final class PauseState {
             databases.remove(database);
         }
         int n = 0;
-        for (Pool p : pools.all()) {
-            if ((database == null || p.key().database().equals(database)) && p.paused()) {
+        for (Pool p : poolsOf(database)) {
+            if (p.paused()) {
                 p.resume();
                 n++;
             }
         }
         return n;
+    }
+
+    /** The pools of {@code database}, or every pool when it is null. */
+    private List<Pool> poolsOf(String database) {
+        List<Pool> of = new ArrayList<>();
+        for (Pool p : pools.all()) {
+            if (database == null || p.key().database().equals(database)) {
+                of.add(p);
+            }
+        }
+        return of;
     }
 }
