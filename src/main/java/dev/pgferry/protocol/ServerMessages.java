@@ -2,6 +2,8 @@ package dev.pgferry.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -54,10 +56,11 @@ public final class ServerMessages {
                 return null;
             }
             if (code == 'M') {
-                int at = indexOf(in, valueStart, valueEnd, target);
-                if (at < 0) {
+                int found = ByteBufUtil.indexOf(Unpooled.wrappedBuffer(target), in.slice(valueStart, valueEnd - valueStart));
+                if (found < 0) {
                     return null;
                 }
+                int at = valueStart + found;
                 ByteBuf out = alloc.buffer(end - start - target.length + replacement.length);
                 out.writeBytes(in, start, at - start).writeBytes(replacement);
                 out.writeBytes(in, at + target.length, end - at - target.length);
@@ -67,19 +70,6 @@ public final class ServerMessages {
             i = valueEnd + 1;
         }
         return null;
-    }
-
-    private static int indexOf(ByteBuf in, int from, int to, byte[] target) {
-        outer:
-        for (int i = from; i <= to - target.length; i++) {
-            for (int j = 0; j < target.length; j++) {
-                if (in.getByte(i + j) != target[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     public static void authentication(ByteBuf out, int code) {
