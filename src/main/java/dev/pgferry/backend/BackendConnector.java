@@ -20,15 +20,15 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
- * Opens authenticated server connections: TCP on the caller's event loop (so a client and its backend
- * share one thread), StartupMessage, whatever authentication the server asks for, then ParameterStatus
+ * Opens authenticated server connections: TCP or a Unix-domain socket ({@link BackendChannels}) on the
+ * caller's event loop (so a client and its backend share one thread), StartupMessage, whatever authentication the server asks for, then ParameterStatus
  * and BackendKeyData until ReadyForQuery.
  */
 public final class BackendConnector {
     private static final Logger LOG = Logger.getLogger(BackendConnector.class);
     private static final AtomicLong IDS = new AtomicLong();
 
-    private final ChannelFactory<? extends Channel> channelFactory;
+    private final BackendChannels channels;
     private final Duration connectTimeout;
 
     private final BackendTls tls;
@@ -36,15 +36,18 @@ public final class BackendConnector {
     private final LongAdder boundScramLogins = new LongAdder();
     private final LongAdder unboundScramLogins = new LongAdder();
 
-    /** {@code tls}: null for plaintext backends; SCRAM channel binding {@code prefer}, the default. */
+    /** TCP only; {@code tls}: null for plaintext backends; SCRAM channel binding {@code prefer}, the default. */
     public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout, BackendTls tls) {
-        this(channelFactory, connectTimeout, tls, ChannelBindingMode.PREFER);
+        this(BackendChannels.tcpOnly(channelFactory), connectTimeout, tls, ChannelBindingMode.PREFER);
     }
 
-    /** {@code tls}: null for plaintext backends; {@code channelBinding}: {@code pgferry.backend.channel-binding}. */
-    public BackendConnector(ChannelFactory<? extends Channel> channelFactory, Duration connectTimeout, BackendTls tls,
+    /**
+     * {@code tls}: null for plaintext backends (never used over Unix sockets, as in libpq); {@code channelBinding}:
+     * {@code pgferry.backend.channel-binding}.
+     */
+    public BackendConnector(BackendChannels channels, Duration connectTimeout, BackendTls tls,
             ChannelBindingMode channelBinding) {
-        this.channelFactory = channelFactory;
+        this.channels = channels;
         this.connectTimeout = connectTimeout;
         this.tls = tls;
         this.channelBinding = ChannelBindingPolicy.of(channelBinding);
@@ -54,8 +57,8 @@ public final class BackendConnector {
      * The connector {@code config} describes: connect timeout, TLS to the servers and channel binding, the same for
      * the pools and for the readiness checks (so that a check proves what clients will get).
      */
-    public static BackendConnector of(ChannelFactory<? extends Channel> channelFactory, PgferryConfig config) {
-        return new BackendConnector(channelFactory, config.backend().connectTimeout(),
+    public static BackendConnector of(BackendChannels channels, PgferryConfig config) {
+        return new BackendConnector(channels, config.backend().connectTimeout(),
                 BackendTls.of(config.tls().server().mode(), config.tls().server().caFile()),
                 config.backend().channelBinding());
     }
@@ -73,31 +76,32 @@ public final class BackendConnector {
             Map<String, String> startupParams) {
         Promise<ServerConnection> promise = loop.newPromise();
         long id = IDS.incrementAndGet();
-        Bootstrap b = new Bootstrap()
-                .group(loop)
-                .channelFactory(channelFactory)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+        Bootstrap b;
+        try {
+            b = channels.bootstrap(loop, target);
+        } catch (BackendException e) {
+            return promise.setFailure(e);
+        }
+        BackendTls overTls = target.unixSocket() ? null : tls; // no SSLRequest on a Unix socket, as libpq
+        b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ServerConnection conn = new ServerConnection(ch, target, id);
-                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise, tls,
-                                channelBinding));
+                        ch.pipeline().addLast("startup", new BackendStartupHandler(conn, credentials, startupParams, promise,
+                                overTls, channelBinding));
                     }
                 });
-        LOG.debugf("S-%d connecting to %s:%d/%s as %s", id, target.host(), target.port(), target.database(),
-                credentials.user());
-        b.connect(target.host(), target.port()).addListener(f -> {
+        LOG.debugf("S-%d connecting to %s/%s as %s", id, target.address(), target.database(), credentials.user());
+        b.connect(BackendChannels.address(target)).addListener(f -> {
             if (!f.isSuccess()) {
-                promise.tryFailure(new BackendException("08006", "could not connect to server " + target.host() + ":"
-                        + target.port() + ": " + f.cause().getMessage(), false, f.cause()));
+                promise.tryFailure(new BackendException("08006", "could not connect to server " + target.address()
+                        + ": " + f.cause().getMessage(), false, f.cause()));
             }
         });
         var timeout = loop.schedule(() -> {
             if (promise.tryFailure(new BackendException("08006", "timeout while connecting to server "
-                    + target.host() + ":" + target.port(), false, null))) {
+                    + target.address(), false, null))) {
                 LOG.debugf("S-%d startup timed out", id);
             }
         }, connectTimeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -14,10 +14,10 @@ import org.jboss.logging.Logger;
 /** Sends a CancelRequest with a backend's own key over a fresh connection to that backend's server. */
 public final class CancelForwarder implements Consumer<ServerConnection> {
     private static final Logger LOG = Logger.getLogger(CancelForwarder.class);
-    private final ChannelFactory<? extends Channel> channelFactory;
+    private final BackendChannels channels;
 
-    public CancelForwarder(ChannelFactory<? extends Channel> channelFactory) {
-        this.channelFactory = channelFactory;
+    public CancelForwarder(BackendChannels channels) {
+        this.channels = channels;
     }
 
     @Override
@@ -25,10 +25,16 @@ public final class CancelForwarder implements Consumer<ServerConnection> {
         BackendTarget t = backend.target();
         int pid = backend.processId();
         byte[] key = backend.secretKey();
-        new Bootstrap().group(backend.eventLoop()).channelFactory(channelFactory)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+        Bootstrap b;
+        try {
+            b = channels.bootstrap(backend.eventLoop(), t);
+        } catch (BackendException e) {
+            LOG.debugf("cancel for %s failed: %s", backend, e.getMessage());
+            return;
+        }
+        b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(t.host(), t.port())
+                .connect(BackendChannels.address(t))
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
                         LOG.debugf("cancel for %s failed: %s", backend, f.cause().toString());

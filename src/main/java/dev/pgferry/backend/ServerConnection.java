@@ -126,7 +126,7 @@ public final class ServerConnection {
 
     @Override
     public String toString() {
-        return "S-" + id + "(" + target.host() + ":" + target.port() + "/" + target.database() + " pid " + processId + ")";
+        return "S-" + id + "(" + target.address() + "/" + target.database() + " pid " + processId + ")";
     }
 
     /** The last handler of an authenticated backend's pipeline: hands everything to the current listener. */

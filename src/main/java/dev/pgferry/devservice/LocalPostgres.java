@@ -232,6 +232,8 @@ public final class LocalPostgres {
                 host  all  plain_u  ::1/128       password
                 host  all  all      127.0.0.1/32  scram-sha-256
                 host  all  all      ::1/128       scram-sha-256
+                local all  md5_u                  md5
+                local all  plain_u                password
                 local all  all                    scram-sha-256
                 """;
         Path file = dataDirectory().resolve("pg_hba.conf");
@@ -338,8 +340,11 @@ public final class LocalPostgres {
         }
     }
 
-    /** {@code dir}, unless the socket path would be too long for the kernel; then a short one under /tmp. */
-    private Path socketDirectory() {
+    /**
+     * Where the server's Unix-domain socket is: {@code dir}, unless the socket path would be too long for the
+     * kernel; then a short one under /tmp.
+     */
+    public Path socketDirectory() {
         if ((dir + "/.s.PGSQL." + port).length() <= MAX_SOCKET_PATH) {
             return dir;
         }

@@ -56,7 +56,7 @@ public class BackendProbe {
     synchronized void start() {
         VertxInternal vx = (VertxInternal) vertx;
         // the same TLS to the servers as the pools use, so the check proves what clients will get
-        connector = BackendConnector.of(vx.transport().channelFactory(false), config);
+        connector = BackendConnector.of(dev.pgferry.backend.BackendChannels.of(vx.transport()), config);
         targets = ProbeTarget.all(config);
         targets.forEach(t -> checks.put(t.name(), new Check()));
         long period = Math.max(100, config.health().backendCheckInterval().toMillis() / 2);
