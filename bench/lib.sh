@@ -17,11 +17,13 @@ raise_fd_limit() {
 
 pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1; }
 
-# start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT: starts the packaged jar (production profile) with a
-# users file for the pgenv.sh users and waits for 'select 1'. Sets FERRY_PID and FERRY_COMMIT on success;
-# on failure sets FERRY_SKIP to the reason and returns 1. Log: $WORK/pgferry.log. Extra options: BENCH_FERRY_OPTS.
+# start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT [BACKEND_HOST] [NAME]: starts the packaged jar (production
+# profile) with a users file for the pgenv.sh users and waits for 'select 1'. BACKEND_HOST: 127.0.0.1 (default) or
+# the directory of PostgreSQL's Unix socket. Sets FERRY_PID and FERRY_COMMIT on success; on failure sets FERRY_SKIP
+# to the reason and returns 1. Log: $WORK/NAME.log (NAME: pgferry). Extra options: BENCH_FERRY_OPTS.
 start_pgferry() {
-  local jar=$1 port=$2 http=$3 pool=$4 pg=$5
+  local jar=$1 port=$2 http=$3 pool=$4 pg=$5 host=${6:-127.0.0.1} name=${7:-pgferry}
+  local log=$WORK/$name.log
   FERRY_PID="" FERRY_SKIP="" FERRY_COMMIT="n/a"
   if [ "${BENCH_BUILD:-0}" = 1 ]; then
     say "building pgferry: ./mvnw -B -q package -DskipTests"
@@ -35,7 +37,7 @@ start_pgferry() {
   FERRY_COMMIT=$(git -C "$(dirname "$jar")" rev-parse --short HEAD 2>/dev/null || echo unknown)
   [ -n "$(git -C "$(dirname "$jar")" status --porcelain -- ":/src" ":/pom.xml" 2>/dev/null)" ] && FERRY_COMMIT="$FERRY_COMMIT+uncommitted"
   printf '"postgres" "secret"\n"scram_u" "scram_pw"\n"md5_u" "md5_pw"\n"plain_u" "plain_pw"\n' >"$WORK/userlist.txt"
-  say "pgferry on $port from $jar (commit $FERRY_COMMIT), log $WORK/pgferry.log"
+  say "$name on $port (backend $host) from $jar (commit $FERRY_COMMIT), log $log"
   # In a session of its own (setsid), as a service manager would start it and as 'pgbouncer -d' daemonizes:
   # with the kernel's autogroup scheduling (sched_autogroup_enabled) a pooler left in this script's session
   # would share one CPU-time group with pgbench. setsid does not fork here (a background subshell is no process
@@ -43,9 +45,9 @@ start_pgferry() {
   # shellcheck disable=SC2086
   (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec setsid java -Xms256m -Xmx1g -XX:+UseParallelGC \
       -Dquarkus.http.port="$http" -Dpgferry.listen-port="$port" \
-      -Dpgferry.backend.host=127.0.0.1 -Dpgferry.backend.port="$pg" \
+      -Dpgferry.backend.host="$host" -Dpgferry.backend.port="$pg" \
       -Dpgferry.auth.users-file="$WORK/userlist.txt" -Dpgferry.pool.size="$pool" \
-      -Dpgferry.pool.mode=transaction ${BENCH_FERRY_OPTS:-} -jar "$jar") >"$WORK/pgferry.log" 2>&1 &
+      -Dpgferry.pool.mode=transaction ${BENCH_FERRY_OPTS:-} -jar "$jar") >"$log" 2>&1 &
   FERRY_PID=$!
   local _
   for _ in $(seq 120); do
@@ -54,11 +56,11 @@ start_pgferry() {
     sleep 0.5
   done
   if kill -0 "$FERRY_PID" 2>/dev/null; then
-    FERRY_SKIP="did not answer 'select 1' within 60 s (log: $WORK/pgferry.log)"
+    FERRY_SKIP="did not answer 'select 1' within 60 s (log: $log)"
   else
-    FERRY_SKIP="exited before answering 'select 1': $(tail -1 "$WORK/pgferry.log" | cut -c1-160) (log: $WORK/pgferry.log)"
+    FERRY_SKIP="exited before answering 'select 1': $(tail -1 "$log" | cut -c1-160) (log: $log)"
   fi
-  say "pgferry log tail:"; tail -20 "$WORK/pgferry.log" >&2
+  say "pgferry log tail:"; tail -20 "$log" >&2
   kill "$FERRY_PID" 2>/dev/null; wait "$FERRY_PID" 2>/dev/null; FERRY_PID=""
   return 1
 }

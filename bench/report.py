@@ -13,8 +13,12 @@ import subprocess
 import sys
 import tempfile
 
-TARGET_ORDER = ["pgferry", "pgbouncer", "direct"]
-TARGET_NAME = {"pgferry": "pgferry", "pgbouncer": "PgBouncer", "direct": "direct PostgreSQL"}
+TARGET_ORDER = ["pgferry", "pgbouncer", "pgferry-unix", "pgbouncer-unix", "direct"]
+TARGET_NAME = {"pgferry": "pgferry", "pgbouncer": "PgBouncer", "pgferry-unix": "pgferry ⇢unix",
+               "pgbouncer-unix": "PgBouncer ⇢unix", "direct": "direct PostgreSQL"}
+# × PgBouncer compares with the PgBouncer that reaches PostgreSQL the same way (loopback TCP or its Unix socket)
+PEER = {"pgferry": "pgbouncer", "pgbouncer": "pgbouncer", "pgferry-unix": "pgbouncer-unix",
+        "pgbouncer-unix": "pgbouncer-unix", "direct": "pgbouncer"}
 MODE_ORDER = ["simple", "extended", "prepared"]
 SCRIPT_NAME = {"S": "select-only (-S)", "B": "tpcb-like", "C": "connection storm (-C -S)"}
 SCRIPT_ORDER = ["S", "B", "C"]
@@ -128,7 +132,13 @@ def write_md(out_dir, meta, agg, rows):
         if meta.get(f"skipped_{t}"):
             w(f"- **{TARGET_NAME[t]} not measured**: {meta[f'skipped_{t}']}")
     w("")
-    w("Columns: **× PgBouncer** = tps / PgBouncer's tps in the same cell; **× limit** = tps / direct PostgreSQL "
+    w("Targets: **pgferry** and **PgBouncer** reach PostgreSQL over loopback TCP (PgBouncer as configured by "
+      "`pgbouncer.sh`, the reference); **pgferry ⇢unix** and **PgBouncer ⇢unix** over PostgreSQL's Unix-domain "
+      "socket (`pgferry.backend.host` = the socket directory; PgBouncer `host=` the same). Clients (pgbench) "
+      "always connect over loopback TCP.")
+    w("")
+    w("Columns: **× PgBouncer** = tps / the tps of the PgBouncer that reaches PostgreSQL the same way, in the "
+      "same cell; **× limit** = tps / direct PostgreSQL "
       "at 20 clients with the same script and protocol mode (what the database gives when exactly the pool's "
       "20 connections are busy — the ceiling a pool of 20 can approach). **ok** = clean rounds / rounds. "
       "**failed / aborted / errors** = failed transactions / aborted clients / error messages printed by pgbench, "
@@ -150,12 +160,13 @@ def write_md(out_dir, meta, agg, rows):
             if a["skipped"]:
                 w(f"| {label} | {mode} | {clients} | {TARGET_NAME[t]} | n/a | n/a | n/a | — | — | — | {a['skip_reason']} |")
                 continue
-            pgb = agg.get(("pgbouncer", s), {}).get("tps")
-            vs_pgb = ratio(a['tps'], pgb) if t != 'pgbouncer' else '1.00' if a['tps'] else '—'
-            if t == "pgferry" and pgb is None and a["tps"] is not None:
+            peer = PEER[t]
+            pgb = agg.get((peer, s), {}).get("tps")
+            vs_pgb = ratio(a['tps'], pgb) if t != peer else '1.00' if a['tps'] else '—'
+            if t.startswith("pgferry") and pgb is None and a["tps"] is not None:
                 # PgBouncer could not run this mode (1.18 has no prepared statements in transaction mode): compare
                 # with the best mode it could run at the same script and clients, which is what its users get
-                best = max(((agg.get(("pgbouncer", f"{script}-{m}-{clients}"), {}).get("tps") or 0, m)
+                best = max(((agg.get((peer, f"{script}-{m}-{clients}"), {}).get("tps") or 0, m)
                             for m in MODE_ORDER if m != mode), default=(0, None))
                 if best[0]:
                     vs_pgb = f"{ratio(a['tps'], best[0])}‡ (vs its {best[1]})"
@@ -192,12 +203,39 @@ def write_md(out_dir, meta, agg, rows):
           "pgbench's average connection time: " +
           "; ".join(f"{TARGET_NAME[t]} {s} {a['conn']:.1f} ms" for t, s, a in sorted(storm)) + ".")
         w("")
+    summary = ratio_summary(agg, scenarios)
+    if summary:
+        lines.extend(summary)
     w("![tps vs clients](tps_vs_clients.png)")
     w("")
     w("Raw data: [results.csv](results.csv) (one row per round × target × scenario); run metadata: [meta.txt](meta.txt). "
       "Produced by `bench/run.sh`; see `bench/README.md`.")
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def ratio_summary(agg, scenarios):
+    """Markdown lines: pgferry ÷ PgBouncer per cell for each way of reaching PostgreSQL, or [] without pairs."""
+    pairs = [("pgferry", "pgbouncer", "pgferry ÷ PgBouncer, both TCP to PG"),
+             ("pgferry-unix", "pgbouncer-unix", "pgferry ÷ PgBouncer, both Unix socket to PG"),
+             ("pgferry-unix", "pgbouncer", "pgferry ⇢unix ÷ PgBouncer reference (TCP)")]
+    pairs = [p for p in pairs if any((p[0], s) in agg for s in scenarios) and any((p[1], s) in agg for s in scenarios)]
+    if not pairs:
+        return []
+    out = ["### pgferry ÷ PgBouncer at a glance", "",
+           "| scenario | mode | clients | " + " | ".join(p[2] for p in pairs) + " |",
+           "|---|---|---:|" + "---:|" * len(pairs)]
+    for s in scenarios:
+        script, mode, clients = parse_scenario(s)
+        cells = []
+        for f, b, _ in pairs:
+            a, p = agg.get((f, s), {}).get("tps"), agg.get((b, s), {}).get("tps")
+            cells.append(ratio(a, p) if a and p else "—")
+        if any(c != "—" for c in cells):
+            out.append(f"| {SCRIPT_NAME[script]} | {mode} | {clients} | " + " | ".join(cells) + " |")
+    out += ["", "— = one side has no clean median in that cell (e.g. PgBouncer 1.18 fails prepared in "
+            "transaction mode; see the ‡ ratios above).", ""]
+    return out
 
 
 def chart_series(agg):
@@ -220,7 +258,8 @@ def chart(out_dir, meta, agg):
         return
     title = f"pgbench -S tps vs clients (pool {meta.get('pool', '?')}, {meta.get('cpus', '?')} shared cores)"
     note = meta.get("note", "")[:150]
-    colors = {"pgferry": "#d62728", "pgbouncer": "#1f77b4", "direct": "#2ca02c"}
+    colors = {"pgferry": "#d62728", "pgbouncer": "#1f77b4", "pgferry-unix": "#ff7f0e",
+              "pgbouncer-unix": "#17becf", "direct": "#2ca02c"}
     dashes = {"simple": 1, "extended": 2, "prepared": 3}
     points = {"simple": 7, "extended": 5, "prepared": 9}
     if shutil.which("gnuplot"):

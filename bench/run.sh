@@ -18,7 +18,12 @@
 #   BENCH_LIMITS="..."        scenario ids run on direct PostgreSQL only as the "limit" reference
 #                             (default S-simple-20 S-extended-20 S-prepared-20 B-simple-20 C-simple-20;
 #                             set to "" to skip; only those matching a run scenario's script+mode are used)
-#   BENCH_TARGETS="pgferry pgbouncer direct"
+#   BENCH_TARGETS="pgferry pgbouncer pgferry-unix pgbouncer-unix direct"
+#                             pgferry / pgbouncer reach PostgreSQL over loopback TCP (pgbouncer = pgbouncer.sh, the
+#                             reference); the -unix pair over its Unix socket (pgferry.backend.host = the socket
+#                             directory; PgBouncer host= the same, bench/pg/pgbouncer.sh with PGB_HOST), on
+#                             ports BENCH_FERRY_PORT+1 and PGB_PORT+1. Clients use TCP to every target.
+#   BENCH_PG_SOCKET_DIR=/tmp/pgenv-$PGE_PORT   PostgreSQL's socket directory (pgenv.sh's -k)
 #   BENCH_JAR=target/quarkus-app/quarkus-run.jar   (relative to the repo root, or absolute)
 #   BENCH_BUILD=0             1: run ./mvnw -B -q package -DskipTests first
 #   BENCH_POOL=20             pool size of PgBouncer and pgferry
@@ -48,7 +53,7 @@ ALL_SCENARIOS="S-simple-10 S-extended-10 S-prepared-10 S-simple-50 S-extended-50
 S-simple-500 S-extended-500 S-prepared-500 S-simple-2000 S-extended-2000 S-prepared-2000 B-simple-50 C-simple-50"
 SCENARIOS=${BENCH_SCENARIOS:-$ALL_SCENARIOS}
 LIMITS=${BENCH_LIMITS-S-simple-20 S-extended-20 S-prepared-20 B-simple-20 C-simple-20}
-TARGETS=${BENCH_TARGETS:-pgferry pgbouncer direct}
+TARGETS=${BENCH_TARGETS:-pgferry pgbouncer pgferry-unix pgbouncer-unix direct}
 POOL=${BENCH_POOL:-20}
 SAMPLING=${BENCH_SAMPLING:-0.05}
 WARMUP=${BENCH_WARMUP:-5}
@@ -61,7 +66,7 @@ DIRECT_MAX=490
 CONNECT_RATE=${BENCH_CONNECT_RATE:-60}
 export PGPASSWORD=secret
 WORK=$(mktemp -d /tmp/pgferry-bench.XXXXXX)
-FERRY_PID=""
+FERRY_PID="" FERRY_PIDS=()
 
 . "$BENCH_DIR/lib.sh"
 
@@ -80,8 +85,9 @@ pick_pgdir
 
 cleanup() {
   if [ "${BENCH_KEEP:-0}" != 1 ]; then
-    stop_pgferry
+    for FERRY_PID in "${FERRY_PIDS[@]}"; do stop_pgferry; done
     [ -n "${PGB_STARTED:-}" ] && "$PGDIR/pgbouncer.sh" stop >/dev/null 2>&1
+    [ -n "${PGBU_STARTED:-}" ] && PGB_PORT=${PORT[pgbouncer-unix]} "$BENCH_DIR/pg/pgbouncer.sh" stop >/dev/null 2>&1
   fi
   rm -rf "$WORK/logs"
 }
@@ -93,7 +99,9 @@ say "PostgreSQL on $PGE_PORT (pgenv.sh start)"
 "$PGDIR/pgenv.sh" start || die "pgenv.sh start failed"
 PG_VERSION=$(psql -h 127.0.0.1 -p "$PGE_PORT" -U postgres -qtAc 'show server_version' bench)
 
-declare -A PORT=([direct]=$PGE_PORT [pgbouncer]=$PGB_PORT [pgferry]=$FERRY_PORT)
+SOCK_DIR=${BENCH_PG_SOCKET_DIR:-/tmp/pgenv-$PGE_PORT}
+declare -A PORT=([direct]=$PGE_PORT [pgbouncer]=$PGB_PORT [pgferry]=$FERRY_PORT
+  [pgferry-unix]=$((FERRY_PORT + 1)) [pgbouncer-unix]=$((PGB_PORT + 1)))
 declare -A SKIP=()
 PGB_VERSION="not run"
 if [[ " $TARGETS " = *" pgbouncer "* ]]; then
@@ -106,9 +114,27 @@ if [[ " $TARGETS " = *" pgbouncer "* ]]; then
   fi
 fi
 
+PGBU_STARTED=""
+if [[ " $TARGETS " = *" pgbouncer-unix "* ]]; then
+  say "PgBouncer on ${PORT[pgbouncer-unix]} to PostgreSQL's Unix socket in $SOCK_DIR, transaction mode, pool $POOL"
+  if PGB_PORT=${PORT[pgbouncer-unix]} PGB_HOST=$SOCK_DIR "$BENCH_DIR/pg/pgbouncer.sh" start; then
+    PGBU_STARTED=1
+    [ "$PGB_VERSION" = "not run" ] && PGB_VERSION=$(pgbouncer_version)
+  else
+    SKIP[pgbouncer-unix]="pgbouncer.sh start (PGB_HOST=$SOCK_DIR) failed"
+  fi
+fi
+
 FERRY_COMMIT="n/a"
+FERRY_PIDS=()
 if [[ " $TARGETS " = *" pgferry "* ]]; then
-  start_pgferry "$JAR" "$FERRY_PORT" "$FERRY_HTTP" "$POOL" "$PGE_PORT" || SKIP[pgferry]=$FERRY_SKIP
+  start_pgferry "$JAR" "$FERRY_PORT" "$FERRY_HTTP" "$POOL" "$PGE_PORT" && FERRY_PIDS+=("$FERRY_PID") \
+    || SKIP[pgferry]=$FERRY_SKIP
+  BENCH_BUILD=0 # built once
+fi
+if [[ " $TARGETS " = *" pgferry-unix "* ]]; then
+  start_pgferry "$JAR" "${PORT[pgferry-unix]}" "$((FERRY_HTTP + 1))" "$POOL" "$PGE_PORT" "$SOCK_DIR" pgferry-unix \
+    && FERRY_PIDS+=("$FERRY_PID") || SKIP[pgferry-unix]=$FERRY_SKIP
 fi
 RUN_TARGETS=()
 for t in $TARGETS; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copy of ../shared/pg/pgbouncer.sh carried in the repo (bench/run.sh prefers the shared one when present);
-# only change: also runs as a non-root user.
+# changes: also runs as a non-root user; PGB_HOST (default 127.0.0.1) may name PostgreSQL's Unix-socket directory.
 # Start PgBouncer in transaction mode on ${PGB_PORT:-56432} in front of pgenv.sh's cluster.
 # pool size ${PGB_POOL:-20}; users from pgenv.sh with their passwords; ulimit raised for big client counts.
 set -euo pipefail
@@ -15,7 +15,7 @@ start)
   mkdir -p "$DIR"
   cat >"$DIR/ini" <<INI
 [databases]
-* = host=127.0.0.1 port=$PG
+* = host=${PGB_HOST:-127.0.0.1} port=$PG
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $PORT
