@@ -37,6 +37,24 @@ public final class ChannelBindingPolicy {
         return mode;
     }
 
+    /**
+     * Why every backend login to a server reached this way will be refused under {@code require}, said once at
+     * startup rather than only at each connect; null when TLS is possible.
+     *
+     * @param tlsDisabled {@code pgferry.tls.server.mode=disable}
+     * @param unixSocket the server is reached over its Unix-domain socket (never TLS, as in libpq)
+     */
+    public String unusableBecause(boolean tlsDisabled, boolean unixSocket) {
+        if (mode != ChannelBindingMode.REQUIRE) {
+            return null;
+        }
+        if (unixSocket) {
+            return "pgferry.backend.channel-binding=require needs TLS, which a Unix-domain socket never has";
+        }
+        return tlsDisabled ? "pgferry.backend.channel-binding=require needs TLS, but pgferry.tls.server.mode=disable"
+                : null;
+    }
+
     /** Under {@code require}, a backend connection without TLS is refused before anything is sent on it. */
     public void checkTransport(boolean tls) throws AuthException {
         if (mode == ChannelBindingMode.REQUIRE && !tls) {

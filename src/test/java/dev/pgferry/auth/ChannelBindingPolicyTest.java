@@ -158,4 +158,15 @@ class ChannelBindingPolicyTest {
         assertThatCode(() -> ChannelBindingPolicy.of(ChannelBindingMode.PREFER).checkAuthenticated(false))
                 .doesNotThrowAnyException();
     }
+
+    @Test
+    void requireWithoutAnyPossibleTlsIsNamedAtStartup() {
+        ChannelBindingPolicy require = ChannelBindingPolicy.of(ChannelBindingMode.REQUIRE);
+        assertThat(require.unusableBecause(true, false)).contains("pgferry.tls.server.mode=disable");
+        assertThat(require.unusableBecause(false, true)).contains("Unix-domain socket");
+        assertThat(require.unusableBecause(false, false)).as("TLS possible").isNull();
+        for (ChannelBindingMode m : List.of(ChannelBindingMode.PREFER, ChannelBindingMode.DISABLE)) {
+            assertThat(ChannelBindingPolicy.of(m).unusableBecause(true, true)).as(m.name()).isNull();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.pgferry.observability.health;
 
+import dev.pgferry.auth.ChannelBindingPolicy;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
@@ -58,6 +59,15 @@ public class BackendProbe {
         // the same TLS to the servers as the pools use, so the check proves what clients will get
         connector = BackendConnector.of(dev.pgferry.backend.BackendChannels.of(vx.transport()), config);
         targets = ProbeTarget.all(config);
+        ChannelBindingPolicy binding = ChannelBindingPolicy.of(config.backend().channelBinding());
+        boolean tlsDisabled = config.tls().server().mode() == PgferryConfig.ServerTlsMode.DISABLE;
+        for (ProbeTarget t : targets) {
+            String why = binding.unusableBecause(tlsDisabled, t.target().unixSocket());
+            if (why != null) {
+                LOG.warnf("database %s (%s): %s: every login to that server will be refused (readiness shows it)",
+                        t.name(), t.target().address(), why);
+            }
+        }
         targets.forEach(t -> checks.put(t.name(), new Check()));
         long period = Math.max(100, config.health().backendCheckInterval().toMillis() / 2);
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
