@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — pgferry vs PgBouncer vs direct PostgreSQL, interleaved rounds, one command:
 #
-#     bench/run.sh                      # full run: 3 rounds x 10 s per cell, ~30 min on 2 cores
+#     bench/run.sh                      # full run: 3 rounds x 10 s per cell, ~60 min on 2 cores (5 targets)
 #     BENCH_ROUNDS=1 BENCH_SECONDS=3 BENCH_SCENARIOS="S-simple-10 B-simple-50" bench/run.sh   # smoke
 #
 # Starts (or reuses) the private PostgreSQL (pgenv.sh, port 55432), PgBouncer 1.x in transaction mode
