@@ -22,6 +22,20 @@ public interface PgferryConfig {
     int listenPort();
 
     /**
+     * Directory of a Unix-domain socket pgferry listens on besides TCP, named {@code <dir>/.s.PGSQL.<listen-port>} as
+     * PostgreSQL's and PgBouncer's ({@code psql -h <dir> -p <port>} finds it); unset, none. A client beside pgferry (a
+     * sidecar sharing an emptyDir) skips loopback TCP. There is no TLS on it, as in PostgreSQL: SSLRequest gets 'N'
+     * and {@code pgferry.tls.client.mode=require} does not refuse its clients (a local socket is PostgreSQL's
+     * {@code local} hba line, which SSL does not concern). Needs the native transport (epoll). A socket file left by a
+     * run that crashed is replaced; one another server accepts connections on stops the start.
+     */
+    Optional<String> unixSocketDir();
+
+    /** File mode of that socket, octal as PgBouncer's {@code unix_socket_mode}; connecting needs write permission. */
+    @WithDefault("0777")
+    String unixSocketMode();
+
+    /**
      * Event loops that serve PostgreSQL clients and their backends (each client and the backends it leases stay
      * on one loop). 0 picks half the available cores, at least 1: on a host shared with PostgreSQL, one loop per
      * two cores leaves the server room and spares the hand-offs of idle backends between loops. On a host of its
@@ -98,7 +112,11 @@ public interface PgferryConfig {
     }
 
     interface ClientTls {
-        /** {@code disable}: answer SSLRequest with 'N'; {@code allow}/{@code prefer}: TLS when asked; {@code require}: refuse plaintext. */
+        /**
+         * {@code disable}: answer SSLRequest with 'N'; {@code allow}/{@code prefer}: TLS when asked; {@code require}:
+         * refuse plaintext. Only on TCP: clients on the Unix socket ({@code pgferry.unix-socket-dir}) get 'N' and are
+         * never refused for it, as PostgreSQL's {@code local} connections.
+         */
         @WithDefault("disable")
         ClientTlsMode mode();
 

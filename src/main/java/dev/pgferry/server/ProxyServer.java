@@ -23,10 +23,13 @@ import dev.pgferry.protocol.SqlState;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -36,17 +39,22 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
  * The PostgreSQL listener: a Netty server bound on Vert.x's own event loops (the acceptor group accepts,
- * the event-loop group serves), so each client and the backends it leases share one loop. Starts on
- * {@link StartupEvent}; on {@link ShutdownEvent} it stops accepting, closes idle clients with 57P01 and
- * lets transactions in flight finish up to the drain timeout.
+ * the event-loop group serves), so each client and the backends it leases share one loop; on TCP, and on a
+ * Unix-domain socket too with {@code pgferry.unix-socket-dir}. Starts on {@link StartupEvent}; on
+ * {@link ShutdownEvent} it stops accepting, closes idle clients with 57P01 and lets transactions in flight finish
+ * up to the drain timeout.
  */
 @ApplicationScoped
 public class ProxyServer {
@@ -59,6 +67,9 @@ public class ProxyServer {
     PgferryConfig config;
 
     private Channel serverChannel;
+    /** The Unix-domain socket's server channel and file; null without {@code pgferry.unix-socket-dir}. */
+    private Channel unixChannel;
+    private Path unixSocket;
     private SessionContext context;
     private Pools pools;
     private BackendConnector connector;
@@ -82,6 +93,13 @@ public class ProxyServer {
         LoopSubset group = new LoopSubset(vx.getEventLoopGroup(), wanted);
         List<EventLoop> loops = group.loops();
         ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
+        Path socket = config.unixSocketDir().map(dir -> UnixSocketFile.path(dir, config.listenPort())).orElse(null);
+        Set<PosixFilePermission> socketMode = UnixSocketFile.permissions(config.unixSocketMode());
+        if (socket != null && !vx.transport().supportsDomainSockets()) {
+            throw new IllegalStateException("pgferry.unix-socket-dir is set, but the " + (vertx.isNativeTransportEnabled()
+                    ? "native" : "nio") + " transport in use has no Unix-domain sockets: they need the native transport"
+                    + " (epoll on Linux, quarkus.vertx.prefer-native-transport=true)");
+        }
         credentials = loadCredentials();
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
@@ -90,6 +108,12 @@ public class ProxyServer {
         context.clientTls = ClientTls.context(config.tls().client());
         SessionContext sc = context;
         sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
+        ChannelHandler login = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast("login", new LoginHandler(sc));
+            }
+        };
         ServerBootstrap b = new ServerBootstrap()
                 .group(vx.getAcceptorEventLoopGroup(), group)
                 .channelFactory(serverChannels)
@@ -97,17 +121,45 @@ public class ProxyServer {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("login", new LoginHandler(sc));
-                    }
-                });
+                .childHandler(login);
         serverChannel = b.bind(config.listenHost(), config.listenPort()).sync().channel();
+        if (socket != null) {
+            try {
+                unixChannel = bindUnix(vx, group, login, socket, socketMode);
+                unixSocket = socket;
+            } catch (Exception e) {
+                serverChannel.close().awaitUninterruptibly();
+                serverChannel = null;
+                throw e;
+            }
+        }
         listening = true;
-        LOG.infof("pgferry listening on %s:%d (%s transport, %d event loops, default backend %s:%d, %s pooling)",
-                config.listenHost(), config.listenPort(), vertx.isNativeTransportEnabled() ? "epoll" : "nio",
-                loops.size(), config.backend().host(), config.backend().port(), config.pool().mode());
+        LOG.infof("pgferry listening on %s:%d%s (%s transport, %d event loops, default backend %s:%d, %s pooling)",
+                config.listenHost(), config.listenPort(), socket == null ? "" : " and " + socket,
+                vertx.isNativeTransportEnabled() ? "epoll" : "nio", loops.size(), config.backend().host(),
+                config.backend().port(), config.pool().mode());
+    }
+
+    /**
+     * The Unix-domain listener: the same loops and login handler as TCP, none of TCP's options. The mode is set once
+     * bound, as PostgreSQL does (bind creates the file).
+     */
+    private static Channel bindUnix(VertxInternal vx, EventLoopGroup group, ChannelHandler login, Path socket,
+            Set<PosixFilePermission> mode) throws Exception {
+        UnixSocketFile.clearStale(socket);
+        Channel ch = new ServerBootstrap()
+                .group(vx.getAcceptorEventLoopGroup(), group)
+                .channelFactory(vx.transport().serverChannelFactory(true))
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childHandler(login)
+                .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+        try {
+            Files.setPosixFilePermissions(socket, mode);
+        } catch (IOException | RuntimeException e) {
+            ch.close().awaitUninterruptibly();
+            throw e;
+        }
+        return ch;
     }
 
     private CredentialStore loadCredentials() throws IOException {
@@ -158,6 +210,11 @@ public class ProxyServer {
         listening = false;
         context.draining = true;
         serverChannel.close().awaitUninterruptibly();
+        if (unixChannel != null) {
+            unixChannel.close().awaitUninterruptibly();
+            deleteSocketFile();
+            unixChannel = null;
+        }
         long deadline = System.nanoTime() + config.shutdown().drainTimeout().toNanos();
         while (System.nanoTime() < deadline && !context.sessions.isEmpty()) {
             for (ClientSession s : context.sessions) {
@@ -175,6 +232,15 @@ public class ProxyServer {
         }
         serverChannel = null;
         LOG.info("pgferry stopped");
+    }
+
+    /** Netty's epoll channel deletes its file on close already; stop() does not rely on a transport's habit. */
+    private void deleteSocketFile() {
+        try {
+            Files.deleteIfExists(unixSocket);
+        } catch (IOException e) {
+            LOG.warnf("cannot delete the socket file %s: %s", unixSocket, e.toString());
+        }
     }
 
     public boolean listening() {

@@ -141,7 +141,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return connectedMillis;
     }
 
+    /**
+     * The client's address as Netty prints it ({@code /127.0.0.1:51234}); on the Unix socket, whose peers have no
+     * name, {@code unix:<listen port>}, as PgBouncer's SHOW CLIENTS (addr {@code unix}, port the listen port).
+     */
     public String remoteAddress() {
+        if (ch instanceof io.netty.channel.unix.DomainSocketChannel) {
+            return "unix:" + sc.config.listenPort();
+        }
         return ch == null ? "" : String.valueOf(ch.remoteAddress());
     }
 

@@ -34,6 +34,8 @@ import org.jboss.logging.Logger;
  * StartupMessage (protocol 3.0/3.2, NegotiateProtocolVersion), client authentication by pgferry itself,
  * then AuthenticationOk, ParameterStatus, a pgferry-issued BackendKeyData and ReadyForQuery. Each step
  * logs at DEBUG with the connection id. On success it replaces itself with a {@link ClientSession}.
+ * A client on the Unix-domain socket gets no TLS, as from PostgreSQL (SSLRequest 'N', see its
+ * {@code ProcessStartupPacket}), and is not refused by {@code pgferry.tls.client.mode=require}.
  */
 public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(LoginHandler.class);
@@ -59,6 +61,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private boolean sslAsked;
     private boolean gssAsked;
     private boolean tlsActive;
+    /** On the Unix-domain socket: no TLS there, as PostgreSQL's {@code local} connections. */
+    private boolean unixSocket;
     private boolean overLimit;
     private long startNanos;
     private boolean tooManyFromAddress;
@@ -79,16 +83,18 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.startNanos = System.nanoTime();
+        this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections() || sc.draining;
         int perAddress = sc.config.clientMaxLoginsPerAddress();
+        // IP addresses only: the peers of a Unix socket have none (and are local)
         if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a) {
             loginAddress = a.getAddress();
             int inProgress = sc.loginsInProgress.computeIfAbsent(loginAddress, k -> new java.util.concurrent.atomic.AtomicInteger())
                     .incrementAndGet();
             tooManyFromAddress = inProgress > perAddress;
         }
-        LOG.debugf("%s connected from %s", id, ctx.channel().remoteAddress());
+        LOG.debugf("%s connected from %s", id, unixSocket ? "the Unix socket" : ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(this::timedOut, sc.config.clientLoginTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
@@ -121,7 +127,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
-        if (phase == Phase.STARTUP && !tlsActive && !sslAsked && sc.clientTls != null && acc.getByte(acc.readerIndex()) == 0x16) {
+        if (phase == Phase.STARTUP && !tlsActive && !sslAsked && sc.clientTls != null && !unixSocket
+                && acc.getByte(acc.readerIndex()) == 0x16) {
             // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
             LOG.debugf("%s direct TLS handshake", id);
             startTls();
@@ -166,8 +173,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SSLRequest");
             }
             sslAsked = true;
-            if (sc.clientTls == null) {
-                LOG.debugf("%s SSLRequest: N", id);
+            if (sc.clientTls == null || unixSocket) {
+                LOG.debugf("%s SSLRequest: N%s", id, unixSocket ? " (Unix socket)" : "");
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
                 return;
             }
@@ -215,7 +222,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
-        if (!tlsActive && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
+        if (!tlsActive && !unixSocket
+                && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
                     "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
         }

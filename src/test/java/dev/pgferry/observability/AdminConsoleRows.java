@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /** The rows of an admin-console SHOW command, each as column name → text value. */
-final class AdminConsoleRows {
+public final class AdminConsoleRows {
     private AdminConsoleRows() {}
 
-    static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
+    public static List<Map<String, String>> rows(Connection admin, String command) throws SQLException {
         List<Map<String, String>> out = new ArrayList<>();
         try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
             int n = rs.getMetaData().getColumnCount();
@@ -29,7 +29,7 @@ final class AdminConsoleRows {
     }
 
     /** The SHOW POOLS row of ({@code database}, {@code user}); an AssertionError if there is none. */
-    static Map<String, String> pool(Connection admin, String database, String user) {
+    public static Map<String, String> pool(Connection admin, String database, String user) {
         try {
             return rows(admin, "SHOW POOLS").stream()
                     .filter(r -> r.get("database").equals(database) && r.get("user").equals(user)).findFirst()

@@ -11,13 +11,15 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A raw protocol-3.0 frontend on a plain socket, for tests that send byte sequences no driver would (a second
- * Parse of a name, a length that lies, a startup dribbled byte by byte) to pgferry or to PostgreSQL itself.
+ * A raw protocol-3.0 frontend on a plain socket, TCP or Unix-domain, for tests that send byte sequences no driver
+ * would (a second Parse of a name, a length that lies, a startup dribbled byte by byte) to pgferry or to PostgreSQL
+ * itself.
  */
 public final class RawWireClient implements AutoCloseable {
 
@@ -66,20 +68,39 @@ public final class RawWireClient implements AutoCloseable {
         }
     }
 
+    /** One of the two: TCP or a Unix-domain socket. */
     private final Socket socket;
+    private final UnixSocketStreams unix;
     private final DataInputStream in;
     private final OutputStream out;
+    private byte[] backendKeyData;
 
     private RawWireClient(String host, int port) throws IOException {
         socket = new Socket(host, port);
         socket.setTcpNoDelay(true);
+        unix = null;
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
+    }
+
+    private RawWireClient(Path socketFile) throws IOException {
+        socket = null;
+        unix = UnixSocketStreams.connect(socketFile);
+        in = new DataInputStream(unix.in());
+        out = unix.out();
     }
 
     /** A TCP connection, nothing sent yet; reads wait without limit until {@link #timeout} says otherwise. */
     public static RawWireClient connect(String host, int port) throws IOException {
         return new RawWireClient(host, port);
+    }
+
+    /**
+     * A connection to the Unix-domain socket {@code socketFile} ({@code <dir>/.s.PGSQL.<port>}), nothing sent yet;
+     * reads wait without limit until {@link #timeout} says otherwise.
+     */
+    public static RawWireClient connect(Path socketFile) throws IOException {
+        return new RawWireClient(socketFile);
     }
 
     /**
@@ -91,17 +112,44 @@ public final class RawWireClient implements AutoCloseable {
             String database, String... parameters) throws IOException {
         RawWireClient s = connect(host, port);
         s.timeout(loginTimeoutMillis);
+        return s.logIn(user, password, database, parameters);
+    }
+
+    /** As {@link #login(String, int, int, String, String, String, String...)}, on the Unix-domain socket {@code socketFile}. */
+    public static RawWireClient login(Path socketFile, int loginTimeoutMillis, String user, String password,
+            String database, String... parameters) throws IOException {
+        RawWireClient s = connect(socketFile);
+        s.timeout(loginTimeoutMillis);
+        return s.logIn(user, password, database, parameters);
+    }
+
+    /**
+     * On a connection where nothing but an SSLRequest or GSSENCRequest answered 'N' was sent: sends the StartupMessage
+     * and logs in with SCRAM-SHA-256; returns once the first ReadyForQuery arrived (the BackendKeyData kept for
+     * {@link #backendKeyData()}), closing the connection when the login fails.
+     */
+    public RawWireClient logIn(String user, String password, String database, String... parameters) throws IOException {
+        try {
+            return authenticate(user, password, database, parameters);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private RawWireClient authenticate(String user, String password, String database, String... parameters)
+            throws IOException {
         String[] nameValues = new String[4 + parameters.length];
         nameValues[0] = "user";
         nameValues[1] = user;
         nameValues[2] = "database";
         nameValues[3] = database;
         System.arraycopy(parameters, 0, nameValues, 4, parameters.length);
-        s.send(startupMessage(nameValues));
+        send(startupMessage(nameValues));
         ScramClient scram = ScramClient.withPassword(user, password);
         try {
             while (true) {
-                Msg m = s.read();
+                Msg m = read();
                 if (m.type == 'R') {
                     int code = getInt(m.body, 0);
                     byte[] data = Arrays.copyOfRange(m.body, 4, m.body.length);
@@ -112,16 +160,18 @@ public final class RawWireClient implements AutoCloseable {
                         r.write(0);
                         writeInt(r, first.length);
                         r.writeBytes(first);
-                        s.send(message('p', r.toByteArray()));
+                        send(message('p', r.toByteArray()));
                     } else if (code == 11) {
-                        s.send(message('p', scram.handleServerFirst(data)));
+                        send(message('p', scram.handleServerFirst(data)));
                     } else if (code == 12) {
                         scram.verifyServerFinal(data);
                     } else if (code != 0) {
                         throw new IOException("unexpected authentication request " + code);
                     }
+                } else if (m.type == 'K') {
+                    backendKeyData = m.body;
                 } else if (m.type == 'Z') {
-                    return s;
+                    return this;
                 } else if (m.type == 'E' || m.type == -1) {
                     throw new IOException("login failed: " + m);
                 }
@@ -133,8 +183,17 @@ public final class RawWireClient implements AutoCloseable {
 
     /** How long a read waits before {@link SocketTimeoutException}; 0 waits without limit. */
     public RawWireClient timeout(int millis) throws SocketException {
-        socket.setSoTimeout(millis);
+        if (socket != null) {
+            socket.setSoTimeout(millis);
+        } else {
+            unix.timeout(millis);
+        }
         return this;
+    }
+
+    /** The body of the BackendKeyData received at login (process id, then the secret key); null before. */
+    public byte[] backendKeyData() {
+        return backendKeyData;
     }
 
     // ---- frontend messages ----------------------------------------------------------------------------
@@ -152,6 +211,23 @@ public final class RawWireClient implements AutoCloseable {
         byte[] startup = b.toByteArray();
         setInt(startup, 0, startup.length);
         return startup;
+    }
+
+    /** SSLRequest: length 8, code 80877103. */
+    public static byte[] sslRequest() {
+        byte[] a = new byte[8];
+        setInt(a, 0, 8);
+        setInt(a, 4, 80877103);
+        return a;
+    }
+
+    /** CancelRequest for the process id and key of a BackendKeyData body ({@link #backendKeyData()}). */
+    public static byte[] cancelRequest(byte[] backendKeyData) {
+        byte[] a = new byte[8 + backendKeyData.length];
+        setInt(a, 0, a.length);
+        setInt(a, 4, 80877102);
+        System.arraycopy(backendKeyData, 0, a, 8, backendKeyData.length);
+        return a;
     }
 
     public static byte[] parse(String name, String sql) {
@@ -236,6 +312,11 @@ public final class RawWireClient implements AutoCloseable {
         out.flush();
     }
 
+    /** One byte, as the answer to SSLRequest or GSSENCRequest; -1 when the server closed the connection. */
+    public int readByte() throws IOException {
+        return in.read();
+    }
+
     /** The next message; {@link Msg#EOF} when the server closed or reset the connection. */
     public Msg read() throws IOException {
         try {
@@ -290,7 +371,11 @@ public final class RawWireClient implements AutoCloseable {
             // the server closed first: closing anyway
         }
         try {
-            socket.close();
+            if (socket != null) {
+                socket.close();
+            } else {
+                unix.close();
+            }
         } catch (IOException ignored) {
             // closing
         }

@@ -39,7 +39,10 @@ final class AdminContext {
         return System.currentTimeMillis() - (System.nanoTime() - nanoStamp) / 1_000_000;
     }
 
-    /** {@code host} and {@code port} of a socket address printed as {@code /127.0.0.1:5432}. */
+    /**
+     * {@code host} and {@code port} of a socket address printed as {@code /127.0.0.1:5432}, or of a Unix-socket
+     * client's {@code unix:6432} (see {@code ClientSession.remoteAddress}).
+     */
     static String[] hostPort(Object address) {
         String s = String.valueOf(address);
         int slash = s.indexOf('/');

@@ -26,6 +26,8 @@ final class ShowConfig implements AdminCommand {
         List<List<String>> rows = new ArrayList<>();
         add(rows, "listen-host", c.listenHost());
         add(rows, "listen-port", c.listenPort());
+        add(rows, "unix-socket-dir", c.unixSocketDir().orElse(""));
+        add(rows, "unix-socket-mode", c.unixSocketMode());
         add(rows, "client-login-timeout", c.clientLoginTimeout());
         add(rows, "max-message-length", c.maxMessageLength());
         add(rows, "client-max-logins-per-address", c.clientMaxLoginsPerAddress());
