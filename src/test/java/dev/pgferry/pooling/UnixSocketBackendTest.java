@@ -65,4 +65,25 @@ class UnixSocketBackendTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"scram_u"})
+    @Timeout(60)
+    void showServersNamesTheSocketAsPgBouncerDoes(String user) throws Exception {
+        try (Connection c = Clients.proxy(port, user, "postgres");
+                Connection admin = dev.pgferry.observability.ThroughPgferry.admin(port)) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("select 1"); // holds its backend until commit
+            }
+            java.util.List<java.util.Map<String, String>> servers =
+                    dev.pgferry.observability.AdminConsoleRows.rows(admin, "SHOW SERVERS");
+            assertThat(servers).filteredOn(s -> user.equals(s.get("user"))).isNotEmpty().allSatisfy(s -> {
+                assertThat(s.get("addr")).isEqualTo("unix");
+                assertThat(s.get("local_addr")).isEqualTo("unix");
+                assertThat(s.get("port")).isEqualTo(Integer.toString(PostgresFixture.get().port()));
+            });
+            c.commit();
+        }
+    }
 }

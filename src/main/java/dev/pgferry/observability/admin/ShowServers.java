@@ -50,9 +50,12 @@ final class ShowServers implements AdminCommand {
     }
 
     private static List<String> row(ServerConnection c, PoolKey key, String state, String link) {
-        String[] local = AdminContext.hostPort(c.channel().localAddress());
-        return Arrays.asList("S", key.user(), key.database(), state, c.target().host(),
-                Integer.toString(c.target().port()), local[0], local[1],
+        // a Unix-socket backend shows as PgBouncer shows one: addr and local_addr unix, the server's port
+        boolean unix = c.target().unixSocket();
+        String port = Integer.toString(c.target().port());
+        String[] local = unix ? new String[] {"unix", port} : AdminContext.hostPort(c.channel().localAddress());
+        return Arrays.asList("S", key.user(), key.database(), state, unix ? "unix" : c.target().host(),
+                port, local[0], local[1],
                 AdminContext.time(AdminContext.epochMillis(c.createdNanos())),
                 AdminContext.time(AdminContext.epochMillis(c.lastUsedNanos())), Integer.toString(c.processId()), link,
                 "S-" + c.id());
