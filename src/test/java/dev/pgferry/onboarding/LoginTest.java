@@ -3,6 +3,7 @@ package dev.pgferry.onboarding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -41,7 +42,7 @@ class LoginTest {
     @ParameterizedTest
     @CsvSource({"postgres, secret", "scram_u, scram_pw", "md5_u, md5_pw", "plain_u, plain_pw"})
     void eachUserLogsInWithPsql(String user, String password) throws Exception {
-        Clients.Result r = Clients.psql(port, user, password, "postgres",
+        ClientProgram.Result r = Clients.psql(port, user, password, "postgres",
                 "select current_user || '@' || current_setting('application_name')", Map.of("PGAPPNAME", "psql-login"));
         assertThat(r.exitCode()).as("psql stderr: %s", r.stderr()).isZero();
         assertThat(r.stdout().strip()).isEqualTo(user + "@psql-login");
@@ -49,7 +50,7 @@ class LoginTest {
 
     @Test
     void psqlWithSslPreferFallsBackToPlainOnTheSameServer() throws Exception {
-        Clients.Result r = Clients.psql(port, "scram_u", "scram_pw", "postgres", "select 1",
+        ClientProgram.Result r = Clients.psql(port, "scram_u", "scram_pw", "postgres", "select 1",
                 Map.of("PGSSLMODE", "prefer", "PGGSSENCMODE", "prefer"));
         assertThat(r.exitCode()).as("psql stderr: %s", r.stderr()).isZero();
         assertThat(r.stdout().strip()).isEqualTo("1");
@@ -85,7 +86,7 @@ class LoginTest {
 
     /** psql's {@code select 1} as {@code user} on {@code database} exits with 2 (connection failed) and says why. */
     private void assertPsqlLoginFails(String user, String password, String database, String fatal) throws Exception {
-        Clients.Result r = Clients.psql(port, user, password, database, "select 1", Map.of());
+        ClientProgram.Result r = Clients.psql(port, user, password, database, "select 1", Map.of());
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.stderr()).contains(fatal);
     }

@@ -3,6 +3,7 @@ package dev.pgferry.onboarding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
@@ -33,7 +34,7 @@ class PgbenchThroughPgferryTest {
         PostgresFixture pg = PostgresFixture.get();
         assumeTrue(pg.isLocal(), "pgbench -i needs the local cluster's tools");
         pg.local().initPgbench(1);
-        Clients.Result r = Clients.run(List.of("pgbench", "-S", "-c", "10", "-j", "2", "-T", "5", "-h", "127.0.0.1",
+        ClientProgram.Result r = ClientProgram.run(List.of("pgbench", "-S", "-c", "10", "-j", "2", "-T", "5", "-h", "127.0.0.1",
                 "-p", Integer.toString(port), "-U", "postgres", "bench"), "secret", Map.of(), 120);
         String out = r.stdout();
         assertThat(r.exitCode()).as("pgbench exit; stderr: %s%nstdout: %s", r.stderr(), out).isZero();

@@ -2,6 +2,7 @@ package dev.pgferry.onboarding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
@@ -89,7 +90,7 @@ class StartupParametersTest {
 
     @Test
     void psqlSeesItsApplicationNameAndTheServersEncoding() throws Exception {
-        Clients.Result r = Clients.psql(port, "md5_u", "md5_pw", "postgres",
+        ClientProgram.Result r = Clients.psql(port, "md5_u", "md5_pw", "postgres",
                 "select current_setting('application_name') || '|' || current_setting('client_encoding')",
                 Map.of("PGAPPNAME", "psql-params", "PGCLIENTENCODING", "LATIN1"));
         assertThat(r.exitCode()).as("psql stderr: %s", r.stderr()).isZero();

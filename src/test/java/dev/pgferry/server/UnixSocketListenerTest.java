@@ -3,6 +3,7 @@ package dev.pgferry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
@@ -20,7 +21,6 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,18 +65,11 @@ class UnixSocketListenerTest {
     @Test
     @Timeout(90)
     void psqlReachesPgferryWithTheSocketDirectoryAsHost() throws Exception {
-        ProcessBuilder psql = new ProcessBuilder("/usr/bin/psql", "-X", "-w", "-At", "-h", socketDir, "-p",
-                Integer.toString(port), "-U", "scram_u", "-d", "postgres", "-c", "select current_user", "-c", "\\conninfo")
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        psql.environment().put("PGPASSWORD", "scram_pw");
-        psql.environment().put("PGCONNECT_TIMEOUT", "10");
-        Process p = psql.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("psql did not finish within 60 s");
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(out).isZero();
+        ClientProgram.Result r = ClientProgram.run(List.of("/usr/bin/psql", "-X", "-w", "-At", "-h", socketDir, "-p",
+                Integer.toString(port), "-U", "scram_u", "-d", "postgres", "-c", "select current_user", "-c", "\\conninfo"),
+                "scram_pw", Map.of(), 60);
+        String out = r.stdout();
+        assertThat(r.exitCode()).as(out + r.stderr()).isZero();
         assertThat(out.lines().findFirst()).hasValue("scram_u");
         assertThat(out).contains("via socket in \"" + socketDir + "\"").contains("at port \"" + port + "\"");
     }

@@ -3,6 +3,7 @@ package dev.pgferry.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.SelfSignedCertificate;
@@ -19,7 +20,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -90,19 +90,11 @@ class UnixSocketClientTlsTest {
     @Test
     @Timeout(90)
     void psqlWithSslmodeRequireLogsInOnTheSocket() throws Exception {
-        ProcessBuilder psql = new ProcessBuilder("/usr/bin/psql", "-X", "-w", "-At",
+        ClientProgram.Result r = ClientProgram.run(List.of("/usr/bin/psql", "-X", "-w", "-At",
                 "host=" + socketDir + " port=" + port + " user=scram_u dbname=postgres sslmode=require",
-                "-c", "select 'ok-' || current_user", "-c", "\\conninfo")
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        psql.environment().put("PGPASSWORD", "scram_pw");
-        psql.environment().put("PGCONNECT_TIMEOUT", "10");
-        Process p = psql.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("psql did not finish within 60 s");
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(out).isZero();
+                "-c", "select 'ok-' || current_user", "-c", "\\conninfo"), "scram_pw", Map.of(), 60);
+        String out = r.stdout();
+        assertThat(r.exitCode()).as(out + r.stderr()).isZero();
         assertThat(out).contains("ok-scram_u").contains("via socket in \"" + socketDir + "\"")
                 .doesNotContain("SSL connection");
     }
