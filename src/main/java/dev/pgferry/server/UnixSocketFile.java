@@ -18,7 +18,7 @@ import java.util.Set;
  * {@code <dir>/.s.PGSQL.<port>} (so {@code psql -h <dir> -p <port>} finds it), its mode, and what becomes of a file
  * already at that path.
  */
-final class UnixSocketFile {
+public final class UnixSocketFile {
     /** Linux's {@code sun_path} holds 108 bytes, the terminating NUL included. */
     static final int MAX_PATH_BYTES = 107;
 
@@ -36,7 +36,7 @@ final class UnixSocketFile {
      *
      * @throws IllegalArgumentException when the path does not fit in a socket address
      */
-    static Path path(String dir, int port) {
+    public static Path path(String dir, int port) {
         Path socket = Path.of(dir, ".s.PGSQL." + port);
         int bytes = socket.toString().getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_PATH_BYTES) {

@@ -6,6 +6,7 @@ import dev.pgferry.observability.AdminConsoleRows;
 import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
+import dev.pgferry.testing.SocketDirectory;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -33,21 +34,11 @@ class UnixSocketListenerTest {
 
     /** A fresh directory per run, short: a socket path holds at most 107 bytes. */
     public static class OnASocket implements QuarkusTestProfile {
-        static final String DIR = freshDirectory();
+        static final String DIR = SocketDirectory.create().toString();
 
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("pgferry.unix-socket-dir", DIR);
-        }
-
-        static String freshDirectory() {
-            try {
-                Path dir = Files.createTempDirectory(Path.of("/tmp"), "pgf");
-                dir.toFile().deleteOnExit(); // empty by then: pgferry deletes its socket when it stops
-                return dir.toString();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
         }
     }
 
@@ -59,7 +50,7 @@ class UnixSocketListenerTest {
     String socketDir;
 
     private Path socket() {
-        return Path.of(socketDir, ".s.PGSQL." + port);
+        return UnixSocketFile.path(socketDir, port);
     }
 
     @Test

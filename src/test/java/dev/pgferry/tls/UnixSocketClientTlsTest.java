@@ -7,6 +7,7 @@ import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.SelfSignedCertificate;
+import dev.pgferry.testing.SocketDirectory;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -14,7 +15,6 @@ import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -49,17 +49,13 @@ class UnixSocketClientTlsTest {
 
         /** Certificate, key and socket in one short directory: a socket path holds at most 107 bytes. */
         static Path directory() {
+            Path dir = SocketDirectory.create("key.pem", "cert.pem");
             try {
-                Path dir = Files.createTempDirectory(Path.of("/tmp"), "pgf");
-                dir.toFile().deleteOnExit(); // after the files: deleteOnExit goes in reverse order
-                for (String file : List.of("key.pem", "cert.pem")) {
-                    dir.resolve(file).toFile().deleteOnExit();
-                }
                 SelfSignedCertificate.write(dir.resolve("key.pem"), dir.resolve("cert.pem"));
-                return dir;
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
+            return dir;
         }
     }
 
@@ -70,7 +66,7 @@ class UnixSocketClientTlsTest {
     String socketDir;
 
     private Path socket() {
-        return Path.of(socketDir, ".s.PGSQL." + port);
+        return dev.pgferry.server.UnixSocketFile.path(socketDir, port);
     }
 
     @Test
