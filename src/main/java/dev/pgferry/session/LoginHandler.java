@@ -176,6 +176,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             if (sc.clientTls == null || unixSocket) {
                 LOG.debugf("%s SSLRequest: N%s", id, unixSocket ? " (Unix socket)" : "");
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+                refuseDataSentAhead("SSL request");
                 return;
             }
             if (acc.isReadable()) {
@@ -192,6 +193,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             gssAsked = true;
             LOG.debugf("%s GSSENCRequest: N", id);
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
+            refuseDataSentAhead("GSSAPI encryption request");
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
             loginEnded();
@@ -199,6 +201,17 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else {
             onStartupMessage((StartupPacket.StartupMessage) packet);
+        }
+    }
+
+    /**
+     * After answering an SSLRequest or GSSENCRequest with 'N': bytes the client sent before reading that answer are
+     * refused as PostgreSQL refuses them (ProcessStartupPacket, FATAL 08P01 after the 'N'), since whoever sent them
+     * could not know the answer; a man in the middle may have put them there.
+     */
+    private void refuseDataSentAhead(String request) throws ProtocolException {
+        if (acc.isReadable()) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request);
         }
     }
 

@@ -70,14 +70,35 @@ class StartupRequestsTest {
         }
     }
 
+    /**
+     * Bytes sent behind an SSLRequest before its answer are refused even when the answer is 'N', as PostgreSQL does
+     * (ProcessStartupPacket: "received unencrypted data after SSL request", FATAL 08P01, after the 'N') and PgBouncer:
+     * a man in the middle could have put them there.
+     */
     @Test
-    void sslRequestAndStartupInOneWriteAreBothHandled() throws Exception {
+    void sslRequestAndStartupInOneWriteAreRefusedAfterTheN() throws Exception {
         try (RawClient c = RawClient.connect(port)) {
             c.send(WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE)
                     .bytes(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres")).toArray());
             assertThat(c.readByte()).isEqualTo('N');
-            c.scramLogin("postgres", "secret");
-            c.readUntilReady();
+            RawClient.Message e = c.expect('E');
+            assertThat(e.fields()).containsEntry('S', "FATAL").containsEntry('C', "08P01")
+                    .containsEntry('M', "received unencrypted data after SSL request");
+            assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
+        }
+        Clients.assertServesPgjdbc(port);
+    }
+
+    @Test
+    void gssEncRequestAndStartupInOneWriteAreRefusedAfterTheN() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.GSSENC_REQUEST_CODE)
+                    .bytes(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres")).toArray());
+            assertThat(c.readByte()).isEqualTo('N');
+            RawClient.Message e = c.expect('E');
+            assertThat(e.fields()).containsEntry('S', "FATAL").containsEntry('C', "08P01")
+                    .containsEntry('M', "received unencrypted data after GSSAPI encryption request");
+            assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
         }
     }
 
