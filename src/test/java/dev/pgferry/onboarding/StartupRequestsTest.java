@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** SSLRequest, GSSENCRequest, CancelRequest, protocol 3.0/3.2 and NegotiateProtocolVersion, on a raw socket. */
 @QuarkusTest
@@ -71,35 +73,23 @@ class StartupRequestsTest {
     }
 
     /**
-     * Bytes sent behind an SSLRequest before its answer are refused even when the answer is 'N', as PostgreSQL does
-     * (ProcessStartupPacket: "received unencrypted data after SSL request", FATAL 08P01, after the 'N') and PgBouncer:
-     * a man in the middle could have put them there.
+     * Bytes sent behind an SSLRequest or GSSENCRequest before its answer are refused even when the answer is 'N', as
+     * PostgreSQL does (ProcessStartupPacket: FATAL 08P01 after the 'N') and PgBouncer: a man in the middle could have
+     * put them there.
      */
-    @Test
-    void sslRequestAndStartupInOneWriteAreRefusedAfterTheN() throws Exception {
+    @ParameterizedTest(name = "{1}")
+    @CsvSource({"80877103, SSL request", "80877104, GSSAPI encryption request"})
+    void startupInTheSameWriteAsAnEncryptionRequestIsRefusedAfterTheN(int code, String request) throws Exception {
         try (RawClient c = RawClient.connect(port)) {
-            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE)
+            c.send(WireBytes.create().int32(8).int32(code)
                     .bytes(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres")).toArray());
             assertThat(c.readByte()).isEqualTo('N');
             RawClient.Message e = c.expect('E');
             assertThat(e.fields()).containsEntry('S', "FATAL").containsEntry('C', "08P01")
-                    .containsEntry('M', "received unencrypted data after SSL request");
+                    .containsEntry('M', "received unencrypted data after " + request);
             assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
         }
         Clients.assertServesPgjdbc(port);
-    }
-
-    @Test
-    void gssEncRequestAndStartupInOneWriteAreRefusedAfterTheN() throws Exception {
-        try (RawClient c = RawClient.connect(port)) {
-            c.send(WireBytes.create().int32(8).int32(ProtocolCodes.GSSENC_REQUEST_CODE)
-                    .bytes(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres")).toArray());
-            assertThat(c.readByte()).isEqualTo('N');
-            RawClient.Message e = c.expect('E');
-            assertThat(e.fields()).containsEntry('S', "FATAL").containsEntry('C', "08P01")
-                    .containsEntry('M', "received unencrypted data after GSSAPI encryption request");
-            assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
-        }
     }
 
     @Test
