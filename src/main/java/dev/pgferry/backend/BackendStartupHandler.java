@@ -87,15 +87,14 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                     sendStartup(ctx);
                 } else {
                     fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE,
-                            "SSL handshake with server " + conn.target().host() + ":" + conn.target().port()
-                                    + " failed: " + f.cause().getMessage(), false, f.cause()));
+                            "SSL handshake with server " + conn.target().address() + " failed: " + f.cause().getMessage(), false, f.cause()));
                 }
             });
         } else if (answer == 'N' && tls.plaintextAllowed()) {
             sendStartupWithoutTls(ctx);
         } else {
-            fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE, "server " + conn.target().host() + ":"
-                    + conn.target().port() + " does not support SSL, but pgferry.tls.server.mode="
+            fail(ctx, new BackendException(SqlState.CONNECTION_FAILURE, "server " + conn.target().address()
+                    + " does not support SSL, but pgferry.tls.server.mode="
                     + tls.mode().name().toLowerCase().replace('_', '-') + " requires it", false, null));
         }
     }

@@ -134,10 +134,10 @@ public class ProxyServer {
             }
         }
         listening = true;
-        LOG.infof("pgferry listening on %s:%d%s (%s transport, %d event loops, default backend %s:%d, %s pooling)",
+        LOG.infof("pgferry listening on %s:%d%s (%s transport, %d event loops, default backend %s, %s pooling)",
                 config.listenHost(), config.listenPort(), socket == null ? "" : " and " + socket,
-                vertx.isNativeTransportEnabled() ? "epoll" : "nio", loops.size(), config.backend().host(),
-                config.backend().port(), config.pool().mode());
+                vertx.isNativeTransportEnabled() ? "epoll" : "nio", loops.size(),
+                new BackendTarget(config.backend().host(), config.backend().port(), "").address(), config.pool().mode());
     }
 
     /**
