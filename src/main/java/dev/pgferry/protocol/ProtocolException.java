@@ -6,13 +6,25 @@ package dev.pgferry.protocol;
  */
 public final class ProtocolException extends Exception {
     private final String sqlState;
+    private final String detail;
 
     public ProtocolException(String sqlState, String message) {
+        this(sqlState, message, null);
+    }
+
+    /** With PostgreSQL's DETAIL line for the same error ({@code null} for none). */
+    public ProtocolException(String sqlState, String message, String detail) {
         super(message, null, false, false);
         this.sqlState = sqlState;
+        this.detail = detail;
     }
 
     public String sqlState() {
         return sqlState;
+    }
+
+    /** The DETAIL field of the ErrorResponse, or null. */
+    public String detail() {
+        return detail;
     }
 }

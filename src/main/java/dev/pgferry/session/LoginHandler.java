@@ -42,6 +42,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final AtomicLong IDS = new AtomicLong();
     /** A password or SASL message is small; PostgreSQL caps them likewise. */
     private static final int MAX_AUTH_MESSAGE = 10_000;
+    /** PostgreSQL's DETAIL for data that came ahead of an encryption request's answer (ProcessStartupPacket). */
+    private static final String MAN_IN_THE_MIDDLE =
+            "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.";
     /** Startup parameters that are not session parameters. */
     private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options",
             "replication");
@@ -156,7 +159,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         } catch (ProtocolException e) {
             sc.protocolErrors.increment();
             LOG.debugf("%s protocol violation during startup: %s", id, e.getMessage());
-            fatal(e.sqlState(), e.getMessage());
+            fatal(e.sqlState(), e.getMessage(), e.detail());
         } catch (AuthException e) {
             sc.loginFailures.increment();
             LOG.debugf("%s authentication failed: %s", id, e.getMessage());
@@ -181,7 +184,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
             if (acc.isReadable()) {
                 // Bytes sent before the handshake would be read as if they came over TLS (CVE-2021-23214).
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request",
+                        MAN_IN_THE_MIDDLE);
             }
             LOG.debugf("%s SSLRequest: S, TLS handshake", id);
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
@@ -211,7 +215,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      */
     private void refuseDataSentAhead(String request) throws ProtocolException {
         if (acc.isReadable()) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request);
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request,
+                    MAN_IN_THE_MIDDLE);
         }
     }
 
@@ -548,6 +553,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void fatal(String sqlState, String message) {
+        fatal(sqlState, message, null);
+    }
+
+    private void fatal(String sqlState, String message, String detail) {
         if (phase == Phase.DONE && !ctx.channel().isActive()) {
             return;
         }
@@ -555,7 +564,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
-        ByteBuf out = ServerMessages.errorResponse(ctx.alloc(), "FATAL", sqlState, message);
+        ByteBuf out = ServerMessages.errorResponse(ctx.alloc(), "FATAL", sqlState, message, detail);
         ctx.writeAndFlush(out).addListener(f -> ctx.close());
         if (acc != null) {
             acc.release();

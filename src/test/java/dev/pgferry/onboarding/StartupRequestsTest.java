@@ -86,7 +86,9 @@ class StartupRequestsTest {
             assertThat(c.readByte()).isEqualTo('N');
             RawClient.Message e = c.expect('E');
             assertThat(e.fields()).containsEntry('S', "FATAL").containsEntry('C', "08P01")
-                    .containsEntry('M', "received unencrypted data after " + request);
+                    .containsEntry('M', "received unencrypted data after " + request).containsEntry('D',
+                            "This could be either a client-software bug or evidence of an attempted man-in-the-middle"
+                                    + " attack.");
             assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
         }
         Clients.assertServesPgjdbc(port);

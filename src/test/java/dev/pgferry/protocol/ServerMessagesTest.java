@@ -66,6 +66,25 @@ class ServerMessagesTest {
     }
 
     @Test
+    void errorResponseWithADetailPutsItAfterTheMessage() throws ProtocolException {
+        ByteBuf b = ServerMessages.errorResponse(ALLOC, "FATAL", "08P01", "bad", "why it is bad");
+        try {
+            assertThat(ByteBufUtil.getBytes(b)).containsExactly(WireBytes.create().byte1('E')
+                    .int32(4 + 7 + 7 + 7 + 5 + 15 + 1).byte1('S').cstring("FATAL").byte1('V').cstring("FATAL")
+                    .byte1('C').cstring("08P01").byte1('M').cstring("bad").byte1('D').cstring("why it is bad").byte1(0)
+                    .toArray());
+        } finally {
+            b.release();
+        }
+        ByteBuf none = ServerMessages.errorResponse(ALLOC, "FATAL", "08P01", "bad", null);
+        try {
+            assertThat(MessageReader.errorFields(none, 0)).doesNotContainKey('D').hasSize(4);
+        } finally {
+            none.release();
+        }
+    }
+
+    @Test
     void parameterStatus() {
         assertThat(encode(out -> ServerMessages.parameterStatus(out, "TimeZone", "UTC")))
                 .containsExactly(WireBytes.create().byte1('S').int32(4 + 9 + 4).cstring("TimeZone").cstring("UTC").toArray());

@@ -180,7 +180,9 @@ class ClientTlsTest {
             byte[] body = new byte[in.readInt() - 4];
             in.readFully(body);
             String fields = new String(body, StandardCharsets.UTF_8);
-            assertThat(fields).contains("C08P01").contains("received unencrypted data after SSL request");
+            assertThat(fields).contains("C08P01").contains("Mreceived unencrypted data after SSL request\0")
+                    .contains("DThis could be either a client-software bug or evidence of an attempted"
+                            + " man-in-the-middle attack.\0");
             assertThat(in.read()).isEqualTo(-1);
         }
     }
