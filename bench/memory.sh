@@ -10,9 +10,13 @@
 # authenticated with SCRAM-SHA-256 as user postgres (the same path real clients take, no trust shortcut)
 # and held idle after ReadyForQuery — wait BENCH_SETTLE seconds, read VmRSS again, and report
 # before / after / (after - before) / N bytes per client. The poolers are stopped afterwards.
-# Output: a table on stdout and docs/bench/memory.md + memory.csv (BENCH_OUT).
+# Output: a table on stdout and docs/bench/memory.md + memory.csv (BENCH_OUT); memory-warm.* with
+# BENCH_MEMORY_WARMUP=1, memory-churn.* with BENCH_MEMORY_WARMUP=churn.
 #
 # Knobs: BENCH_IDLE_CLIENTS=10000 BENCH_TARGETS="pgferry pgbouncer" BENCH_SETTLE=5 BENCH_MEMORY_WARMUP=0 BENCH_JAR BENCH_BUILD BENCH_NOTE
+#        BENCH_MEMORY_WARMUP=1: first the same N clients log in and leave (memory kept from them is not charged again);
+#        BENCH_MEMORY_WARMUP=churn: first N logins in rounds of BENCH_MEMORY_CHURN=200 clients that log in and leave
+#        (a pooler that has served short connections: warm, but never held N clients)
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
 # pgferry's RSS includes the JVM (-Xms256m -Xmx1g -XX:+UseParallelGC): heap that was touched stays resident
 # after garbage collection, so "after - before" is the growth the connections caused, not their live size.
@@ -25,6 +29,8 @@ N=${BENCH_IDLE_CLIENTS:-10000}
 TARGETS=${BENCH_TARGETS:-pgferry pgbouncer}
 SETTLE=${BENCH_SETTLE:-5}
 WARMUP=${BENCH_MEMORY_WARMUP:-0}
+CHURN=${BENCH_MEMORY_CHURN:-200}
+case $WARMUP in 0) NAME=memory ;; 1) NAME=memory-warm ;; churn) NAME=memory-churn ;; *) echo "BENCH_MEMORY_WARMUP: 0, 1 or churn" >&2; exit 2 ;; esac
 POOL=${BENCH_POOL:-20}
 JAR=${BENCH_JAR:-target/quarkus-app/quarkus-run.jar}; [[ $JAR = /* ]] || JAR=$REPO/$JAR
 OUT=${BENCH_OUT:-docs/bench}; [[ $OUT = /* ]] || OUT=$REPO/$OUT
@@ -92,6 +98,16 @@ hold() {
     # generation that login garbage ran through) is resident already and is not charged to the idle clients
     say "$name (pid $pid): warm-up, $N clients log in and leave"
     open_clients "$port" "$name"; close_clients; sleep "$SETTLE"
+  elif [ "$WARMUP" = churn ]; then
+    # a pooler that has been serving short-lived connections, never many at once: its login path is compiled
+    # and the memory login garbage runs through is in use, but nothing is sized for N clients yet
+    say "$name (pid $pid): warm-up, $N logins in rounds of $CHURN clients that log in and leave"
+    local done_logins=0
+    while [ "$done_logins" -lt "$N" ]; do
+      python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$CHURN" --hold 0.01 </dev/null >/dev/null 2>&1
+      done_logins=$((done_logins + CHURN))
+    done
+    sleep "$SETTLE"
   fi
   [ "$name" = pgferry ] && heap_before=$(live_heap "$pid")
   before=$(rss_bytes "$pid")
@@ -135,7 +151,7 @@ for t in $TARGETS; do
 done
 
 { echo "target,clients_requested,clients_connected,rss_before_bytes,rss_after_bytes,rss_delta_bytes,bytes_per_client,live_heap_bytes_per_client,holder"
-  cat "$WORK/rows"; } >"$OUT/memory.csv"
+  cat "$WORK/rows"; } >"$OUT/$NAME.csv"
 {
   echo "# Memory per idle client"
   echo
@@ -145,6 +161,7 @@ done
        "(JVM -Xms256m -Xmx1g -XX:+UseParallelGC). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
        "held idle after ReadyForQuery; RSS = VmRSS of the pooler process, read ${SETTLE} s after the last client connected." \
        "$([ "$WARMUP" = 1 ] && echo "RSS before is read after a warm-up round in which the same $N clients logged in and left (BENCH_MEMORY_WARMUP=1): memory a pooler keeps after its clients left is not charged again.")" \
+       "$([ "$WARMUP" = churn ] && echo "RSS before is read after a warm-up of $N logins in rounds of $CHURN clients that logged in and left (BENCH_MEMORY_WARMUP=churn): the login path is compiled and its garbage has run through the young generation, but the pooler never held more than $CHURN clients.")" \
        "Live heap (pgferry): Java heap in use after a full GC (jcmd GC.run, GC.heap_info), before and with the clients."
   echo
   echo "| target | clients connected / requested | RSS before | RSS after | delta | RSS bytes per client | live heap bytes per client |"
@@ -153,5 +170,5 @@ done
              ($5==""?"n/a":sprintf("%.1f MiB", $5/1048576)), ($6==""?"n/a":sprintf("%.1f MiB", $6/1048576)), $7, $8 }' "$WORK/rows"
   echo
   echo "Holder output per target: $(awk -F, '{ printf "%s: %s; ", $1, substr($0, index($0,"\"")) }' "$WORK/rows")"
-} >"$OUT/memory.md"
-cat "$OUT/memory.md"
+} >"$OUT/$NAME.md"
+cat "$OUT/$NAME.md"
