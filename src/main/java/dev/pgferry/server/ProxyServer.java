@@ -25,9 +25,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.quarkus.runtime.ShutdownEvent;
@@ -59,6 +61,11 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ProxyServer {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
+    /**
+     * One read-size policy for every client channel: Netty otherwise gives each channel its own allocator object
+     * (40 bytes per idle client); the per-channel sizing state lives in the handle each channel makes from it.
+     */
+    private static final RecvByteBufAllocator CLIENT_READS = new AdaptiveRecvByteBufAllocator();
 
     @Inject
     Vertx vertx;
@@ -121,6 +128,7 @@ public class ProxyServer {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
                 .childHandler(login);
         serverChannel = b.bind(config.listenHost(), config.listenPort()).sync().channel();
         if (socket != null) {
@@ -151,6 +159,7 @@ public class ProxyServer {
                 .group(vx.getAcceptorEventLoopGroup(), group)
                 .channelFactory(vx.transport().serverChannelFactory(true))
                 .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
                 .childHandler(login)
                 .bind(new DomainSocketAddress(socket.toString())).sync().channel();
         try {
