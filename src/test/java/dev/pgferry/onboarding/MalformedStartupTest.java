@@ -7,8 +7,6 @@ import dev.pgferry.protocol.WireBytes;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.time.Duration;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +23,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 @WithTestResource(PostgresResource.class)
 class MalformedStartupTest {
 
-    private static final Duration CLOSE_WITHIN = Duration.ofSeconds(2);
     private static final int V3_0 = ProtocolCodes.PROTOCOL_3_0;
 
     @ConfigProperty(name = "pgferry.listen-port")
@@ -34,19 +31,9 @@ class MalformedStartupTest {
     @ConfigProperty(name = "pgferry.max-message-length")
     int maxMessageLength;
 
-    /** The exact bytes pgferry must send: 'E', length, S and V FATAL, C, M, terminator. */
-    private static byte[] fatal(String sqlState, String message) {
-        return WireBytes.message('E', WireBytes.create().byte1('S').cstring("FATAL").byte1('V').cstring("FATAL")
-                .byte1('C').cstring(sqlState).byte1('M').cstring(message).byte1(0).toArray());
-    }
-
+    /** One FATAL ErrorResponse, exactly these fields and bytes, then the socket closed (see RawClient). */
     private void assertRefused(RawClient client, String sqlState, String message) throws Exception {
-        RawClient.Message error = client.read();
-        assertThat(error.type()).isEqualTo('E');
-        assertThat(error.fields()).containsExactly(Map.entry('S', "FATAL"), Map.entry('V', "FATAL"),
-                Map.entry('C', sqlState), Map.entry('M', message));
-        assertThat(error.wire()).containsExactly(fatal(sqlState, message));
-        assertThat(client.closedWithin(CLOSE_WITHIN)).as("socket closed after the error").isTrue();
+        client.assertRefused(sqlState, message);
     }
 
     @AfterEach
