@@ -16,26 +16,36 @@ public final class ServerMessages {
 
     /** ErrorResponse with severity (localised and not), SQLSTATE and message, as PostgreSQL orders them. */
     public static void errorResponse(ByteBuf out, String severity, String sqlState, String message) {
-        fields(out, ProtocolCodes.ERROR_RESPONSE, severity, sqlState, message);
+        fields(out, ProtocolCodes.ERROR_RESPONSE, severity, sqlState, message, null);
     }
 
     public static ByteBuf errorResponse(ByteBufAllocator alloc, String severity, String sqlState, String message) {
-        ByteBuf out = alloc.buffer(32 + message.length() * 3);
-        errorResponse(out, severity, sqlState, message);
+        return errorResponse(alloc, severity, sqlState, message, null);
+    }
+
+    /** As {@link #errorResponse(ByteBufAllocator, String, String, String)}, with a detail ('D') field unless null. */
+    public static ByteBuf errorResponse(ByteBufAllocator alloc, String severity, String sqlState, String message,
+            String detail) {
+        ByteBuf out = alloc.buffer(32 + (message.length() + (detail == null ? 0 : detail.length())) * 3);
+        fields(out, ProtocolCodes.ERROR_RESPONSE, severity, sqlState, message, detail);
         return out;
     }
 
     public static void noticeResponse(ByteBuf out, String severity, String sqlState, String message) {
-        fields(out, ProtocolCodes.NOTICE_RESPONSE, severity, sqlState, message);
+        fields(out, ProtocolCodes.NOTICE_RESPONSE, severity, sqlState, message, null);
     }
 
     /** ErrorResponse and NoticeResponse share their layout: fields, then a terminating NUL. */
-    private static void fields(ByteBuf out, byte type, String severity, String sqlState, String message) {
+    private static void fields(ByteBuf out, byte type, String severity, String sqlState, String message,
+            String detail) {
         int start = begin(out, type);
         field(out, 'S', severity);
         field(out, 'V', severity);
         field(out, 'C', sqlState);
         field(out, 'M', message);
+        if (detail != null) {
+            field(out, 'D', detail);
+        }
         out.writeByte(0);
         end(out, start);
     }

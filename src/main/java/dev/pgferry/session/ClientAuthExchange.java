@@ -125,12 +125,17 @@ final class ClientAuthExchange {
                 scramFirst.withChannelBinding(channelBinding, mech);
             }
             int p = body + mech.getBytes(StandardCharsets.UTF_8).length + 1;
+            // PostgreSQL's wording (pq_getmsgint/pq_getmsgbytes, then pq_getmsgend). Its length -1 ("no data
+            // yet", answered with an empty SASLContinue) is refused here: no client sends it for SCRAM.
             if (p + 4 > end) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response");
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "insufficient data left in message");
             }
             int len = in.getInt(p);
-            if (len < 0 || p + 4 + len != end) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response length");
+            if (len < 0 || len > end - p - 4) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "insufficient data left in message");
+            }
+            if (p + 4 + len != end) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid message format");
             }
             byte[] data = new byte[len];
             in.getBytes(p + 4, data);

@@ -159,8 +159,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(e.sqlState(), e.getMessage());
         } catch (AuthException e) {
             sc.loginFailures.increment();
-            LOG.debugf("%s authentication failed: %s", id, e.getMessage());
-            fatal(e.sqlState(), e.getMessage());
+            LOG.debugf("%s authentication failed: %s", id, e);
+            // PostgreSQL sends the detail too (errdetail: e.g. what is malformed in a SCRAM message)
+            fatal(e.sqlState(), e.getMessage(), e.detail());
         }
         if (acc != null) {
             acc = Cumulator.keepRest(acc);
@@ -548,6 +549,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void fatal(String sqlState, String message) {
+        fatal(sqlState, message, null);
+    }
+
+    private void fatal(String sqlState, String message, String detail) {
         if (phase == Phase.DONE && !ctx.channel().isActive()) {
             return;
         }
@@ -555,7 +560,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
-        ByteBuf out = ServerMessages.errorResponse(ctx.alloc(), "FATAL", sqlState, message);
+        ByteBuf out = ServerMessages.errorResponse(ctx.alloc(), "FATAL", sqlState, message, detail);
         ctx.writeAndFlush(out).addListener(f -> ctx.close());
         if (acc != null) {
             acc.release();

@@ -2,11 +2,13 @@ package dev.pgferry.onboarding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgferry.auth.ScramClient;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.WireBytes;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
@@ -131,6 +133,65 @@ class MalformedStartupTest {
             assertThat(c.expect('R').int32(0)).isEqualTo(10);
             c.send(WireBytes.messageHeader('p', 1 << 30));
             assertRefused(c, "08P01", "invalid message length 1073741824 for message type \"p\" (expected: 4 to 10000)");
+        }
+    }
+
+    /** A SASLInitialResponse: mechanism, then the length of the data (as given), then the data. */
+    private static byte[] saslInitialResponse(String mechanism, int declaredLength, byte[] data) {
+        return WireBytes.message('p', WireBytes.create().cstring(mechanism).int32(declaredLength).bytes(data).toArray());
+    }
+
+    /**
+     * Malformed answers to AuthenticationSASL, each refused with what PostgreSQL 15 sends for it (auth-sasl.c,
+     * auth-scram.c, pqformat.c; checked against a PostgreSQL 15 server).
+     */
+    static Stream<Arguments> malformedSaslMessages() {
+        byte[] first = "n,,n=,r=abcdefghijklmnop".getBytes(StandardCharsets.US_ASCII);
+        String insufficient = "insufficient data left in message";
+        String invalidMechanism = "client selected an invalid SASL authentication mechanism";
+        return Stream.of(
+                Arguments.of("unknown mechanism", saslInitialResponse("SCRAM-SHA-1", first.length, first),
+                        invalidMechanism),
+                Arguments.of("SCRAM-SHA-256-PLUS without TLS", saslInitialResponse("SCRAM-SHA-256-PLUS",
+                        first.length, first), invalidMechanism),
+                Arguments.of("mechanism without terminator", WireBytes.message('p',
+                        "SCRAM-SHA-256".getBytes(StandardCharsets.US_ASCII)), "invalid string in message"),
+                Arguments.of("no length field", WireBytes.message('p', WireBytes.create().cstring("SCRAM-SHA-256")
+                        .toArray()), insufficient),
+                Arguments.of("length past the end", saslInitialResponse("SCRAM-SHA-256", first.length + 10, first),
+                        insufficient),
+                Arguments.of("negative length", saslInitialResponse("SCRAM-SHA-256", -2, first), insufficient),
+                Arguments.of("length short of the end", saslInitialResponse("SCRAM-SHA-256", first.length - 3, first),
+                        "invalid message format"),
+                // out of order: the client-final-message where the SASLInitialResponse belongs
+                Arguments.of("SASLResponse before SASLInitialResponse", WireBytes.message('p',
+                        ("c=biws,r=abcdefghijklmnop,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+                                .getBytes(StandardCharsets.US_ASCII)), "invalid string in message"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedSaslMessages")
+    void aMalformedSaslInitialResponseGetsOneFatalErrorAndTheSocketIsClosed(String name, byte[] message,
+            String error) throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(V3_0, "user", "scram_u", "database", "postgres"));
+            assertThat(c.expect('R').int32(0)).as("AuthenticationSASL").isEqualTo(10);
+            c.send(message);
+            assertRefused(c, "08P01", error);
+        }
+    }
+
+    /** Out of order the other way: the SASLInitialResponse again where the SASLResponse belongs. */
+    @Test
+    void aSecondSaslInitialResponseIsAMalformedScramMessageWithPostgresDetail() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(V3_0, "user", "scram_u", "database", "postgres"));
+            assertThat(c.expect('R').int32(0)).as("AuthenticationSASL").isEqualTo(10);
+            byte[] first = ScramClient.withPassword("scram_u", "scram_pw").clientFirstMessage();
+            c.send(saslInitialResponse("SCRAM-SHA-256", first.length, first));
+            assertThat(c.expect('R').int32(0)).as("AuthenticationSASLContinue").isEqualTo(11);
+            c.send(saslInitialResponse("SCRAM-SHA-256", first.length, first));
+            c.assertRefused("08P01", "malformed SCRAM message", "Message length does not match input length.");
         }
     }
 

@@ -66,6 +66,20 @@ class ServerMessagesTest {
     }
 
     @Test
+    void errorResponseWithADetailPutsItAfterTheMessage() {
+        ByteBuf b = ServerMessages.errorResponse(ALLOC, "FATAL", "08P01", "malformed SCRAM message",
+                "Message length does not match input length.");
+        try {
+            assertThat(ByteBufUtil.getBytes(b)).containsExactly(WireBytes.message('E', WireBytes.create()
+                    .byte1('S').cstring("FATAL").byte1('V').cstring("FATAL").byte1('C').cstring("08P01")
+                    .byte1('M').cstring("malformed SCRAM message")
+                    .byte1('D').cstring("Message length does not match input length.").byte1(0).toArray()));
+        } finally {
+            assertThat(b.release()).isTrue();
+        }
+    }
+
+    @Test
     void parameterStatus() {
         assertThat(encode(out -> ServerMessages.parameterStatus(out, "TimeZone", "UTC")))
                 .containsExactly(WireBytes.create().byte1('S').int32(4 + 9 + 4).cstring("TimeZone").cstring("UTC").toArray());
