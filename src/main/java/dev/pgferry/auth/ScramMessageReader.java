@@ -36,7 +36,8 @@ final class ScramMessageReader {
         }
         for (byte b : message) {
             if (b == 0) {
-                throw errors.malformed("The message contains a NUL byte.");
+                // PostgreSQL's scram_exchange: the input's string length must be its message length
+                throw errors.malformed("Message length does not match input length.");
             }
         }
         try {

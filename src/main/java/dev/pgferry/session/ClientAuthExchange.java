@@ -78,7 +78,7 @@ final class ClientAuthExchange {
         int body = start + 5;
         switch (type) {
             case PLAIN -> {
-                String pw = MessageReader.cstring(in, body, end);
+                String pw = passwordPacket(in, body, end);
                 if (credential.isEmpty() || !PlainAuth.verify(credential.get().secret(), user, pw)) {
                     throw AuthException.passwordFailed(user);
                 }
@@ -86,12 +86,7 @@ final class ClientAuthExchange {
                 return Step.OK;
             }
             case MD5 -> {
-                int nul = in.indexOf(body, end, (byte) 0);
-                if (nul < 0) {
-                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid password packet");
-                }
-                byte[] response = new byte[nul - body];
-                in.getBytes(body, response);
+                byte[] response = passwordPacket(in, body, end).getBytes(StandardCharsets.UTF_8);
                 if (credential.isEmpty() || !Md5Auth.verify(credential.get().secret(), user, md5Salt, response)) {
                     throw AuthException.passwordFailed(user);
                 }
@@ -101,6 +96,21 @@ final class ClientAuthExchange {
                 return scram(in, body, end, out);
             }
         }
+    }
+
+    /**
+     * The string of a cleartext or MD5 PasswordMessage, checked as PostgreSQL's {@code recv_password_packet}
+     * does: its terminator must be the message's last byte, and it must not be empty.
+     */
+    private static String passwordPacket(ByteBuf in, int body, int end) throws ProtocolException, AuthException {
+        int nul = in.indexOf(body, end, (byte) 0);
+        if (nul != end - 1) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid password packet size");
+        }
+        if (nul == body) {
+            throw new AuthException(AuthException.INVALID_PASSWORD, "empty password returned by client");
+        }
+        return in.toString(body, nul - body, StandardCharsets.UTF_8);
     }
 
     private Step scram(ByteBuf in, int body, int end, ByteBuf out) throws AuthException, ProtocolException {
@@ -115,12 +125,17 @@ final class ClientAuthExchange {
                 scramFirst.withChannelBinding(channelBinding, mech);
             }
             int p = body + mech.getBytes(StandardCharsets.UTF_8).length + 1;
+            // PostgreSQL's wording (pq_getmsgint/pq_getmsgbytes, then pq_getmsgend). Its length -1 ("no data
+            // yet", answered with an empty SASLContinue) is refused here: no client sends it for SCRAM.
             if (p + 4 > end) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response");
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "insufficient data left in message");
             }
             int len = in.getInt(p);
-            if (len < 0 || p + 4 + len != end) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid SASL initial response length");
+            if (len < 0 || len > end - p - 4) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "insufficient data left in message");
+            }
+            if (p + 4 + len != end) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid message format");
             }
             byte[] data = new byte[len];
             in.getBytes(p + 4, data);

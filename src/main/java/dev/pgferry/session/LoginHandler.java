@@ -162,8 +162,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(e.sqlState(), e.getMessage(), e.detail());
         } catch (AuthException e) {
             sc.loginFailures.increment();
-            LOG.debugf("%s authentication failed: %s", id, e.getMessage());
-            fatal(e.sqlState(), e.getMessage());
+            LOG.debugf("%s authentication failed: %s", id, e);
+            // PostgreSQL sends the detail too (errdetail: e.g. what is malformed in a SCRAM message)
+            fatal(e.sqlState(), e.getMessage(), e.detail());
         }
         if (acc != null) {
             acc = Cumulator.keepRest(acc);

@@ -19,11 +19,14 @@ final class Clients {
 
     private Clients() {}
 
+    /** A pgjdbc connection; {@code password} null sends none (for trust). */
     static Connection jdbc(int port, String user, String password, String database, Map<String, String> extra)
             throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", user);
-        props.setProperty("password", password);
+        if (password != null) {
+            props.setProperty("password", password);
+        }
         props.setProperty("sslmode", "disable");
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "30");

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A frontend on a plain {@link Socket} that writes exactly the bytes a test gives it and reads backend
@@ -122,6 +123,55 @@ final class RawClient implements AutoCloseable {
                 return all;
             }
         }
+    }
+
+    /**
+     * The rest of a successful login after AuthenticationOk, checked for order: one or more ParameterStatus, exactly one
+     * BackendKeyData, then ReadyForQuery 'I', and nothing else in between. Returns those messages.
+     */
+    List<Message> readWelcome() throws IOException {
+        List<Message> welcome = readUntilReady();
+        String types = welcome.stream().map(m -> String.valueOf(m.type())).collect(Collectors.joining());
+        assertThat(types).as("ParameterStatus+, BackendKeyData, ReadyForQuery").matches("S+KZ");
+        assertThat(welcome.get(welcome.size() - 1).body()).as("ReadyForQuery status").containsExactly('I');
+        return welcome;
+    }
+
+    /** AuthenticationOk: 'R', length 8, code 0. */
+    void expectAuthenticationOk() throws IOException {
+        assertThat(expect('R').wire()).as("AuthenticationOk").containsExactly(WireBytes.message('R', new byte[4]));
+    }
+
+    /** The exact bytes of a FATAL ErrorResponse: 'E', length, S and V FATAL, C, M, D if not null, terminator. */
+    static byte[] fatal(String sqlState, String message, String detail) {
+        WireBytes fields = WireBytes.create().byte1('S').cstring("FATAL").byte1('V').cstring("FATAL")
+                .byte1('C').cstring(sqlState).byte1('M').cstring(message);
+        if (detail != null) {
+            fields.byte1('D').cstring(detail);
+        }
+        return WireBytes.message('E', fields.byte1(0).toArray());
+    }
+
+    /** The next message is exactly this FATAL ErrorResponse (no detail), and the server then closes the socket. */
+    void assertRefused(String sqlState, String message) throws IOException {
+        assertRefused(sqlState, message, null);
+    }
+
+    /** The next message is exactly this FATAL ErrorResponse, and the server then closes the socket within 2 s. */
+    void assertRefused(String sqlState, String message, String detail) throws IOException {
+        Message error = read();
+        assertThat(error.type()).isEqualTo('E');
+        Map<Character, String> expected = new LinkedHashMap<>();
+        expected.put('S', "FATAL");
+        expected.put('V', "FATAL");
+        expected.put('C', sqlState);
+        expected.put('M', message);
+        if (detail != null) {
+            expected.put('D', detail);
+        }
+        assertThat(error.fields()).containsExactlyEntriesOf(expected);
+        assertThat(error.wire()).containsExactly(fatal(sqlState, message, detail));
+        assertThat(closedWithin(Duration.ofSeconds(2))).as("socket closed after the error").isTrue();
     }
 
     /** True if the server closed the connection within {@code within}: end of stream (or a reset) with nothing more sent. */

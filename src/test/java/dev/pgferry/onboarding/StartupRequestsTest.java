@@ -45,6 +45,31 @@ class StartupRequestsTest {
         return new String(row.body(), 6, len, StandardCharsets.UTF_8);
     }
 
+    /** Reported by every PostgreSQL since 14 (later ones add more): pgferry passes the server's list on. */
+    static final List<String> REPORTED_BY_EVERY_SERVER = List.of("application_name", "client_encoding", "DateStyle",
+            "default_transaction_read_only", "in_hot_standby", "integer_datetimes", "IntervalStyle", "is_superuser",
+            "server_encoding", "server_version", "session_authorization", "standard_conforming_strings", "TimeZone");
+
+    /**
+     * The welcome in order, as from PostgreSQL: AuthenticationSASLFinal, AuthenticationOk, then one ParameterStatus per
+     * server parameter, exactly one BackendKeyData and ReadyForQuery 'I', nothing else; the next bytes on the wire are
+     * the answer to the first query.
+     */
+    @Test
+    void theWelcomeIsAuthenticationOkThenParameterStatusThenOneBackendKeyDataThenReadyForQuery() throws Exception {
+        try (RawClient c = RawClient.connect(port)) {
+            c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "scram_u", "database", "postgres"));
+            c.scramLogin("scram_u", "scram_pw"); // ends with AuthenticationOk right after AuthenticationSASLFinal
+            List<RawClient.Message> welcome = c.readWelcome();
+            List<String> names = welcome.stream().filter(m -> m.type() == 'S').map(m -> m.parameter()[0]).toList();
+            assertThat(names).as("each parameter once").doesNotHaveDuplicates().containsAll(REPORTED_BY_EVERY_SERVER);
+            assertThat(parameters(welcome)).containsEntry("session_authorization", "scram_u");
+            assertThat(only(welcome, 'K').body()).hasSize(4 + 4);
+            c.send(WireBytes.query("select 1"));
+            assertThat(c.readUntilReady()).extracting(RawClient.Message::type).containsExactly('T', 'D', 'C', 'Z');
+        }
+    }
+
     @Test
     void sslRequestIsAnsweredNAndStartupContinuesOnTheSameSocket() throws Exception {
         try (RawClient c = RawClient.connect(port)) {
