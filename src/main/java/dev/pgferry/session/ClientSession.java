@@ -647,15 +647,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     txStatus = status;
                     if (--pending <= 0) {
                         pending = 0;
-                        if (!unsynced && status == 'I' && transactionMode && !pinned) {
-                            if (needsFixup()) {
+                        if (!unsynced && status == 'I') {
+                            boolean keeps = keepsBackend();
+                            if (needsFixup(keeps)) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
                                 backendAcc = Cumulator.keepRest(in);
                                 startFixup(c);
                                 return;
                             }
-                            release = true;
+                            if (keeps) {
+                                txFindings = null;
+                            } else {
+                                release = true;
+                            }
                         }
                     }
                 }
@@ -773,7 +778,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         deferClientFlush();
     }
 
-    private boolean needsFixup() {
+    /** Whether the backend stays with this client between transactions: session mode, or pinned. */
+    private boolean keepsBackend() {
+        return !transactionMode || pinned;
+    }
+
+    /**
+     * Whether the transaction that just ended needs a fixup: a RESET of a startup parameter, which the server
+     * returned to its own default, or (for a backend going back to the pool) a SET of an unreported parameter,
+     * whose value pgferry must read back to restore it on the next backend.
+     */
+    private boolean needsFixup(boolean keeps) {
         StatementInspector.Findings f = txFindings;
         if (f == null) {
             return false;
@@ -786,6 +801,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 return true;
             }
         }
+        if (keeps) {
+            return false;
+        }
         for (String n : f.touched) {
             if (!params.isReported(params.canonical(n))) {
                 return true;
@@ -794,7 +812,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return false;
     }
 
-    /** After a transaction that SET or RESET parameters: put startup values back, read unreported ones. */
+    /**
+     * After a transaction that SET or RESET parameters: put startup values back, read unreported ones. A RESET
+     * returns the server to its own default, not the client's startup value, in every mode: session mode and a
+     * pinned client, which keep their backend, need this too.
+     */
     private void startFixup(ServerConnection c) {
         state = State.FIXUP;
         StatementInspector.Findings f = txFindings;
@@ -857,7 +879,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         ServerMessages.readyForQuery(out, (byte) 'I');
         ch.writeAndFlush(out, ch.voidPromise());
         state = State.LEASED;
-        releaseBackend(c);
+        if (keepsBackend()) {
+            startRelay(); // what the client sent meanwhile goes on to its backend
+        } else {
+            releaseBackend(c);
+        }
     }
 
     private void releaseBackend(ServerConnection c) {

@@ -2,11 +2,16 @@ package dev.pgferry.pooling;
 
 import dev.pgferry.testing.PostgresFixture;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Predicate;
 import org.postgresql.Driver;
 
 /**
@@ -72,6 +77,41 @@ final class Clients {
     static int serverBackends(Connection direct, String user, String database) throws SQLException {
         return (int) count(direct, "select count(*) from pg_stat_activity where usename = '" + user
                 + "' and datname = '" + database + "'");
+    }
+
+    /** The process ids of the server's backends for (user, database), ascending, as pg_stat_activity shows them. */
+    static List<Integer> serverPids(Connection direct, String user, String database) throws SQLException {
+        List<Integer> pids = new ArrayList<>();
+        try (PreparedStatement st = direct.prepareStatement(
+                "select pid from pg_stat_activity where usename = ? and datname = ? order by pid")) {
+            st.setString(1, user);
+            st.setString(2, database);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** Something read from the server again and again. */
+    interface ServerRead<T> {
+        T read() throws SQLException;
+    }
+
+    /**
+     * Reads {@code what} every 50 ms until {@code done} holds or {@code within} has passed; returns the last value
+     * read, for the caller to assert on (so that a timeout fails with what was seen).
+     */
+    static <T> T await(Duration within, ServerRead<T> what, Predicate<T> done) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        T value = what.read();
+        while (!done.test(value) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            value = what.read();
+        }
+        return value;
     }
 
     static String sqlState(Throwable t) {

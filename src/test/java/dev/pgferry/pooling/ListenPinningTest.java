@@ -76,4 +76,34 @@ class ListenPinningTest {
             }
         }
     }
+
+    /**
+     * A pinned client keeps its backend, yet RESET still returns it to its startup values, not the server's defaults
+     * (the RESET in the same transaction as the LISTEN, and in a later one).
+     */
+    @Test
+    @Timeout(60)
+    void resetOfAPinnedClientReturnsToItsStartupValue() throws Exception {
+        try (Connection c = Clients.proxy(port, USER, DB, "options", "-c statement_timeout=5s")) {
+            String pid;
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("listen pooling_reset");
+                st.execute("set statement_timeout = '7s'");
+                st.execute("reset statement_timeout");
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            pid = one(c, "select pg_backend_pid()");
+            assertThat(one(c, "show statement_timeout")).isEqualTo("5s");
+            try (Statement st = c.createStatement()) {
+                st.execute("set statement_timeout = '8s'");
+                assertThat(one(c, "show statement_timeout")).isEqualTo("8s");
+                st.execute("reset all");
+            }
+            assertThat(one(c, "show statement_timeout")).isEqualTo("5s");
+            assertThat(one(c, "select pg_backend_pid()")).as("still pinned").isEqualTo(pid);
+            assertThat(one(c, "select count(*) from pg_listening_channels()")).isEqualTo("1");
+        }
+    }
 }

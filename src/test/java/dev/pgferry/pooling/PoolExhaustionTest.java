@@ -13,6 +13,8 @@ import java.sql.SQLException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
 
 /** Pool {@code postgres/md5_u} of one backend, 2 s query-wait-timeout. */
 @QuarkusTest
@@ -33,9 +35,12 @@ class PoolExhaustionTest {
             holder.setAutoCommit(false);
             one(holder, "select 1"); // holds the only backend inside a transaction
             long t0 = System.nanoTime();
-            assertThatThrownBy(() -> one(waiter, "select 2")).isInstanceOf(SQLException.class).satisfies(e -> {
-                assertThat(Clients.sqlState(e)).isIn("53300", "57014");
-                assertThat(e.getMessage()).contains("query_wait_timeout").contains("pool");
+            assertThatThrownBy(() -> one(waiter, "select 2")).isInstanceOf(PSQLException.class).satisfies(e -> {
+                ServerErrorMessage error = ((PSQLException) e).getServerErrorMessage();
+                assertThat(error.getSQLState()).isEqualTo("53300");
+                assertThat(error.getSeverity()).isEqualTo("ERROR");
+                assertThat(error.getMessage()).isEqualTo("pgferry: query_wait_timeout: no server connection for pool"
+                        + " \"" + DB + "/" + USER + "\" within " + TinyPoolProfile.QUERY_WAIT_TIMEOUT_SECONDS + " s");
             });
             double waited = (System.nanoTime() - t0) / 1e9;
             assertThat(waited).as("seconds waited").isBetween(TinyPoolProfile.QUERY_WAIT_TIMEOUT_SECONDS - 0.2,

@@ -1,6 +1,7 @@
 package dev.pgferry.testing;
 
 import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.Md5Auth;
 import dev.pgferry.auth.ScramClient;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -105,8 +106,8 @@ public final class RawWireClient implements AutoCloseable {
 
     /**
      * Connects, sends a StartupMessage with {@code user}, {@code database} and the {@code parameters} (name, value…)
-     * and logs in with SCRAM-SHA-256, each read waiting at most {@code loginTimeoutMillis}; returns once the first
-     * ReadyForQuery arrived, with that timeout still set.
+     * and logs in with SCRAM-SHA-256 or MD5, as the server asks, each read waiting at most {@code loginTimeoutMillis};
+     * returns once the first ReadyForQuery arrived, with that timeout still set.
      */
     public static RawWireClient login(String host, int port, int loginTimeoutMillis, String user, String password,
             String database, String... parameters) throws IOException {
@@ -125,8 +126,8 @@ public final class RawWireClient implements AutoCloseable {
 
     /**
      * On a connection where nothing but an SSLRequest or GSSENCRequest answered 'N' was sent: sends the StartupMessage
-     * and logs in with SCRAM-SHA-256; returns once the first ReadyForQuery arrived (the BackendKeyData kept for
-     * {@link #backendKeyData()}), closing the connection when the login fails.
+     * and logs in with SCRAM-SHA-256 or MD5, as the server asks; returns once the first ReadyForQuery arrived (the
+     * BackendKeyData kept for {@link #backendKeyData()}), closing the connection when the login fails.
      */
     public RawWireClient logIn(String user, String password, String database, String... parameters) throws IOException {
         try {
@@ -165,6 +166,8 @@ public final class RawWireClient implements AutoCloseable {
                         send(message('p', scram.handleServerFirst(data)));
                     } else if (code == 12) {
                         scram.verifyServerFinal(data);
+                    } else if (code == 5) {
+                        send(message('p', concat(Md5Auth.response(password, user, data), new byte[] {0})));
                     } else if (code != 0) {
                         throw new IOException("unexpected authentication request " + code);
                     }

@@ -1,0 +1,195 @@
+package dev.pgferry.pooling;
+
+import static dev.pgferry.pooling.Clients.one;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.util.PSQLException;
+
+/**
+ * {@code pgferry.pool.mode=session}: a client keeps one backend from its first query to its disconnect, and the next
+ * client of that backend finds none of its session state, which pgferry's {@code DISCARD ALL} (PgBouncer's
+ * {@code server_reset_query}) removed. Database {@code bench} is overridden to transaction mode. Pools of one backend.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(SessionModeTest.SessionMode.class)
+class SessionModeTest {
+    static final int QUERY_WAIT_TIMEOUT_SECONDS = 2;
+
+    public static class SessionMode implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "pgferry.pool.mode", "session",
+                    "pgferry.databases.bench.pool-mode", "transaction",
+                    "pgferry.pool.size", "1",
+                    "pgferry.pool.query-wait-timeout", QUERY_WAIT_TIMEOUT_SECONDS + "s",
+                    "pgferry.auth.type", "md5"); // as TinyPoolProfile
+        }
+    }
+
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    static final String DB = "postgres";
+
+    @BeforeAll
+    static void schema() throws SQLException {
+        Clients.directExec(DB, "create schema if not exists pooling_s", "grant all on schema pooling_s to public");
+    }
+
+    @Test
+    @Timeout(60)
+    void aClientKeepsItsBackendAndItsSessionAcrossTransactions() throws Exception {
+        try (Connection a = Clients.proxy(port, "scram_u", DB)) {
+            String pid = one(a, "select pg_backend_pid()");
+            try (Statement st = a.createStatement()) {
+                st.execute("set search_path = pooling_s, public");
+                st.execute("set statement_timeout = '7s'");
+                st.execute("create temp table session_kept (n int)");
+                st.execute("insert into session_kept values (1)");
+                st.execute("prepare session_kept_q as select n + 1 from session_kept");
+            }
+            a.setAutoCommit(false);
+            assertThat(one(a, "select pg_backend_pid()")).as("inside an explicit transaction").isEqualTo(pid);
+            try (Statement st = a.createStatement()) {
+                st.execute("insert into session_kept values (2)");
+            }
+            a.commit();
+            a.setAutoCommit(true);
+            for (int i = 0; i < 5; i++) {
+                assertThat(one(a, "select pg_backend_pid()")).as("transaction %d", i).isEqualTo(pid);
+            }
+            assertThat(one(a, "show search_path")).isEqualTo("pooling_s, public");
+            assertThat(one(a, "show statement_timeout")).isEqualTo("7s");
+            assertThat(one(a, "select string_agg(n::text, ',' order by n) from session_kept")).isEqualTo("1,2");
+            assertThat(one(a, "execute session_kept_q")).isEqualTo("2");
+        }
+    }
+
+    /**
+     * The one backend is the first client's until it disconnects: the second waits for it and times out. (With
+     * assumeMinServerVersion pgjdbc sends its application name at startup instead of a SET, which would already wait
+     * for the backend; A logs in with the same startup parameters, so that B's login has none left for pgferry to
+     * check on a backend.)
+     */
+    @Test
+    @Timeout(60)
+    void aSecondClientWaitsForTheBackendTheFirstHoldsBetweenTransactions() throws Exception {
+        try (Connection a = Clients.proxy(port, "md5_u", DB, "assumeMinServerVersion", "10");
+                Connection b = Clients.proxy(port, "md5_u", DB, "assumeMinServerVersion", "10")) {
+            one(a, "select 1"); // autocommit: no transaction is open, yet A keeps the backend
+            assertThatThrownBy(() -> one(b, "select 2")).isInstanceOf(PSQLException.class)
+                    .satisfies(e -> assertThat(Clients.sqlState(e)).isEqualTo("53300"));
+            a.close();
+            assertThat(one(b, "select 3")).as("served once A left").isEqualTo("3");
+        }
+    }
+
+    /**
+     * Everything DISCARD ALL resets, set by one client, is gone for the next client on the same server process:
+     * parameters the server does not report (pgferry cannot restore what it does not know), temp tables, SQL
+     * prepared statements, WITH HOLD cursors, LISTEN and session advisory locks.
+     */
+    @Test
+    @Timeout(60)
+    void theNextClientOnTheBackendFindsNoneOfThePreviousClientsSessionState() throws Exception {
+        String user = "plain_u";
+        Map<String, String> fresh;
+        try (Connection d = Clients.direct(DB)) {
+            fresh = Map.of("search_path", one(d, "show search_path"), "statement_timeout",
+                    one(d, "show statement_timeout"), "work_mem", one(d, "show work_mem"));
+        }
+        String pid;
+        try (Connection a = Clients.proxy(port, user, DB)) {
+            pid = one(a, "select pg_backend_pid()");
+            try (Statement st = a.createStatement()) {
+                st.execute("set search_path = pooling_s, public");
+                st.execute("set statement_timeout = '7s'");
+                st.execute("set work_mem = '3MB'");
+                st.execute("create temp table session_left (n int)");
+                st.execute("prepare session_left_q as select 1");
+                st.execute("begin");
+                st.execute("declare session_left_c cursor with hold for select 1");
+                st.execute("commit");
+                st.execute("listen session_left_channel");
+                st.execute("select pg_advisory_lock(4711)");
+            }
+            assertThat(one(a, "select count(*) from pg_prepared_statements where name = 'session_left_q'"))
+                    .isEqualTo("1");
+            assertThat(one(a, "select count(*) from pg_cursors where name = 'session_left_c'")).isEqualTo("1");
+        }
+        try (Connection b = Clients.proxy(port, user, DB)) {
+            assertThat(one(b, "select pg_backend_pid()")).as("the same server process").isEqualTo(pid);
+            assertThat(one(b, "show search_path")).isEqualTo(fresh.get("search_path"));
+            assertThat(one(b, "show statement_timeout")).isEqualTo(fresh.get("statement_timeout"));
+            assertThat(one(b, "show work_mem")).isEqualTo(fresh.get("work_mem"));
+            assertThat(one(b, "select to_regclass('pg_temp.session_left') is null")).isEqualTo("t");
+            assertThat(one(b, "select count(*) from pg_class where relname = 'session_left'")).isEqualTo("0");
+            assertThat(one(b, "select count(*) from pg_prepared_statements where name = 'session_left_q'"))
+                    .isEqualTo("0");
+            assertThat(one(b, "select count(*) from pg_cursors where name = 'session_left_c'")).isEqualTo("0");
+            assertThat(one(b, "select count(*) from pg_listening_channels()")).isEqualTo("0");
+            assertThat(one(b, "select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()")).isEqualTo("0");
+            try (Statement st = b.createStatement()) {
+                assertThatThrownBy(() -> st.execute("execute session_left_q"))
+                        .satisfies(e -> assertThat(Clients.sqlState(e)).isEqualTo("26000"));
+            }
+        }
+    }
+
+    /** Startup parameters are the session's defaults in session mode too: RESET returns to them. */
+    @Test
+    @Timeout(60)
+    void resetReturnsToTheStartupValue() throws Exception {
+        try (Connection a = Clients.proxy(port, "scram_u", DB, "options", "-c statement_timeout=5s")) {
+            assertThat(one(a, "show statement_timeout")).isEqualTo("5s");
+            try (Statement st = a.createStatement()) {
+                st.execute("set statement_timeout = '7s'");
+                assertThat(one(a, "show statement_timeout")).isEqualTo("7s");
+                st.execute("reset statement_timeout");
+            }
+            assertThat(one(a, "show statement_timeout")).isEqualTo("5s");
+            try (Statement st = a.createStatement()) {
+                st.execute("reset all");
+            }
+            assertThat(one(a, "show statement_timeout")).isEqualTo("5s");
+        }
+    }
+
+    /**
+     * {@code pgferry.databases.bench.pool-mode=transaction} overrides the session default: two clients connected at
+     * once take turns on bench's one backend, where in session mode the second would wait for the first to leave.
+     */
+    @Test
+    @Timeout(60)
+    void aDatabaseWithPoolModeTransactionSharesItsBackendBetweenConnectedClients() throws Exception {
+        String bench = "bench";
+        try (Connection a = Clients.proxy(port, "md5_u", bench); Connection b = Clients.proxy(port, "md5_u", bench)) {
+            String pid = one(a, "select pg_backend_pid()");
+            assertThat(one(b, "select pg_backend_pid()")).isEqualTo(pid);
+            assertThat(one(a, "select pg_backend_pid()")).isEqualTo(pid);
+            try (Connection sessionPool = Clients.proxy(port, "md5_u", DB);
+                    Connection admin = Clients.proxy(port, "postgres", "pgferry", "preferQueryMode", "simple")) {
+                assertThat(AdminConsoleRows.pool(admin, bench, "md5_u")).containsEntry("pool_mode", "transaction");
+                assertThat(AdminConsoleRows.pool(admin, DB, "md5_u")).containsEntry("pool_mode", "session");
+            }
+        }
+    }
+}
