@@ -826,7 +826,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         String sql = params.fixupSql(f, setNames, readBack);
         if (f.resetAll) {
             c.unreported.clear();
-            params.resetAll();
+            params.resetAll(f.setAfterResetAll);
         }
         if (sql == null) {
             fixedUp(c, null, setNames, readBack);

@@ -2,9 +2,11 @@ package dev.pgferry.session;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A client's session parameters as it believes them to be: the values that differ from what a fresh
@@ -136,14 +138,34 @@ public final class SessionParameters {
 
     /** After RESET ALL / DISCARD ALL the server is at its defaults; the client's defaults are its startup values. */
     public void resetAll() {
+        resetAll(Set.of());
+    }
+
+    /**
+     * As {@link #resetAll()}, except for the parameters SET after the RESET ALL ({@code setSince}, any spelling):
+     * they keep what the client has now (a reported one as the server reported it, an unreported one until read
+     * back).
+     */
+    public void resetAll(Set<String> setSince) {
         signature = null;
         Map<String, String> o = ownOverrides();
+        Map<String, String> kept = new HashMap<>();
+        for (String n : setSince) {
+            String k = canonical(n);
+            if (o.containsKey(k)) {
+                kept.put(k, o.get(k));
+            }
+        }
         o.clear();
         startup.forEach((k, v) -> {
             if (!v.equals(serverDefaults.get(k))) {
                 o.put(k, v);
             }
         });
+        for (String n : setSince) {
+            o.remove(canonical(n));
+        }
+        o.putAll(kept);
     }
 
     /** Whether {@link #restoreSql} has anything to do; allocates nothing (this runs on every lease). */
@@ -224,9 +246,13 @@ public final class SessionParameters {
     public String fixupSql(StatementInspector.Findings f, List<String> setNames, List<String> readBack) {
         StringBuilder cols = null;
         if (f.resetAll) {
+            Set<String> keep = new HashSet<>();
+            f.setAfterResetAll.forEach(n -> keep.add(canonical(n)));
             for (Map.Entry<String, String> e : startup.entrySet()) {
-                cols = appendSet(cols, e.getKey(), e.getValue());
-                setNames.add(e.getKey());
+                if (!keep.contains(e.getKey())) {
+                    cols = appendSet(cols, e.getKey(), e.getValue());
+                    setNames.add(e.getKey());
+                }
             }
         }
         for (String raw : f.resetNames) {

@@ -21,20 +21,56 @@ public final class StatementInspector {
     /** What one message's SQL does to session state. */
     public static final class Findings {
         public String pinReason;
+        /** Every parameter SET or RESET in the transaction. */
         public final Set<String> touched = new LinkedHashSet<>(2);
+        /** Parameters whose last change in the transaction was a RESET: they are back at the session default. */
         public final Set<String> resetNames = new LinkedHashSet<>(1);
         public boolean resetAll;
+        /** With {@link #resetAll}: parameters SET after the transaction's last RESET ALL, which keep that value. */
+        public final Set<String> setAfterResetAll = new LinkedHashSet<>(1);
         /** DISCARD ALL or DEALLOCATE ALL: the server drops every prepared statement of the session. */
         public boolean dropsPrepared;
 
-        /** Merges what a later message of the same transaction found. */
+        /** SET {@code name}: later than any RESET of it before. */
+        public void set(String name) {
+            touched.add(name);
+            resetNames.remove(name);
+            if (resetAll) {
+                setAfterResetAll.add(name);
+            }
+        }
+
+        /** RESET {@code name}: later than any SET of it before. */
+        public void reset(String name) {
+            touched.add(name);
+            resetNames.add(name);
+            setAfterResetAll.remove(name);
+        }
+
+        /** RESET ALL or DISCARD ALL: every parameter back at its session default, whatever came before. */
+        public void resetAll() {
+            resetAll = true;
+            resetNames.clear();
+            setAfterResetAll.clear();
+        }
+
+        /** Merges what a later message of the same transaction found: its SETs and RESETs come after these. */
         public void add(Findings o) {
             if (pinReason == null) {
                 pinReason = o.pinReason;
             }
+            if (o.resetAll) {
+                resetAll();
+            }
+            for (String n : o.touched) {
+                if (!o.resetNames.contains(n) && !(o.resetAll && !o.setAfterResetAll.contains(n))) {
+                    set(n); // o's last word on n was a SET (after o's RESET ALL, if any)
+                }
+            }
+            for (String n : o.resetNames) {
+                reset(n);
+            }
             touched.addAll(o.touched);
-            resetNames.addAll(o.resetNames);
-            resetAll |= o.resetAll;
             dropsPrepared |= o.dropsPrepared;
         }
 
@@ -154,7 +190,7 @@ public final class StatementInspector {
         } else if (is(s, w, "discard")) {
             String what = nextWord();
             if ("all".equals(what)) {
-                findings().resetAll = true;
+                findings().resetAll();
                 findings().dropsPrepared = true;
             }
         } else if (is(s, w, "deallocate")) {
@@ -291,9 +327,9 @@ public final class StatementInspector {
             }
             if (w.equals("characteristics")) {
                 Findings x = findings();
-                x.touched.add("default_transaction_isolation");
-                x.touched.add("default_transaction_read_only");
-                x.touched.add("default_transaction_deferrable");
+                x.set("default_transaction_isolation");
+                x.set("default_transaction_read_only");
+                x.set("default_transaction_deferrable");
                 return;
             }
             if (w.equals("authorization")) {
@@ -303,11 +339,11 @@ public final class StatementInspector {
         }
         switch (w) {
             case "role" -> pin("SET ROLE");
-            case "time" -> findings().touched.add("timezone");
-            case "names" -> findings().touched.add("client_encoding");
-            case "schema" -> findings().touched.add("search_path");
-            case "xml" -> findings().touched.add("xmloption");
-            default -> findings().touched.add(dotted(w));
+            case "time" -> findings().set("timezone");
+            case "names" -> findings().set("client_encoding");
+            case "schema" -> findings().set("search_path");
+            case "xml" -> findings().set("xmloption");
+            default -> findings().set(dotted(w));
         }
     }
 
@@ -317,17 +353,10 @@ public final class StatementInspector {
             return;
         }
         switch (w) {
-            case "all" -> findings().resetAll = true;
+            case "all" -> findings().resetAll();
             case "role", "session" -> pin("RESET ROLE/SESSION AUTHORIZATION");
-            case "time" -> {
-                findings().touched.add("timezone");
-                findings().resetNames.add("timezone");
-            }
-            default -> {
-                String name = dotted(w);
-                findings().touched.add(name);
-                findings().resetNames.add(name);
-            }
+            case "time" -> findings().reset("timezone");
+            default -> findings().reset(dotted(w));
         }
     }
 

@@ -152,6 +152,54 @@ class ParameterIsolationTest {
     }
 
     /**
+     * What comes last in a transaction wins: a SET after a RESET (of the same parameter, or RESET ALL) is the
+     * client's value, not its startup one; a RESET after a SET returns to the startup value — in one multi-statement
+     * query and across the statements of an explicit transaction, while another client shares the backend.
+     */
+    @Test
+    @Timeout(60)
+    void theLastOfSetAndResetInATransactionWins() throws Exception {
+        try (Connection a = Clients.proxy(port, USER, DB, "assumeMinServerVersion", "10", "preferQueryMode", "simple",
+                        "options", "-c statement_timeout=5s -c search_path=pooling_a,public");
+                Connection b = Clients.proxy(port, USER, DB)) {
+            String bPath = one(b, "show search_path");
+            try (Statement st = a.createStatement()) {
+                st.execute("reset statement_timeout; set statement_timeout = '7s'");
+            }
+            one(b, "select 1");
+            assertThat(one(a, "show statement_timeout")).as("SET after RESET in one query").isEqualTo("7s");
+
+            try (Statement st = a.createStatement()) {
+                st.execute("set statement_timeout = '8s'; reset statement_timeout");
+            }
+            one(b, "select 1");
+            assertThat(one(a, "show statement_timeout")).as("RESET after SET in one query").isEqualTo("5s");
+
+            try (Statement st = a.createStatement()) {
+                st.execute("reset all; set search_path = pooling_b, public; set statement_timeout = '6s'");
+            }
+            one(b, "select 1");
+            assertThat(one(a, "show search_path")).as("SET after RESET ALL").isEqualTo("pooling_b, public");
+            assertThat(one(a, "show statement_timeout")).as("SET after RESET ALL").isEqualTo("6s");
+
+            a.setAutoCommit(false);
+            try (Statement st = a.createStatement()) {
+                st.execute("set statement_timeout = '9s'");
+                st.execute("reset all");
+                st.execute("set statement_timeout = '4s'");
+            }
+            a.commit();
+            a.setAutoCommit(true);
+            one(b, "select 1");
+            assertThat(one(a, "show statement_timeout")).as("SET after RESET ALL, one statement each")
+                    .isEqualTo("4s");
+            assertThat(one(a, "show search_path")).as("RESET ALL, startup value").isEqualTo("pooling_a,public");
+            assertThat(one(b, "show statement_timeout")).isEqualTo("0");
+            assertThat(one(b, "show search_path")).isEqualTo(bPath);
+        }
+    }
+
+    /**
      * A DO block runs its statements in the client's session: a PL/pgSQL {@code SET}, or one it EXECUTEs as a
      * literal, changes the client's parameters as a top-level SET would, and no other client sees it.
      */

@@ -193,6 +193,33 @@ class SessionParametersTest {
     }
 
     @Test
+    void aSetAfterResetAllKeepsItsValueAndIsNotPutBack() {
+        SessionParameters p = new SessionParameters(serverDefaults(),
+                map("application_name", "app", "search_path", "s", "statement_timeout", "5s"));
+        StatementInspector.Findings f = StatementInspector.inspect(
+                "RESET ALL; SET Application_Name = 'later'; SET search_path = t");
+        List<String> setNames = new ArrayList<>();
+        List<String> readBack = new ArrayList<>();
+        assertThat(p.fixupSql(f, setNames, readBack)).isEqualTo(
+                "SELECT pg_catalog.set_config('statement_timeout','5s',false),"
+                        + "pg_catalog.current_setting('search_path',true)");
+        assertThat(setNames).containsExactly("statement_timeout");
+        assertThat(readBack).containsExactly("search_path");
+    }
+
+    @Test
+    void resetAllKeepsWhatWasSetSinceAndReturnsTheRestToStartup() {
+        SessionParameters p = new SessionParameters(serverDefaults(),
+                map("application_name", "app", "TimeZone", "Europe/Paris", "search_path", "s"));
+        p.reportedChanged("application_name", "later");
+        p.reportedChanged("TimeZone", "UTC"); // the server default: no override
+        p.reportedChanged("DateStyle", "German, DMY");
+        p.resetAll(java.util.Set.of("APPLICATION_NAME", "timezone"));
+        assertThat(p.overrides()).as("application_name and TimeZone as now, the rest as at startup")
+                .containsOnly(Map.entry("application_name", "later"), Map.entry("search_path", "s"));
+    }
+
+    @Test
     void reportedTouchesNeedNoReadBack() {
         SessionParameters p = new SessionParameters(serverDefaults(), Map.of());
         assertThat(p.fixupSql(StatementInspector.inspect("SET TIME ZONE 'UTC'"), new ArrayList<>(), new ArrayList<>()))

@@ -112,6 +112,58 @@ class StatementInspectorTest {
         assertThat(inspect("RESET myapp.tenant").resetNames).containsExactly("myapp.tenant");
     }
 
+    @Test
+    void theLastOfSetAndResetInAQueryWins() {
+        StatementInspector.Findings f = inspect("RESET a; SET a = 1");
+        assertThat(f.touched).containsExactly("a");
+        assertThat(f.resetNames).isEmpty();
+        assertThat(inspect("SET a = 1; RESET a").resetNames).containsExactly("a");
+        f = inspect("SET b = 1; RESET ALL; SET a = 1");
+        assertThat(f.resetAll).isTrue();
+        assertThat(f.setAfterResetAll).containsExactly("a");
+        assertThat(f.touched).containsExactly("b", "a");
+        f = inspect("RESET ALL; SET a = 1; RESET a");
+        assertThat(f.setAfterResetAll).isEmpty();
+        assertThat(f.resetNames).containsExactly("a");
+        f = inspect("SET a = 1; RESET b; DISCARD ALL");
+        assertThat(f.resetAll).isTrue();
+        assertThat(f.setAfterResetAll).isEmpty();
+        assertThat(f.resetNames).isEmpty();
+    }
+
+    @Test
+    void findingsOfALaterMessageComeAfterThoseBefore() {
+        StatementInspector.Findings f = inspect("RESET a");
+        f.add(inspect("SET a = 2"));
+        assertThat(f.resetNames).isEmpty();
+        assertThat(f.touched).containsExactly("a");
+
+        f = inspect("SET a = 2");
+        f.add(inspect("RESET a"));
+        assertThat(f.resetNames).containsExactly("a");
+
+        f = inspect("SET b = 1");
+        f.add(inspect("RESET ALL"));
+        assertThat(f.resetAll).isTrue();
+        assertThat(f.setAfterResetAll).isEmpty();
+        assertThat(f.touched).containsExactly("b");
+
+        f = inspect("RESET ALL");
+        f.add(inspect("SET c = 1"));
+        assertThat(f.setAfterResetAll).containsExactly("c");
+
+        f = inspect("SET c = 1; RESET ALL; SET d = 1; RESET x");
+        f.add(inspect("SET e = 1; RESET ALL; SET f = 1"));
+        assertThat(f.setAfterResetAll).as("only what followed the last RESET ALL").containsExactly("f");
+        assertThat(f.resetNames).isEmpty();
+        assertThat(f.touched).contains("c", "d", "x", "e", "f");
+
+        f = inspect("RESET ALL; SET d = 1");
+        f.add(inspect("SET e = 1; RESET d"));
+        assertThat(f.setAfterResetAll).containsExactly("e");
+        assertThat(f.resetNames).containsExactly("d");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"RESET ALL", "reset all;", "DISCARD ALL", "discard all"})
     void resetAllAndDiscardAllResetEverything(String sql) {
