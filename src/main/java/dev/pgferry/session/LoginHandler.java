@@ -88,7 +88,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.startNanos = System.nanoTime();
         this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
         int n = sc.clients.incrementAndGet();
-        overLimit = n > sc.config.pool().maxClientConnections() || sc.draining;
+        overLimit = n > sc.config.pool().maxClientConnections();
         int perAddress = sc.config.clientMaxLoginsPerAddress();
         // IP addresses only: the peers of a Unix socket have none (and are local)
         if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a) {
@@ -248,12 +248,20 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
-        if (tooManyFromAddress || overLimit) {
+        // the admin console stays reachable when clients are at the limit (PostgreSQL keeps connections in reserve
+        // for superusers the same way); it is not counted once logged in either
+        if (sc.draining) {
+            // as PostgreSQL answers a login during its shutdown: 57P03, which drivers treat as "retry elsewhere"
+            sc.loginLimitRefusals.increment();
+            fatal(SqlState.CANNOT_CONNECT_NOW, "pgferry is shutting down");
+            return;
+        }
+        if (tooManyFromAddress || (overLimit && !sc.virtualDatabases.containsKey(m.database()))) {
             sc.loginLimitRefusals.increment();
             fatal(SqlState.TOO_MANY_CONNECTIONS, tooManyFromAddress
                     ? "too many logins in progress from " + loginAddress.getHostAddress()
                             + " (pgferry.client-max-logins-per-address)"
-                    : sc.draining ? "pgferry is shutting down" : "sorry, too many clients already");
+                    : "sorry, too many clients already");
             return;
         }
         ByteBuf out = ctx.alloc().buffer(64);

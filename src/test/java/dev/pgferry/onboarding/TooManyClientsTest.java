@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.WireBytes;
+import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -80,6 +82,11 @@ class TooManyClientsTest {
                 // the two refused clients left no slot taken: the two logged-in ones still work
                 assertThat(Clients.queryOne(first, "select 1")).isEqualTo("1");
                 assertThat(Clients.queryOne(second, "select 2")).isEqualTo("2");
+                // the admin console is not refused at the limit, and takes no client's slot
+                try (Connection admin = ThroughPgferry.admin(port)) {
+                    assertThat(AdminConsoleRows.pool(admin, "postgres", "scram_u").get("cl_active")).isEqualTo("2");
+                    assertRawLoginRefused();
+                }
             }
             try (Connection third = loginOnceASlotIsFree()) {
                 assertThat(Clients.queryOne(third, "select current_user")).isEqualTo("scram_u");
