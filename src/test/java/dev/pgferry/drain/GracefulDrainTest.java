@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.pgferry.server.ProxyServer;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -82,10 +83,21 @@ class GracefulDrainTest {
         try (Statement s = a.createStatement()) {
             s.execute("insert into drain_t values (1)");
         }
+        // accepted before the drain, its StartupMessage sent during it
+        RawWireClient late = RawWireClient.connect("127.0.0.1", port).timeout(5000);
         long start = System.nanoTime();
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
         Thread.sleep(500);
         assertThat(stopping).isNotDone(); // waits for the open transaction
+        try (late) {
+            late.send(RawWireClient.startupMessage("user", "scram_u", "database", "postgres"));
+            RawWireClient.Msg refused = late.read();
+            assertThat((char) refused.type()).isEqualTo('E');
+            assertThat(refused.field('S')).isEqualTo("FATAL");
+            assertThat(refused.field('C')).as("PostgreSQL's answer to a login during its shutdown").isEqualTo("57P03");
+            assertThat(refused.field('M')).isEqualTo("pgferry is shutting down");
+            assertThat(late.read()).isEqualTo(RawWireClient.Msg.EOF);
+        }
 
         // the listener is closed: a new client's TCP connect is refused, pgferry sends nothing (pgjdbc's own 08001)
         assertThatThrownBy(this::connect).isInstanceOf(SQLException.class).satisfies(e -> {
