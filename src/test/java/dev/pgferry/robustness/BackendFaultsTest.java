@@ -242,7 +242,7 @@ class BackendFaultsTest {
             // docs/robustness.md), and this test is about the outage answer and the same client recovering.
             Pool pool = server.pools().get(new PoolKey("postgres", "postgres"));
             long settle = System.nanoTime() + 2_000_000_000L;
-            while (pool.counts().idle() > 0 && System.nanoTime() < settle) {
+            while ((pool.counts().idle() > 0 || pool.counts().connecting() > 0) && System.nanoTime() < settle) {
                 Thread.sleep(10);
             }
             long t0 = System.nanoTime();

@@ -100,6 +100,7 @@ final class FaultProxy implements AutoCloseable {
 
     /** Unreachable: existing connections are reset and new ones refused (nothing listens), until {@link #accept()}. */
     synchronized void refuse() throws IOException {
+        refusing = true;
         ServerSocket ss = listener;
         listener = null;
         if (ss != null) {
@@ -110,10 +111,14 @@ final class FaultProxy implements AutoCloseable {
 
     /** Reachable again. */
     synchronized void accept() throws IOException {
+        refusing = false;
         if (listener == null) {
             listen();
         }
     }
+
+    /** Set by {@link #refuse()}: a connection accepted before it and linked after it is reset too. */
+    private volatile boolean refusing;
 
     void resetAll() {
         for (Link l : links.toArray(new Link[0])) {
@@ -169,6 +174,11 @@ final class FaultProxy implements AutoCloseable {
         }
         Link link = new Link(down, up);
         links.add(link);
+        if (refusing) {
+            // accepted just before refuse(), linked after its resetAll: reset as the rest
+            link.reset();
+            return;
+        }
         Thread back = new Thread(() -> serverToClient(link), "fault-proxy-s2c");
         back.setDaemon(true);
         back.start();
