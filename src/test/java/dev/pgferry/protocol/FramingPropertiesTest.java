@@ -22,7 +22,7 @@ import net.jqwik.api.constraints.Size;
  * Whatever bytes arrive, Framing and StartupParser answer with a frame, "need more" or a ProtocolException —
  * never another exception — and a valid stream cut anywhere reassembles into the same frames.
  */
-class FramingProperties {
+class FramingPropertiesTest {
 
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int MAX_MESSAGE = 4096;
