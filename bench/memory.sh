@@ -164,6 +164,8 @@ done
        "$([ "$WARMUP" = churn ] && echo "RSS before is read after a warm-up of $N logins in rounds of $CHURN clients that logged in and left (BENCH_MEMORY_WARMUP=churn): the login path is compiled and its garbage has run through the young generation, but the pooler never held more than $CHURN clients.")" \
        "Live heap (pgferry): Java heap in use after a full GC (jcmd GC.run, GC.heap_info), before and with the clients."
   echo
+  echo "How to read the figures for a JVM (one-time costs of a fresh one, the churn warm-up): docs/bench/performance.md, section \"memory per idle client\"."
+  echo
   echo "| target | clients connected / requested | RSS before | RSS after | delta | RSS bytes per client | live heap bytes per client |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
   awk -F, '{ printf "| %s | %s / %s | %s | %s | %s | %s | %s |\n", $1, $3, $2, ($4==""?"n/a":sprintf("%.1f MiB", $4/1048576)),
