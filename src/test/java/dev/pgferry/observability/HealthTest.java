@@ -4,16 +4,20 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.pgferry.observability.health.LivenessCheck;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
 import org.junit.jupiter.api.Test;
 
 /** /q/health/live and /q/health/ready over HTTP, against the real PostgreSQL of the fixture. */
@@ -37,6 +41,51 @@ class HealthTest {
         assertThat(r.jsonPath().getString("status")).isEqualTo("UP");
         assertThat(r.jsonPath().getBoolean("checks[0].data.listening")).isTrue();
         assertThat(r.jsonPath().getString("checks[0].data.event-loop-0")).isEqualTo("ok");
+    }
+
+    @Inject
+    io.vertx.core.Vertx vertx;
+
+    @Inject
+    @Liveness
+    LivenessCheck liveness;
+
+    /**
+     * A handler that never returns blocks its event loop and every client on it: liveness goes DOWN naming that
+     * loop once it has missed its watchdog ticks for 5 s, and comes UP again when the loop runs again. (Asked of the
+     * check itself: an HTTP request could land on the blocked loop and wait for it.)
+     */
+    @Test
+    void liveGoesDownWhileAnEventLoopIsBlockedAndUpAfter() throws Exception {
+        java.util.List<io.netty.util.concurrent.EventExecutor> loops = new java.util.ArrayList<>();
+        ((io.vertx.core.impl.VertxInternal) vertx).getEventLoopGroup().forEach(loops::add);
+        int blocked = loops.size() - 1;
+        String name = "event-loop-" + blocked;
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        loops.get(blocked).execute(() -> {
+            try {
+                release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            Thread.sleep(3000);
+            assertThat(liveness.call().getStatus()).as("blocked for ~3 s: not yet").isEqualTo(HealthCheckResponse.Status.UP);
+            assertThat(ThroughPgferry.eventually(Duration.ofSeconds(5),
+                    () -> liveness.call().getStatus() == HealthCheckResponse.Status.DOWN)).isTrue();
+            HealthCheckResponse down = liveness.call();
+            assertThat(down.getData().orElseThrow().get(name)).asString().matches("blocked for \\d+ ms");
+            assertThat(down.getData().orElseThrow().get("listening")).isEqualTo(true);
+            for (int i = 0; i < blocked; i++) {
+                assertThat(down.getData().orElseThrow().get("event-loop-" + i)).isEqualTo("ok");
+            }
+        } finally {
+            release.countDown();
+        }
+        assertThat(ThroughPgferry.eventually(Duration.ofSeconds(3),
+                () -> liveness.call().getStatus() == HealthCheckResponse.Status.UP)).isTrue();
+        assertThat(get("/q/health/live").statusCode()).isEqualTo(200);
     }
 
     @Test
