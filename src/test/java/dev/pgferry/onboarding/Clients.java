@@ -1,6 +1,7 @@
 package dev.pgferry.onboarding;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.pgferry.testing.ClientProgram;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.postgresql.util.PSQLException;
 
 /** Real clients pointed at pgferry: pgjdbc (through its Driver, not DriverManager) and psql. */
 final class Clients {
@@ -45,6 +47,16 @@ final class Clients {
             assertThat(rs.next()).isTrue();
             return rs.getString(1);
         }
+    }
+
+    /** pgjdbc logging in as {@code user} with a wrong password gets FATAL 28P01 as PostgreSQL words it. */
+    static void assertPgjdbcWrongPasswordRefused(int port, String user) {
+        PSQLException e = catchThrowableOfType(PSQLException.class, () -> jdbc(port, user, "wrong", "postgres").close());
+        assertThat((Throwable) e).as("pgjdbc login refused").isNotNull();
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+        assertThat(e.getServerErrorMessage().getSeverity()).isEqualTo("FATAL");
+        assertThat(e.getServerErrorMessage().getMessage())
+                .isEqualTo("password authentication failed for user \"" + user + "\"");
     }
 
     /** pgferry still logs in and serves a pgjdbc client. */

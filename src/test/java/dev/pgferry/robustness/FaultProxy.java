@@ -276,7 +276,8 @@ final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> startupParams(byte[] body) {
+    /** The name/value pairs of a StartupMessage body (after its length): protocol version, then pairs, then NUL. */
+    static Map<String, String> startupParams(byte[] body) {
         Map<String, String> m = new HashMap<>();
         int i = 4;
         while (i < body.length && body[i] != 0) {

@@ -8,8 +8,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A fake PostgreSQL server that breaks the protocol while pgferry logs in to it, in the way the {@code database} of
@@ -73,7 +71,7 @@ final class MisbehavingServer implements AutoCloseable {
             int len = in.readInt();
             byte[] body = new byte[len - 4];
             in.readFully(body);
-            String database = startupParams(body).get("database");
+            String database = FaultProxy.startupParams(body).get("database");
             for (Misbehaviour m : Misbehaviour.values()) {
                 if (m.database.equals(database)) {
                     misbehave(m, in, out);
@@ -135,26 +133,6 @@ final class MisbehavingServer implements AutoCloseable {
         b.write(v >>> 16);
         b.write(v >>> 8);
         b.write(v);
-    }
-
-    /** The name/value pairs of a StartupMessage body (after its length): protocol version, then pairs, then NUL. */
-    private static Map<String, String> startupParams(byte[] body) {
-        Map<String, String> m = new HashMap<>();
-        int i = 4;
-        while (i < body.length && body[i] != 0) {
-            int k = i;
-            while (body[i] != 0) {
-                i++;
-            }
-            String key = new String(body, k, i - k, StandardCharsets.UTF_8);
-            int v = ++i;
-            while (body[i] != 0) {
-                i++;
-            }
-            m.put(key, new String(body, v, i - v, StandardCharsets.UTF_8));
-            i++;
-        }
-        return m;
     }
 
     @Override
