@@ -1,6 +1,7 @@
 package dev.pgferry.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgferry.observability.AdminConsoleRows;
 import dev.pgferry.testing.ClientProgram;
@@ -11,7 +12,13 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +125,39 @@ class UnixSocketListenerTest {
                 assertThat(r.get("port")).isEqualTo(Integer.toString(port));
             });
             assertThat(clients).allSatisfy(r -> assertThat(r.get("addr")).as("addr of %s", r).isNotBlank());
+        }
+    }
+
+    @Inject
+    ProxyServer server;
+
+    /**
+     * Startup with another server on the socket file is refused, naming it, and leaves nothing bound (the TCP port is
+     * free again); once that server is gone, its file left behind is stale and the next start replaces it.
+     */
+    @Test
+    @Timeout(60)
+    void startIsRefusedWhileAnotherServerListensOnTheSocketAndReplacesItsFileAfter() throws Exception {
+        server.stop();
+        try {
+            try (ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                other.bind(UnixDomainSocketAddress.of(socket()));
+                assertThatThrownBy(server::start).isInstanceOf(IOException.class)
+                        .hasMessage("another server listens on " + socket() + " (is pgferry already running with this"
+                                + " pgferry.unix-socket-dir and pgferry.listen-port?)");
+                assertThat(server.listening()).isFalse();
+                try (ServerSocket tcp = new ServerSocket()) {
+                    tcp.bind(new InetSocketAddress("127.0.0.1", port)); // pgferry let go of its TCP port
+                }
+            }
+            assertThat(Files.exists(socket())).as("the other server's file, left behind").isTrue();
+        } finally {
+            server.start();
+        }
+        assertThat(server.listening()).isTrue();
+        try (RawWireClient c = RawWireClient.connect(socket()).timeout(10_000)) {
+            c.logIn("scram_u", "scram_pw", "postgres");
+            assertThat(queryOne(c, "select current_user")).isEqualTo("scram_u");
         }
     }
 
