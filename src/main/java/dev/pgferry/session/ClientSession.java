@@ -213,6 +213,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 close();
                 return;
             }
+            if (type == ProtocolCodes.COPY_DATA || type == ProtocolCodes.COPY_DONE || type == ProtocolCodes.COPY_FAIL) {
+                // No backend of this client is in COPY (its ReadyForQuery came): these are the rest of a COPY the
+                // server ended with an error, which PostgreSQL ignores and answers with nothing (PostgresMain: "we
+                // probably got here because a COPY failed"). Leasing a backend for them would hold it for nothing.
+                inbound.skipBytes(frame);
+                continue;
+            }
             if (discardUntilSync) {
                 // after a failed lease, the rest of that extended-protocol batch is skipped up to its Sync
                 inbound.skipBytes(frame);
@@ -483,14 +490,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = true;
                         router.responses.add(ResponseQueue.EXECUTE, null);
                     }
-                    // Flush asks for output and is followed by more and a Sync; COPY messages outside COPY make
-                    // the server wait for a Sync too: either way the backend is not clean before that Sync.
+                    // Flush asks for output and is followed by more and a Sync: the backend is not clean before it.
                     case ProtocolCodes.FLUSH -> unsynced = true;
-                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> {
-                        unsynced |= !copyIn;
-                        copyIn = false;
+                    // Outside COPY the server ignores these and waits for nothing: they leave the count as it is.
+                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
+                    case ProtocolCodes.COPY_DATA -> {
+                        // relayed as is
                     }
-                    case ProtocolCodes.COPY_DATA -> unsynced |= !copyIn;
                     case ProtocolCodes.TERMINATE -> {
                         writeRun(c, in, runStart, ri);
                         in.readerIndex(end);
