@@ -704,6 +704,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 case ProtocolCodes.COPY_IN_RESPONSE -> {
                     copyIn = true;
                     popped = false;
+                    if (router.responses.peek() == ResponseQueue.EXECUTE) {
+                        // The server ignores Sync in copy-in mode (CopyGetData: "for the convenience of client
+                        // libraries (such as libpq) that may send those without noticing that the command they
+                        // just sent was COPY"): a Sync relayed right after this Execute gets no ReadyForQuery.
+                        pending = Math.max(0, pending - router.responses.removeBehindHead(ResponseQueue.SYNC));
+                    }
                 }
                 default -> popped = false;
             }

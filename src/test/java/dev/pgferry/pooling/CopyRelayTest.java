@@ -88,6 +88,27 @@ class CopyRelayTest {
         assertThat(t.get(4)).isEqualTo(ready('T'));
     }
 
+    /**
+     * libpq's way with PQexecParams: Parse/Bind/Execute/Sync in one go, then the data, CopyDone and another Sync.
+     * PostgreSQL ignores a Sync that arrives in copy-in mode, so the two Syncs get one ReadyForQuery between them.
+     */
+    @Test
+    @Timeout(30)
+    void extendedCopyFromStdinWithASyncSentBeforeTheDataGetsOneReadyForQuery() throws Exception {
+        List<Msg> t = shared.sameAsPostgres((a, b) -> {
+            a.send(parse("", COPY_IN), bind(""), execute(), sync());
+            List<Msg> all = read(a, 3);
+            b.askWhileHeld();
+            a.send(copyData("1\tone\n"), copyDone(), sync());
+            all.addAll(a.readUntilReady());
+            b.answered();
+            all.addAll(a.exchange(1, query(COUNT)));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("12G" + "CZ" + "TDCZ");
+        assertThat(values(t.get(6))).containsExactly("1", "one");
+    }
+
     @Test
     @Timeout(30)
     void extendedCopyOutInsideATransaction() throws Exception {
