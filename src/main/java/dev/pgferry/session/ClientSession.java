@@ -68,6 +68,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean copyIn;
     private boolean pinned;
     private boolean discardUntilSync;
+    /** The server reported an extended-protocol error and skips every message up to the next Sync not yet relayed. */
+    private boolean serverSkipping;
     private boolean serverFatal;
     private boolean backendFlush;
     private boolean clientFlush;
@@ -271,6 +273,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         pending = 0;
         unsynced = false;
         copyIn = false;
+        serverSkipping = false;
         serverFatal = false;
         txStatus = 'I';
         router.responses.clear();
@@ -409,6 +412,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 }
                 int end = ri + frame;
                 byte type = in.getByte(ri);
+                if (serverSkipping && skippedAfterError(type)) {
+                    // PostgreSQL skips it unanswered (PostgresMain's ignore_till_sync, Query and FunctionCall
+                    // too): relayed as is, with nothing expected back, no statement recorded, nothing answered here
+                    unsynced = true;
+                    in.readerIndex(end);
+                    continue;
+                }
                 boolean rewritten = false;
                 switch (type) {
                     case ProtocolCodes.QUERY -> {
@@ -427,6 +437,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         if (!copyIn) {
                             pending++;
                             unsynced = false;
+                            serverSkipping = false;
                             router.responses.add(ResponseQueue.SYNC, null);
                         }
                     }
@@ -521,6 +532,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
         }
+    }
+
+    private static boolean skippedAfterError(byte type) {
+        return switch (type) {
+            case ProtocolCodes.QUERY, ProtocolCodes.FUNCTION_CALL, ProtocolCodes.PARSE, ProtocolCodes.BIND,
+                    ProtocolCodes.DESCRIBE, ProtocolCodes.CLOSE, ProtocolCodes.EXECUTE, ProtocolCodes.FLUSH,
+                    ProtocolCodes.COPY_DATA, ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> true;
+            default -> false;
+        };
     }
 
     private void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
@@ -685,8 +705,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         clientFlush = true;
                         runStart = end;
                     }
+                    copyIn = false; // an error ends COPY
                     if (head != ResponseQueue.QUERY && head != ResponseQueue.FUNCTION) {
                         router.skipToSync(c);
+                        // no Sync relayed after the failed message yet: what the client sends until its Sync is
+                        // skipped by the server too
+                        serverSkipping = router.responses.peek() != ResponseQueue.SYNC;
                     }
                     popped = false;
                 }
