@@ -68,6 +68,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean copyIn;
     private boolean pinned;
     private boolean discardUntilSync;
+    /** The server reported an extended-protocol error and skips every message up to the next Sync not yet relayed. */
+    private boolean serverSkipping;
     private boolean serverFatal;
     private boolean backendFlush;
     private boolean clientFlush;
@@ -213,6 +215,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 close();
                 return;
             }
+            if (type == ProtocolCodes.COPY_DATA || type == ProtocolCodes.COPY_DONE || type == ProtocolCodes.COPY_FAIL) {
+                // No backend of this client is in COPY (its ReadyForQuery came): these are the rest of a COPY the
+                // server ended with an error, which PostgreSQL ignores and answers with nothing (PostgresMain: "we
+                // probably got here because a COPY failed"). Leasing a backend for them would hold it for nothing.
+                inbound.skipBytes(frame);
+                continue;
+            }
             if (discardUntilSync) {
                 // after a failed lease, the rest of that extended-protocol batch is skipped up to its Sync
                 inbound.skipBytes(frame);
@@ -264,6 +273,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         pending = 0;
         unsynced = false;
         copyIn = false;
+        serverSkipping = false;
         serverFatal = false;
         txStatus = 'I';
         router.responses.clear();
@@ -402,6 +412,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 }
                 int end = ri + frame;
                 byte type = in.getByte(ri);
+                if (serverSkipping && skippedAfterError(type)) {
+                    // PostgreSQL skips it unanswered (PostgresMain's ignore_till_sync, Query and FunctionCall
+                    // too): relayed as is, with nothing expected back, no statement recorded, nothing answered here
+                    unsynced = true;
+                    in.readerIndex(end);
+                    continue;
+                }
                 boolean rewritten = false;
                 switch (type) {
                     case ProtocolCodes.QUERY -> {
@@ -420,6 +437,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         if (!copyIn) {
                             pending++;
                             unsynced = false;
+                            serverSkipping = false;
                             router.responses.add(ResponseQueue.SYNC, null);
                         }
                     }
@@ -483,14 +501,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = true;
                         router.responses.add(ResponseQueue.EXECUTE, null);
                     }
-                    // Flush asks for output and is followed by more and a Sync; COPY messages outside COPY make
-                    // the server wait for a Sync too: either way the backend is not clean before that Sync.
+                    // Flush asks for output and is followed by more and a Sync: the backend is not clean before it.
                     case ProtocolCodes.FLUSH -> unsynced = true;
-                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> {
-                        unsynced |= !copyIn;
-                        copyIn = false;
+                    // Outside COPY the server ignores these and waits for nothing: they leave the count as it is.
+                    case ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> copyIn = false;
+                    case ProtocolCodes.COPY_DATA -> {
+                        // relayed as is
                     }
-                    case ProtocolCodes.COPY_DATA -> unsynced |= !copyIn;
                     case ProtocolCodes.TERMINATE -> {
                         writeRun(c, in, runStart, ri);
                         in.readerIndex(end);
@@ -515,6 +532,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (!c.channel().isWritable()) {
             ch.config().setAutoRead(false);
         }
+    }
+
+    private static boolean skippedAfterError(byte type) {
+        return switch (type) {
+            case ProtocolCodes.QUERY, ProtocolCodes.FUNCTION_CALL, ProtocolCodes.PARSE, ProtocolCodes.BIND,
+                    ProtocolCodes.DESCRIBE, ProtocolCodes.CLOSE, ProtocolCodes.EXECUTE, ProtocolCodes.FLUSH,
+                    ProtocolCodes.COPY_DATA, ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> true;
+            default -> false;
+        };
     }
 
     private void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
@@ -679,8 +705,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         clientFlush = true;
                         runStart = end;
                     }
+                    copyIn = false; // an error ends COPY
                     if (head != ResponseQueue.QUERY && head != ResponseQueue.FUNCTION) {
                         router.skipToSync(c);
+                        // no Sync relayed after the failed message yet: what the client sends until its Sync is
+                        // skipped by the server too
+                        serverSkipping = router.responses.peek() != ResponseQueue.SYNC;
                     }
                     popped = false;
                 }
@@ -698,6 +728,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 case ProtocolCodes.COPY_IN_RESPONSE -> {
                     copyIn = true;
                     popped = false;
+                    if (router.responses.peek() == ResponseQueue.EXECUTE) {
+                        // The server ignores Sync in copy-in mode (CopyGetData: "for the convenience of client
+                        // libraries (such as libpq) that may send those without noticing that the command they
+                        // just sent was COPY"): a Sync relayed right after this Execute gets no ReadyForQuery.
+                        pending = Math.max(0, pending - router.responses.removeBehindHead(ResponseQueue.SYNC));
+                    }
                 }
                 default -> popped = false;
             }

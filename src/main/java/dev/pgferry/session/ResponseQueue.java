@@ -88,6 +88,28 @@ final class ResponseQueue {
         return k;
     }
 
+    /**
+     * Removes the entries of {@code kind} that directly follow the head, keeping the head; returns how many went.
+     */
+    int removeBehindHead(byte kind) {
+        int n = 0;
+        while (n + 1 < size && kindAt(n + 1) == kind) {
+            n++;
+        }
+        if (n > 0) {
+            int mask = kinds.length - 1;
+            int to = (head + n) & mask;
+            kinds[to] = kinds[head];
+            refs[to] = refs[head];
+            for (int i = 0; i < n; i++) {
+                refs[(head + i) & mask] = null;
+            }
+            head = to;
+            size -= n;
+        }
+        return n;
+    }
+
     void clear() {
         while (size > 0) {
             poll();

@@ -68,4 +68,29 @@ class ResponseQueueTest {
         assertThat(s1.sameBody(a.clone())).isTrue();
         assertThat(s1.sameBody(b)).isFalse();
     }
+
+    @Test
+    void removingTheSyncsBehindTheHeadKeepsTheHeadAndWhatFollowsAcrossWrapAround() {
+        ResponseQueue q = new ResponseQueue();
+        q.add(ResponseQueue.PARSE, null);
+        q.add(ResponseQueue.BIND, null);
+        q.poll();
+        q.poll();
+        // head at 2 of 4: the entries wrap
+        q.add(ResponseQueue.EXECUTE, "copy");
+        q.add(ResponseQueue.SYNC, null);
+        q.add(ResponseQueue.SYNC, null);
+        q.add(ResponseQueue.QUERY, "after");
+        assertThat(q.removeBehindHead(ResponseQueue.SYNC)).isEqualTo(2);
+        assertThat(q.size()).isEqualTo(2);
+        assertThat(q.peekRef()).isEqualTo("copy");
+        assertThat(q.poll()).isEqualTo(ResponseQueue.EXECUTE);
+        assertThat(q.peekRef()).isEqualTo("after");
+        assertThat(q.poll()).isEqualTo(ResponseQueue.QUERY);
+        assertThat(q.isEmpty()).isTrue();
+        q.add(ResponseQueue.EXECUTE, null);
+        q.add(ResponseQueue.BIND, null);
+        assertThat(q.removeBehindHead(ResponseQueue.SYNC)).as("nothing to remove").isZero();
+        assertThat(q.size()).isEqualTo(2);
+    }
 }

@@ -365,6 +365,19 @@ public final class RawWireClient implements AutoCloseable {
         return all;
     }
 
+    /** Closes the socket without a Terminate, as a client that crashed or lost its network would. */
+    public void drop() {
+        try {
+            if (socket != null) {
+                socket.close();
+            } else {
+                unix.close();
+            }
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
     /** Sends Terminate if the connection still takes it, then closes. */
     @Override
     public void close() {
