@@ -215,10 +215,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 close();
                 return;
             }
-            if (type == ProtocolCodes.COPY_DATA || type == ProtocolCodes.COPY_DONE || type == ProtocolCodes.COPY_FAIL) {
+            if (type == ProtocolCodes.COPY_DATA || type == ProtocolCodes.COPY_DONE || type == ProtocolCodes.COPY_FAIL
+                    || type == ProtocolCodes.FLUSH) {
                 // No backend of this client is in COPY (its ReadyForQuery came): these are the rest of a COPY the
                 // server ended with an error, which PostgreSQL ignores and answers with nothing (PostgresMain: "we
-                // probably got here because a COPY failed"). Leasing a backend for them would hold it for nothing.
+                // probably got here because a COPY failed"). A Flush with nothing outstanding has nothing to send
+                // either. Leasing a backend for them would hold it for nothing (until a Sync, for the Flush).
                 inbound.skipBytes(frame);
                 continue;
             }

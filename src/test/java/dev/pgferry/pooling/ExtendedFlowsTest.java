@@ -84,6 +84,18 @@ class ExtendedFlowsTest {
         assertThat(t.get(6).field('C')).isEqualTo("34000");
     }
 
+    /** A Flush with nothing outstanding: nothing comes back, and it takes no backend from the other client. */
+    @Test
+    @Timeout(30)
+    void aLoneFlushIsAnsweredWithNothingAndHoldsNoBackend() throws Exception {
+        List<Msg> t = shared.sameAsPostgres((a, b) -> {
+            a.send(flush());
+            b.servedPromptly();
+            return a.exchange(1, query("select 'after'"));
+        });
+        assertThat(types(t)).isEqualTo("TDCZ");
+    }
+
     /** Parse/Bind/Execute/Flush: the results come before any Sync, and the backend stays until the Sync's answer. */
     @Test
     @Timeout(30)
