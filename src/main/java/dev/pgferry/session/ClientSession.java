@@ -696,7 +696,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 case ProtocolCodes.CLOSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.CLOSE_INSERTED;
                 case ProtocolCodes.BIND_COMPLETE -> router.responses.poll();
                 case ProtocolCodes.ROW_DESCRIPTION, 'n' -> popped = pollIf(ResponseQueue.DESCRIBE);
-                case ProtocolCodes.COMMAND_COMPLETE, 'I', 's' -> popped = pollIf(ResponseQueue.EXECUTE);
+                case ProtocolCodes.COMMAND_COMPLETE, 'I', 's' -> {
+                    // a COPY FROM STDIN is over at its CommandComplete, also when the client's CopyDone went out
+                    // before the server's CopyInResponse came (then nothing else would clear it)
+                    copyIn = false;
+                    popped = pollIf(ResponseQueue.EXECUTE);
+                }
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
                     byte head = router.responses.peek();

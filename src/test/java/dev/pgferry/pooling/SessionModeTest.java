@@ -6,13 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pgferry.observability.AdminConsoleRows;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,6 +84,42 @@ class SessionModeTest {
             assertThat(one(a, "select string_agg(n::text, ',' order by n) from session_kept")).isEqualTo("1,2");
             assertThat(one(a, "execute session_kept_q")).isEqualTo("2");
         }
+    }
+
+    /**
+     * A client may send a COPY, its data and CopyDone in one write, before the server's CopyInResponse: the COPY is
+     * over at its CommandComplete all the same. The client is then at rest (a drain closes it at once) and its
+     * backend, returned when it leaves, serves the next client (it was discarded as if still in COPY).
+     */
+    @Test
+    @Timeout(60)
+    void aCopySentInOneWriteWithItsDataEndsAndLeavesTheBackendReusable() throws Exception {
+        Clients.directExec(DB, "drop table if exists session_copy", "create table session_copy (n int)",
+                "grant all on session_copy to public");
+        String pid;
+        try (RawWireClient a = RawWireClient.login(Clients.HOST, port, 5000, "postgres",
+                Clients.PASSWORDS.get("postgres"), DB)) {
+            pid = rawOne(a, "select pg_backend_pid()");
+            a.send(RawWireClient.query("copy session_copy from stdin"),
+                    RawWireClient.message('d', "1\n2\n".getBytes(StandardCharsets.US_ASCII)),
+                    RawWireClient.message('c', new byte[0]));
+            List<RawWireClient.Msg> reply = a.readUntilReady();
+            assertThat(reply).extracting(m -> (char) m.type()).containsExactly('G', 'C', 'Z');
+            assertThat(new String(reply.get(1).body(), StandardCharsets.US_ASCII)).isEqualTo("COPY 2\0");
+            assertThat(rawOne(a, "select count(*) from session_copy")).isEqualTo("2");
+        }
+        try (Connection b = Clients.proxy(port, "postgres", DB)) {
+            assertThat(one(b, "select pg_backend_pid()")).as("the same server process, returned clean").isEqualTo(pid);
+        }
+    }
+
+    /** The single value of a one-row query on a logged-in raw connection. */
+    private static String rawOne(RawWireClient c, String sql) throws java.io.IOException {
+        RawWireClient.Msg row = c.exchange(1, RawWireClient.query(sql)).stream().filter(m -> m.type() == 'D')
+                .findFirst().orElseThrow();
+        byte[] b = row.body(); // int16 column count, int32 length, the value
+        int len = ((b[2] & 0xff) << 24) | ((b[3] & 0xff) << 16) | ((b[4] & 0xff) << 8) | (b[5] & 0xff);
+        return new String(b, 6, len, StandardCharsets.UTF_8);
     }
 
     /**
