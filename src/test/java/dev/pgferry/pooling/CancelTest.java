@@ -1,0 +1,264 @@
+package dev.pgferry.pooling;
+
+import static dev.pgferry.pooling.Clients.one;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
+import dev.pgferry.testing.RawWireClient.Msg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.util.PSQLException;
+
+/**
+ * CancelRequest on a pool of one backend ({@code postgres/md5_u}), so that every client shares the same server
+ * process: a cancel stops the query of the client whose key it carries, and nobody else's, whenever it arrives.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(TinyPoolProfile.class)
+class CancelTest {
+    /** pgferry's listen port, injected from the application under test. */
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    static final String USER = "md5_u";
+    static final String DB = "postgres";
+    static final String CANCELED = "canceling statement due to user request";
+    final ExecutorService threads = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
+
+    private RawWireClient login() throws IOException {
+        return RawWireClient.login(Clients.HOST, port, 10_000, USER, Clients.PASSWORDS.get(USER), DB);
+    }
+
+    private RawWireClient login(int protocol) throws IOException {
+        return RawWireClient.connect(Clients.HOST, port).timeout(10_000).protocol(protocol)
+                .logIn(USER, Clients.PASSWORDS.get(USER), DB);
+    }
+
+    /**
+     * Sends a CancelRequest carrying {@code keyData} (process id, then key) to {@code serverPort} and returns what
+     * came back before the server closed: PostgreSQL never answers one, it just closes.
+     */
+    private static Msg cancel(int serverPort, byte[] keyData) throws IOException {
+        try (RawWireClient c = RawWireClient.connect(Clients.HOST, serverPort).timeout(5_000)) {
+            c.send(RawWireClient.cancelRequest(keyData));
+            return c.read();
+        }
+    }
+
+    private static List<Character> types(List<Msg> messages) {
+        return messages.stream().map(m -> (char) m.type()).toList();
+    }
+
+    private static String firstValue(List<Msg> messages) {
+        Msg row = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow();
+        int len = ((row.body()[2] & 0xff) << 24) | ((row.body()[3] & 0xff) << 16) | ((row.body()[4] & 0xff) << 8)
+                | (row.body()[5] & 0xff);
+        return new String(row.body(), 6, len, StandardCharsets.UTF_8);
+    }
+
+    /** What a raw client reads for a query canceled by its own CancelRequest, as from PostgreSQL. */
+    private static void assertCanceled(List<Msg> reply) {
+        assertThat(reply.stream().filter(m -> m.type() == 'E').toList()).singleElement().satisfies(e -> {
+            assertThat(e.field('S')).isEqualTo("ERROR");
+            assertThat(e.field('C')).isEqualTo("57014");
+            assertThat(e.field('M')).isEqualTo(CANCELED);
+        });
+        assertThat(reply.get(reply.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'I'}));
+    }
+
+    /** Waits until the server shows a session of USER running a statement that starts with {@code prefix}. */
+    private static int awaitActive(Connection direct, String prefix) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (var ps = direct.prepareStatement("select coalesce(max(pid), 0) from pg_stat_activity where usename = ?"
+                    + " and starts_with(query, ?) and state = 'active'")) {
+                ps.setString(1, USER);
+                ps.setString(2, prefix);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) != 0) {
+                        return rs.getInt(1);
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no session running " + prefix);
+    }
+
+    private CompletableFuture<List<Msg>> queryAsync(RawWireClient c, String sql) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.exchange(1, RawWireClient.query(sql));
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }, threads);
+    }
+
+    @Test
+    @Timeout(60)
+    void pgjdbcCancelStopsItsPgSleepOnTheSharedBackendAndTheWaitingClientIsServedAfterIt() throws Exception {
+        try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB);
+                Connection direct = Clients.direct(DB); Statement sleeping = a.createStatement()) {
+            String aPid = one(a, "select pg_backend_pid()");
+            CompletableFuture<Throwable> canceled = CompletableFuture.supplyAsync(() -> {
+                try {
+                    sleeping.executeQuery("select pg_sleep(20)").close();
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            }, threads);
+            awaitActive(direct, "select pg_sleep(20)");
+            // B needs the only backend: it waits behind A's sleep
+            CompletableFuture<String> bystander = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return one(b, "select 'bystander on ' || pg_backend_pid()");
+                } catch (SQLException e) {
+                    return "SQLSTATE " + e.getSQLState() + ": " + e.getMessage();
+                }
+            }, threads);
+            Thread.sleep(200);
+            assertThat(bystander).as("B waits for the backend A holds").isNotDone();
+            long t0 = System.nanoTime();
+            sleeping.cancel(); // pgjdbc: a CancelRequest with pgferry's key, then waits for the close
+            Throwable error = canceled.get(5, TimeUnit.SECONDS);
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
+            assertThat(error).isInstanceOf(PSQLException.class);
+            var server = ((PSQLException) error).getServerErrorMessage();
+            assertThat(server.getSQLState()).isEqualTo("57014");
+            assertThat(server.getSeverity()).isEqualTo("ERROR");
+            assertThat(server.getMessage()).isEqualTo(CANCELED);
+            assertThat(bystander.get(5, TimeUnit.SECONDS)).isEqualTo("bystander on " + aPid);
+            assertThat(one(a, "select 'a works on ' || pg_backend_pid()")).isEqualTo("a works on " + aPid);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void cancelWithAWrongKeyOrAnUnknownProcessIdCancelsNothingAndIsClosedWithoutAReplyAsByPostgres() throws Exception {
+        try (RawWireClient a = login(); Connection direct = Clients.direct(DB)) {
+            byte[] keyData = a.backendKeyData();
+            assertThat(keyData).as("process id and a 4-byte key").hasSize(8);
+            CompletableFuture<List<Msg>> sleep = queryAsync(a, "select 'slept ' || pg_sleep(1.5)");
+            int backendPid = awaitActive(direct, "select 'slept ");
+
+            byte[] wrongKey = keyData.clone();
+            wrongKey[7] ^= 1;
+            assertThat(cancel(port, wrongKey)).as("wrong key: closed, nothing sent").isEqualTo(Msg.EOF);
+            byte[] unknownPid = keyData.clone();
+            RawWireClient.setInt(unknownPid, 0, 0); // pgferry issues positive process ids only
+            assertThat(cancel(port, unknownPid)).as("unknown process id: closed, nothing sent").isEqualTo(Msg.EOF);
+            byte[] backendsOwnPid = keyData.clone();
+            RawWireClient.setInt(backendsOwnPid, 0, backendPid); // the server's pid means nothing to pgferry
+            assertThat(cancel(port, backendsOwnPid)).as("the server's own pid: closed, nothing sent")
+                    .isEqualTo(Msg.EOF);
+
+            List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
+            assertThat(types(reply)).containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(reply)).isEqualTo("slept ");
+        }
+        // PostgreSQL itself: the same silent close for a key it does not know
+        byte[] bogus = new byte[8];
+        RawWireClient.setInt(bogus, 0, Integer.MAX_VALUE - 7);
+        assertThat(cancel(PostgresFixture.get().port(), bogus)).isEqualTo(Msg.EOF);
+    }
+
+    @Test
+    @Timeout(60)
+    void cancelOfAClientWhoseQueryIsOverDoesNotCancelTheQueryOfTheNextClientOnItsBackend() throws Exception {
+        try (RawWireClient a = login(); RawWireClient b = login(); Connection direct = Clients.direct(DB)) {
+            List<Msg> first = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
+            assertThat(types(first)).containsExactly('T', 'D', 'C', 'Z');
+            String aPid = firstValue(first);
+            // A's backend went back to the pool at its ReadyForQuery; B takes it (the only one) for a 2 s sleep
+            CompletableFuture<List<Msg>> sleep = queryAsync(b, "select pg_backend_pid() || ' slept ' || pg_sleep(2)");
+            assertThat(Integer.toString(awaitActive(direct, "select pg_backend_pid() || ' slept '"))).isEqualTo(aPid);
+            long t0 = System.nanoTime();
+            assertThat(cancel(port, a.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
+            List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
+            assertThat(types(reply)).as("B's query completes normally").containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(reply)).isEqualTo(aPid + " slept ");
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds B still slept after the cancel").isGreaterThan(1.0);
+            assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void cancelForAnIdleClientIsAcceptedAndDoesNothing() throws Exception {
+        try (RawWireClient idle = login(); RawWireClient busy = login(); Connection direct = Clients.direct(DB)) {
+            CompletableFuture<List<Msg>> sleep = queryAsync(busy, "select 'busy ' || pg_sleep(1)");
+            awaitActive(direct, "select 'busy '");
+            assertThat(cancel(port, idle.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
+            List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
+            assertThat(types(reply)).containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(reply)).isEqualTo("busy ");
+            List<Msg> own = idle.exchange(1, RawWireClient.query("select 'idle works'"));
+            assertThat(types(own)).as("no stray cancel waits for the idle client's next query")
+                    .containsExactly('T', 'D', 'C', 'Z');
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void protocol32ClientGetsA32ByteKeyThatCancelsAndAKeyOfAnotherLengthIsIgnored() throws Exception {
+        try (RawWireClient a = login(RawWireClient.PROTOCOL_3_2); RawWireClient old = login();
+                Connection direct = Clients.direct(DB)) {
+            byte[] keyData = a.backendKeyData();
+            assertThat(keyData).as("process id and a 32-byte key, as PostgreSQL 18 sends").hasSize(4 + 32);
+            assertThat(old.backendKeyData()).as("protocol 3.0: a 4-byte key").hasSize(4 + 4);
+
+            // the right process id with the first 4 bytes of the key, or the key and 4 more: not this client's key
+            CompletableFuture<List<Msg>> sleep = queryAsync(a, "select 'slept ' || pg_sleep(1)");
+            awaitActive(direct, "select 'slept ");
+            assertThat(cancel(port, Arrays.copyOf(keyData, 8))).isEqualTo(Msg.EOF);
+            assertThat(cancel(port, Arrays.copyOf(keyData, 4 + 36))).isEqualTo(Msg.EOF);
+            List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
+            assertThat(types(reply)).as("not canceled").containsExactly('T', 'D', 'C', 'Z');
+
+            // a 3.0 client's 4-byte key padded to 32 bytes is not its key either
+            CompletableFuture<List<Msg>> oldSleep = queryAsync(old, "select 'old slept ' || pg_sleep(1)");
+            awaitActive(direct, "select 'old slept ");
+            assertThat(cancel(port, Arrays.copyOf(old.backendKeyData(), 4 + 32))).isEqualTo(Msg.EOF);
+            assertThat(types(oldSleep.get(10, TimeUnit.SECONDS))).as("not canceled")
+                    .containsExactly('T', 'D', 'C', 'Z');
+
+            // the full 32-byte key cancels
+            CompletableFuture<List<Msg>> longSleep = queryAsync(a, "select pg_sleep(20)");
+            awaitActive(direct, "select pg_sleep(20)");
+            long t0 = System.nanoTime();
+            assertThat(cancel(port, keyData)).isEqualTo(Msg.EOF);
+            List<Msg> canceled = longSleep.get(5, TimeUnit.SECONDS);
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
+            assertThat(types(canceled)).containsExactly('T', 'E', 'Z');
+            assertCanceled(canceled);
+            assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+        }
+    }
+}
