@@ -202,7 +202,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
             loginEnded();
-            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller);
+            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller, () -> {});
             ctx.close();
         } else {
             onStartupMessage((StartupPacket.StartupMessage) packet);

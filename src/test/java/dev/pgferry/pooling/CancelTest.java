@@ -15,12 +15,18 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -206,6 +212,66 @@ class CancelTest {
             assertThat(firstValue(reply)).isEqualTo(aPid + " slept ");
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds B still slept after the cancel").isGreaterThan(1.0);
             assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+        }
+    }
+
+    /**
+     * The release race: A's CancelRequest sent while A's short query runs or just after it ended, 200 times, while B
+     * keeps the only backend busy with its own queries whenever A does not hold it. The cancel may stop A's query that
+     * was running when it was sent, nothing else: B never sees an error, and neither does a query A sends after the
+     * cancel connection closed (as with PostgreSQL, whose close says the cancel has been delivered).
+     */
+    @Test
+    @Timeout(120)
+    void cancelRacingTheReleaseOfTheBackendNeverCancelsTheNextClientsQuery() throws Exception {
+        int iterations = 200;
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger bQueries = new AtomicInteger();
+            List<String> bProblems = Collections.synchronizedList(new ArrayList<>());
+            CompletableFuture<Void> bLoop = CompletableFuture.runAsync(() -> {
+                try {
+                    while (!stop.get()) {
+                        List<Msg> r = b.exchange(1, RawWireClient.query("select 'b ' || pg_sleep(0.003)"));
+                        if (!types(r).equals(List.of('T', 'D', 'C', 'Z'))) {
+                            bProblems.add("B's query " + bQueries.get() + ": " + r);
+                        }
+                        bQueries.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    bProblems.add(e.toString());
+                }
+            }, threads);
+            int aCanceled = 0;
+            List<String> aProblems = new ArrayList<>();
+            for (int i = 0; i < iterations; i++) {
+                a.send(RawWireClient.query("select 'a ' || pg_sleep(0.003)"));
+                boolean afterAnswer = i % 2 == 1;
+                List<Msg> reply = afterAnswer ? a.readUntilReady() : null;
+                // somewhere in the 4 ms around the end of A's query (or of its wait for the backend)
+                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(4)));
+                assertThat(cancel(port, a.backendKeyData())).isEqualTo(Msg.EOF);
+                if (!afterAnswer) {
+                    reply = a.readUntilReady();
+                }
+                if (types(reply).equals(List.of('T', 'D', 'C', 'Z')) && firstValue(reply).equals("a ")) {
+                    continue;
+                }
+                if (afterAnswer) {
+                    aProblems.add("A's query " + i + ", sent after the previous cancel's connection closed: " + reply);
+                } else {
+                    assertCanceled(reply); // its own query, running when the cancel was sent
+                    aCanceled++;
+                }
+            }
+            stop.set(true);
+            bLoop.get(10, TimeUnit.SECONDS);
+            System.out.printf("cancel race: %d of %d cancels stopped A's own query, B ran %d queries%n", aCanceled,
+                    iterations, bQueries.get());
+            assertThat(bProblems).as("B's answers").isEmpty();
+            assertThat(aProblems).as("A's answers").isEmpty();
+            assertThat(bQueries.get()).as("B ran queries between A's").isGreaterThan(iterations / 4);
+            assertThat(firstValue(b.exchange(1, RawWireClient.query("select 'b works'")))).isEqualTo("b works");
         }
     }
 
