@@ -275,6 +275,42 @@ class CancelTest {
         }
     }
 
+    /**
+     * The same race for a client that keeps its backend (inside a transaction): a client that waits for the close of
+     * its cancel connection (libpq, pgjdbc) may send its next statement then, and the cancel must have reached the
+     * server before, as with PostgreSQL itself (checked first); pgferry closes only once the server closed the
+     * connection it forwarded on.
+     */
+    @Test
+    @Timeout(60)
+    void aStatementSentAfterTheCancelConnectionClosedIsNeverCanceledByIt() throws Exception {
+        try (RawWireClient direct = RawWireClient.login(Clients.HOST, PostgresFixture.get().port(), 10_000, USER,
+                Clients.PASSWORDS.get(USER), DB)) {
+            assertThat(statementsHitByAnEarlierCancel(direct, PostgresFixture.get().port(), 20)).as("PostgreSQL")
+                    .isEmpty();
+        }
+        try (RawWireClient a = login()) {
+            assertThat(statementsHitByAnEarlierCancel(a, port, 100)).as("pgferry").isEmpty();
+        }
+    }
+
+    /** Inside a transaction, n times: a cancel while idle, then after its close a 10 ms statement; those canceled. */
+    private static List<String> statementsHitByAnEarlierCancel(RawWireClient c, int cancelPort, int n)
+            throws IOException {
+        assertThat(types(c.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+        List<String> hit = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            assertThat(cancel(cancelPort, c.backendKeyData())).isEqualTo(Msg.EOF);
+            List<Msg> reply = c.exchange(1, RawWireClient.query("select 'next " + i + "' || pg_sleep(0.01)"));
+            if (!types(reply).equals(List.of('T', 'D', 'C', 'Z'))) {
+                hit.add("statement " + i + ": " + reply);
+                c.exchange(2, RawWireClient.query("rollback"), RawWireClient.query("begin"));
+            }
+        }
+        assertThat(types(c.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+        return hit;
+    }
+
     @Test
     @Timeout(60)
     void cancelForAnIdleClientIsAcceptedAndDoesNothing() throws Exception {
