@@ -12,6 +12,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -162,6 +164,38 @@ class CancelTest {
             assertThat(server.getMessage()).isEqualTo(CANCELED);
             assertThat(bystander.get(5, TimeUnit.SECONDS)).isEqualTo("bystander on " + aPid);
             assertThat(one(a, "select 'a works on ' || pg_backend_pid()")).isEqualTo("a works on " + aPid);
+        }
+    }
+
+    /** psql's Ctrl-C (SIGINT): libpq's PQcancel sends a CancelRequest with pgferry's key and waits for the close. */
+    @Test
+    @Timeout(60)
+    void psqlInterruptedStopsItsPgSleepWithThePostgresErrorAndTheNextClientIsServed() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/psql", "-X", "-w", "-At", "-h", Clients.HOST, "-p",
+                Integer.toString(port), "-U", USER, "-d", DB, "-c", "select pg_sleep(20)");
+        pb.environment().put("PGPASSWORD", Clients.PASSWORDS.get(USER));
+        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        Path err = Files.createTempFile("pgferry-psql", ".err");
+        pb.redirectError(err.toFile());
+        // pgjdbc's connect runs a query: B logs in before psql takes the only backend
+        try (Connection b = Clients.proxy(port, USER, DB); Connection direct = Clients.direct(DB)) {
+            Process psql = pb.start();
+            try {
+                awaitActive(direct, "select pg_sleep(20)");
+                long t0 = System.nanoTime();
+                new ProcessBuilder("kill", "-INT", Long.toString(psql.pid())).inheritIO().start().waitFor();
+                assertThat(psql.waitFor(5, TimeUnit.SECONDS)).as("psql ended").isTrue();
+                assertThat((System.nanoTime() - t0) / 1e9).as("seconds from Ctrl-C to psql's end").isLessThan(1.0);
+                assertThat(psql.exitValue()).isEqualTo(1);
+                // psql's line once PQcancel saw the close (else "Could not send cancel request: ..."), then the error
+                assertThat(Files.readString(err, StandardCharsets.UTF_8))
+                        .isEqualTo("Cancel request sent\nERROR:  canceling statement due to user request\n");
+                assertThat(one(b, "select 'b served'")).isEqualTo("b served");
+            } finally {
+                psql.destroyForcibly();
+            }
+        } finally {
+            Files.deleteIfExists(err);
         }
     }
 
