@@ -4,16 +4,26 @@ import dev.pgferry.protocol.FrontendMessages;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
-import java.util.function.Consumer;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
-/** Sends a CancelRequest with a backend's own key over a fresh connection to that backend's server. */
-public final class CancelForwarder implements Consumer<ServerConnection> {
+/**
+ * Sends a CancelRequest with a backend's own key over a fresh connection to that backend's server. Called on the
+ * backend's event loop; until the server has closed that connection (it does so once it has signalled the
+ * backend, see {@code processCancelRequest}) the backend counts the cancel as in flight, and the pool holds it
+ * back from the next client, whose query the signal could otherwise hit (PgBouncer fixed the same race in
+ * pgbouncer/pgbouncer#717). {@code done} runs on the backend's loop when the cancel is over, sent or failed.
+ */
+public final class CancelForwarder implements BiConsumer<ServerConnection, Runnable> {
     private static final Logger LOG = Logger.getLogger(CancelForwarder.class);
+    /** How long a cancel may take, connecting included, before pgferry gives up on it and frees the backend. */
+    private static final int CANCEL_TIMEOUT_MILLIS = 5000;
     private final BackendChannels channels;
 
     public CancelForwarder(BackendChannels channels) {
@@ -21,7 +31,7 @@ public final class CancelForwarder implements Consumer<ServerConnection> {
     }
 
     @Override
-    public void accept(ServerConnection backend) {
+    public void accept(ServerConnection backend, Runnable done) {
         BackendTarget t = backend.target();
         int pid = backend.processId();
         byte[] key = backend.secretKey();
@@ -30,21 +40,42 @@ public final class CancelForwarder implements Consumer<ServerConnection> {
             b = channels.bootstrap(backend.eventLoop(), t);
         } catch (BackendException e) {
             LOG.debugf("cancel for %s failed: %s", backend, e.getMessage());
+            done.run();
             return;
         }
-        b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+        backend.cancelStarted();
+        boolean[] over = new boolean[1]; // touched on the backend's loop only
+        ChannelFutureListener finish = f -> {
+            if (!over[0]) {
+                over[0] = true;
+                backend.cancelFinished();
+                done.run();
+            }
+        };
+        ChannelFuture connect = b.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CANCEL_TIMEOUT_MILLIS)
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(BackendChannels.address(t))
-                .addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        LOG.debugf("cancel for %s failed: %s", backend, f.cause().toString());
-                        return;
-                    }
-                    ByteBuf out = f.channel().alloc().buffer(16 + key.length);
-                    FrontendMessages.cancelRequest(out, pid, key);
-                    // the server closes the connection after reading the request
-                    f.channel().writeAndFlush(out);
-                    LOG.debugf("cancel sent for %s", backend);
-                });
+                .connect(BackendChannels.address(t));
+        Channel cancel = connect.channel();
+        ScheduledFuture<?> giveUp = cancel.eventLoop().schedule(() -> {
+            LOG.debugf("cancel for %s: no answer from the server, closing", backend);
+            cancel.close();
+        }, CANCEL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        cancel.closeFuture().addListener(f -> {
+            giveUp.cancel(false);
+            finish.operationComplete(connect);
+        });
+        connect.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                LOG.debugf("cancel for %s failed: %s", backend, f.cause().toString());
+                f.channel().close();
+                finish.operationComplete(f);
+                return;
+            }
+            ByteBuf out = f.channel().alloc().buffer(16 + key.length);
+            FrontendMessages.cancelRequest(out, pid, key);
+            // the server closes the connection once it has read the request and signalled the backend
+            f.channel().writeAndFlush(out);
+            LOG.debugf("cancel sent for %s", backend);
+        });
     }
 }

@@ -39,6 +39,9 @@ public final class ServerConnection {
     /** The SASL mechanism this connection logged in with once the server accepted it; null for other methods. */
     String saslMechanism;
     private BackendListener listener = NO_LISTENER;
+    /** CancelRequests forwarded for this connection whose connection the server has not closed yet. */
+    private int cancelsInFlight;
+    private Runnable whenNoCancelInFlight;
     private long lastUsedNanos;
     private boolean broken;
     private Object poolSlot;
@@ -186,6 +189,36 @@ public final class ServerConnection {
 
         @Override
         public void onBackendWritabilityChanged(ServerConnection conn, boolean writable) {}
+    }
+
+    /**
+     * Whether a CancelRequest forwarded for this connection may still reach it: the server has not yet closed the
+     * connection that carried it, which it does only once it has signalled this backend (libpq's PQcancel waits
+     * for that close for the same reason).
+     */
+    public boolean cancelInFlight() {
+        return cancelsInFlight > 0;
+    }
+
+    /** Runs {@code r} once no cancel is in flight (see {@link #cancelInFlight()}); at once if none is. */
+    public void whenNoCancelInFlight(Runnable r) {
+        if (cancelsInFlight == 0) {
+            r.run();
+        } else {
+            whenNoCancelInFlight = r;
+        }
+    }
+
+    void cancelStarted() {
+        cancelsInFlight++;
+    }
+
+    void cancelFinished() {
+        if (--cancelsInFlight == 0 && whenNoCancelInFlight != null) {
+            Runnable r = whenNoCancelInFlight;
+            whenNoCancelInFlight = null;
+            r.run();
+        }
     }
 
     /** Called when the connection closes while no one holds it (the pool drops it). */

@@ -256,6 +256,13 @@ public final class Pool {
 
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
     public void release(ServerConnection c) {
+        if (c.cancelInFlight()) {
+            // a CancelRequest forwarded for the last client may still reach this backend: the next client's query
+            // could be the one it stops, so the backend waits outside the pool until the server is done with it
+            c.listener(null);
+            c.whenNoCancelInFlight(() -> release(c));
+            return;
+        }
         Shard s = (Shard) c.poolSlot();
         if (s == null) {
             c.close();

@@ -4,7 +4,7 @@ import dev.pgferry.backend.ServerConnection;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * The cancel keys pgferry issues to its clients (never a backend's own), and the lookup a CancelRequest
@@ -17,6 +17,13 @@ public final class CancelRegistry {
 
         /** The backend the client holds now, or null. Read from any thread. */
         ServerConnection currentBackend();
+
+        /**
+         * Cancels what the client runs now, if anything: hands its backend to {@code forwarder} on the client's own
+         * loop, where the backend cannot change hands meanwhile. {@code done} runs once that is over, at once if
+         * there is nothing to cancel.
+         */
+        void cancel(BiConsumer<ServerConnection, Runnable> forwarder, Runnable done);
     }
 
     private final ConcurrentHashMap<Integer, Target> byProcessId = new ConcurrentHashMap<>();
@@ -40,16 +47,18 @@ public final class CancelRegistry {
         byProcessId.remove(pid);
     }
 
-    /** Finds the backend to cancel; does nothing for an unknown id or a wrong key (compared in constant time). */
-    public void cancel(int pid, byte[] key, Consumer<ServerConnection> canceller) {
+    /**
+     * Cancels the query of the client with this id and key; does nothing for an unknown id or a wrong key (compared
+     * in constant time, a key of another length never matches). {@code done} runs when the request is over: at once
+     * when there was nothing to cancel, else once the server has taken the forwarded request.
+     */
+    public void cancel(int pid, byte[] key, BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
         Target t = byProcessId.get(pid);
         if (t == null || !MessageDigest.isEqual(t.cancelKey(), key)) {
+            done.run();
             return;
         }
-        ServerConnection backend = t.currentBackend();
-        if (backend != null) {
-            canceller.accept(backend);
-        }
+        t.cancel(forwarder, done);
     }
 
     public int size() {

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -125,6 +126,34 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public ServerConnection currentBackend() {
         return leased;
+    }
+
+    /**
+     * A cancel goes to the backend only while this client's own messages run there (LEASED): not while pgferry's
+     * restore or fixup queries run, and never to a backend already given back. Decided on the client's loop, so
+     * the backend cannot be released between this check and the forwarder marking the cancel in flight.
+     */
+    @Override
+    public void cancel(BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
+        Channel channel = ch;
+        if (channel == null) {
+            done.run(); // not yet in its pipeline: nothing sent, nothing to cancel
+            return;
+        }
+        try {
+            channel.eventLoop().execute(() -> {
+                ServerConnection c = leased;
+                if (state == State.LEASED && c != null) {
+                    LOG.debugf("%s cancel forwarded to %s", id, c);
+                    forwarder.accept(c, done);
+                } else {
+                    LOG.debugf("%s cancel: nothing running (%s)", id, stateName());
+                    done.run();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.run(); // shutting down
+        }
     }
 
     public Pool pool() {

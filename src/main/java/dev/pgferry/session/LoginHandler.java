@@ -202,8 +202,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
             loginEnded();
-            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller);
-            ctx.close();
+            // PostgreSQL answers nothing and closes; pgferry closes once the server has taken the forwarded request,
+            // so that a client waiting for that close (libpq, pgjdbc) sends its next query only after the cancel
+            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller, ctx::close);
         } else {
             onStartupMessage((StartupPacket.StartupMessage) packet);
         }

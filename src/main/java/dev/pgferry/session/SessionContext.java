@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /** What every client session shares: configuration, pools, credentials, cancel keys and counters. */
 public final class SessionContext {
@@ -18,7 +18,8 @@ public final class SessionContext {
     public final CredentialStore credentials;
     public final CancelRegistry cancels;
     public final SecureRandom random;
-    public final Consumer<ServerConnection> canceller;
+    /** Forwards a CancelRequest to a backend, then runs the callback ({@link dev.pgferry.backend.CancelForwarder}). */
+    public final BiConsumer<ServerConnection, Runnable> canceller;
     public final AtomicInteger clients = new AtomicInteger();
     public final LongAdder loginFailures = new LongAdder();
     /** Logins ended by the login timeout, refused by the server (pool/startup errors), or by a connection limit. */
@@ -43,7 +44,7 @@ public final class SessionContext {
     public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
 
     public SessionContext(PgferryConfig config, Pools pools, CredentialStore credentials, SecureRandom random,
-            Consumer<ServerConnection> canceller) {
+            BiConsumer<ServerConnection, Runnable> canceller) {
         this.config = config;
         this.pools = pools;
         this.credentials = credentials;

@@ -75,6 +75,12 @@ public final class RawWireClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private byte[] backendKeyData;
+    /** The protocol version {@link #logIn} asks for: 196608 (3.0) unless {@link #protocol} says otherwise. */
+    private int protocol = PROTOCOL_3_0;
+
+    public static final int PROTOCOL_3_0 = 196608;
+    /** Protocol 3.2 (PostgreSQL 18): the same messages, and a BackendKeyData key longer than 4 bytes. */
+    public static final int PROTOCOL_3_2 = 196610;
 
     private RawWireClient(String host, int port) throws IOException {
         socket = new Socket(host, port);
@@ -146,7 +152,9 @@ public final class RawWireClient implements AutoCloseable {
         nameValues[2] = "database";
         nameValues[3] = database;
         System.arraycopy(parameters, 0, nameValues, 4, parameters.length);
-        send(startupMessage(nameValues));
+        byte[] startup = startupMessage(nameValues);
+        setInt(startup, 4, protocol);
+        send(startup);
         ScramClient scram = ScramClient.withPassword(user, password);
         try {
             while (true) {
@@ -182,6 +190,12 @@ public final class RawWireClient implements AutoCloseable {
         } catch (AuthException e) {
             throw new IOException(e);
         }
+    }
+
+    /** The protocol version the StartupMessage of {@link #logIn} carries (3.0 unless set). */
+    public RawWireClient protocol(int version) {
+        this.protocol = version;
+        return this;
     }
 
     /** How long a read waits before {@link SocketTimeoutException}; 0 waits without limit. */

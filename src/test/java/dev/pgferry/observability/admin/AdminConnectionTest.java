@@ -26,7 +26,7 @@ class AdminConnectionTest {
             .build().getConfigMapping(PgferryConfig.class);
 
     private final SessionContext sc = new SessionContext(DEFAULTS, new Pools(k -> null), u -> Optional.empty(),
-            new SecureRandom(), c -> {});
+            new SecureRandom(), (c, done) -> done.run());
     private final EmbeddedChannel ch = new EmbeddedChannel(new AdminConnection(new AdminConsole(sc), "C-test", 1 << 20));
 
     @AfterEach
