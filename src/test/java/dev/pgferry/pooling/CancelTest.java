@@ -465,6 +465,58 @@ class CancelTest {
     }
 
     /**
+     * B waits with an extended-protocol INSERT whose Sync is not sent yet (Parse/Bind/Execute/Flush): the cancel gets
+     * the error at once and, as PostgreSQL skips to the Sync after an error, B's further Bind/Execute are skipped
+     * unanswered and its Sync gets ReadyForQuery 'I'. A Query pipelined after that Sync is a request of its own: it
+     * still waits and is served once A commits. The INSERT never ran.
+     */
+    @Test
+    @Timeout(60)
+    void cancelOfAWaitingBatchWithoutItsSyncAnswersTheErrorThenSkipsToTheSync() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            b.send(RawWireClient.parse("", "insert into waitcancel_rows values ('canceled')"), RawWireClient.bind(""),
+                    RawWireClient.execute(), RawWireClient.message('H', new byte[0]));
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+            long t0 = System.nanoTime();
+            assertThat(cancel(port, b.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(b.read()).isEqualTo(CANCELED_WHILE_WAITING.get(0));
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
+            assertThat(awaitWaiting(0)).as("clients waiting after the cancel").isZero();
+
+            b.send(RawWireClient.bind(""), RawWireClient.execute(), RawWireClient.sync(),
+                    RawWireClient.query("select count(*) from waitcancel_rows"));
+            assertThat(b.read()).as("the skipped batch's Sync").isEqualTo(new Msg('Z', new byte[] {'I'}));
+            assertThat(awaitWaiting(1)).as("the pipelined query waits for A's backend").isEqualTo(1);
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+            List<Msg> after = b.readUntilReady();
+            assertThat(types(after)).containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
+        }
+    }
+
+    /** Two Queries pipelined by a waiting client: the cancel stops the first only, as on PostgreSQL; the second runs. */
+    @Test
+    @Timeout(60)
+    void cancelOfAWaitingClientStopsOnlyItsFirstPipelinedQuery() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            b.send(RawWireClient.query("insert into waitcancel_rows values ('canceled')"),
+                    RawWireClient.query("insert into waitcancel_rows values ('second')"));
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+            assertThat(cancel(port, b.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(b.readUntilReady()).isEqualTo(CANCELED_WHILE_WAITING);
+            assertThat(awaitWaiting(1)).as("the second query waits for A's backend").isEqualTo(1);
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+            assertThat(types(b.readUntilReady())).as("the second query runs").containsExactly('C', 'Z');
+            List<Msg> rows = b.exchange(1, RawWireClient.query("select string_agg(v, ',') from waitcancel_rows"));
+            assertThat(firstValue(rows)).isEqualTo("second");
+        }
+    }
+
+    /**
      * pgjdbc's Statement.cancel() of a prepared INSERT (Parse/Bind/Describe/Execute/Sync) waiting for the backend A
      * holds: SQLException 57014 within 1 s, nothing inserted, and B's connection goes on working.
      */
