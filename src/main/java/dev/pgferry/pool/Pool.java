@@ -217,6 +217,26 @@ public final class Pool {
         }
     }
 
+    /**
+     * Takes {@code waiter} out of the wait queue (a cancel of the query it waits with); must be called on
+     * {@code loop}, the one it called {@link #acquire} on. False when it does not wait there: it has its backend
+     * already, or its wait is over. A connect started for it goes on and serves the next waiter, or the idle list.
+     */
+    public boolean withdraw(EventLoop loop, LeaseWaiter waiter) {
+        Shard s = shard(loop);
+        for (java.util.Iterator<Shard.Waiting> it = s.waiters.iterator(); it.hasNext();) {
+            Shard.Waiting w = it.next();
+            if (w.waiter == waiter && !w.done) {
+                w.done = true;
+                it.remove();
+                s.noteOldestWaiter();
+                s.waitingCount.decrementAndGet();
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether shard {@code o}, where clients wait, should get an idle backend from another loop now. */
     private static boolean needsBackend(Shard o, long now) {
         if (o.waitingCount.get() <= o.connecting) {

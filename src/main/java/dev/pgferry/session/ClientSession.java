@@ -131,7 +131,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     /**
      * A cancel goes to the backend only while this client's own messages run there (LEASED): not while pgferry's
      * restore or fixup queries run, and never to a backend already given back. Decided on the client's loop, so
-     * the backend cannot be released between this check and the forwarder marking the cancel in flight.
+     * the backend cannot be released between this check and the forwarder marking the cancel in flight. A client
+     * still waiting for a backend (LEASING) has its request withdrawn from the wait queue and answered here, as
+     * PostgreSQL answers a statement canceled as it starts (PgBouncer does the same since pgbouncer#1265).
      */
     @Override
     public void cancel(BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
@@ -143,7 +145,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         try {
             channel.eventLoop().execute(() -> {
                 ServerConnection c = leased;
-                if (state == State.LEASED && c != null) {
+                if (state == State.LEASING && pool.withdraw(ch.eventLoop(), this)) {
+                    LOG.debugf("%s cancel: withdrawn from the wait queue", id);
+                    canceledWhileWaiting();
+                    done.run();
+                } else if (state == State.LEASED && c != null) {
                     LOG.debugf("%s cancel forwarded to %s", id, c);
                     forwarder.accept(c, done);
                 } else {
@@ -422,6 +428,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         discardUntilSync = syncs == 0;
         ch.writeAndFlush(out, ch.voidPromise());
         ch.config().setAutoRead(true);
+    }
+
+    /**
+     * The request this client waited with, withdrawn by its cancel before any of it reached a backend: ERROR 57014,
+     * then ReadyForQuery 'I' (a waiting client holds no transaction) at its Query or Sync, or once its Sync comes,
+     * the rest of its batch skipped meanwhile as after a failed lease. What it sent after that request is served.
+     */
+    private void canceledWhileWaiting() {
+        state = State.IDLE;
+        ByteBuf out = ch.alloc().buffer(64);
+        ServerMessages.errorResponse(out, "ERROR", SqlState.QUERY_CANCELED, "canceling statement due to user request");
+        if (inbound != null) {
+            WaitingRequest request = WaitingRequest.first(inbound, maxMessage);
+            inbound.skipBytes(request.bytes());
+            inbound = Cumulator.keepRest(inbound);
+            discardUntilSync = !request.ended();
+        } else {
+            discardUntilSync = true;
+        }
+        if (!discardUntilSync) {
+            ServerMessages.readyForQuery(out, (byte) 'I');
+        }
+        ch.writeAndFlush(out, ch.voidPromise());
+        autoRead(ch, true); // reading may have paused while it waited (WAIT_BUFFER_LIMIT)
+        if (inbound != null) {
+            onIdleData();
+        }
     }
 
     /**

@@ -3,6 +3,9 @@ package dev.pgferry.pooling;
 import static dev.pgferry.pooling.Clients.one;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgferry.pool.Pool;
+import dev.pgferry.pool.PoolKey;
+import dev.pgferry.server.ProxyServer;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
@@ -10,11 +13,13 @@ import dev.pgferry.testing.RawWireClient.Msg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -47,9 +52,16 @@ class CancelTest {
     @ConfigProperty(name = "pgferry.listen-port")
     int port;
 
+    @Inject
+    ProxyServer server;
+
     static final String USER = "md5_u";
     static final String DB = "postgres";
     static final String CANCELED = "canceling statement due to user request";
+    /** pgferry's own answer to a cancel of a client still waiting for a backend: the error, then ReadyForQuery 'I'. */
+    static final List<Msg> CANCELED_WHILE_WAITING = List.of(
+            new Msg('E', ("SERROR\0VERROR\0C57014\0M" + CANCELED + "\0\0").getBytes(StandardCharsets.UTF_8)),
+            new Msg('Z', new byte[] {'I'}));
     final ExecutorService threads = Executors.newCachedThreadPool();
 
     @AfterEach
@@ -395,6 +407,197 @@ class CancelTest {
             assertThat(types(canceled)).containsExactly('T', 'E', 'Z');
             assertCanceled(canceled);
             assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+        }
+    }
+
+    private Pool pool() {
+        return server.pools().get(new PoolKey(DB, USER));
+    }
+
+    /** Waits up to 1 s for the pool's count of waiting clients to reach {@code n}, then returns it. */
+    private int awaitWaiting(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (pool().counts().waiting() != n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        return pool().counts().waiting();
+    }
+
+    /** A table md5_u may write to, empty. */
+    private static void emptyTable() throws SQLException {
+        Clients.directExec(DB, "create table if not exists waitcancel_rows (v text)",
+                "grant select, insert, delete on waitcancel_rows to " + USER, "delete from waitcancel_rows");
+    }
+
+    /**
+     * B waits for the only backend, which A holds inside a transaction; B's cancel withdraws B's INSERT from the wait
+     * queue and answers it as PostgreSQL answers a statement canceled as it starts, at once: B keeps its connection and
+     * is served once A commits, and the INSERT never ran.
+     */
+    @Test
+    @Timeout(60)
+    void cancelOfAClientWaitingForABackendAnswers57014AtOnceAndItsQueryNeverRuns() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            List<Msg> held = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
+            assertThat(held.get(held.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'T'}));
+            String aPid = firstValue(held);
+            b.send(RawWireClient.query("insert into waitcancel_rows values ('canceled')"));
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+
+            long t0 = System.nanoTime();
+            assertThat(cancel(port, b.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
+            List<Msg> reply = b.readUntilReady();
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to answer").isLessThan(1.0);
+            assertThat(reply).isEqualTo(CANCELED_WHILE_WAITING);
+            assertThat(awaitWaiting(0)).as("clients waiting after the cancel").isZero();
+
+            List<Msg> still = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
+            assertThat(firstValue(still)).as("A still in its transaction on its backend").isEqualTo(aPid);
+            assertThat(still.get(still.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'T'}));
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+
+            List<Msg> after = b.exchange(1, RawWireClient.query("select count(*) from waitcancel_rows"));
+            assertThat(types(after)).as("B served after the cancel").containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
+        }
+    }
+
+    /**
+     * B waits with an extended-protocol INSERT whose Sync is not sent yet (Parse/Bind/Execute/Flush): the cancel gets
+     * the error at once and, as PostgreSQL skips to the Sync after an error, B's further Bind/Execute are skipped
+     * unanswered and its Sync gets ReadyForQuery 'I'. A Query pipelined after that Sync is a request of its own: it
+     * still waits and is served once A commits. The INSERT never ran.
+     */
+    @Test
+    @Timeout(60)
+    void cancelOfAWaitingBatchWithoutItsSyncAnswersTheErrorThenSkipsToTheSync() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            b.send(RawWireClient.parse("", "insert into waitcancel_rows values ('canceled')"), RawWireClient.bind(""),
+                    RawWireClient.execute(), RawWireClient.message('H', new byte[0]));
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+            long t0 = System.nanoTime();
+            assertThat(cancel(port, b.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(b.read()).isEqualTo(CANCELED_WHILE_WAITING.get(0));
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
+            assertThat(awaitWaiting(0)).as("clients waiting after the cancel").isZero();
+
+            b.send(RawWireClient.bind(""), RawWireClient.execute(), RawWireClient.sync(),
+                    RawWireClient.query("select count(*) from waitcancel_rows"));
+            assertThat(b.read()).as("the skipped batch's Sync").isEqualTo(new Msg('Z', new byte[] {'I'}));
+            assertThat(awaitWaiting(1)).as("the pipelined query waits for A's backend").isEqualTo(1);
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+            List<Msg> after = b.readUntilReady();
+            assertThat(types(after)).containsExactly('T', 'D', 'C', 'Z');
+            assertThat(firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
+        }
+    }
+
+    /** Two Queries pipelined by a waiting client: the cancel stops the first only, as on PostgreSQL; the second runs. */
+    @Test
+    @Timeout(60)
+    void cancelOfAWaitingClientStopsOnlyItsFirstPipelinedQuery() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            b.send(RawWireClient.query("insert into waitcancel_rows values ('canceled')"),
+                    RawWireClient.query("insert into waitcancel_rows values ('second')"));
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+            assertThat(cancel(port, b.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(b.readUntilReady()).isEqualTo(CANCELED_WHILE_WAITING);
+            assertThat(awaitWaiting(1)).as("the second query waits for A's backend").isEqualTo(1);
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+            assertThat(types(b.readUntilReady())).as("the second query runs").containsExactly('C', 'Z');
+            List<Msg> rows = b.exchange(1, RawWireClient.query("select string_agg(v, ',') from waitcancel_rows"));
+            assertThat(firstValue(rows)).isEqualTo("second");
+        }
+    }
+
+    /**
+     * pgjdbc's Statement.cancel() of a prepared INSERT (Parse/Bind/Describe/Execute/Sync) waiting for the backend A
+     * holds: SQLException 57014 within 1 s, nothing inserted, and B's connection goes on working.
+     */
+    @Test
+    @Timeout(60)
+    void pgjdbcCancelOfAWaitingPreparedStatementFailsItWith57014AndTheConnectionKeepsWorking() throws Exception {
+        emptyTable();
+        try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB);
+                PreparedStatement insert = b.prepareStatement("insert into waitcancel_rows values (?)")) {
+            a.setAutoCommit(false);
+            one(a, "select 1"); // holds the only backend inside a transaction
+            insert.setString(1, "canceled");
+            CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    insert.executeUpdate();
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            }, threads);
+            assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+            long t0 = System.nanoTime();
+            insert.cancel();
+            Throwable error = waiting.get(5, TimeUnit.SECONDS);
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
+            assertThat(error).isInstanceOf(PSQLException.class);
+            var e = ((PSQLException) error).getServerErrorMessage();
+            assertThat(e.getSQLState()).isEqualTo("57014");
+            assertThat(e.getSeverity()).isEqualTo("ERROR");
+            assertThat(e.getMessage()).isEqualTo(CANCELED);
+            assertThat(awaitWaiting(0)).as("clients waiting after the cancel").isZero();
+            a.commit();
+            assertThat(one(b, "select count(*) from waitcancel_rows")).as("rows of the canceled INSERT").isEqualTo("0");
+            insert.setString(1, "after");
+            assertThat(insert.executeUpdate()).as("the same prepared statement runs now").isEqualTo(1);
+            assertThat(one(b, "select string_agg(v, ',') from waitcancel_rows")).isEqualTo("after");
+        }
+    }
+
+    /**
+     * The lease race: B's query waits for A's 3 ms one to end while B's cancel arrives at a random moment around it,
+     * 100 times. B's query is either canceled (57014, then ReadyForQuery 'I') or answered in full, never both, never
+     * hangs, and B's next query is answered normally; nobody is left waiting.
+     */
+    @Test
+    @Timeout(120)
+    void cancelRacingTheLeaseEitherCancelsTheWaitingQueryOrLetsItCompleteNeverBoth() throws Exception {
+        int iterations = 100;
+        int canceled = 0;
+        int completed = 0;
+        try (RawWireClient a = login(); RawWireClient b = login()) {
+            a.timeout(5_000);
+            b.timeout(5_000);
+            for (int i = 0; i < iterations; i++) {
+                a.send(RawWireClient.query("select 'a ' || pg_sleep(0.003)"));
+                b.send(RawWireClient.query("select 'b " + i + "'"));
+                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(TimeUnit.MILLISECONDS.toNanos(6)));
+                assertThat(cancel(port, b.backendKeyData())).isEqualTo(Msg.EOF);
+                List<Msg> bReply = b.readUntilReady();
+                List<Character> t = types(bReply);
+                if (t.equals(List.of('T', 'D', 'C', 'Z'))) {
+                    assertThat(firstValue(bReply)).isEqualTo("b " + i);
+                    completed++;
+                } else if (bReply.equals(CANCELED_WHILE_WAITING)) {
+                    canceled++;
+                } else {
+                    // the cancel reached the server while B's query ran there
+                    assertThat(t).as("B's reply %d: %s", i, bReply).isIn(List.of('E', 'Z'), List.of('T', 'E', 'Z'));
+                    assertCanceled(bReply);
+                    canceled++;
+                }
+                List<Msg> aReply = a.readUntilReady();
+                assertThat(types(aReply)).as("A's reply %d", i).containsExactly('T', 'D', 'C', 'Z');
+                List<Msg> next = b.exchange(1, RawWireClient.query("select 'b next " + i + "'"));
+                assertThat(types(next)).as("B's next query %d: %s", i, next).containsExactly('T', 'D', 'C', 'Z');
+                assertThat(firstValue(next)).isEqualTo("b next " + i);
+            }
+            System.out.printf("lease race: %d of %d waiting queries canceled, %d completed%n", canceled, iterations,
+                    completed);
+            assertThat(canceled + completed).isEqualTo(iterations);
+            assertThat(awaitWaiting(0)).as("clients waiting after the race").isZero();
         }
     }
 }
