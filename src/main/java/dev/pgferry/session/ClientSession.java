@@ -1123,6 +1123,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             backendAcc.release();
             backendAcc = null;
         }
+        if (was == State.LEASING) {
+            // gone while waiting: out of the wait queue now, not counted as waiting until its timeout; if a backend
+            // is already on its way, onLease gives it back
+            pool.withdraw(ch.eventLoop(), this);
+        }
         ServerConnection c = leased;
         if (c == null || was != State.LEASED) {
             return; // LEASING: onLease returns it; RESTORING/FIXUP: their callbacks finish it

@@ -430,6 +430,28 @@ class CancelTest {
     }
 
     /**
+     * A client that disconnects while it waits for the backend leaves the wait queue at once (it stayed counted as
+     * waiting until its query-wait-timeout), and its query never runs.
+     */
+    @Test
+    @Timeout(60)
+    void aClientLeavingWhileItWaitsLeavesTheQueueAtOnce() throws Exception {
+        emptyTable();
+        try (RawWireClient a = login()) {
+            assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
+            try (RawWireClient b = login()) {
+                b.send(RawWireClient.query("insert into waitcancel_rows values ('left')"));
+                assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
+                b.drop();
+            }
+            assertThat(awaitWaiting(0)).as("clients waiting once B left").isZero();
+            assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
+            List<Msg> rows = a.exchange(1, RawWireClient.query("select count(*) from waitcancel_rows"));
+            assertThat(firstValue(rows)).as("B's INSERT never ran").isEqualTo("0");
+        }
+    }
+
+    /**
      * B waits for the only backend, which A holds inside a transaction; B's cancel withdraws B's INSERT from the wait
      * queue and answers it as PostgreSQL answers a statement canceled as it starts, at once: B keeps its connection and
      * is served once A commits, and the INSERT never ran.
