@@ -249,14 +249,14 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
-        // the admin console stays reachable when clients are at the limit (PostgreSQL keeps connections in reserve
-        // for superusers the same way); it is not counted once logged in either
         if (sc.draining) {
             // as PostgreSQL answers a login during its shutdown: 57P03, which drivers treat as "retry elsewhere"
             sc.loginLimitRefusals.increment();
             fatal(SqlState.CANNOT_CONNECT_NOW, "pgferry is shutting down");
             return;
         }
+        // the admin console stays reachable when clients are at the limit (PostgreSQL keeps connections in reserve
+        // for superusers the same way); it is not counted once logged in either
         if (tooManyFromAddress || (overLimit && !sc.virtualDatabases.containsKey(m.database()))) {
             sc.loginLimitRefusals.increment();
             fatal(SqlState.TOO_MANY_CONNECTIONS, tooManyFromAddress
