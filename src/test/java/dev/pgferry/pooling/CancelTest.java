@@ -110,26 +110,6 @@ class CancelTest {
         assertThat(reply.get(reply.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'I'}));
     }
 
-    /** Waits until the server shows a session of USER running a statement that starts with {@code prefix}. */
-    private static int awaitActive(Connection direct, String prefix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try (var ps = direct.prepareStatement("select coalesce(max(pid), 0) from pg_stat_activity where usename = ?"
-                    + " and starts_with(query, ?) and state = 'active'")) {
-                ps.setString(1, USER);
-                ps.setString(2, prefix);
-                try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getInt(1) != 0) {
-                        return rs.getInt(1);
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no session running " + prefix);
-    }
-
     private CompletableFuture<List<Msg>> queryAsync(RawWireClient c, String sql) {
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -154,7 +134,7 @@ class CancelTest {
                     return e;
                 }
             }, threads);
-            awaitActive(direct, "select pg_sleep(20)");
+            Clients.awaitActive(direct, USER, "select pg_sleep(20)");
             // B needs the only backend: it waits behind A's sleep
             CompletableFuture<String> bystander = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -193,7 +173,7 @@ class CancelTest {
         try (Connection b = Clients.proxy(port, USER, DB); Connection direct = Clients.direct(DB)) {
             Process psql = pb.start();
             try {
-                awaitActive(direct, "select pg_sleep(20)");
+                Clients.awaitActive(direct, USER, "select pg_sleep(20)");
                 long t0 = System.nanoTime();
                 new ProcessBuilder("kill", "-INT", Long.toString(psql.pid())).inheritIO().start().waitFor();
                 assertThat(psql.waitFor(5, TimeUnit.SECONDS)).as("psql ended").isTrue();
@@ -218,7 +198,7 @@ class CancelTest {
             byte[] keyData = a.backendKeyData();
             assertThat(keyData).as("process id and a 4-byte key").hasSize(8);
             CompletableFuture<List<Msg>> sleep = queryAsync(a, "select 'slept ' || pg_sleep(1.5)");
-            int backendPid = awaitActive(direct, "select 'slept ");
+            int backendPid = Clients.awaitActive(direct, USER, "select 'slept ");
 
             byte[] wrongKey = keyData.clone();
             wrongKey[7] ^= 1;
@@ -250,7 +230,7 @@ class CancelTest {
             String aPid = firstValue(first);
             // A's backend went back to the pool at its ReadyForQuery; B takes it (the only one) for a 2 s sleep
             CompletableFuture<List<Msg>> sleep = queryAsync(b, "select pg_backend_pid() || ' slept ' || pg_sleep(2)");
-            assertThat(Integer.toString(awaitActive(direct, "select pg_backend_pid() || ' slept '"))).isEqualTo(aPid);
+            assertThat(Integer.toString(Clients.awaitActive(direct, USER, "select pg_backend_pid() || ' slept '"))).isEqualTo(aPid);
             long t0 = System.nanoTime();
             assertThat(cancel(port, a.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
@@ -362,7 +342,7 @@ class CancelTest {
     void cancelForAnIdleClientIsAcceptedAndDoesNothing() throws Exception {
         try (RawWireClient idle = login(); RawWireClient busy = login(); Connection direct = Clients.direct(DB)) {
             CompletableFuture<List<Msg>> sleep = queryAsync(busy, "select 'busy ' || pg_sleep(1)");
-            awaitActive(direct, "select 'busy '");
+            Clients.awaitActive(direct, USER, "select 'busy '");
             assertThat(cancel(port, idle.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
             assertThat(types(reply)).containsExactly('T', 'D', 'C', 'Z');
@@ -384,7 +364,7 @@ class CancelTest {
 
             // the right process id with the first 4 bytes of the key, or the key and 4 more: not this client's key
             CompletableFuture<List<Msg>> sleep = queryAsync(a, "select 'slept ' || pg_sleep(1)");
-            awaitActive(direct, "select 'slept ");
+            Clients.awaitActive(direct, USER, "select 'slept ");
             assertThat(cancel(port, Arrays.copyOf(keyData, 8))).isEqualTo(Msg.EOF);
             assertThat(cancel(port, Arrays.copyOf(keyData, 4 + 36))).isEqualTo(Msg.EOF);
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
@@ -392,14 +372,14 @@ class CancelTest {
 
             // a 3.0 client's 4-byte key padded to 32 bytes is not its key either
             CompletableFuture<List<Msg>> oldSleep = queryAsync(old, "select 'old slept ' || pg_sleep(1)");
-            awaitActive(direct, "select 'old slept ");
+            Clients.awaitActive(direct, USER, "select 'old slept ");
             assertThat(cancel(port, Arrays.copyOf(old.backendKeyData(), 4 + 32))).isEqualTo(Msg.EOF);
             assertThat(types(oldSleep.get(10, TimeUnit.SECONDS))).as("not canceled")
                     .containsExactly('T', 'D', 'C', 'Z');
 
             // the full 32-byte key cancels
             CompletableFuture<List<Msg>> longSleep = queryAsync(a, "select pg_sleep(20)");
-            awaitActive(direct, "select pg_sleep(20)");
+            Clients.awaitActive(direct, USER, "select pg_sleep(20)");
             long t0 = System.nanoTime();
             assertThat(cancel(port, keyData)).isEqualTo(Msg.EOF);
             List<Msg> canceled = longSleep.get(5, TimeUnit.SECONDS);

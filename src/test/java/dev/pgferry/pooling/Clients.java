@@ -123,4 +123,27 @@ final class Clients {
         }
         return null;
     }
+
+    /**
+     * Waits up to 10 s until the server shows a session of {@code user} running a statement that starts with
+     * {@code prefix} (or waiting for a lock in it); returns its pid.
+     */
+    static int awaitActive(Connection direct, String user, String prefix) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (var ps = direct.prepareStatement("select coalesce(max(pid), 0) from pg_stat_activity where usename = ?"
+                    + " and starts_with(query, ?) and (state = 'active' or wait_event_type = 'Lock')")) {
+                ps.setString(1, user);
+                ps.setString(2, prefix);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) != 0) {
+                        return rs.getInt(1);
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no session running " + prefix);
+    }
 }

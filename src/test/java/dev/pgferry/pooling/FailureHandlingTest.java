@@ -62,26 +62,6 @@ class FailureHandlingTest {
         }, threads);
     }
 
-    /** Waits until the server shows a session of USER running a statement that starts with {@code prefix}. */
-    private static int awaitActive(Connection direct, String prefix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try (var ps = direct.prepareStatement("select coalesce(max(pid), 0) from pg_stat_activity where usename = ?"
-                    + " and starts_with(query, ?) and (state = 'active' or wait_event_type = 'Lock')")) {
-                ps.setString(1, USER);
-                ps.setString(2, prefix);
-                try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getInt(1) != 0) {
-                        return rs.getInt(1);
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no session running " + prefix);
-    }
-
     @Test
     @Timeout(60)
     void statementCancelStopsPgSleepWithin1sAndLeavesOtherClientsAlone() throws Exception {
@@ -93,8 +73,8 @@ class FailureHandlingTest {
                 }
             });
             CompletableFuture<String> bystander = async(() -> one(b, "select 'bystander ' || pg_sleep(1.5)"));
-            awaitActive(direct, "select pg_sleep(10)");
-            awaitActive(direct, "select 'bystander ");
+            Clients.awaitActive(direct, USER, "select pg_sleep(10)");
+            Clients.awaitActive(direct, USER, "select 'bystander ");
             long t0 = System.nanoTime();
             sleeping.cancel(); // a CancelRequest with the key pgferry gave this connection
             String result = cancelled.get(5, TimeUnit.SECONDS);
@@ -112,7 +92,7 @@ class FailureHandlingTest {
         try (Connection a = Clients.proxy(port, USER, DB); Connection b = Clients.proxy(port, USER, DB);
                 Connection direct = Clients.direct(DB)) {
             CompletableFuture<String> other = async(() -> one(b, "select 'other ' || pg_sleep(1)"));
-            awaitActive(direct, "select 'other '");
+            Clients.awaitActive(direct, USER, "select 'other '");
             // A holds no backend: its CancelRequest (sent unconditionally) must cancel nothing, certainly not B's query
             a.unwrap(org.postgresql.core.BaseConnection.class).cancelQuery();
             assertThat(other.get(5, TimeUnit.SECONDS)).isEqualTo("other ");
@@ -127,7 +107,7 @@ class FailureHandlingTest {
                     return "updated " + st.executeUpdate("update pooling_locks set v = v + 10 where id = 1");
                 }
             });
-            awaitActive(direct, "update pooling_locks set v = v + 10");
+            Clients.awaitActive(direct, USER, "update pooling_locks set v = v + 10");
             assertThat(update).isNotDone();
             long t0 = System.nanoTime();
             kill.run();

@@ -400,14 +400,6 @@ public final class RawWireClient implements AutoCloseable {
         } catch (IOException ignored) {
             // the server closed first: closing anyway
         }
-        try {
-            if (socket != null) {
-                socket.close();
-            } else {
-                unix.close();
-            }
-        } catch (IOException ignored) {
-            // closing
-        }
+        drop();
     }
 }
