@@ -2,6 +2,7 @@ package dev.pgferry.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -30,8 +31,35 @@ final class ScramCrypto {
         }
     }
 
+    /**
+     * One Mac per thread for one-shot HMACs (two or three per login): {@code Mac.getInstance} looks the provider up
+     * and builds a new engine each time, several KiB of garbage per login that a fresh JVM's young generation then
+     * pages in. {@code init} resets the engine with the new key.
+     */
+    private static final ThreadLocal<Mac> HMACS = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance(HMAC);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+    });
+
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    });
+
     static byte[] hmac(byte[] key, byte[] data) {
-        return mac(key).doFinal(data);
+        Mac mac = HMACS.get();
+        try {
+            mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, HMAC));
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException(e);
+        }
+        return mac.doFinal(data);
     }
 
     static byte[] hmac(byte[] key, String data) {
@@ -39,11 +67,7 @@ final class ScramCrypto {
     }
 
     static byte[] sha256(byte[] data) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        return SHA256.get().digest(data); // digest() resets the engine for the next use
     }
 
     /**
