@@ -80,6 +80,42 @@ class AdminConsoleStateTest {
     }
 
     @Test
+    void showStatsCountsExtendedProtocolStatementsAsQueries() throws Exception {
+        // PgBouncer counts a query at each ReadyForQuery: a Parse/Bind/Execute/Sync statement is one, as a Query is
+        try (Connection admin = admin(); Connection c = connect("scram_u", "bench", false);
+                PreparedStatement ps = c.prepareStatement("select ?")) {
+            ps.setInt(1, 0);
+            ps.executeQuery().close();
+            Map<String, Long> before = stats(admin, "bench");
+            for (int i = 0; i < 4; i++) {
+                ps.setInt(1, i);
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+            Map<String, Long> d = delta(before, stats(admin, "bench"));
+            assertThat(d).containsEntry("total_xact_count", 4L).containsEntry("total_query_count", 4L)
+                    .containsEntry("total_server_assignment_count", 4L);
+        }
+    }
+
+    @Test
+    void showStatsCountsTransactionsOfASessionModeClientWhileItStaysConnected() throws Exception {
+        try (Connection admin = admin(); Connection c = connect("scram_u", "sessiondb", true);
+                Statement st = c.createStatement()) {
+            st.execute("select 1");
+            Map<String, Long> before = stats(admin, "sessiondb");
+            for (int i = 0; i < 3; i++) {
+                st.execute("select 1");
+            }
+            Map<String, Long> d = delta(before, stats(admin, "sessiondb"));
+            assertThat(d).containsEntry("total_xact_count", 3L).containsEntry("total_query_count", 3L)
+                    .as("a session-mode client keeps its backend: no new assignment")
+                    .containsEntry("total_server_assignment_count", 0L);
+        }
+    }
+
+    @Test
     void showStatsHasPgBouncersColumns() throws Exception {
         try (Connection admin = admin(); Statement st = admin.createStatement();
                 ResultSet rs = st.executeQuery("SHOW STATS")) {
