@@ -183,6 +183,56 @@ class PauseTest {
         }
     }
 
+    @Test
+    void pauseOfAllDatabasesLetsTheOpenTransactionFinishHoldsNewOnesAndResumeReleasesThem() throws Exception {
+        try (Connection holder = connect("scram_u", "postgres", false); Connection idle = connect("scram_u", "bench", true);
+                Connection admin = admin(); Connection watcher = admin()) {
+            assertThat(one(idle, "select 1")).isEqualTo("1");
+            holder.setAutoCommit(false);
+            assertThat(one(holder, "select 1")).isEqualTo("1"); // BEGIN; SELECT 1, held open
+            CompletableFuture<List<String>> pause = execute(admin, "PAUSE");
+            Thread.sleep(500);
+            assertThat(pause).as("PAUSE waits for the open transaction").isNotDone();
+            long start = System.nanoTime();
+            assertThat(one(holder, "select 2")).as("the transaction in flight goes on").isEqualTo("2");
+            holder.commit();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(pause.get(3, TimeUnit.SECONDS)).anyMatch(w -> w.contains("all databases paused"));
+            assertThat(rows(watcher, "SHOW POOLS")).isNotEmpty()
+                    .allSatisfy(p -> assertThat(p).containsEntry("paused", "1").containsEntry("sv_active", "0")
+                            .containsEntry("sv_idle", "0"));
+
+            CompletableFuture<String> onBench = CompletableFuture.supplyAsync(() -> oneUnchecked(idle, "select 42"));
+            CompletableFuture<String> onPostgres =
+                    CompletableFuture.supplyAsync(() -> oneUnchecked(holder, "select 43"));
+            assertThatThrownBy(() -> CompletableFuture.anyOf(onBench, onPostgres).get(1500, TimeUnit.MILLISECONDS))
+                    .as("new transactions wait, on every database").isInstanceOf(TimeoutException.class);
+            assertThat(pool(watcher, "bench", "scram_u").get("cl_waiting")).isEqualTo("1");
+            assertThat(pool(watcher, "postgres", "scram_u").get("cl_waiting")).isEqualTo("1");
+
+            assertThat(execute(watcher, "RESUME").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("all databases resumed"));
+            assertThat(onBench.get(5, TimeUnit.SECONDS)).isEqualTo("42");
+            assertThat(onPostgres.get(5, TimeUnit.SECONDS)).isEqualTo("43");
+            holder.commit();
+        }
+    }
+
+    @Test
+    void aSecondPauseOfAPausedDatabaseAnswersAsTheFirstAndOneResumeEndsIt() throws Exception {
+        try (Connection admin = admin(); Connection c = connect("scram_u", "bench", true)) {
+            assertThat(one(c, "select 1")).isEqualTo("1");
+            assertThat(execute(admin, "PAUSE bench").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"bench\" paused"));
+            assertThat(execute(admin, "pause bench").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"bench\" paused"));
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("0");
+            assertThat(one(c, "select 2")).isEqualTo("2");
+        }
+    }
+
     // --- helpers ---
 
     private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
@@ -218,6 +268,14 @@ class PauseTest {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    private static String oneUnchecked(Connection c, String sql) {
+        try {
+            return one(c, sql);
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
         }
     }
 
