@@ -233,6 +233,29 @@ class PauseTest {
         }
     }
 
+    @Test
+    void pauseOfADatabaseWithoutAPoolAnswersAtOnceAndItsFirstClientWaitsUntilResume() throws Exception {
+        // every database name reaches the default backend (PgBouncer's "* ="): there is no unknown database to
+        // refuse, as PgBouncer with an auto-database answers too; the pool made later starts paused
+        try (Connection admin = admin()) {
+            assertThat(rows(admin, "SHOW POOLS")).noneMatch(p -> p.get("database").equals("template1"));
+            assertThat(execute(admin, "PAUSE template1").get(2, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"template1\" paused: 0 pools"));
+            CompletableFuture<String> late = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = connect("scram_u", "template1", true)) {
+                    return one(c, "select current_database()");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThatThrownBy(() -> late.get(1500, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            assertThat(pool(admin, "template1", "scram_u")).containsEntry("paused", "1")
+                    .containsEntry("cl_waiting", "1");
+            execute(admin, "RESUME template1").get(5, TimeUnit.SECONDS);
+            assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("template1");
+        }
+    }
+
     // --- helpers ---
 
     private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
