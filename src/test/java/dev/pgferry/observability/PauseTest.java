@@ -45,6 +45,10 @@ class PauseTest {
     void resumeEverything() throws SQLException {
         try (Connection admin = admin(); Statement a = admin.createStatement()) {
             a.execute("RESUME");
+        } catch (SQLException e) {
+            if (!"55000".equals(e.getSQLState())) { // nothing left paused
+                throw e;
+            }
         }
     }
 
@@ -253,6 +257,32 @@ class PauseTest {
                     .containsEntry("cl_waiting", "1");
             execute(admin, "RESUME template1").get(5, TimeUnit.SECONDS);
             assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("template1");
+        }
+    }
+
+    @Test
+    void resumeOfWhatIsNotPausedIsAnErrorAsOnPgBouncer() throws Exception {
+        try (Connection admin = admin()) {
+            assertThatThrownBy(() -> execute(admin, "RESUME").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: no database is paused");
+                    });
+            execute(admin, "PAUSE bench").get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> execute(admin, "RESUME bnech").get(5, TimeUnit.SECONDS))
+                    .as("a mistyped name does not pass for a RESUME").cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: database \"bnech\" is not paused");
+                    });
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: database \"bench\" is not paused");
+                    });
+            assertThat(rows(admin, "SHOW VERSION")).as("the console still answers").hasSize(1);
         }
     }
 
