@@ -286,6 +286,20 @@ class PauseTest {
         }
     }
 
+    @Test
+    void pauseOfTheAdminConsoleDatabaseIsRefused() throws Exception {
+        try (Connection admin = admin()) {
+            assertThatThrownBy(() -> execute(admin, "PAUSE pgferry").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: cannot pause the admin console database \"pgferry\"");
+                    });
+            assertThatThrownBy(() -> execute(admin, "RESUME").get(5, TimeUnit.SECONDS)).as("nothing was paused")
+                    .cause().isInstanceOfSatisfying(SQLException.class,
+                            e -> assertThat(e.getSQLState()).isEqualTo("55000"));
+        }
+    }
+
     // --- helpers ---
 
     private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
