@@ -11,6 +11,7 @@ public final class SqlState {
     public static final String INVALID_PASSWORD = "28P01";
     public static final String INVALID_CATALOG_NAME = "3D000";
     public static final String TOO_MANY_CONNECTIONS = "53300";
+    public static final String OBJECT_NOT_IN_PREREQUISITE_STATE = "55000";
     public static final String QUERY_CANCELED = "57014";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String CANNOT_CONNECT_NOW = "57P03";

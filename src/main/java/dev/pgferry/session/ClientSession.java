@@ -488,7 +488,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     case ProtocolCodes.QUERY -> {
                         pending++;
                         unsynced = false;
-                        pool.queries.increment();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
                         router.responses.add(ResponseQueue.QUERY, null);
                         if (inspect(in, ri + 5, end)) {
@@ -735,6 +734,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     router.responses.poll();
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
+                    // counted as PgBouncer counts them: a query per ReadyForQuery (a Query, a Sync, a function
+                    // call), a transaction per ReadyForQuery 'I', in session mode and within a pipeline too
+                    pool.queries.increment();
+                    if (status == 'I') {
+                        pool.transactions.increment();
+                    }
                     if (--pending <= 0) {
                         pending = 0;
                         if (!unsynced && status == 'I') {
@@ -996,7 +1001,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         router.responses.clear();
         state = State.IDLE;
         txFindings = null;
-        pool.transactions.increment();
         if (backendAcc != null) {
             backendAcc.release();
             backendAcc = null;

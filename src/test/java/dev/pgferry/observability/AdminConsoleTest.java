@@ -37,6 +37,9 @@ class AdminConsoleTest {
     @ConfigProperty(name = "pgferry.listen-port")
     int port;
 
+    @ConfigProperty(name = "quarkus.application.version")
+    String version;
+
     @Test
     void showPoolsClientsAndServersReflectAClientHoldingABackendInATransaction() throws Exception {
         try (Connection client = ThroughPgferry.connect(port, "scram_u", "scram_pw", "postgres", false);
@@ -177,6 +180,131 @@ class AdminConsoleTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("cl_active", "sv_active", "maxwait_us", "pgferry ");
+    }
+
+    @Test
+    void unknownShowItemIsA42601ErrorNamingTheStatement() throws Exception {
+        try (Connection admin = ThroughPgferry.admin(port)) {
+            assertThatThrownBy(() -> rows(admin, "SHOW DATABASES"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("42601");
+                        assertThat(e.getMessage()).isEqualTo(
+                                "ERROR: unrecognized command: \"SHOW DATABASES\" (SHOW HELP lists the commands)");
+                    });
+            assertThatThrownBy(() -> rows(admin, "SHOW"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+            assertThat(rows(admin, "show version")).as("the console still answers").hasSize(1);
+        }
+    }
+
+    @Test
+    void showConfigListsEverySettingWithItsValueAndWhetherReloadChangesIt() throws Exception {
+        try (Connection admin = ThroughPgferry.admin(port)) {
+            assertThat(columns(admin, "SHOW CONFIG")).containsExactly("key", "value", "changeable");
+            List<Map<String, String>> config = rows(admin, "SHOW CONFIG");
+            assertThat(config).allSatisfy(r -> {
+                assertThat(r.get("key")).startsWith("pgferry.");
+                assertThat(r.get("value")).isNotNull();
+                assertThat(r.get("changeable")).isIn("no", "contents on RELOAD");
+            });
+            Map<String, String> byKey = new java.util.HashMap<>();
+            config.forEach(r -> byKey.put(r.get("key"), r.get("value")));
+            assertThat(byKey).hasSize(config.size()).as("each key once")
+                    .containsEntry("pgferry.listen-port", Integer.toString(port))
+                    .containsEntry("pgferry.listen-host", "127.0.0.1")
+                    .containsEntry("pgferry.pool.mode", "transaction")
+                    .containsEntry("pgferry.pool.size", "20")
+                    .containsEntry("pgferry.admin.users", "postgres")
+                    .containsEntry("pgferry.health.backend-check-interval", "PT2S")
+                    .containsKeys("pgferry.backend.host", "pgferry.backend.port", "pgferry.pool.query-wait-timeout",
+                            "pgferry.admin.pause-timeout", "pgferry.shutdown.drain-timeout");
+            assertThat(config).filteredOn(r -> r.get("changeable").equals("contents on RELOAD"))
+                    .extracting(r -> r.get("key")).containsExactly("pgferry.auth.users-file");
+        }
+    }
+
+    @Test
+    void showVersionIsOneRowAndShowHelpDescribesEveryCommand() throws Exception {
+        try (Connection admin = ThroughPgferry.admin(port)) {
+            assertThat(columns(admin, "SHOW VERSION")).containsExactly("version");
+            assertThat(rows(admin, "SHOW VERSION")).singleElement()
+                    .satisfies(r -> assertThat(r.get("version")).isEqualTo("pgferry " + version));
+            assertThat(columns(admin, "SHOW HELP")).containsExactly("command", "description");
+            List<Map<String, String>> help = rows(admin, "SHOW HELP");
+            assertThat(help).extracting(r -> r.get("command")).containsExactlyInAnyOrder("SHOW HELP", "SHOW POOLS",
+                    "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]",
+                    "RESUME [db]", "RELOAD", "SHUTDOWN", "SET name = value");
+            assertThat(help).allSatisfy(r -> assertThat(r.get("description")).isNotBlank());
+        }
+    }
+
+    @Test
+    void showClientsAndServersHavePgBouncersColumns() throws Exception {
+        try (Connection admin = ThroughPgferry.admin(port)) {
+            assertThat(columns(admin, "SHOW CLIENTS")).containsExactly("type", "user", "database", "state", "addr",
+                    "port", "connect_time", "link", "id");
+            assertThat(columns(admin, "SHOW SERVERS")).containsExactly("type", "user", "database", "state", "addr",
+                    "port", "local_addr", "local_port", "connect_time", "request_time", "remote_pid", "link", "id");
+            assertThat(columns(admin, "SHOW POOLS")).containsExactly("database", "user", "cl_active", "cl_waiting",
+                    "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode",
+                    "paused");
+        }
+    }
+
+    @Test
+    void setIsAcceptedAndIgnored() throws Exception {
+        try (Connection admin = ThroughPgferry.admin(port); Statement st = admin.createStatement()) {
+            assertThat(st.execute("SET application_name = 'x'")).as("no result set").isFalse();
+            assertThatThrownBy(() -> st.execute("SET")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+        }
+    }
+
+    @Test
+    void psqlPrintsShowPoolsAsATableAndAnUnknownCommandAsAnError() throws Exception {
+        assumeThat(Files.isExecutable(Path.of("/usr/bin/psql")) || onPath("psql")).as("psql installed").isTrue();
+        try (Connection c = ThroughPgferry.connect(port, "postgres", "secret", "postgres", true);
+                Statement st = c.createStatement()) {
+            st.execute("select 1"); // a pool to list
+        }
+        ProcessBuilder pb = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U",
+                "postgres", "-X", "-d", "pgferry", "-c", "show pools");
+        pb.environment().put("PGPASSWORD", "secret");
+        Process p = pb.start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(err).isEmpty();
+        List<String> lines = out.lines().toList();
+        assertThat(lines.get(0).split("\\|")).extracting(String::strip).containsExactly("database", "user",
+                "cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait",
+                "maxwait_us", "pool_mode", "paused");
+        assertThat(lines.get(1)).matches("-+(\\+-+){12}");
+        assertThat(lines).anySatisfy(l -> assertThat(l.split("\\|")).extracting(String::strip)
+                .startsWith("postgres", "postgres"));
+        int n = lines.size() - 4; // header, rule, rows, "(n rows)", blank line
+        assertThat(lines.get(lines.size() - 2)).isEqualTo(n == 1 ? "(1 row)" : "(" + n + " rows)");
+
+        ProcessBuilder bad = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U",
+                "postgres", "-X", "-d", "pgferry", "-c", "show nothing");
+        bad.environment().put("PGPASSWORD", "secret");
+        Process q = bad.start();
+        assertThat(q.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String badErr = new String(q.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(q.exitValue()).isEqualTo(1);
+        assertThat(badErr).isEqualTo(
+                "ERROR:  unrecognized command: \"show nothing\" (SHOW HELP lists the commands)\n");
+    }
+
+    private static List<String> columns(Connection admin, String command) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery(command)) {
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                out.add(rs.getMetaData().getColumnName(i));
+            }
+        }
+        return out;
     }
 
     private static boolean onPath(String tool) {

@@ -45,6 +45,10 @@ class PauseTest {
     void resumeEverything() throws SQLException {
         try (Connection admin = admin(); Statement a = admin.createStatement()) {
             a.execute("RESUME");
+        } catch (SQLException e) {
+            if (!"55000".equals(e.getSQLState())) { // nothing left paused
+                throw e;
+            }
         }
     }
 
@@ -183,6 +187,119 @@ class PauseTest {
         }
     }
 
+    @Test
+    void pauseOfAllDatabasesLetsTheOpenTransactionFinishHoldsNewOnesAndResumeReleasesThem() throws Exception {
+        try (Connection holder = connect("scram_u", "postgres", false); Connection idle = connect("scram_u", "bench", true);
+                Connection admin = admin(); Connection watcher = admin()) {
+            assertThat(one(idle, "select 1")).isEqualTo("1");
+            holder.setAutoCommit(false);
+            assertThat(one(holder, "select 1")).isEqualTo("1"); // BEGIN; SELECT 1, held open
+            CompletableFuture<List<String>> pause = execute(admin, "PAUSE");
+            Thread.sleep(500);
+            assertThat(pause).as("PAUSE waits for the open transaction").isNotDone();
+            long start = System.nanoTime();
+            assertThat(one(holder, "select 2")).as("the transaction in flight goes on").isEqualTo("2");
+            holder.commit();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(pause.get(3, TimeUnit.SECONDS)).anyMatch(w -> w.contains("all databases paused"));
+            assertThat(rows(watcher, "SHOW POOLS")).isNotEmpty()
+                    .allSatisfy(p -> assertThat(p).containsEntry("paused", "1").containsEntry("sv_active", "0")
+                            .containsEntry("sv_idle", "0"));
+
+            CompletableFuture<String> onBench = CompletableFuture.supplyAsync(() -> oneUnchecked(idle, "select 42"));
+            CompletableFuture<String> onPostgres =
+                    CompletableFuture.supplyAsync(() -> oneUnchecked(holder, "select 43"));
+            assertThatThrownBy(() -> CompletableFuture.anyOf(onBench, onPostgres).get(1500, TimeUnit.MILLISECONDS))
+                    .as("new transactions wait, on every database").isInstanceOf(TimeoutException.class);
+            assertThat(pool(watcher, "bench", "scram_u").get("cl_waiting")).isEqualTo("1");
+            assertThat(pool(watcher, "postgres", "scram_u").get("cl_waiting")).isEqualTo("1");
+
+            assertThat(execute(watcher, "RESUME").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("all databases resumed"));
+            assertThat(onBench.get(5, TimeUnit.SECONDS)).isEqualTo("42");
+            assertThat(onPostgres.get(5, TimeUnit.SECONDS)).isEqualTo("43");
+            holder.commit();
+        }
+    }
+
+    @Test
+    void aSecondPauseOfAPausedDatabaseAnswersAsTheFirstAndOneResumeEndsIt() throws Exception {
+        try (Connection admin = admin(); Connection c = connect("scram_u", "bench", true)) {
+            assertThat(one(c, "select 1")).isEqualTo("1");
+            assertThat(execute(admin, "PAUSE bench").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"bench\" paused"));
+            assertThat(execute(admin, "pause bench").get(5, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"bench\" paused"));
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("0");
+            assertThat(one(c, "select 2")).isEqualTo("2");
+        }
+    }
+
+    @Test
+    void pauseOfADatabaseWithoutAPoolAnswersAtOnceAndItsFirstClientWaitsUntilResume() throws Exception {
+        // every database name reaches the default backend (PgBouncer's "* ="): there is no unknown database to
+        // refuse, as PgBouncer with an auto-database answers too; the pool made later starts paused
+        try (Connection admin = admin()) {
+            assertThat(rows(admin, "SHOW POOLS")).noneMatch(p -> p.get("database").equals("template1"));
+            assertThat(execute(admin, "PAUSE template1").get(2, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"template1\" paused: 0 pools"));
+            CompletableFuture<String> late = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = connect("scram_u", "template1", true)) {
+                    return one(c, "select current_database()");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThatThrownBy(() -> late.get(1500, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+            assertThat(pool(admin, "template1", "scram_u")).containsEntry("paused", "1")
+                    .containsEntry("cl_waiting", "1");
+            execute(admin, "RESUME template1").get(5, TimeUnit.SECONDS);
+            assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("template1");
+        }
+    }
+
+    @Test
+    void resumeOfWhatIsNotPausedIsAnErrorAsOnPgBouncer() throws Exception {
+        try (Connection admin = admin()) {
+            assertThatThrownBy(() -> execute(admin, "RESUME").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: no database is paused");
+                    });
+            execute(admin, "PAUSE bench").get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> execute(admin, "RESUME bnech").get(5, TimeUnit.SECONDS))
+                    .as("a mistyped name does not pass for a RESUME").cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: database \"bnech\" is not paused");
+                    });
+            assertThat(pool(admin, "bench", "scram_u").get("paused")).isEqualTo("1");
+            execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> execute(admin, "RESUME bench").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("55000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: database \"bench\" is not paused");
+                    });
+            assertThat(rows(admin, "SHOW VERSION")).as("the console still answers").hasSize(1);
+        }
+    }
+
+    @Test
+    void pauseOfTheAdminConsoleDatabaseIsRefused() throws Exception {
+        try (Connection admin = admin()) {
+            assertThatThrownBy(() -> execute(admin, "PAUSE pgferry").get(5, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("0A000");
+                        assertThat(e.getMessage()).isEqualTo("ERROR: cannot pause the admin console database \"pgferry\"");
+                    });
+            assertThatThrownBy(() -> execute(admin, "RESUME").get(5, TimeUnit.SECONDS)).as("nothing was paused")
+                    .cause().isInstanceOfSatisfying(SQLException.class,
+                            e -> assertThat(e.getSQLState()).isEqualTo("55000"));
+        }
+    }
+
     // --- helpers ---
 
     private Connection connect(String user, String database, boolean simpleProtocol) throws SQLException {
@@ -218,6 +335,14 @@ class PauseTest {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    private static String oneUnchecked(Connection c, String sql) {
+        try {
+            return one(c, sql);
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
         }
     }
 

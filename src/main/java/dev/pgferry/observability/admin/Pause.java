@@ -32,6 +32,10 @@ final class Pause implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         String db = Resume.database(this, args);
+        if (AdminConsole.DATABASE.equals(db)) { // PgBouncer: "cannot pause admin db"
+            throw new AdminException(SqlState.FEATURE_NOT_SUPPORTED,
+                    "cannot pause the admin console database \"" + db + "\"");
+        }
         String what = db == null ? "all databases" : "database \"" + db + "\"";
         List<PauseState.Drain> drains = admin.pauses.pause(db);
         Duration limit = admin.sc.config.admin().pauseTimeout();

@@ -34,6 +34,11 @@ final class PauseState {
         return all;
     }
 
+    /** Whether PAUSE stopped any database. */
+    boolean anyPaused() {
+        return all || !databases.isEmpty();
+    }
+
     /** A paused pool and the completion of its drain (no backend left open). */
     record Drain(Pool pool, CompletableFuture<Void> drained) {}
 

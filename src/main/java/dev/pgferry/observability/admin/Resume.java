@@ -3,7 +3,10 @@ package dev.pgferry.observability.admin;
 import dev.pgferry.protocol.SqlState;
 import java.util.List;
 
-/** RESUME [db]: undoes PAUSE, ending one still waiting with an error; waiting clients get fresh backends. */
+/**
+ * RESUME [db]: undoes PAUSE, ending one still waiting with an error; waiting clients get fresh backends. Of a
+ * database not paused (or with nothing paused) it is an error, as on PgBouncer.
+ */
 final class Resume implements AdminCommand {
     @Override
     public List<String> words() {
@@ -21,6 +24,12 @@ final class Resume implements AdminCommand {
         if (db != null && admin.pauses.allPaused()) {
             throw new AdminException(SqlState.FEATURE_NOT_SUPPORTED,
                     "all databases are paused: RESUME without a name resumes them");
+        }
+        // as PgBouncer ("pooler is not paused/suspended", "database %s is not paused"): a mistyped name must not
+        // read as a database resumed
+        if (db == null ? !admin.pauses.anyPaused() : !admin.pauses.paused(db)) {
+            throw new AdminException(SqlState.OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    db == null ? "no database is paused" : "database \"" + db + "\" is not paused");
         }
         int n = admin.pauses.resume(db);
         return AdminResult.done("RESUME", (db == null ? "all databases" : "database \"" + db + "\"") + " resumed ("

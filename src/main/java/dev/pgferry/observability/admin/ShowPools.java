@@ -7,7 +7,9 @@ import java.util.List;
 
 /**
  * SHOW POOLS, PgBouncer's columns: {@code cl_active} counts clients not waiting for a backend (holding one or
- * idle between transactions), {@code sv_login} backends being opened. pgferry tests no backend before reuse
+ * idle between transactions), {@code cl_waiting} the pool's wait queue (as PgBouncer's, it includes a client still
+ * logging in, which waits for a backend when the pool has yet to learn the server's parameters),
+ * {@code sv_login} backends being opened. pgferry tests no backend before reuse
  * unless it was idle long, so {@code sv_used} and {@code sv_tested} stay 0.
  */
 final class ShowPools implements AdminCommand {
@@ -35,7 +37,7 @@ final class ShowPools implements AdminCommand {
             Pool.PoolCounts n = p.counts();
             ClientCounts.Counts c = clients.of(p.key());
             long waitMicros = n.maxWaitNanos() / 1000;
-            rows.add(List.of(p.key().database(), p.key().user(), str(c.active() + c.idle()), str(c.waiting()),
+            rows.add(List.of(p.key().database(), p.key().user(), str(c.active() + c.idle()), str(n.waiting()),
                     str(n.active()), str(n.idle()), "0", "0", str(n.connecting()), str(waitMicros / 1_000_000),
                     str(waitMicros % 1_000_000), p.settings().mode().name().toLowerCase(),
                     p.paused() ? "1" : "0"));

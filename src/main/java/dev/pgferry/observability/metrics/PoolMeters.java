@@ -69,9 +69,10 @@ final class PoolMeters {
         gauge("pgferry.pool.paused", "1 while the pool is paused (PAUSE on the admin console)",
                 p -> p.paused() ? 1 : 0, null);
         counter("pgferry.leases", "Backends handed to clients", pool.leases, null);
-        counter("pgferry.transactions", "Transactions (leases in transaction mode) completed", pool.transactions,
-                null);
-        counter("pgferry.queries", "Simple-protocol Query messages relayed", pool.queries, null);
+        counter("pgferry.transactions", "Transactions completed (ReadyForQuery 'I' relayed to a client)",
+                pool.transactions, null);
+        counter("pgferry.queries", "Queries completed (ReadyForQuery relayed to a client: a Query, a Sync)",
+                pool.queries, null);
         counter("pgferry.received", "Bytes received from clients", pool.bytesFromClients, "bytes");
         counter("pgferry.sent", "Bytes relayed from backends to clients", pool.bytesFromServers, "bytes");
         counter("pgferry.pool.timeouts", "Clients that gave up waiting for a backend (query-wait-timeout)",
