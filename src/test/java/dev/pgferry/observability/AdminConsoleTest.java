@@ -215,7 +215,7 @@ class AdminConsoleTest {
                     .containsEntry("pgferry.pool.mode", "transaction")
                     .containsEntry("pgferry.pool.size", "20")
                     .containsEntry("pgferry.admin.users", "postgres")
-                    .containsEntry("pgferry.health.backend-check-interval", "PT2S")
+                    .containsEntry("pgferry.health.backend-check-interval", "2s")
                     .containsKeys("pgferry.backend.host", "pgferry.backend.port", "pgferry.pool.query-wait-timeout",
                             "pgferry.admin.pause-timeout", "pgferry.shutdown.drain-timeout");
             assertThat(config).filteredOn(r -> r.get("changeable").equals("contents on RELOAD"))

@@ -74,7 +74,13 @@ final class ShowConfig implements AdminCommand {
     }
 
     private static void add(List<List<String>> rows, String key, Object value) {
-        String v = value instanceof Enum<?> e ? e.name().toLowerCase().replace('_', '-') : String.valueOf(value);
+        String v = value instanceof Enum<?> e ? e.name().toLowerCase().replace('_', '-')
+                : value instanceof java.time.Duration d ? duration(d) : String.valueOf(value);
         rows.add(List.of("pgferry." + key, v, "no"));
+    }
+
+    /** A duration as it is configured: {@code 2s}, {@code 1500ms} (not Java's {@code PT2S}). */
+    static String duration(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 }
