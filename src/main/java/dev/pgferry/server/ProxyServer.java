@@ -21,16 +21,14 @@ import dev.pgferry.session.LoginHandler;
 import dev.pgferry.session.SessionContext;
 import dev.pgferry.protocol.SqlState;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -99,7 +97,6 @@ public class ProxyServer {
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
         LoopSubset group = new LoopSubset(vx.getEventLoopGroup(), wanted);
         List<EventLoop> loops = group.loops();
-        ChannelFactory<? extends ServerChannel> serverChannels = vx.transport().serverChannelFactory(false);
         Path socket = config.unixSocketDir().map(dir -> UnixSocketFile.path(dir, config.listenPort())).orElse(null);
         Set<PosixFilePermission> socketMode = UnixSocketFile.permissions(config.unixSocketMode());
         if (socket != null && !vx.transport().supportsDomainSockets()) {
@@ -121,15 +118,10 @@ public class ProxyServer {
                 ch.pipeline().addLast("login", new LoginHandler(sc));
             }
         };
-        ServerBootstrap b = new ServerBootstrap()
-                .group(vx.getAcceptorEventLoopGroup(), group)
-                .channelFactory(serverChannels)
-                .option(ChannelOption.SO_BACKLOG, 4096)
+        ServerBootstrap b = listener(vx, group, login, false)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
-                .childHandler(login);
+                .childOption(ChannelOption.SO_KEEPALIVE, true);
         serverChannel = b.bind(config.listenHost(), config.listenPort()).sync().channel();
         if (socket != null) {
             try {
@@ -148,6 +140,17 @@ public class ProxyServer {
                 new BackendTarget(config.backend().host(), config.backend().port(), "").address(), config.pool().mode());
     }
 
+    /** What both listeners share: Vert.x's acceptor and the serving loops, the backlog, the read sizing, the login. */
+    private static ServerBootstrap listener(VertxInternal vx, EventLoopGroup group, ChannelHandler login,
+            boolean domainSocket) {
+        return new ServerBootstrap()
+                .group(vx.getAcceptorEventLoopGroup(), group)
+                .channelFactory(vx.transport().serverChannelFactory(domainSocket))
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
+                .childHandler(login);
+    }
+
     /**
      * The Unix-domain listener: the same loops and login handler as TCP, none of TCP's options. The mode is set once
      * bound, as PostgreSQL does (bind creates the file).
@@ -155,13 +158,7 @@ public class ProxyServer {
     private static Channel bindUnix(VertxInternal vx, EventLoopGroup group, ChannelHandler login, Path socket,
             Set<PosixFilePermission> mode) throws Exception {
         UnixSocketFile.clearStale(socket);
-        Channel ch = new ServerBootstrap()
-                .group(vx.getAcceptorEventLoopGroup(), group)
-                .channelFactory(vx.transport().serverChannelFactory(true))
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
-                .childHandler(login)
-                .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+        Channel ch = listener(vx, group, login, true).bind(new DomainSocketAddress(socket.toString())).sync().channel();
         try {
             Files.setPosixFilePermissions(socket, mode);
         } catch (IOException | RuntimeException e) {
