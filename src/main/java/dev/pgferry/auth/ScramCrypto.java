@@ -22,13 +22,19 @@ final class ScramCrypto {
     static Mac mac(byte[] key) {
         try {
             Mac mac = Mac.getInstance(HMAC);
-            // SecretKeySpec refuses an empty key; HMAC zero-pads keys to the block size, so the key
-            // "" and the key "\0" are the same key (RFC 2104 section 2). PostgreSQL accepts both.
-            mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, HMAC));
+            mac.init(key(key));
             return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }
+    }
+
+    /**
+     * SecretKeySpec refuses an empty key; HMAC zero-pads keys to the block size, so the key "" and the key "\0" are
+     * the same key (RFC 2104 section 2). PostgreSQL accepts both.
+     */
+    private static SecretKeySpec key(byte[] key) {
+        return new SecretKeySpec(key.length == 0 ? new byte[1] : key, HMAC);
     }
 
     /**
@@ -55,7 +61,7 @@ final class ScramCrypto {
     static byte[] hmac(byte[] key, byte[] data) {
         Mac mac = HMACS.get();
         try {
-            mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, HMAC));
+            mac.init(key(key));
         } catch (InvalidKeyException e) {
             throw new IllegalStateException(e);
         }
