@@ -409,7 +409,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 break;
             }
             byte t = inbound.getByte(inbound.readerIndex());
-            if (t == ProtocolCodes.QUERY || t == ProtocolCodes.SYNC || t == ProtocolCodes.FUNCTION_CALL) {
+            if (WaitingRequest.endsRequest(t)) {
                 syncs++;
             }
             inbound.skipBytes(frame);

@@ -32,9 +32,14 @@ record WaitingRequest(int bytes, boolean ended) {
             }
             byte type = view.getByte(view.readerIndex());
             view.skipBytes(frame);
-            if (type == ProtocolCodes.QUERY || type == ProtocolCodes.FUNCTION_CALL || type == ProtocolCodes.SYNC) {
+            if (endsRequest(type)) {
                 return new WaitingRequest(view.readerIndex() - start, true);
             }
         }
+    }
+
+    /** Whether a client message of this type is answered by one ReadyForQuery: Query, FunctionCall, Sync. */
+    static boolean endsRequest(byte type) {
+        return type == ProtocolCodes.QUERY || type == ProtocolCodes.FUNCTION_CALL || type == ProtocolCodes.SYNC;
     }
 }
