@@ -17,6 +17,12 @@ raise_fd_limit() {
 
 pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1; }
 
+# The JVM options pgferry runs with in every bench (BENCH_FERRY_JVM overrides them). A fixed young generation
+# (-Xmn64m): pgferry's relay allocates next to nothing and a login about 8 KB, so 64 MiB is plenty, and a fixed
+# size is touched once, while the server starts, instead of growing page by page as the first clients log in
+# (ParallelGC's adaptive sizing charged that growth, up to its eden of ~85 MiB, to whatever connected first).
+FERRY_JVM=${BENCH_FERRY_JVM:--Xms256m -Xmx1g -Xmn64m -XX:+UseParallelGC}
+
 # start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT [BACKEND_HOST] [NAME]: starts the packaged jar (production
 # profile) with a users file for the pgenv.sh users and waits for 'select 1'. BACKEND_HOST: 127.0.0.1 (default) or
 # the directory of PostgreSQL's Unix socket. Sets FERRY_PID and FERRY_COMMIT on success; on failure sets FERRY_SKIP
@@ -43,7 +49,7 @@ start_pgferry() {
   # would share one CPU-time group with pgbench. setsid does not fork here (a background subshell is no process
   # group leader), so FERRY_PID stays the JVM's pid.
   # shellcheck disable=SC2086
-  (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec setsid java -Xms256m -Xmx1g -XX:+UseParallelGC \
+  (unset QUARKUS_PROFILE; cd "$(dirname "$jar")" && exec setsid java $FERRY_JVM \
       -Dquarkus.http.port="$http" -Dpgferry.listen-port="$port" \
       -Dpgferry.backend.host="$host" -Dpgferry.backend.port="$pg" \
       -Dpgferry.auth.users-file="$WORK/userlist.txt" -Dpgferry.pool.size="$pool" \

@@ -18,7 +18,7 @@
 #        BENCH_MEMORY_WARMUP=churn: first N logins in rounds of BENCH_MEMORY_CHURN=200 clients that log in and leave
 #        (a pooler that has served short connections: warm, but never held N clients)
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
-# pgferry's RSS includes the JVM (-Xms256m -Xmx1g -XX:+UseParallelGC): heap that was touched stays resident
+# pgferry's RSS includes the JVM (FERRY_JVM in lib.sh): heap that was touched stays resident
 # after garbage collection, so "after - before" is the growth the connections caused, not their live size.
 set -uo pipefail
 
@@ -158,7 +158,7 @@ done
   [ -n "${BENCH_NOTE:-}" ] && { echo "> **$BENCH_NOTE**"; echo; }
   echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
        "${VERSION[pgbouncer]:-PgBouncer not measured}; ${VERSION[pgferry]:-pgferry not measured}" \
-       "(JVM -Xms256m -Xmx1g -XX:+UseParallelGC). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
+       "(JVM $FERRY_JVM). Clients: bench/idle_clients.py, SCRAM-SHA-256 as postgres," \
        "held idle after ReadyForQuery; RSS = VmRSS of the pooler process, read ${SETTLE} s after the last client connected." \
        "$([ "$WARMUP" = 1 ] && echo "RSS before is read after a warm-up round in which the same $N clients logged in and left (BENCH_MEMORY_WARMUP=1): memory a pooler keeps after its clients left is not charged again.")" \
        "$([ "$WARMUP" = churn ] && echo "RSS before is read after a warm-up of $N logins in rounds of $CHURN clients that logged in and left (BENCH_MEMORY_WARMUP=churn): the login path is compiled and its garbage has run through the young generation, but the pooler never held more than $CHURN clients.")" \
