@@ -334,6 +334,24 @@ public final class RawWireClient implements AutoCloseable {
         return in.read();
     }
 
+    /**
+     * What answers an SSLRequest or GSSENCRequest: its one byte as a message without a body ('N', 'S', 'G'), or the
+     * ErrorResponse sent instead (PostgreSQL refuses a request it no longer takes with one); {@link Msg#EOF} when the
+     * server closed the connection.
+     */
+    public Msg readRequestAnswer() throws IOException {
+        int b = in.read();
+        if (b == -1) {
+            return Msg.EOF;
+        }
+        if (b != 'E') {
+            return new Msg(b, new byte[0]);
+        }
+        byte[] body = new byte[in.readInt() - 4];
+        in.readFully(body);
+        return new Msg(b, body);
+    }
+
     /** The next message; {@link Msg#EOF} when the server closed or reset the connection. */
     public Msg read() throws IOException {
         try {
