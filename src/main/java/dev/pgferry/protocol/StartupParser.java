@@ -25,18 +25,17 @@ public final class StartupParser {
     /**
      * {@code frame} holds exactly one packet whose length {@link Framing#startupFrameLength} accepted. An SSLRequest or
      * GSSENCRequest is one only while {@code negotiation} leaves it open; otherwise its code is an unsupported protocol
-     * version, as in PostgreSQL.
+     * version, as in PostgreSQL. Bytes behind an encryption request's code (up to the startup limit) are read and
+     * ignored: PostgreSQL reads the whole packet by its length and then looks at the code only.
      */
     public static StartupPacket parse(ByteBuf frame, EncryptionNegotiation negotiation) throws ProtocolException {
         int base = frame.readerIndex();
         int len = frame.getInt(base);
         int code = frame.getInt(base + 4);
         if (code == ProtocolCodes.SSL_REQUEST_CODE && negotiation.sslRequestOpen()) {
-            requireLength(len, 8);
             return new StartupPacket.SslRequest();
         }
         if (code == ProtocolCodes.GSSENC_REQUEST_CODE && negotiation.gssEncRequestOpen()) {
-            requireLength(len, 8);
             return new StartupPacket.GssEncRequest();
         }
         if (code == ProtocolCodes.CANCEL_REQUEST_CODE) {
@@ -48,12 +47,6 @@ public final class StartupParser {
             return new StartupPacket.CancelRequest(frame.getInt(base + 8), key);
         }
         return parseStartupMessage(frame, base, len, code);
-    }
-
-    private static void requireLength(int len, int expected) throws ProtocolException {
-        if (len != expected) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
-        }
     }
 
     private static StartupPacket parseStartupMessage(ByteBuf frame, int base, int len, int code)

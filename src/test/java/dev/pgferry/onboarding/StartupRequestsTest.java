@@ -131,6 +131,10 @@ class StartupRequestsTest {
         return switch (token) {
             case "SSL" -> WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE).toArray();
             case "GSS" -> WireBytes.create().int32(8).int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray();
+            // a body behind the code: 4 bytes, and as many as a startup packet may have
+            case "SSL+4" -> WireBytes.create().int32(12).int32(ProtocolCodes.SSL_REQUEST_CODE).int32(-1).toArray();
+            case "GSS+9992" -> WireBytes.create().int32(10_000).int32(ProtocolCodes.GSSENC_REQUEST_CODE)
+                    .bytes(new byte[9992]).toArray();
             case "startup" -> WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database",
                     "postgres");
             default -> throw new IllegalArgumentException(token);
@@ -175,8 +179,9 @@ class StartupRequestsTest {
     /**
      * Each encryption request may come once, in either order, as in PostgreSQL's ProcessStartupPacket; a repeated one
      * is read as a startup packet of protocol 1234.5679 (SSL) or 1234.5680 (GSS) and refused as unsupported, 0A000.
-     * The same bytes go to the fixture's PostgreSQL on its Unix socket, where it too answers 'N' to both requests,
-     * and it answers the same.
+     * A request with a body behind its code is a request all the same: PostgreSQL reads the packet by its length and
+     * ignores the rest. The same bytes go to the fixture's PostgreSQL on its Unix socket, where it too answers 'N' to
+     * both requests, and it answers the same.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = {
@@ -185,7 +190,10 @@ class StartupRequestsTest {
         "SSL GSS startup; N|N|R",
         "GSS SSL startup; N|N|R",
         "SSL GSS SSL; N|N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed",
-        "GSS SSL GSS; N|N|E 0A000 unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2|closed"})
+        "GSS SSL GSS; N|N|E 0A000 unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2|closed",
+        "SSL+4 startup; N|R",
+        "GSS+9992 SSL+4 startup; N|N|R",
+        "SSL+4 SSL; N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed"})
     void encryptionRequestsAreAnsweredAsPostgresAnswersThem(String sequence, String expected) throws Exception {
         List<byte[]> packets = Arrays.stream(sequence.split(" ")).map(StartupRequestsTest::packet).toList();
         List<String> pgferry;
