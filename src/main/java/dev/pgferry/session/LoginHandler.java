@@ -68,6 +68,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private boolean unixSocket;
     private boolean overLimit;
     private long startNanos;
+    private long connectedMillis;
     private boolean tooManyFromAddress;
     private java.net.InetAddress loginAddress;
     private ScheduledFuture<?> loginTimeout;
@@ -82,10 +83,31 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.sc = sc;
     }
 
+    /** The connection id, kept by the session that follows the login. */
+    public String id() {
+        return id;
+    }
+
+    /** The pool the login is for (null before the StartupMessage, or for the admin console). */
+    public Pool pool() {
+        return pool;
+    }
+
+    /** When the client connected. */
+    public long connectedMillis() {
+        return connectedMillis;
+    }
+
+    /** As {@link ClientSession#remoteAddress()}. */
+    public String remoteAddress() {
+        return ClientSession.remoteAddress(sc, ctx == null ? null : ctx.channel());
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.startNanos = System.nanoTime();
+        this.connectedMillis = System.currentTimeMillis();
         this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections();
@@ -106,6 +128,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     /** The login is over (served, refused or cancelled): it no longer counts against its address. */
     private void loginEnded() {
         phase = Phase.DONE;
+        sc.waitingLogins.remove(this);
         if (loginAddress != null) {
             java.util.concurrent.atomic.AtomicInteger n = sc.loginsInProgress.get(loginAddress);
             if (n != null && n.decrementAndGet() <= 0) {
@@ -407,6 +430,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
+        sc.waitingLogins.add(this);
         pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
             @Override
             public void onLease(ServerConnection conn) {
@@ -510,7 +534,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
         sc.random.nextBytes(key);
-        ClientSession session = new ClientSession(sc, pool, params, id, key);
+        ClientSession session = new ClientSession(sc, pool, params, id, key, connectedMillis);
         ServerMessages.backendKeyData(out, session.processId(), key);
         ServerMessages.readyForQuery(out, (byte) 'I');
         ctx.writeAndFlush(out);

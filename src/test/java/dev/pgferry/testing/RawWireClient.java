@@ -208,6 +208,11 @@ public final class RawWireClient implements AutoCloseable {
         return this;
     }
 
+    /** The local port of a TCP connection (what the server sees as the client's port); -1 on a Unix socket. */
+    public int localPort() {
+        return socket == null ? -1 : socket.getLocalPort();
+    }
+
     /** The body of the BackendKeyData received at login (process id, then the secret key); null before. */
     public byte[] backendKeyData() {
         return backendKeyData;
