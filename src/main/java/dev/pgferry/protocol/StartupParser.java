@@ -17,34 +17,36 @@ public final class StartupParser {
 
     private StartupParser() {}
 
-    /** {@code frame} holds exactly one packet whose length {@link Framing#startupFrameLength} accepted. */
+    /** The first packet of a connection: {@link #parse(ByteBuf, EncryptionNegotiation)} with nothing negotiated. */
     public static StartupPacket parse(ByteBuf frame) throws ProtocolException {
+        return parse(frame, new EncryptionNegotiation());
+    }
+
+    /**
+     * {@code frame} holds exactly one packet whose length {@link Framing#startupFrameLength} accepted. An SSLRequest or
+     * GSSENCRequest is one only while {@code negotiation} leaves it open; otherwise its code is an unsupported protocol
+     * version, as in PostgreSQL. Bytes behind an encryption request's code (up to the startup limit) are read and
+     * ignored: PostgreSQL reads the whole packet by its length and then looks at the code only.
+     */
+    public static StartupPacket parse(ByteBuf frame, EncryptionNegotiation negotiation) throws ProtocolException {
         int base = frame.readerIndex();
         int len = frame.getInt(base);
         int code = frame.getInt(base + 4);
-        switch (code) {
-            case ProtocolCodes.SSL_REQUEST_CODE:
-                requireLength(len, 8);
-                return new StartupPacket.SslRequest();
-            case ProtocolCodes.GSSENC_REQUEST_CODE:
-                requireLength(len, 8);
-                return new StartupPacket.GssEncRequest();
-            case ProtocolCodes.CANCEL_REQUEST_CODE:
-                if (len < 16 || len > 12 + MAX_CANCEL_KEY_LENGTH) {
-                    throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of cancel request packet");
-                }
-                byte[] key = new byte[len - 12];
-                frame.getBytes(base + 12, key);
-                return new StartupPacket.CancelRequest(frame.getInt(base + 8), key);
-            default:
-                return parseStartupMessage(frame, base, len, code);
+        if (code == ProtocolCodes.SSL_REQUEST_CODE && negotiation.sslRequestOpen()) {
+            return new StartupPacket.SslRequest();
         }
-    }
-
-    private static void requireLength(int len, int expected) throws ProtocolException {
-        if (len != expected) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
+        if (code == ProtocolCodes.GSSENC_REQUEST_CODE && negotiation.gssEncRequestOpen()) {
+            return new StartupPacket.GssEncRequest();
         }
+        if (code == ProtocolCodes.CANCEL_REQUEST_CODE) {
+            if (len < 16 || len > 12 + MAX_CANCEL_KEY_LENGTH) {
+                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of cancel request packet");
+            }
+            byte[] key = new byte[len - 12];
+            frame.getBytes(base + 12, key);
+            return new StartupPacket.CancelRequest(frame.getInt(base + 8), key);
+        }
+        return parseStartupMessage(frame, base, len, code);
     }
 
     private static StartupPacket parseStartupMessage(ByteBuf frame, int base, int len, int code)

@@ -58,7 +58,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final int processId;
     private final boolean transactionMode;
     private final int maxMessage;
-    private final long connectedMillis = System.currentTimeMillis();
+    /** When the client connected (before its login), as PgBouncer's connect_time. */
+    private final long connectedMillis;
     private Channel ch;
     private State state = State.IDLE;
     private ByteBuf inbound;
@@ -79,8 +80,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final StatementRouter router;
     private final long checkDelayNanos;
 
-    ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey) {
+    ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey,
+            long connectedMillis) {
         this.sc = sc;
+        this.connectedMillis = connectedMillis;
         this.pool = pool;
         this.params = params;
         this.id = id;
@@ -183,6 +186,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * name, {@code unix:<listen port>}, as PgBouncer's SHOW CLIENTS (addr {@code unix}, port the listen port).
      */
     public String remoteAddress() {
+        return remoteAddress(sc, ch);
+    }
+
+    static String remoteAddress(SessionContext sc, Channel ch) {
         if (ch instanceof io.netty.channel.unix.DomainSocketChannel) {
             return "unix:" + sc.config.listenPort();
         }

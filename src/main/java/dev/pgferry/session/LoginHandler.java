@@ -11,6 +11,7 @@ import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.EncryptionNegotiation;
 import dev.pgferry.protocol.Framing;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -61,13 +62,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private ByteBuf acc;
     private Phase phase = Phase.STARTUP;
-    private boolean sslAsked;
-    private boolean gssAsked;
+    private final EncryptionNegotiation negotiation = new EncryptionNegotiation();
     private boolean tlsActive;
     /** On the Unix-domain socket: no TLS there, as PostgreSQL's {@code local} connections. */
     private boolean unixSocket;
     private boolean overLimit;
     private long startNanos;
+    private long connectedMillis;
     private boolean tooManyFromAddress;
     private java.net.InetAddress loginAddress;
     private ScheduledFuture<?> loginTimeout;
@@ -82,10 +83,31 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.sc = sc;
     }
 
+    /** The connection id, kept by the session that follows the login. */
+    public String id() {
+        return id;
+    }
+
+    /** The pool the login is for (null before the StartupMessage, or for the admin console). */
+    public Pool pool() {
+        return pool;
+    }
+
+    /** When the client connected. */
+    public long connectedMillis() {
+        return connectedMillis;
+    }
+
+    /** As {@link ClientSession#remoteAddress()}. */
+    public String remoteAddress() {
+        return ClientSession.remoteAddress(sc, ctx == null ? null : ctx.channel());
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.startNanos = System.nanoTime();
+        this.connectedMillis = System.currentTimeMillis();
         this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections();
@@ -106,6 +128,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     /** The login is over (served, refused or cancelled): it no longer counts against its address. */
     private void loginEnded() {
         phase = Phase.DONE;
+        sc.waitingLogins.remove(this);
         if (loginAddress != null) {
             java.util.concurrent.atomic.AtomicInteger n = sc.loginsInProgress.get(loginAddress);
             if (n != null && n.decrementAndGet() <= 0) {
@@ -130,10 +153,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
-        if (phase == Phase.STARTUP && !tlsActive && !sslAsked && sc.clientTls != null && !unixSocket
+        if (phase == Phase.STARTUP && !tlsActive && negotiation.sslRequestOpen() && sc.clientTls != null && !unixSocket
                 && acc.getByte(acc.readerIndex()) == 0x16) {
             // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
             LOG.debugf("%s direct TLS handshake", id);
+            negotiation.directTls();
             startTls();
             ByteBuf hello = acc;
             acc = null;
@@ -151,7 +175,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 // consumed before it is handled: a handler may hand the rest of acc to the session
                 acc.readerIndex(start + frame);
                 if (phase == Phase.STARTUP) {
-                    onStartupPacket(StartupParser.parse(acc.slice(start, frame)));
+                    onStartupPacket(StartupParser.parse(acc.slice(start, frame), negotiation));
                 } else {
                     onAuthMessage(start, frame);
                 }
@@ -173,12 +197,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
         if (packet instanceof StartupPacket.SslRequest) {
-            if (sslAsked || tlsActive) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate SSLRequest");
-            }
-            sslAsked = true;
             if (sc.clientTls == null || unixSocket) {
                 LOG.debugf("%s SSLRequest: N%s", id, unixSocket ? " (Unix socket)" : "");
+                negotiation.sslAnswered(false);
                 ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
                 refuseDataSentAhead("SSL request");
                 return;
@@ -189,14 +210,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                         MAN_IN_THE_MIDDLE);
             }
             LOG.debugf("%s SSLRequest: S, TLS handshake", id);
+            negotiation.sslAnswered(true);
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
             startTls();
         } else if (packet instanceof StartupPacket.GssEncRequest) {
-            if (gssAsked) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "duplicate GSSENCRequest");
-            }
-            gssAsked = true;
             LOG.debugf("%s GSSENCRequest: N", id);
+            negotiation.gssEncAnswered(false);
             ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
             refuseDataSentAhead("GSSAPI encryption request");
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
@@ -411,6 +430,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().config().setAutoRead(false);
+        sc.waitingLogins.add(this);
         pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
             @Override
             public void onLease(ServerConnection conn) {
@@ -514,7 +534,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
         sc.random.nextBytes(key);
-        ClientSession session = new ClientSession(sc, pool, params, id, key);
+        ClientSession session = new ClientSession(sc, pool, params, id, key, connectedMillis);
         ServerMessages.backendKeyData(out, session.processId(), key);
         ServerMessages.readyForQuery(out, (byte) 'I');
         ctx.writeAndFlush(out);

@@ -35,6 +35,11 @@ public final class SessionContext {
     public final LongAdder logins = new LongAdder();
     /** Sessions alive now, for SHOW CLIENTS and draining. */
     public final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    /**
+     * Logins authenticated and waiting for their pool (its first backend, to learn the server's parameters, or one
+     * to check startup parameters): SHOW CLIENTS lists them 'waiting', as PgBouncer its CL_WAITING_LOGIN clients.
+     */
+    public final Set<LoginHandler> waitingLogins = ConcurrentHashMap.newKeySet();
     public volatile boolean draining;
     /** auth_query, when pgferry.auth.user is set; else null. */
     final AuthQuery authQuery;

@@ -5,8 +5,10 @@ import static dev.pgferry.observability.AdminConsoleRows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgferry.auth.ScramClient;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -257,6 +259,62 @@ class PauseTest {
                     .containsEntry("cl_waiting", "1");
             execute(admin, "RESUME template1").get(5, TimeUnit.SECONDS);
             assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("template1");
+        }
+    }
+
+    /** SHOW CLIENTS rows of the database. */
+    private static List<Map<String, String>> clientsOf(Connection admin, String database) {
+        try {
+            return rows(admin, "SHOW CLIENTS").stream().filter(r -> database.equals(r.get("database"))).toList();
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    /**
+     * As PgBouncer's SHOW CLIENTS: a client still authenticating is not listed (PgBouncer keeps it in login_client_list,
+     * shown by SHOW SOCKETS only); once authenticated, a client whose login waits for its pool's first backend (here
+     * held by PAUSE of its database) is, 'waiting' with no link (PgBouncer's CL_WAITING_LOGIN, in the pool's
+     * waiting_client_list), until it leaves.
+     */
+    @Test
+    void aClientWhoseLoginWaitsForItsPoolIsListedWaitingUntilItLeaves() throws Exception {
+        String db = "login_waits_for_pool"; // no pool has it: its first client must learn the server's parameters
+        try (Connection admin = admin()) {
+            assertThat(execute(admin, "PAUSE " + db).get(2, TimeUnit.SECONDS))
+                    .anyMatch(w -> w.contains("database \"" + db + "\" paused: 0 pools"));
+            RawWireClient c = RawWireClient.connect("127.0.0.1", port).timeout(5_000);
+            try {
+                c.send(RawWireClient.startupMessage("user", "scram_u", "database", db));
+                RawWireClient.Msg sasl = c.read();
+                assertThat(sasl.type()).isEqualTo('R');
+                assertThat(java.nio.ByteBuffer.wrap(sasl.body()).getInt()).as("AuthenticationSASL").isEqualTo(10);
+                assertThat(clientsOf(admin, db)).as("authenticating: not listed").isEmpty();
+
+                ScramClient scram = ScramClient.withPassword("scram_u", "scram_pw");
+                byte[] first = scram.clientFirstMessage();
+                c.send(RawWireClient.message('p', RawWireClient.concat(RawWireClient.cstring("SCRAM-SHA-256"),
+                        java.nio.ByteBuffer.allocate(4).putInt(first.length).array(), first)));
+                RawWireClient.Msg cont = c.read();
+                assertThat(java.nio.ByteBuffer.wrap(cont.body()).getInt()).as("SASLContinue").isEqualTo(11);
+                c.send(RawWireClient.message('p',
+                        scram.handleServerFirst(java.util.Arrays.copyOfRange(cont.body(), 4, cont.body().length))));
+                RawWireClient.Msg fin = c.read();
+                assertThat(java.nio.ByteBuffer.wrap(fin.body()).getInt()).as("SASLFinal").isEqualTo(12);
+
+                assertThat(eventually(() -> clientsOf(admin, db).size() == 1)).as("listed once authenticated").isTrue();
+                Map<String, String> row = clientsOf(admin, db).get(0);
+                assertThat(row).containsEntry("type", "C").containsEntry("user", "scram_u")
+                        .containsEntry("database", db).containsEntry("state", "waiting")
+                        .containsEntry("addr", "127.0.0.1").containsEntry("link", null);
+                assertThat(row.get("port")).isEqualTo(Integer.toString(c.localPort()));
+                assertThat(row.get("connect_time")).isNotBlank();
+                assertThat(row.get("id")).startsWith("C-");
+                assertThat(pool(admin, db, "scram_u")).containsEntry("cl_waiting", "1");
+            } finally {
+                c.drop();
+            }
+            assertThat(eventually(() -> clientsOf(admin, db).isEmpty())).as("gone when the client left").isTrue();
         }
     }
 

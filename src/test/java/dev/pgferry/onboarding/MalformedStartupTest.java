@@ -75,17 +75,17 @@ class MalformedStartupTest {
                 Arguments.of("cancel request of 8 bytes", WireBytes.create().int32(8)
                         .int32(ProtocolCodes.CANCEL_REQUEST_CODE).toArray(), "08P01",
                         "invalid length of cancel request packet"),
+                // PostgreSQL reads a request it no longer takes as a startup packet of that protocol version
                 Arguments.of("second SSLRequest", WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE)
-                        .toArray(), "08P01", "duplicate SSLRequest"),
-                // PostgreSQL 15 answers a second GSSENCRequest as an unknown protocol (0A000 "unsupported frontend
-                // protocol 1234.5680"); pgferry names it, as it names a second SSLRequest
+                        .toArray(), "0A000", "unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2"),
                 Arguments.of("second GSSENCRequest", WireBytes.create().int32(8)
-                        .int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray(), "08P01", "duplicate GSSENCRequest"),
-                // PostgreSQL 15 reads a body behind these codes and ignores it; pgferry holds them to their length
-                Arguments.of("SSLRequest with a body", WireBytes.create().int32(12)
-                        .int32(ProtocolCodes.SSL_REQUEST_CODE).int32(0).toArray(), "08P01", badLength),
-                Arguments.of("GSSENCRequest with a body", WireBytes.create().int32(12)
-                        .int32(ProtocolCodes.GSSENC_REQUEST_CODE).int32(0).toArray(), "08P01", badLength),
+                        .int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray(), "0A000",
+                        "unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2"),
+                // an encryption request's body is ignored (StartupRequestsTest), but not past the startup limit
+                Arguments.of("SSLRequest declaring 10001 bytes", WireBytes.create().int32(10_001)
+                        .int32(ProtocolCodes.SSL_REQUEST_CODE).toArray(), "08P01", badLength),
+                Arguments.of("GSSENCRequest declaring 10001 bytes", WireBytes.create().int32(10_001)
+                        .int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray(), "08P01", badLength),
                 // keys of up to 256 bytes (protocol 3.2); PostgreSQL 15 closes without a word on any bad length
                 Arguments.of("cancel request with a 257-byte key", WireBytes.create().int32(12 + 257)
                         .int32(ProtocolCodes.CANCEL_REQUEST_CODE).int32(12345).bytes(new byte[257]).toArray(),

@@ -1,13 +1,20 @@
 package dev.pgferry.onboarding;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.WireBytes;
+import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -115,6 +122,90 @@ class StartupRequestsTest {
                             "This could be either a client-software bug or evidence of an attempted man-in-the-middle"
                                     + " attack.");
             assertThat(c.closedWithin(java.time.Duration.ofSeconds(5))).isTrue();
+        }
+        Clients.assertServesPgjdbc(port);
+    }
+
+    /** The packet a token of {@link #encryptionRequestsAreAnsweredAsPostgresAnswersThem} names. */
+    private static byte[] packet(String token) {
+        return switch (token) {
+            case "SSL" -> WireBytes.create().int32(8).int32(ProtocolCodes.SSL_REQUEST_CODE).toArray();
+            case "GSS" -> WireBytes.create().int32(8).int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray();
+            // a body behind the code: 4 bytes, and as many as a startup packet may have
+            case "SSL+4" -> WireBytes.create().int32(12).int32(ProtocolCodes.SSL_REQUEST_CODE).int32(-1).toArray();
+            case "GSS+9992" -> WireBytes.create().int32(10_000).int32(ProtocolCodes.GSSENC_REQUEST_CODE)
+                    .bytes(new byte[9992]).toArray();
+            case "startup" -> WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database",
+                    "postgres");
+            default -> throw new IllegalArgumentException(token);
+        };
+    }
+
+    /**
+     * Sends the packets one at a time and writes down what answers each: an encryption request's byte, the type of the
+     * first message after a StartupMessage, or an ErrorResponse as "E sqlstate message" followed by "closed" or "open".
+     */
+    static List<String> transcript(RawWireClient c, List<byte[]> packets) throws IOException {
+        c.timeout(5_000);
+        List<String> seen = new ArrayList<>();
+        for (byte[] p : packets) {
+            c.send(p);
+            int code = java.nio.ByteBuffer.wrap(p).getInt(4);
+            boolean request = code == ProtocolCodes.SSL_REQUEST_CODE || code == ProtocolCodes.GSSENC_REQUEST_CODE;
+            RawWireClient.Msg answer = request ? c.readRequestAnswer() : c.read();
+            if (answer.type() == 'E') {
+                seen.add("E " + answer.field('C') + " " + answer.field('M'));
+                try {
+                    seen.add(c.read().equals(RawWireClient.Msg.EOF) ? "closed" : "more after the error");
+                } catch (SocketTimeoutException e) {
+                    seen.add("open");
+                }
+                return seen;
+            }
+            seen.add(answer.type() == -1 ? "closed" : String.valueOf((char) answer.type()));
+            if (answer.type() == -1) {
+                return seen;
+            }
+        }
+        return seen;
+    }
+
+    /** Both servers name their own protocol range ("3.0 to 3.0" in PostgreSQL 15, "3.0 to 3.2" in pgferry). */
+    private static List<String> withoutProtocolRange(List<String> transcript) {
+        return transcript.stream()
+                .map(s -> s.replaceAll("server supports 3\\.0 to 3\\.\\d+$", "server supports 3.0 to ...")).toList();
+    }
+
+    /**
+     * Each encryption request may come once, in either order, as in PostgreSQL's ProcessStartupPacket; a repeated one
+     * is read as a startup packet of protocol 1234.5679 (SSL) or 1234.5680 (GSS) and refused as unsupported, 0A000.
+     * A request with a body behind its code is a request all the same: PostgreSQL reads the packet by its length and
+     * ignores the rest. The same bytes go to the fixture's PostgreSQL on its Unix socket, where it too answers 'N' to
+     * both requests, and it answers the same.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "SSL SSL; N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed",
+        "GSS GSS; N|E 0A000 unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2|closed",
+        "SSL GSS startup; N|N|R",
+        "GSS SSL startup; N|N|R",
+        "SSL GSS SSL; N|N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed",
+        "GSS SSL GSS; N|N|E 0A000 unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2|closed",
+        "SSL+4 startup; N|R",
+        "GSS+9992 SSL+4 startup; N|N|R",
+        "SSL+4 SSL; N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed"})
+    void encryptionRequestsAreAnsweredAsPostgresAnswersThem(String sequence, String expected) throws Exception {
+        List<byte[]> packets = Arrays.stream(sequence.split(" ")).map(StartupRequestsTest::packet).toList();
+        List<String> pgferry;
+        try (RawWireClient c = RawWireClient.connect("127.0.0.1", port)) {
+            pgferry = transcript(c, packets);
+        }
+        assertThat(pgferry).containsExactly(expected.split("\\|"));
+        PostgresFixture pg = PostgresFixture.get();
+        assumeTrue(pg.isLocal(), "the cluster runs in a container: no Unix socket to compare with");
+        try (RawWireClient c = RawWireClient.connect(pg.local().socketDirectory().resolve(".s.PGSQL." + pg.port()))) {
+            assertThat(withoutProtocolRange(transcript(c, packets))).as("PostgreSQL")
+                    .isEqualTo(withoutProtocolRange(pgferry));
         }
         Clients.assertServesPgjdbc(port);
     }

@@ -55,11 +55,23 @@ class StartupParserTest {
                 .isInstanceOf(StartupPacket.GssEncRequest.class);
     }
 
+    /** PostgreSQL reads the packet by its length and looks at the code only: a body behind it is ignored. */
+    @ParameterizedTest
+    @CsvSource({"80877103, 12", "80877103, 10000", "80877104, 9", "80877104, 10000"})
+    void sslAndGssRequestsWithABodyAreRequestsAllTheSame(int code, int length) throws ProtocolException {
+        byte[] bytes = WireBytes.create().int32(length).int32(code).bytes(new byte[length - 8]).toArray();
+        assertThat(parse(bytes)).isInstanceOf(code == ProtocolCodes.SSL_REQUEST_CODE ? StartupPacket.SslRequest.class
+                : StartupPacket.GssEncRequest.class);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {80877103, 80877104})
-    void sslAndGssRequestsWithABodyAreRefused(int code) {
-        assertRefused(WireBytes.create().int32(12).int32(code).int32(0).toArray(), "08P01",
-                "invalid length of startup packet");
+    void sslAndGssRequestsLongerThanAStartupPacketMayBeAreRefused(int code) {
+        assertThatThrownBy(() -> Framing.startupFrameLength(Unpooled.wrappedBuffer(WireBytes.create().int32(10_001)
+                .int32(code).toArray()))).isInstanceOfSatisfying(ProtocolException.class, e -> {
+                    assertThat(e.sqlState()).isEqualTo("08P01");
+                    assertThat(e.getMessage()).isEqualTo("invalid length of startup packet");
+                });
     }
 
     @Test

@@ -208,6 +208,11 @@ public final class RawWireClient implements AutoCloseable {
         return this;
     }
 
+    /** The local port of a TCP connection (what the server sees as the client's port); -1 on a Unix socket. */
+    public int localPort() {
+        return socket == null ? -1 : socket.getLocalPort();
+    }
+
     /** The body of the BackendKeyData received at login (process id, then the secret key); null before. */
     public byte[] backendKeyData() {
         return backendKeyData;
@@ -332,6 +337,24 @@ public final class RawWireClient implements AutoCloseable {
     /** One byte, as the answer to SSLRequest or GSSENCRequest; -1 when the server closed the connection. */
     public int readByte() throws IOException {
         return in.read();
+    }
+
+    /**
+     * What answers an SSLRequest or GSSENCRequest: its one byte as a message without a body ('N', 'S', 'G'), or the
+     * ErrorResponse sent instead (PostgreSQL refuses a request it no longer takes with one); {@link Msg#EOF} when the
+     * server closed the connection.
+     */
+    public Msg readRequestAnswer() throws IOException {
+        int b = in.read();
+        if (b == -1) {
+            return Msg.EOF;
+        }
+        if (b != 'E') {
+            return new Msg(b, new byte[0]);
+        }
+        byte[] body = new byte[in.readInt() - 4];
+        in.readFully(body);
+        return new Msg(b, body);
     }
 
     /** The next message; {@link Msg#EOF} when the server closed or reset the connection. */

@@ -186,4 +186,79 @@ class ClientTlsTest {
             assertThat(in.read()).isEqualTo(-1);
         }
     }
+
+    /** A context that trusts any certificate: these tests look at what comes after the handshake, not who answered. */
+    private static javax.net.ssl.SSLContext trustingAnyone() throws Exception {
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return tls;
+    }
+
+    /**
+     * SSLRequest answered 'S', the TLS handshake, then {@code code} (8 bytes) inside TLS: returns the SQLSTATE and
+     * message of the ErrorResponse that answers it, and "closed" if the server then closed the connection.
+     */
+    private static String requestInsideTls(int port, int code) throws Exception {
+        try (Socket plain = new Socket("127.0.0.1", port)) {
+            plain.setSoTimeout(5000);
+            DataOutputStream out = new DataOutputStream(plain.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103);
+            assertThat(plain.getInputStream().read()).as("answer to the SSLRequest").isEqualTo('S');
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trustingAnyone().getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", port, true)) {
+                s.startHandshake();
+                DataOutputStream d = new DataOutputStream(s.getOutputStream());
+                d.writeInt(8);
+                d.writeInt(code);
+                d.flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                assertThat(in.readByte()).as("an ErrorResponse").isEqualTo((byte) 'E');
+                byte[] body = new byte[in.readInt() - 4];
+                in.readFully(body);
+                String sqlState = null;
+                String message = null;
+                for (String field : new String(body, StandardCharsets.UTF_8).split("\0")) {
+                    if (field.startsWith("C")) {
+                        sqlState = field.substring(1);
+                    } else if (field.startsWith("M")) {
+                        message = field.substring(1);
+                    }
+                }
+                int next;
+                try {
+                    next = in.read();
+                } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+                    next = -1; // closed without close_notify or reset: closed all the same
+                }
+                return sqlState + " " + message + (next == -1 ? " closed" : " open");
+            }
+        }
+    }
+
+    /**
+     * Once TLS is up neither encryption request is taken any more (PostgreSQL's ProcessStartupPacket sets ssl_done and
+     * gss_done): the code is read as protocol 1234.5679 or 1234.5680 and refused, 0A000, by pgferry as by the fixture's
+     * PostgreSQL with ssl on. pgferry names its own range of versions, 3.0 to 3.2.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"80877103, 1234.5679", "80877104, 1234.5680"})
+    void anEncryptionRequestInsideTlsIsAnUnsupportedProtocolAsInPostgres(int code, String version) throws Exception {
+        String expected = "0A000 unsupported frontend protocol " + version + ": server supports 3.0 to 3.2 closed";
+        assertThat(requestInsideTls(port(), code)).isEqualTo(expected);
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgferry.testing.PostgresFixture.get().isLocal(),
+                "the cluster runs in a container: its ssl cannot be turned on here");
+        dev.pgferry.testing.PostgresTlsResource.enable();
+        String range = "server supports 3\\.0 to 3\\.\\d+";
+        assertThat(requestInsideTls(dev.pgferry.testing.PostgresFixture.get().port(), code).replaceAll(range, ""))
+                .as("PostgreSQL").isEqualTo(expected.replaceAll(range, ""));
+    }
 }

@@ -1,13 +1,18 @@
 package dev.pgferry.observability.admin;
 
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.pool.Pool;
 import dev.pgferry.session.ClientSession;
+import dev.pgferry.session.LoginHandler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
-/** SHOW CLIENTS: one row per logged-in client (admin console connections are not listed). */
+/**
+ * SHOW CLIENTS: one row per logged-in client, and per client whose login waits for its pool (admin console connections
+ * are not listed).
+ */
 final class ShowClients implements AdminCommand {
     @Override
     public List<String> words() {
@@ -22,18 +27,31 @@ final class ShowClients implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        List<ClientSession> sessions = new ArrayList<>(admin.sc.sessions);
-        sessions.sort(Comparator.comparingLong(ClientSession::connectedMillis));
-        List<List<String>> rows = new ArrayList<>();
-        for (ClientSession s : sessions) {
-            String[] addr = AdminContext.hostPort(s.remoteAddress());
+        List<Row> rows = new ArrayList<>();
+        for (ClientSession s : admin.sc.sessions) {
             ServerConnection link = s.currentBackend();
-            rows.add(Arrays.asList("C", s.pool().key().user(), s.pool().key().database(), state(s.stateName()),
-                    addr[0], addr[1], AdminContext.time(s.connectedMillis()),
+            rows.add(row(s.pool(), state(s.stateName()), s.remoteAddress(), s.connectedMillis(),
                     link == null ? null : "S-" + link.id(), s.id()));
         }
+        // PgBouncer lists its CL_WAITING_LOGIN clients (pool->waiting_client_list) 'waiting' too; those still
+        // authenticating (login_client_list) only in SHOW SOCKETS, which pgferry has not
+        for (LoginHandler l : admin.sc.waitingLogins) {
+            Pool pool = l.pool();
+            if (pool != null) {
+                rows.add(row(pool, "waiting", l.remoteAddress(), l.connectedMillis(), null, l.id()));
+            }
+        }
+        rows.sort(Comparator.comparingLong(Row::connectedMillis));
         return AdminResult.rows(List.of("type", "user", "database", "state", "addr", "port", "connect_time",
-                "link", "id"), rows);
+                "link", "id"), rows.stream().map(Row::cells).toList());
+    }
+
+    private record Row(long connectedMillis, List<String> cells) {}
+
+    private static Row row(Pool pool, String state, String address, long connectedMillis, String link, String id) {
+        String[] addr = AdminContext.hostPort(address);
+        return new Row(connectedMillis, Arrays.asList("C", pool.key().user(), pool.key().database(), state, addr[0],
+                addr[1], AdminContext.time(connectedMillis), link, id));
     }
 
     /** PgBouncer's words: active (holding a backend or ready to), waiting (for a backend). */
