@@ -13,14 +13,15 @@ public final class Framing {
 
     /**
      * An untyped startup-phase packet: a 4-byte length that counts itself, then the body.
-     * PostgreSQL refuses a declared length outside [8, 10 000] at once (ProcessStartupPacket); so do we.
+     * PostgreSQL refuses a declared length outside [8, 10 004] at once (ProcessStartupPacket: a body of at least a
+     * protocol version and at most MAX_STARTUP_PACKET_LENGTH bytes); so do we.
      */
     public static int startupFrameLength(ByteBuf in) throws ProtocolException {
         if (in.readableBytes() < 4) {
             return NEED_MORE;
         }
         int len = in.getInt(in.readerIndex());
-        if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
+        if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len - 4 > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
         }
         return in.readableBytes() < len ? NEED_MORE : len;

@@ -2,7 +2,10 @@ package dev.pgferry.protocol;
 
 /** Numbers of the PostgreSQL v3 wire protocol (see src/include/libpq/pqcomm.h). */
 public final class ProtocolCodes {
-    /** PostgreSQL's MAX_STARTUP_PACKET_LENGTH: longer startup packets are refused outright. */
+    /**
+     * PostgreSQL's MAX_STARTUP_PACKET_LENGTH: the most bytes a startup packet may have behind its 4-byte length word
+     * (ProcessStartupPacket subtracts the word before comparing), so a declared length of at most 10 004.
+     */
     public static final int MAX_STARTUP_PACKET_LENGTH = 10_000;
     /** A startup packet carries at least its length and a 4-byte code. */
     public static final int MIN_STARTUP_PACKET_LENGTH = 8;

@@ -135,6 +135,9 @@ class StartupRequestsTest {
             case "SSL+4" -> WireBytes.create().int32(12).int32(ProtocolCodes.SSL_REQUEST_CODE).int32(-1).toArray();
             case "GSS+9992" -> WireBytes.create().int32(10_000).int32(ProtocolCodes.GSSENC_REQUEST_CODE)
                     .bytes(new byte[9992]).toArray();
+            // the longest PostgreSQL reads: 10 000 bytes behind the length word
+            case "SSL+9996" -> WireBytes.create().int32(10_004).int32(ProtocolCodes.SSL_REQUEST_CODE)
+                    .bytes(new byte[9996]).toArray();
             case "startup" -> WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "postgres", "database",
                     "postgres");
             default -> throw new IllegalArgumentException(token);
@@ -193,6 +196,7 @@ class StartupRequestsTest {
         "GSS SSL GSS; N|N|E 0A000 unsupported frontend protocol 1234.5680: server supports 3.0 to 3.2|closed",
         "SSL+4 startup; N|R",
         "GSS+9992 SSL+4 startup; N|N|R",
+        "SSL+9996 startup; N|R",
         "SSL+4 SSL; N|E 0A000 unsupported frontend protocol 1234.5679: server supports 3.0 to 3.2|closed"})
     void encryptionRequestsAreAnsweredAsPostgresAnswersThem(String sequence, String expected) throws Exception {
         List<byte[]> packets = Arrays.stream(sequence.split(" ")).map(StartupRequestsTest::packet).toList();
