@@ -156,7 +156,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     done.run();
                 } else if (state == State.LEASED && c != null) {
                     LOG.debugf("%s cancel forwarded to %s", id, c);
-                    forwarder.accept(c, done);
+                    pool.cancelForwarded();
+                    forwarder.accept(c, () -> {
+                        pool.cancelOver();
+                        done.run();
+                    });
                 } else if (state == State.RESTORING) {
                     LOG.debugf("%s cancel: its request is withdrawn once %s is readied", id, c);
                     canceledBeforeRelay = true;

@@ -168,7 +168,7 @@ class CancelDuringRestoreTest {
             }
             Thread.sleep(5);
         }
-        assertThat(pool().counts()).as("pool counts").isEqualTo(new Pool.PoolCounts(idle, 0, 0, 0, 0));
+        assertThat(pool().counts()).as("pool counts").isEqualTo(new Pool.PoolCounts(idle, 0, 0, 0, 0, 0, 0));
         assertThat(pool().total()).as("backends open").isEqualTo(idle);
     }
 

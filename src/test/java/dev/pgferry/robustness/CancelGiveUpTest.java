@@ -1,7 +1,11 @@
 package dev.pgferry.robustness;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.observability.PrometheusText;
+import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
@@ -12,7 +16,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,15 +66,34 @@ class CancelGiveUpTest {
         return server.pools().get(new PoolKey(DB, "postgres"));
     }
 
-    /** Waits up to 2 s for the pool's counts to be {@code expected} (maxwait aside); returns them. */
-    private Pool.PoolCounts awaitCounts(int idle, int active, int waiting) throws InterruptedException {
+    /** Waits up to 2 s for the pool's counts to be {@code expected} (whatever maxwait); returns the last seen. */
+    private Pool.PoolCounts awaitCounts(int idle, int active, int waiting, int beingCanceled, int cancelsForwarded)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        Pool.PoolCounts c = pool().counts();
-        while (!(c.idle() == idle && c.active() == active && c.waiting() == waiting) && System.nanoTime() < deadline) {
+        while (true) {
+            Pool.PoolCounts c = pool().counts();
+            Pool.PoolCounts expected = new Pool.PoolCounts(idle, active, 0, waiting, c.maxWaitNanos(), beingCanceled,
+                    cancelsForwarded);
+            if (c.equals(expected) || System.nanoTime() > deadline) {
+                return c;
+            }
             Thread.sleep(5);
-            c = pool().counts();
         }
-        return c;
+    }
+
+    private static Map<String, String> showPools(Connection admin) {
+        return AdminConsoleRows.pool(admin, DB, "postgres");
+    }
+
+    /** SHOW SERVERS rows of this database's backends. */
+    private static List<Map<String, String>> showServers(Connection admin) throws SQLException {
+        return AdminConsoleRows.rows(admin, "SHOW SERVERS").stream().filter(r -> DB.equals(r.get("database")))
+                .toList();
+    }
+
+    private static double metric(String name) {
+        return new PrometheusText(given().when().get("/q/metrics").then().statusCode(200).extract().asString())
+                .value(name, Map.of("database", DB, "user", "postgres"));
     }
 
     private static String firstValue(List<Msg> messages) {
@@ -93,30 +119,43 @@ class CancelGiveUpTest {
     /**
      * A's sleep is stopped at once (the server's 57014), but the server keeps the cancel connection open: the backend
      * stays out of the pool and A's cancel connection stays open until pgferry gives up after 5 s, and B, asking for the
-     * pool's only backend meanwhile, waits. Then pgferry closes A's cancel connection (no reply, as PostgreSQL), the
-     * backend goes back to the pool, B is served on it and A after it: nothing leaked, no backend opened.
+     * pool's only backend meanwhile, waits. The admin console shows the backend as PgBouncer does, being canceled
+     * (SHOW POOLS sv_being_canceled 1, not sv_active; SHOW SERVERS state being_canceled) and the forwarded cancel
+     * (cl_active_cancel_req and sv_active_cancel 1), and so does /q/metrics. Then pgferry closes A's cancel connection
+     * (no reply, as PostgreSQL), the backend goes back to the pool, B is served on it and A after it: nothing leaked,
+     * no backend opened, every count back to 0.
      */
     @Test
     @Timeout(60)
     void aCancelTheServerNeverClosesHoldsTheBackendUntilPgferryGivesUpAfter5sThenItIsReused() throws Exception {
-        try (RawWireClient a = login(); RawWireClient b = login()) {
+        try (RawWireClient a = login(); RawWireClient b = login(); Connection admin = ThroughPgferry.admin(port)) {
             String backend = firstValue(a.exchange(1, RawWireClient.query("select 'which'")));
-            assertThat(awaitCounts(1, 0, 0)).as("pool counts before").isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0));
+            assertThat(awaitCounts(1, 0, 0, 0, 0)).as("pool counts before")
+                    .isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
 
             a.send(RawWireClient.query("select pg_sleep(60)"));
-            assertThat(awaitCounts(0, 1, 0).active()).as("A's sleep holds the backend").isEqualTo(1);
+            assertThat(awaitCounts(0, 1, 0, 0, 0).active()).as("A's sleep holds the backend").isEqualTo(1);
             long t0 = System.nanoTime();
             CompletableFuture<double[]> cancel = cancelAsync(a.backendKeyData());
             List<Msg> reply = a.readUntilReady();
             assertThat(reply).as("the server's answer to the cancel, relayed").containsExactly(CANCELED, READY_IDLE);
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to A's error").isLessThan(1.0);
 
-            Thread.sleep(300);
+            assertThat(awaitCounts(0, 0, 0, 1, 1)).as("A is done; its backend is held out of the pool")
+                    .isEqualTo(new Pool.PoolCounts(0, 0, 0, 0, 0, 1, 1));
             assertThat(cancel).as("A's cancel connection, while the server keeps its own open").isNotDone();
-            assertThat(pool().counts()).as("the backend is held out of the pool, still counted active")
-                    .isEqualTo(new Pool.PoolCounts(0, 1, 0, 0, 0));
+            assertThat(showPools(admin)).containsEntry("cl_active_cancel_req", "1")
+                    .containsEntry("cl_waiting_cancel_req", "0").containsEntry("sv_active", "0")
+                    .containsEntry("sv_active_cancel", "1").containsEntry("sv_being_canceled", "1")
+                    .containsEntry("sv_idle", "0");
+            assertThat(showServers(admin)).singleElement().satisfies(r -> {
+                assertThat(r).containsEntry("state", "being_canceled").containsEntry("link", null);
+                assertThat("fake " + r.get("remote_pid")).isEqualTo(backend);
+            });
+            assertThat(metric("pgferry_backends_being_canceled")).isEqualTo(1.0);
+            assertThat(metric("pgferry_backends_active")).isZero();
             b.send(RawWireClient.query("select 'b'"));
-            assertThat(awaitCounts(0, 1, 1).waiting()).as("B waits for the held backend").isEqualTo(1);
+            assertThat(awaitCounts(0, 0, 1, 1, 1).waiting()).as("B waits for the held backend").isEqualTo(1);
 
             double[] closed = cancel.get(15, TimeUnit.SECONDS);
             assertThat((int) closed[1]).as("A's cancel connection closed without a reply").isEqualTo(Msg.EOF.type());
@@ -126,9 +165,14 @@ class CancelGiveUpTest {
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds until B was served")
                     .isGreaterThan(GIVE_UP_SECONDS - 0.5);
             assertThat(firstValue(bReply)).as("B on the backend that was held").isEqualTo(backend);
-            assertThat(awaitCounts(1, 0, 0)).as("pool counts after").isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0));
+            assertThat(awaitCounts(1, 0, 0, 0, 0)).as("pool counts after")
+                    .isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
             assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a again'")))).isEqualTo(backend);
             assertThat(pool().total()).as("backends open").isEqualTo(1);
+            assertThat(showPools(admin)).containsEntry("cl_active_cancel_req", "0")
+                    .containsEntry("sv_active_cancel", "0").containsEntry("sv_being_canceled", "0");
+            assertThat(showServers(admin)).singleElement().satisfies(r -> assertThat(r).containsEntry("state", "idle"));
+            assertThat(metric("pgferry_backends_being_canceled")).isZero();
         }
     }
 }
