@@ -311,8 +311,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         canceledBeforeRelay(conn);
                         return;
                     }
-                    state = State.LEASING;
-                    onLease(conn);
+                    // not onLease again: with a check-delay of 0 (check always, as PgBouncer's server_check_delay = 0)
+                    // the backend would be checked again, and again, forever
+                    ready(conn);
                 } else if (canceledBeforeRelay) {
                     LOG.debugf("%s: %s failed its liveness check; its request was canceled", id, conn);
                     pool.discard(conn);
@@ -327,6 +328,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             });
             return;
         }
+        ready(c);
+    }
+
+    /** A leased backend known to be alive: brought to this client's parameters if it needs it, then relayed to. */
+    private void ready(ServerConnection c) {
         leased = c;
         c.listener(this);
         pending = 0;
