@@ -144,4 +144,50 @@ class CancelDuringLivenessCheckTest {
             awaitOneIdle();
         }
     }
+
+    /** The check passes: the backend goes back to the pool unused, the client gets 57014, and it is served on it next. */
+    @Test
+    @Timeout(60)
+    void cancelDuringTheLivenessCheckAnswers57014AndTheCheckedBackendIsReused() throws Exception {
+        try (RawWireClient a = login()) {
+            String pid = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            awaitOneIdle();
+            proxy.latencyForUser(USER, LATENCY_MILLIS);
+            long t0 = System.nanoTime();
+            a.send(RawWireClient.query("select 'ran ' || pg_sleep(5)"));
+            awaitRestoring();
+            assertThat(cancel(a.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(a.readUntilReady()).isEqualTo(CANCELED);
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds to the answer").isLessThan(4.5);
+            proxy.latencyForUser(USER, 0);
+            assertThat(lastQueryOf(pid)).as("the backend's last statement: the check").isEmpty();
+            awaitOneIdle();
+            assertThat(firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text"))))
+                    .as("the same backend, reused").isEqualTo(pid);
+        }
+    }
+
+    /**
+     * The backend dies during the check: it is discarded, and the canceled request is answered 57014 rather than
+     * retried on another backend; the next request gets a new one.
+     */
+    @Test
+    @Timeout(60)
+    void cancelDuringAFailingLivenessCheckAnswers57014WithoutRetryingTheRequest() throws Exception {
+        try (RawWireClient a = login()) {
+            String pid = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            awaitOneIdle();
+            proxy.latencyForUser(USER, LATENCY_MILLIS);
+            a.send(RawWireClient.query("select 'ran ' || pg_sleep(5)"));
+            awaitRestoring();
+            assertThat(cancel(a.backendKeyData())).isEqualTo(Msg.EOF);
+            assertThat(proxy.resetPid(Integer.parseInt(pid))).as("the checked backend's connection cut").isTrue();
+            assertThat(a.readUntilReady()).isEqualTo(CANCELED);
+            proxy.latencyForUser(USER, 0);
+            String next = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            assertThat(next).as("a new backend").isNotEqualTo(pid);
+            assertThat(lastQueryOf(next)).doesNotContain("pg_sleep");
+            awaitOneIdle();
+        }
+    }
 }
