@@ -40,6 +40,7 @@ public final class Pool {
     private final Shard[] shards;
     private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
+    private final AtomicInteger cancelsForwarded = new AtomicInteger();
     /** Backends of every pool of this database, bounded by pgferry.pool.max-db-connections. */
     private final DatabaseLimit databaseLimit;
     private volatile BackendCredentials credentials;
@@ -276,13 +277,6 @@ public final class Pool {
 
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
     public void release(ServerConnection c) {
-        if (c.cancelInFlight()) {
-            // a CancelRequest forwarded for the last client may still reach this backend: the next client's query
-            // could be the one it stops, so the backend waits outside the pool until the server is done with it
-            c.listener(null);
-            c.whenNoCancelInFlight(() -> release(c));
-            return;
-        }
         Shard s = (Shard) c.poolSlot();
         if (s == null) {
             c.close();
@@ -290,6 +284,22 @@ public final class Pool {
         }
         s.leased--;
         c.listener(null);
+        if (c.cancelInFlight()) {
+            // a CancelRequest forwarded for the last client may still reach this backend: the next client's query
+            // could be the one it stops, so the backend waits outside the pool until the server is done with it
+            // (PgBouncer's SV_BEING_CANCELED)
+            s.beingCanceled.add(c);
+            c.whenNoCancelInFlight(() -> {
+                s.beingCanceled.remove(c);
+                putBack(s, c);
+            });
+            return;
+        }
+        putBack(s, c);
+    }
+
+    /** A released backend goes to a waiter or idle, or (broken, too old) away. */
+    private void putBack(Shard s, ServerConnection c) {
         if (c.isBroken() || expired(c)) {
             discardCounted(c);
             return;
@@ -314,7 +324,7 @@ public final class Pool {
 
     /** Counts for SHOW POOLS and metrics; read from any thread, so approximate. */
     public PoolCounts counts() {
-        int idle = 0, waiting = 0, leased = 0, connecting = 0;
+        int idle = 0, waiting = 0, leased = 0, connecting = 0, beingCanceled = 0;
         long maxWait = 0;
         long now = System.nanoTime();
         for (Shard s : shards) {
@@ -322,12 +332,13 @@ public final class Pool {
             waiting += s.waitingCount.get();
             leased += s.leased;
             connecting += s.connecting;
+            beingCanceled += s.beingCanceled.size();
             long since = s.oldestWaitSince;
             if (since != 0 && s.waitingCount.get() > 0) {
                 maxWait = Math.max(maxWait, now - since);
             }
         }
-        return new PoolCounts(idle, leased, connecting, waiting, maxWait);
+        return new PoolCounts(idle, leased, connecting, waiting, maxWait, beingCanceled, cancelsForwarded.get());
     }
 
     /** Called on every lease with the nanoseconds the client waited (0 when a backend was idle); for a histogram. */
@@ -337,13 +348,24 @@ public final class Pool {
 
     /** The idle backends, each shard's list copied on its own loop; for SHOW SERVERS, not for the hot path. */
     public CompletableFuture<List<ServerConnection>> idleConnections() {
+        return connections(s -> s.idle);
+    }
+
+    /** The backends held out of the pool until a cancel forwarded for them is over (see {@link #release}). */
+    public CompletableFuture<List<ServerConnection>> beingCanceledConnections() {
+        return connections(s -> s.beingCanceled);
+    }
+
+    /** A copy of each shard's {@code which}, taken on the shard's own loop. */
+    private CompletableFuture<List<ServerConnection>> connections(
+            java.util.function.Function<Shard, java.util.Collection<ServerConnection>> which) {
         List<ServerConnection> all = java.util.Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<?>[] parts = new CompletableFuture<?>[shards.length];
         for (int i = 0; i < shards.length; i++) {
             Shard s = shards[i];
             CompletableFuture<Void> part = new CompletableFuture<>();
             s.loop.execute(() -> {
-                all.addAll(s.idle);
+                all.addAll(which.apply(s));
                 part.complete(null);
             });
             parts[i] = part;
@@ -351,7 +373,22 @@ public final class Pool {
         return CompletableFuture.allOf(parts).thenApply(v -> List.copyOf(all));
     }
 
-    public record PoolCounts(int idle, int active, int connecting, int waiting, long maxWaitNanos) {}
+    /**
+     * {@code beingCanceled}: backends given back while a cancel forwarded for them is in flight, held out of the pool
+     * until it is over (not active, not idle); {@code cancelsForwarded}: CancelRequests of this pool's clients
+     * forwarded to the server and not yet over, each on a connection of its own.
+     */
+    public record PoolCounts(int idle, int active, int connecting, int waiting, long maxWaitNanos, int beingCanceled,
+            int cancelsForwarded) {}
+
+    /** A client's CancelRequest is forwarded to one of this pool's backends; {@link #cancelOver()} when it is over. */
+    public void cancelForwarded() {
+        cancelsForwarded.incrementAndGet();
+    }
+
+    public void cancelOver() {
+        cancelsForwarded.decrementAndGet();
+    }
 
     private Shard shard(EventLoop loop) {
         Shard s = byLoop.get(loop);

@@ -27,6 +27,8 @@ final class Shard {
     boolean rebalanceScheduled;
     /** Backends of this shard out with clients; read by other loops to tell whether this one is starved. */
     volatile int leased;
+    /** Backends given back while a cancel forwarded for them is in flight (see Pool#release); counted from any thread. */
+    final java.util.Set<ServerConnection> beingCanceled = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Shard(EventLoop loop) {
         this.loop = loop;

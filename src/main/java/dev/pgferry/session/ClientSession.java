@@ -77,6 +77,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean clientFlush;
     private byte txStatus = 'I';
     private StatementInspector.Findings txFindings;
+    /** A cancel came in RESTORING: the request this lease is for is answered 57014 once pgferry's query is over. */
+    private boolean canceledBeforeRelay;
     private final StatementRouter router;
     private final long checkDelayNanos;
 
@@ -136,7 +138,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * restore or fixup queries run, and never to a backend already given back. Decided on the client's loop, so
      * the backend cannot be released between this check and the forwarder marking the cancel in flight. A client
      * still waiting for a backend (LEASING) has its request withdrawn from the wait queue and answered here, as
-     * PostgreSQL answers a statement canceled as it starts (PgBouncer does the same since pgbouncer#1265).
+     * PostgreSQL answers a statement canceled as it starts (PgBouncer does the same since pgbouncer#1265). One whose
+     * backend is still being readied (RESTORING: pgferry's parameter restore or liveness check, none of the
+     * client's request sent yet) has it withdrawn the same way once that query is over, see
+     * {@link #canceledBeforeRelay(ServerConnection)}. In FIXUP the client's transaction is over: nothing to cancel.
      */
     @Override
     public void cancel(BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
@@ -154,7 +159,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     done.run();
                 } else if (state == State.LEASED && c != null) {
                     LOG.debugf("%s cancel forwarded to %s", id, c);
-                    forwarder.accept(c, done);
+                    pool.cancelForwarded();
+                    forwarder.accept(c, () -> {
+                        pool.cancelOver();
+                        done.run();
+                    });
+                } else if (state == State.RESTORING) {
+                    LOG.debugf("%s cancel: its request is withdrawn once %s is readied", id, c);
+                    canceledBeforeRelay = true;
+                    done.run();
                 } else {
                     LOG.debugf("%s cancel: nothing running (%s)", id, stateName());
                     done.run();
@@ -301,8 +314,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     finishAfterClose(conn, r.ok() && r.status == 'I');
                 } else if (r.ok() && r.status == 'I') {
                     conn.touch();
-                    state = State.LEASING;
-                    onLease(conn);
+                    if (canceledBeforeRelay) {
+                        canceledBeforeRelay(conn);
+                        return;
+                    }
+                    // not onLease again: with a check-delay of 0 (check always, as PgBouncer's server_check_delay = 0)
+                    // the backend would be checked again, and again, forever
+                    ready(conn);
+                } else if (canceledBeforeRelay) {
+                    LOG.debugf("%s: %s failed its liveness check; its request was canceled", id, conn);
+                    pool.discard(conn);
+                    canceledBeforeRelay = false;
+                    canceledWhileWaiting();
                 } else {
                     LOG.debugf("%s: %s failed its liveness check, taking another", id, conn);
                     pool.discard(conn);
@@ -312,6 +335,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             });
             return;
         }
+        ready(c);
+    }
+
+    /** A leased backend known to be alive: brought to this client's parameters if it needs it, then relayed to. */
+    private void ready(ServerConnection c) {
         leased = c;
         c.listener(this);
         pending = 0;
@@ -383,7 +411,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             out.release();
         }
         c.syncedTo = params.signature();
+        if (canceledBeforeRelay) {
+            canceledBeforeRelay(c);
+            return;
+        }
         startRelay();
+    }
+
+    /**
+     * The query pgferry ran to ready the leased backend is over, and a cancel came meanwhile: none of the client's
+     * request has reached the server, so the backend (at ReadyForQuery 'I', at this client's parameters, as
+     * {@code syncedTo} records) goes back to the pool and the request is answered as one withdrawn from the wait
+     * queue.
+     */
+    private void canceledBeforeRelay(ServerConnection c) {
+        canceledBeforeRelay = false;
+        leased = null;
+        pool.release(c);
+        canceledWhileWaiting();
     }
 
     private void startRelay() {

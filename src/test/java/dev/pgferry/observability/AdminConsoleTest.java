@@ -55,6 +55,9 @@ class AdminConsoleTest {
             assertThat(p.get("cl_waiting")).isEqualTo("0");
             assertThat(p.get("pool_mode")).isEqualTo("transaction");
             assertThat(p.keySet()).contains("sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us");
+            assertThat(p).as("no cancel in flight").containsEntry("cl_active_cancel_req", "0")
+                    .containsEntry("cl_waiting_cancel_req", "0").containsEntry("sv_active_cancel", "0")
+                    .containsEntry("sv_being_canceled", "0");
 
             Map<String, String> me = rows(admin, "show clients").stream()
                     .filter(r -> r.get("user").equals("scram_u") && r.get("link") != null).findFirst().orElseThrow();
@@ -246,8 +249,9 @@ class AdminConsoleTest {
             assertThat(columns(admin, "SHOW SERVERS")).containsExactly("type", "user", "database", "state", "addr",
                     "port", "local_addr", "local_port", "connect_time", "request_time", "remote_pid", "link", "id");
             assertThat(columns(admin, "SHOW POOLS")).containsExactly("database", "user", "cl_active", "cl_waiting",
-                    "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode",
-                    "paused");
+                    "cl_active_cancel_req", "cl_waiting_cancel_req", "sv_active", "sv_active_cancel",
+                    "sv_being_canceled", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us",
+                    "pool_mode", "paused");
         }
     }
 
@@ -278,9 +282,10 @@ class AdminConsoleTest {
         assertThat(err).isEmpty();
         List<String> lines = out.lines().toList();
         assertThat(lines.get(0).split("\\|")).extracting(String::strip).containsExactly("database", "user",
-                "cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait",
+                "cl_active", "cl_waiting", "cl_active_cancel_req", "cl_waiting_cancel_req", "sv_active",
+                "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used", "sv_tested", "sv_login", "maxwait",
                 "maxwait_us", "pool_mode", "paused");
-        assertThat(lines.get(1)).matches("-+(\\+-+){12}");
+        assertThat(lines.get(1)).matches("-+(\\+-+){16}");
         assertThat(lines).anySatisfy(l -> assertThat(l.split("\\|")).extracting(String::strip)
                 .startsWith("postgres", "postgres"));
         int n = lines.size() - 4; // header, rule, rows, "(n rows)", blank line

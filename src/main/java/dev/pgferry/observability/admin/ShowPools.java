@@ -11,6 +11,11 @@ import java.util.List;
  * logging in, which waits for a backend when the pool has yet to learn the server's parameters),
  * {@code sv_login} backends being opened. pgferry tests no backend before reuse
  * unless it was idle long, so {@code sv_used} and {@code sv_tested} stay 0.
+ * The cancel columns sit where PgBouncer has them (its admin.c): {@code sv_being_canceled} counts backends
+ * given back while a cancel forwarded for them is in flight, held out of the pool until the server closes the cancel
+ * connection; {@code cl_active_cancel_req} and {@code sv_active_cancel} both count the cancels forwarded and not yet
+ * over, since pgferry forwards each client's CancelRequest at once on a connection of its own, so
+ * {@code cl_waiting_cancel_req} (cancels waiting for such a connection) stays 0.
  */
 final class ShowPools implements AdminCommand {
     private final ClientCounts clients;
@@ -38,12 +43,14 @@ final class ShowPools implements AdminCommand {
             ClientCounts.Counts c = clients.of(p.key());
             long waitMicros = n.maxWaitNanos() / 1000;
             rows.add(List.of(p.key().database(), p.key().user(), str(c.active() + c.idle()), str(n.waiting()),
-                    str(n.active()), str(n.idle()), "0", "0", str(n.connecting()), str(waitMicros / 1_000_000),
-                    str(waitMicros % 1_000_000), p.settings().mode().name().toLowerCase(),
-                    p.paused() ? "1" : "0"));
+                    str(n.cancelsForwarded()), "0", str(n.active()), str(n.cancelsForwarded()),
+                    str(n.beingCanceled()), str(n.idle()), "0", "0", str(n.connecting()),
+                    str(waitMicros / 1_000_000), str(waitMicros % 1_000_000),
+                    p.settings().mode().name().toLowerCase(), p.paused() ? "1" : "0"));
         }
-        return AdminResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "sv_active", "sv_idle",
-                "sv_used", "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "paused"), rows);
+        return AdminResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
+                "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
+                "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "paused"), rows);
     }
 
     private static String str(long n) {

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * SHOW SERVERS: backends leased to a client (found through the sessions) and idle ones (copied from each pool
- * on its own event loops; a loop that does not answer within a second leaves its idle backends out).
+ * SHOW SERVERS: backends leased to a client (found through the sessions), idle ones, and, in state
+ * {@code being_canceled} as PgBouncer's, those held out of the pool until a cancel forwarded for them is over (both
+ * copied from each pool on its own event loops; a loop that does not answer within a second leaves its out).
  */
 final class ShowServers implements AdminCommand {
     @Override
@@ -21,7 +22,7 @@ final class ShowServers implements AdminCommand {
 
     @Override
     public String help() {
-        return "SHOW SERVERS: each backend connection, active or idle";
+        return "SHOW SERVERS: each backend connection, active, idle or being_canceled";
     }
 
     @Override
@@ -43,6 +44,15 @@ final class ShowServers implements AdminCommand {
             }
             for (ServerConnection c : idle) {
                 rows.add(row(c, p.key(), "idle", null));
+            }
+            List<ServerConnection> held;
+            try {
+                held = p.beingCanceledConnections().get(1, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                continue;
+            }
+            for (ServerConnection c : held) {
+                rows.add(row(c, p.key(), "being_canceled", null));
             }
         }
         return AdminResult.rows(List.of("type", "user", "database", "state", "addr", "port", "local_addr",

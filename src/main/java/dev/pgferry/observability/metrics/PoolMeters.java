@@ -63,6 +63,9 @@ final class PoolMeters {
         gauge("pgferry.backends.active", "Backends leased to a client", p -> p.counts().active(), null);
         gauge("pgferry.backends.idle", "Backends idle in the pool", p -> p.counts().idle(), null);
         gauge("pgferry.backends.connecting", "Backends being opened", p -> p.counts().connecting(), null);
+        gauge("pgferry.backends.being.canceled",
+                "Backends held out of the pool until a cancel forwarded for them is over",
+                p -> p.counts().beingCanceled(), null);
         gauge("pgferry.backends.total", "Backends open or being opened", Pool::total, null);
         gauge("pgferry.pool.max.wait", "How long the longest-waiting client of this pool has waited",
                 p -> p.counts().maxWaitNanos() / 1e9, "seconds");
