@@ -18,11 +18,13 @@ import org.jboss.logging.Logger;
  * backend's event loop; until the server has closed that connection (it does so once it has signalled the
  * backend, see {@code processCancelRequest}) the backend counts the cancel as in flight, and the pool holds it
  * back from the next client, whose query the signal could otherwise hit (PgBouncer fixed the same race in
- * pgbouncer/pgbouncer#717). {@code done} runs on the backend's loop when the cancel is over, sent or failed.
+ * pgbouncer/pgbouncer#717). {@code done} runs on the backend's loop when the cancel is over, sent or failed. A cancel
+ * the server has not closed within {@link #CANCEL_TIMEOUT_MILLIS} is given up, and its backend is not used again: the
+ * server may still deliver the signal, to whatever query runs there by then.
  */
 public final class CancelForwarder implements BiConsumer<ServerConnection, Runnable> {
     private static final Logger LOG = Logger.getLogger(CancelForwarder.class);
-    /** How long a cancel may take, connecting included, before pgferry gives up on it and frees the backend. */
+    /** How long a cancel may take, connecting included, before pgferry gives up on it and discards the backend. */
     private static final int CANCEL_TIMEOUT_MILLIS = 5000;
     private final BackendChannels channels;
 
@@ -57,7 +59,9 @@ public final class CancelForwarder implements BiConsumer<ServerConnection, Runna
                 .connect(BackendChannels.address(t));
         Channel cancel = connect.channel();
         ScheduledFuture<?> giveUp = cancel.eventLoop().schedule(() -> {
-            LOG.debugf("cancel for %s: no answer from the server, closing", backend);
+            LOG.debugf("cancel for %s: the server did not close the cancel connection, giving up; the backend goes",
+                    backend);
+            backend.markBroken(); // closed where it is given back: a late signal must not stop another query
             cancel.close();
         }, CANCEL_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         cancel.closeFuture().addListener(f -> {
