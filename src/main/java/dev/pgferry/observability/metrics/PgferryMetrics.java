@@ -5,18 +5,25 @@ import dev.pgferry.server.ProxyServer;
 import dev.pgferry.session.SessionContext;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.arc.ClientProxy;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
  * Registers pgferry's meters once, after the listener started: process-wide login and protocol counters here,
  * and {@link PoolMeters} for every pool, present and future. Everything is read at scrape time from counters the
- * proxy keeps anyway.
+ * proxy keeps anyway. The meters read the server itself, not its CDI proxy, and are removed when the application
+ * stops: Quarkus's registry can outlive one start (dev-mode reloads, test restarts), and a meter left behind would read
+ * a stopped application through its proxy, failing the whole scrape.
  */
 @ApplicationScoped
 public class PgferryMetrics {
@@ -24,16 +31,21 @@ public class PgferryMetrics {
     MeterRegistry registry;
 
     @Inject
-    ProxyServer server;
+    ProxyServer injected;
+
+    private ProxyServer server;
+    /** Every meter registered here and by {@link PoolMeters}, removed at shutdown. */
+    private final Queue<Meter> meters = new ConcurrentLinkedQueue<>();
 
     void onStart(@Observes StartupEvent event) {
+        server = ClientProxy.unwrap(injected);
         SessionContext sc = server.context();
-        Gauge.builder("pgferry.client.connections", server, s -> s.context().clients.get())
+        meters.add(Gauge.builder("pgferry.client.connections", server, s -> s.context().clients.get())
                 .description("Client connections open (logging in or logged in; admin console excluded)")
-                .strongReference(true).register(registry);
-        Gauge.builder("pgferry.pools", server, s -> s.pools().all().size())
+                .strongReference(true).register(registry));
+        meters.add(Gauge.builder("pgferry.pools", server, s -> s.pools().all().size())
                 .description("Pools, one per (database, user) a client asked for").strongReference(true)
-                .register(registry);
+                .register(registry));
         counter("pgferry.logins", "Client logins completed", c -> c.logins);
         counter("pgferry.login.failures", "Client logins refused (authentication or admin permission)",
                 c -> c.loginFailures);
@@ -49,34 +61,47 @@ public class PgferryMetrics {
                         java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100),
                         java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5))
                 .register(registry);
+        meters.add(loginTime);
         sc.loginTimeRecorder = nanos -> loginTime.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", c -> c.protocolErrors);
         counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
                 c -> c.pinnedSessions);
         backendScramLogins("SCRAM-SHA-256-PLUS", true);
         backendScramLogins("SCRAM-SHA-256", false);
-        ClientCounts clients = new ClientCounts(server::context);
-        sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients));
+        ProxyServer s = server;
+        ClientCounts clients = new ClientCounts(s::context);
+        sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients, meters));
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        for (Meter m; (m = meters.poll()) != null; ) {
+            registry.remove(m);
+            if (registry instanceof io.micrometer.core.instrument.composite.CompositeMeterRegistry composite) {
+                for (MeterRegistry child : composite.getRegistries()) {
+                    child.remove(m.getId()); // the lease-wait timer is registered on the child itself
+                }
+            }
+        }
     }
 
     private void refusals(String reason, String description, Function<SessionContext, LongAdder> adder) {
-        FunctionCounter.builder("pgferry.login.refusals", server, s -> adder.apply(s.context()).sum())
+        meters.add(FunctionCounter.builder("pgferry.login.refusals", server, s -> adder.apply(s.context()).sum())
                 .description("Client logins refused, by reason: authentication (wrong password, unknown user, no admin"
                         + " permission), timeout (login timeout), server (database, startup parameter or backend login"
                         + " refused, or unreachable), limit (connection limits, shutting down), protocol (malformed)")
-                .tag("reason", reason).register(registry);
+                .tag("reason", reason).register(registry));
     }
 
     private void backendScramLogins(String mechanism, boolean channelBound) {
-        FunctionCounter.builder("pgferry.backend.scram.logins", server,
+        meters.add(FunctionCounter.builder("pgferry.backend.scram.logins", server,
                         s -> s.connector() == null ? 0 : s.connector().scramLogins(channelBound))
                 .description("Backend logins pgferry completed with SCRAM, by mechanism: SCRAM-SHA-256-PLUS is bound to"
                         + " the server's TLS certificate (pgferry.backend.channel-binding), SCRAM-SHA-256 is not")
-                .tag("mechanism", mechanism).register(registry);
+                .tag("mechanism", mechanism).register(registry));
     }
 
     private void counter(String name, String description, Function<SessionContext, LongAdder> adder) {
-        FunctionCounter.builder(name, server, s -> adder.apply(s.context()).sum()).description(description)
-                .register(registry);
+        meters.add(FunctionCounter.builder(name, server, s -> adder.apply(s.context()).sum()).description(description)
+                .register(registry));
     }
 }

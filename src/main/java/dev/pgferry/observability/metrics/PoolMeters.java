@@ -4,10 +4,12 @@ import dev.pgferry.observability.ClientCounts;
 import dev.pgferry.pool.Pool;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
@@ -29,18 +31,20 @@ final class PoolMeters {
     private final Pool pool;
     private final ClientCounts clients;
     private final Tags tags;
+    private final Queue<Meter> registered;
     private volatile Timer leaseWait;
 
-    private PoolMeters(MeterRegistry registry, Pool pool, ClientCounts clients) {
+    private PoolMeters(MeterRegistry registry, Pool pool, ClientCounts clients, Queue<Meter> registered) {
         this.registry = registry;
+        this.registered = registered;
         this.pool = pool;
         this.clients = clients;
         this.tags = Tags.of("database", pool.key().database(), "user", pool.key().user());
     }
 
-    /** Hooks the pool; its meters appear with its first lease. */
-    static void attach(MeterRegistry registry, Pool pool, ClientCounts clients) {
-        PoolMeters m = new PoolMeters(registry, pool, clients);
+    /** Hooks the pool; its meters appear with its first lease, and are added to {@code registered}. */
+    static void attach(MeterRegistry registry, Pool pool, ClientCounts clients, Queue<Meter> registered) {
+        PoolMeters m = new PoolMeters(registry, pool, clients, registered);
         pool.leaseWaitRecorder(m::recordLeaseWait);
     }
 
@@ -88,6 +92,7 @@ final class PoolMeters {
                 .tags(tags)
                 .serviceLevelObjectives(WAIT_BUCKETS)
                 .register(direct(registry));
+        registered.add(leaseWait);
         return leaseWait;
     }
 
@@ -104,17 +109,17 @@ final class PoolMeters {
     }
 
     private void clientGauge(String name, String description, ToIntFunction<ClientCounts.Counts> f) {
-        Gauge.builder(name, clients, c -> f.applyAsInt(c.of(pool.key()))).description(description).tags(tags)
-                .strongReference(true).register(registry);
+        registered.add(Gauge.builder(name, clients, c -> f.applyAsInt(c.of(pool.key()))).description(description)
+                .tags(tags).strongReference(true).register(registry));
     }
 
     private void gauge(String name, String description, ToDoubleFunction<Pool> f, String unit) {
-        Gauge.builder(name, pool, f).description(description).tags(tags).baseUnit(unit).strongReference(true)
-                .register(registry);
+        registered.add(Gauge.builder(name, pool, f).description(description).tags(tags).baseUnit(unit)
+                .strongReference(true).register(registry));
     }
 
     private void counter(String name, String description, LongAdder adder, String unit) {
-        FunctionCounter.builder(name, adder, LongAdder::sum).description(description).tags(tags).baseUnit(unit)
-                .register(registry);
+        registered.add(FunctionCounter.builder(name, adder, LongAdder::sum).description(description).tags(tags)
+                .baseUnit(unit).register(registry));
     }
 }
