@@ -48,6 +48,14 @@ public interface PgferryConfig {
     @WithDefault("15s")
     Duration clientLoginTimeout();
 
+    /**
+     * A logged-in client holding no backend that sends nothing for longer than this is closed with FATAL 08P01
+     * {@code client_idle_timeout}, as PgBouncer's {@code client_idle_timeout}; 0 disables. A client holding a backend
+     * at rest (session mode, a pinned client) is exempt, as PgBouncer's janitor skips a client linked to a server.
+     */
+    @WithDefault("0s")
+    Duration clientIdleTimeout();
+
     /** Logins in progress from one client address at most (hardening against login floods); 0 means no limit. */
     @WithDefault("0")
     int clientMaxLoginsPerAddress();
@@ -212,6 +220,14 @@ public interface PgferryConfig {
         /** A client waiting this long for a backend gets an error. */
         @WithDefault("120s")
         Duration queryWaitTimeout();
+
+        /**
+         * A client idle inside a transaction (its last ReadyForQuery 'T' or 'E', nothing of its own running) for
+         * longer than this is closed with FATAL 08P01 {@code idle transaction timeout}, as PgBouncer's
+         * {@code idle_transaction_timeout}; its backend is rolled back and returned. 0 disables.
+         */
+        @WithDefault("0s")
+        Duration idleTransactionTimeout();
 
         /** Backends per database across all users at most; 0 means no limit. */
         @WithDefault("0")

@@ -56,6 +56,9 @@ public final class Pool {
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
     public final LongAdder leases = new LongAdder();
     public final LongAdder waitTimeouts = new LongAdder();
+    /** Clients closed by pgferry.client-idle-timeout and by pgferry.pool.idle-transaction-timeout. */
+    public final LongAdder clientIdleTimeouts = new LongAdder();
+    public final LongAdder idleTransactionTimeouts = new LongAdder();
     public final LongAdder connectErrors = new LongAdder();
     public final LongAdder totalWaitNanos = new LongAdder();
     public final LongAdder transactions = new LongAdder();

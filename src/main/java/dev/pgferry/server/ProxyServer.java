@@ -110,6 +110,7 @@ public class ProxyServer {
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         context.clientTls = ClientTls.context(config.tls().client());
+        context.startIdleSweeps(loops);
         SessionContext sc = context;
         sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
         ChannelHandler login = new ChannelInitializer<>() {
@@ -236,6 +237,7 @@ public class ProxyServer {
         for (ClientSession s : context.sessions) {
             s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         }
+        context.stopIdleSweeps();
         serverChannel = null;
         LOG.info("pgferry stopped");
     }

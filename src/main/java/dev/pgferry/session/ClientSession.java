@@ -81,6 +81,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean canceledBeforeRelay;
     private final StatementRouter router;
     private final long checkDelayNanos;
+    /** This loop's sweep of the idle limits; null when none is set (then {@link #restSince} is never written). */
+    private IdleSweep idleSweep;
+    /**
+     * When the client last came to rest: logged in, gave its backend back, or got the ReadyForQuery ending a request
+     * inside a transaction. Written once per transaction or request, never per message; read by {@link IdleSweep}.
+     */
+    private long restSince;
 
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey,
             long connectedMillis) {
@@ -213,6 +220,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     public void handlerAdded(ChannelHandlerContext ctx) {
         ch = ctx.channel();
         sc.sessions.add(this);
+        idleSweep = sc.idleSweep(ch.eventLoop());
+        if (idleSweep != null) {
+            idleSweep.add(this);
+            rest();
+        }
+    }
+
+    private void rest() {
+        if (idleSweep != null) {
+            restSince = System.nanoTime();
+        }
+    }
+
+    /** Which idle limit this client has outlived at {@code now}, if any; on its loop. */
+    IdleLimits.Verdict idleVerdict(IdleLimits limits, long now) {
+        return limits.verdict(state, pending, unsynced, copyIn, txStatus, now - restSince);
+    }
+
+    /**
+     * Closes a client that outlived an idle limit with FATAL 08P01 and PgBouncer's words. A backend held inside a
+     * transaction is rolled back and returned by the same path as when a client vanishes ({@link #cleanupFrom}):
+     * nothing of the client's runs there, so the ROLLBACK cannot wait, and the pool gets the backend back without a
+     * new connect; a failed ROLLBACK closes it.
+     */
+    void idleTimeout(IdleLimits.Verdict verdict) {
+        if (verdict == IdleLimits.Verdict.NONE || state == State.CLOSED) {
+            return;
+        }
+        (verdict == IdleLimits.Verdict.CLIENT_IDLE ? pool.clientIdleTimeouts : pool.idleTransactionTimeouts).increment();
+        LOG.debugf("%s closed: %s", id, verdict.message);
+        ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", SqlState.PROTOCOL_VIOLATION, verdict.message);
+        ch.writeAndFlush(out).addListener(f -> close());
+        closeSession(); // the backend goes back now, not once the client has read the error
     }
 
     // ---- client side -------------------------------------------------------------------------------
@@ -277,6 +317,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 // probably got here because a COPY failed"). A Flush with nothing outstanding has nothing to send
                 // either. Leasing a backend for them would hold it for nothing (until a Sync, for the Flush).
                 inbound.skipBytes(frame);
+                rest();
                 continue;
             }
             if (discardUntilSync) {
@@ -284,6 +325,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 inbound.skipBytes(frame);
                 if (type == ProtocolCodes.SYNC) {
                     discardUntilSync = false;
+                    rest();
                     ByteBuf out = ch.alloc().buffer(6);
                     ServerMessages.readyForQuery(out, (byte) 'I');
                     ch.writeAndFlush(out, ch.voidPromise());
@@ -448,6 +490,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         state = State.IDLE;
+        rest();
         // Answer what the client is waiting for: one error, then a ReadyForQuery per Query/Sync it sent.
         int syncs = 0;
         while (inbound != null) {
@@ -489,6 +532,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      */
     private void canceledWhileWaiting() {
         state = State.IDLE;
+        rest();
         ByteBuf out = ch.alloc().buffer(64);
         ServerMessages.errorResponse(out, "ERROR", SqlState.QUERY_CANCELED, "canceling statement due to user request");
         if (inbound != null) {
@@ -808,6 +852,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             } else {
                                 release = true;
                             }
+                        } else if (!unsynced) {
+                            rest(); // the request is over, its transaction open: idle in transaction from now
                         }
                     }
                 }
@@ -1052,6 +1098,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         leased = null;
         router.responses.clear();
         state = State.IDLE;
+        rest();
         txFindings = null;
         if (backendAcc != null) {
             backendAcc.release();
@@ -1164,6 +1211,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     public void channelInactive(ChannelHandlerContext ctx) {
         closeSession();
         sc.sessions.remove(this);
+        if (idleSweep != null) {
+            idleSweep.remove(this);
+        }
         sc.cancels.unregister(processId);
         sc.clients.decrementAndGet();
         ctx.fireChannelInactive();

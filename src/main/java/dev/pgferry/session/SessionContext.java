@@ -47,6 +47,8 @@ public final class SessionContext {
     public volatile io.netty.handler.ssl.SslContext clientTls;
     /** Virtual databases by name (the admin console), registered by the server at start. */
     public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
+    /** Client-idle and idle-transaction sweeps per event loop; empty when both timeouts are 0. */
+    private final java.util.Map<io.netty.channel.EventLoop, IdleSweep> idleSweeps = new ConcurrentHashMap<>();
 
     public SessionContext(PgferryConfig config, Pools pools, CredentialStore credentials, SecureRandom random,
             BiConsumer<ServerConnection, Runnable> canceller) {
@@ -58,5 +60,27 @@ public final class SessionContext {
         this.canceller = canceller;
         this.authQuery = config.auth().user()
                 .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
+    }
+
+    /**
+     * Starts the sweep of pgferry.client-idle-timeout and pgferry.pool.idle-transaction-timeout on each serving loop;
+     * nothing when both are 0.
+     */
+    public void startIdleSweeps(java.util.List<io.netty.channel.EventLoop> loops) {
+        IdleLimits limits = IdleLimits.of(config.clientIdleTimeout(), config.pool().idleTransactionTimeout());
+        if (limits != null) {
+            for (io.netty.channel.EventLoop loop : loops) {
+                idleSweeps.put(loop, new IdleSweep(loop, limits));
+            }
+        }
+    }
+
+    public void stopIdleSweeps() {
+        idleSweeps.values().forEach(IdleSweep::stop);
+    }
+
+    /** The sweep of {@code loop}, or null when no idle limit is set. */
+    IdleSweep idleSweep(io.netty.channel.EventLoop loop) {
+        return idleSweeps.get(loop);
     }
 }

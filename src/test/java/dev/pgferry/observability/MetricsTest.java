@@ -61,12 +61,15 @@ class MetricsTest {
         assertThat(after.value("pgferry_backends_active", POOL)).isZero();
         assertThat(after.value("pgferry_backends_being_canceled", POOL)).isZero();
         assertThat(after.value("pgferry_pool_timeouts_total", POOL)).isZero();
+        assertThat(after.value("pgferry_idle_transaction_timeouts_total", POOL)).isZero();
+        assertThat(after.value("pgferry_client_idle_timeouts_total", POOL)).isZero();
         for (String name : new String[] {"pgferry_transactions_total", "pgferry_queries_total",
                 "pgferry_clients_active", "pgferry_clients_waiting", "pgferry_clients_idle", "pgferry_backends_active",
                 "pgferry_backends_idle", "pgferry_backends_connecting", "pgferry_backends_being_canceled",
                 "pgferry_backends_total", "pgferry_pool_max_wait_seconds", "pgferry_lease_wait_seconds", "pgferry_received_bytes_total",
                 "pgferry_sent_bytes_total", "pgferry_logins_total", "pgferry_login_failures_total",
                 "pgferry_protocol_errors_total", "pgferry_pinned_sessions_total", "pgferry_pool_timeouts_total",
+                "pgferry_idle_transaction_timeouts_total", "pgferry_client_idle_timeouts_total",
                 "pgferry_backend_connect_errors_total", "pgferry_client_connections", "pgferry_pools"}) {
             assertThat(after.hasHelp(name)).as("# HELP for %s", name).isTrue();
         }

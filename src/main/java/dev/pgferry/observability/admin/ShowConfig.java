@@ -29,6 +29,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "unix-socket-dir", c.unixSocketDir().orElse(""));
         add(rows, "unix-socket-mode", c.unixSocketMode());
         add(rows, "client-login-timeout", c.clientLoginTimeout());
+        add(rows, "client-idle-timeout", c.clientIdleTimeout());
         add(rows, "max-message-length", c.maxMessageLength());
         add(rows, "client-max-logins-per-address", c.clientMaxLoginsPerAddress());
         add(rows, "backend.host", c.backend().host());
@@ -50,6 +51,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.idle-timeout", pool.idleTimeout());
         add(rows, "pool.max-lifetime", pool.maxLifetime());
         add(rows, "pool.query-wait-timeout", pool.queryWaitTimeout());
+        add(rows, "pool.idle-transaction-timeout", pool.idleTransactionTimeout());
         add(rows, "pool.max-db-connections", pool.maxDbConnections());
         add(rows, "pool.pinning", pool.pinning());
         add(rows, "pool.check-delay", pool.checkDelay());

@@ -84,6 +84,11 @@ final class PoolMeters {
         counter("pgferry.sent", "Bytes relayed from backends to clients", pool.bytesFromServers, "bytes");
         counter("pgferry.pool.timeouts", "Clients that gave up waiting for a backend (query-wait-timeout)",
                 pool.waitTimeouts, null);
+        counter("pgferry.client.idle.timeouts", "Clients closed holding no backend (client-idle-timeout)",
+                pool.clientIdleTimeouts, null);
+        counter("pgferry.idle.transaction.timeouts",
+                "Clients closed idle inside a transaction, their backend rolled back (idle-transaction-timeout)",
+                pool.idleTransactionTimeouts, null);
         counter("pgferry.backend.migrations", "Idle backends moved to another event loop where clients waited",
                 pool.migrations, null);
         counter("pgferry.backend.connect.errors", "Failed attempts to open a backend", pool.connectErrors, null);
