@@ -68,15 +68,12 @@ class CancelDuringRestoreTest {
 
     @BeforeAll
     static void startProxy() throws Exception {
-        PostgresFixture pg = PostgresFixture.get();
-        proxy = new FaultProxy(FaultProxy.sharedPort(), pg.host(), pg.port());
+        proxy = FaultProxy.inFrontOfFixture();
     }
 
     @AfterAll
     static void stopProxy() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
+        FaultProxy.stop(proxy);
     }
 
     @AfterEach

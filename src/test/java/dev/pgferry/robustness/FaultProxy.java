@@ -41,6 +41,19 @@ final class FaultProxy implements AutoCloseable {
         }
     }
 
+    /** A proxy on {@link #sharedPort()} in front of the fixture's PostgreSQL, for a test class's {@code @BeforeAll}. */
+    static FaultProxy inFrontOfFixture() throws IOException {
+        dev.pgferry.testing.PostgresFixture pg = dev.pgferry.testing.PostgresFixture.get();
+        return new FaultProxy(sharedPort(), pg.host(), pg.port());
+    }
+
+    /** Closes {@code proxy} unless it never started, for a test class's {@code @AfterAll}. */
+    static void stop(FaultProxy proxy) throws IOException {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
     /** One proxied backend connection. */
     final class Link {
         final Socket down;
