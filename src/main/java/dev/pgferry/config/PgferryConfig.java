@@ -233,6 +233,18 @@ public interface PgferryConfig {
         @WithDefault("0")
         int maxDbConnections();
 
+        /**
+         * Backends a pool may open beyond its size once a client has waited {@code reserve-timeout}, as PgBouncer's
+         * {@code reserve_pool_size}; still within {@code max-db-connections}. They are ordinary members afterwards,
+         * closed by {@code idle-timeout} like any other. 0 disables.
+         */
+        @WithDefault("0")
+        int reserveSize();
+
+        /** How long a client waits before its pool may open a reserve backend (PgBouncer's {@code reserve_pool_timeout}); 0 disables. */
+        @WithDefault("5s")
+        Duration reserveTimeout();
+
         /** What to do when a client's session state cannot move between backends. */
         @WithDefault("allow")
         Pinning pinning();

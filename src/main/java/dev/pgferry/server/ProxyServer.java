@@ -189,7 +189,7 @@ public class ProxyServer {
         PgferryConfig.PoolMode mode = db != null && db.poolMode().isPresent() ? db.poolMode().get() : config.pool().mode();
         PgferryConfig.Pool p = config.pool();
         PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
-                p.queryWaitTimeout());
+                p.queryWaitTimeout(), p.reserveSize(), p.reserveTimeout());
         DatabaseLimit limit = databaseLimits.computeIfAbsent(key.database(),
                 d -> new DatabaseLimit(config.pool().maxDbConnections()));
         return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
