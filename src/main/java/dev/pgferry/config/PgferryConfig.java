@@ -234,6 +234,14 @@ public interface PgferryConfig {
         int maxDbConnections();
 
         /**
+         * Backends per user across all databases at most, as PgBouncer's {@code max_user_connections}; 0 means no
+         * limit. A pool held back by it keeps its clients waiting (up to {@code query-wait-timeout}) until another pool
+         * of the user closes a backend, by {@code idle-timeout} for one left idle.
+         */
+        @WithDefault("0")
+        int maxUserConnections();
+
+        /**
          * Backends a pool may open beyond its size once a client has waited {@code reserve-timeout}, as PgBouncer's
          * {@code reserve_pool_size}; still within {@code max-db-connections}. They are ordinary members afterwards,
          * closed by {@code idle-timeout} like any other. 0 disables.

@@ -43,7 +43,9 @@ public final class Pool {
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger cancelsForwarded = new AtomicInteger();
     /** Backends of every pool of this database, bounded by pgferry.pool.max-db-connections. */
-    private final DatabaseLimit databaseLimit;
+    private final BackendLimit databaseLimit;
+    /** Backends of every pool of this user, bounded by pgferry.pool.max-user-connections (PgBouncer's max_user_connections). */
+    private final BackendLimit userLimit;
     private volatile BackendCredentials credentials;
     private volatile Map<String, String> serverParams;
     private volatile String lastError;
@@ -75,9 +77,10 @@ public final class Pool {
     public final LongAdder bytesFromServers = new LongAdder();
 
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
-            BackendCredentials credentials, List<EventLoop> loops, DatabaseLimit databaseLimit) {
+            BackendCredentials credentials, List<EventLoop> loops, BackendLimit databaseLimit, BackendLimit userLimit) {
         this.key = key;
         this.databaseLimit = databaseLimit;
+        this.userLimit = userLimit;
         this.target = target;
         this.settings = settings;
         this.connector = connector;
@@ -607,8 +610,10 @@ public final class Pool {
     }
 
     /**
-     * Counts a backend about to be opened or adopted if the pool has fewer than {@code limit} and its database has
-     * room: the number the pool had before, or -1 when there is no room.
+     * Counts a backend about to be opened or adopted if the pool has fewer than {@code limit} and both its database and
+     * its user have room: the number the pool had before, or -1 when there is no room. A pool kept from opening by its
+     * database's or user's limit is looked at again by its maintenance, once a second: the backend that frees room
+     * belongs to another pool, as in PgBouncer, where it must first be closed (idle-timeout).
      */
     private int claimSlot(int limit) {
         while (true) {
@@ -618,7 +623,10 @@ public final class Pool {
             }
             if (total.compareAndSet(n, n + 1)) {
                 if (databaseLimit.tryAcquire()) {
-                    return n;
+                    if (userLimit.tryAcquire()) {
+                        return n;
+                    }
+                    databaseLimit.release();
                 }
                 total.decrementAndGet();
                 return -1;
@@ -726,6 +734,7 @@ public final class Pool {
 
     private void releaseSlot() {
         databaseLimit.release();
+        userLimit.release();
         if (total.decrementAndGet() == 0 && paused) {
             drained.complete(null);
         }

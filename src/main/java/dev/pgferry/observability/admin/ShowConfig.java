@@ -57,6 +57,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.query-wait-timeout", pool.queryWaitTimeout());
         add(rows, "pool.idle-transaction-timeout", pool.idleTransactionTimeout());
         add(rows, "pool.max-db-connections", pool.maxDbConnections());
+        add(rows, "pool.max-user-connections", pool.maxUserConnections());
         add(rows, "pool.reserve-size", pool.reserveSize());
         add(rows, "pool.reserve-timeout", pool.reserveTimeout());
         add(rows, "pool.pinning", pool.pinning());

@@ -31,6 +31,13 @@ class ShowConfigTest {
                 .containsEntry("pgferry.pool.reserve-timeout", "2500ms");
     }
 
+    @Test
+    void maxUserConnectionsIsListedUnlimitedByDefault() {
+        assertThat(keys(Map.of())).containsEntry("pgferry.pool.max-user-connections", "0");
+        assertThat(keys(Map.of("pgferry.pool.max-user-connections", "7")))
+                .containsEntry("pgferry.pool.max-user-connections", "7");
+    }
+
     /** SHOW CONFIG's key to value for the defaults overridden by {@code properties}. */
     static Map<String, String> keys(Map<String, String> properties) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(PgferryConfig.class)
