@@ -233,6 +233,26 @@ public interface PgferryConfig {
         @WithDefault("0")
         int maxDbConnections();
 
+        /**
+         * Backends per user across all databases at most, as PgBouncer's {@code max_user_connections}; 0 means no
+         * limit. A pool held back by it keeps its clients waiting (up to {@code query-wait-timeout}) until another pool
+         * of the user closes a backend, by {@code idle-timeout} for one left idle.
+         */
+        @WithDefault("0")
+        int maxUserConnections();
+
+        /**
+         * Backends a pool may open beyond its size once a client has waited {@code reserve-timeout}, as PgBouncer's
+         * {@code reserve_pool_size}; still within {@code max-db-connections}. They are ordinary members afterwards,
+         * closed by {@code idle-timeout} like any other. 0 disables.
+         */
+        @WithDefault("0")
+        int reserveSize();
+
+        /** How long a client waits before its pool may open a reserve backend (PgBouncer's {@code reserve_pool_timeout}); 0 disables. */
+        @WithDefault("5s")
+        Duration reserveTimeout();
+
         /** What to do when a client's session state cannot move between backends. */
         @WithDefault("allow")
         Pinning pinning();

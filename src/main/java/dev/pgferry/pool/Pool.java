@@ -19,7 +19,8 @@ import java.util.function.LongConsumer;
 import org.jboss.logging.Logger;
 
 /**
- * Backends for one (database, user): at most {@code maxSize} open, FIFO wait queue with timeout, idle
+ * Backends for one (database, user): at most {@code maxSize} open, and {@code reserveSize} more for clients that
+ * waited {@code reserveTimeout} (see {@link #openReserve}), FIFO wait queue with timeout, idle
  * reuse (most recently used first). Sharded by event loop so that a client and the backend it leases
  * share a thread; a backend released where nobody waits moves to a loop where somebody does, if that
  * loop needs it: it has no backend of its own out (starved) or its oldest client has waited
@@ -42,7 +43,9 @@ public final class Pool {
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger cancelsForwarded = new AtomicInteger();
     /** Backends of every pool of this database, bounded by pgferry.pool.max-db-connections. */
-    private final DatabaseLimit databaseLimit;
+    private final BackendLimit databaseLimit;
+    /** Backends of every pool of this user, bounded by pgferry.pool.max-user-connections (PgBouncer's max_user_connections). */
+    private final BackendLimit userLimit;
     private volatile BackendCredentials credentials;
     private volatile Map<String, String> serverParams;
     private volatile String lastError;
@@ -62,6 +65,8 @@ public final class Pool {
     public final LongAdder connectErrors = new LongAdder();
     public final LongAdder totalWaitNanos = new LongAdder();
     public final LongAdder transactions = new LongAdder();
+    /** Backends opened beyond the pool's size for clients that waited pgferry.pool.reserve-timeout. */
+    public final LongAdder reserveOpened = new LongAdder();
     /** Idle backends moved to another event loop where clients were waiting. */
     public final LongAdder migrations = new LongAdder();
     /** Interned parameter sets of this pool: override-set signatures, startup sets (see SessionParameters). */
@@ -72,9 +77,10 @@ public final class Pool {
     public final LongAdder bytesFromServers = new LongAdder();
 
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
-            BackendCredentials credentials, List<EventLoop> loops, DatabaseLimit databaseLimit) {
+            BackendCredentials credentials, List<EventLoop> loops, BackendLimit databaseLimit, BackendLimit userLimit) {
         this.key = key;
         this.databaseLimit = databaseLimit;
+        this.userLimit = userLimit;
         this.target = target;
         this.settings = settings;
         this.connector = connector;
@@ -86,8 +92,8 @@ public final class Pool {
             Shard s = shards[i];
             s.loop.scheduleAtFixedRate(() -> maintain(s), 1, 1, TimeUnit.SECONDS);
             // one sweep per shard instead of a timer per waiter: the queue is FIFO, only its head can be due
-            long sweep = Math.max(10, Math.min(1000, settings.queryWaitTimeout().toMillis() / 20));
-            s.loop.scheduleAtFixedRate(() -> expireWaiters(s), sweep, sweep, TimeUnit.MILLISECONDS);
+            long sweep = settings.waitSweepMillis();
+            s.loop.scheduleAtFixedRate(() -> sweepWaiters(s), sweep, sweep, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -259,7 +265,7 @@ public final class Pool {
             serverParams = Map.copyOf(c.reported);
         }
         lastConnectOkNanos = System.nanoTime();
-        if (!reserve()) {
+        if (claimSlot(settings.maxSize()) < 0) {
             c.close();
             return;
         }
@@ -561,24 +567,69 @@ public final class Pool {
             }
             return;
         }
-        while (canOpen() && s.waiters.size() > s.connecting && reserve()) {
+        while (canOpen() && s.waiters.size() > s.connecting && claimSlot(settings.maxSize()) >= 0) {
             s.connecting++;
             open(s);
         }
     }
 
-    private boolean reserve() {
+    /**
+     * PgBouncer's reserve pool (launch_new_connection in its objects.c): once the oldest client of a pool at its size
+     * has waited reserve-timeout, the pool may open up to reserve-size more backends, still within
+     * max-db-connections. Here, one for each client of the shard that has waited that long and no connect covers.
+     * Called by the shard's wait sweep, never on acquire or release; a client is served by the first backend to come,
+     * reserve or not, and a reserve backend is an ordinary member afterwards, closed by idle-timeout like any other.
+     */
+    private void openReserve(Shard s, long now) {
+        Shard.Waiting head = s.waiters.peekFirst();
+        if (head == null || paused || !canOpen() || now - head.sinceNanos < settings.reserveTimeout().toNanos()
+                || (lastFailure != null && backoffUntilNanos - now > 0)) {
+            return; // after a failed connect grow's retry comes first, as PgBouncer's server_login_retry
+        }
+        int limit = settings.openLimit(now - head.sinceNanos);
+        int overdue = 0;
+        for (Shard.Waiting w : s.waiters) {
+            if (now - w.sinceNanos < settings.reserveTimeout().toNanos() || overdue > s.connecting + settings.reserveSize()) {
+                break;
+            }
+            overdue++;
+        }
+        while (overdue > s.connecting) {
+            int before = claimSlot(limit);
+            if (before < 0) {
+                return;
+            }
+            if (before >= settings.maxSize()) {
+                reserveOpened.increment();
+                LOG.infof("pool %s: opening reserve backend %d of %d for a client waiting %d ms", key,
+                        before - settings.maxSize() + 1, settings.reserveSize(), (now - head.sinceNanos) / 1_000_000);
+            }
+            s.connecting++;
+            open(s);
+        }
+    }
+
+    /**
+     * Counts a backend about to be opened or adopted if the pool has fewer than {@code limit} and both its database and
+     * its user have room: the number the pool had before, or -1 when there is no room. A pool kept from opening by its
+     * database's or user's limit is looked at again by its maintenance, once a second: the backend that frees room
+     * belongs to another pool, as in PgBouncer, where it must first be closed (idle-timeout).
+     */
+    private int claimSlot(int limit) {
         while (true) {
             int n = total.get();
-            if (n >= settings.maxSize()) {
-                return false;
+            if (n >= limit) {
+                return -1;
             }
             if (total.compareAndSet(n, n + 1)) {
                 if (databaseLimit.tryAcquire()) {
-                    return true;
+                    if (userLimit.tryAcquire()) {
+                        return n;
+                    }
+                    databaseLimit.release();
                 }
                 total.decrementAndGet();
-                return false;
+                return -1;
             }
         }
     }
@@ -598,7 +649,7 @@ public final class Pool {
                 }
                 offer(s, c);
             } else {
-                unreserve();
+                releaseSlot();
                 connectErrors.increment();
                 Throwable cause = f.cause();
                 PoolException err = cause instanceof BackendException be
@@ -637,12 +688,16 @@ public final class Pool {
         grow(s);
     }
 
-    private void expireWaiters(Shard s) {
+    /** The shard's periodic look at its queue: waiters past query-wait-timeout get their error, then the reserve. */
+    private void sweepWaiters(Shard s) {
         long limit = settings.queryWaitTimeout().toNanos();
         long now = System.nanoTime();
         Shard.Waiting w;
         while ((w = s.waiters.peekFirst()) != null && now - w.sinceNanos >= limit) {
             timeout(s, w);
+        }
+        if (settings.reserveEnabled()) {
+            openReserve(s, now);
         }
     }
 
@@ -673,12 +728,13 @@ public final class Pool {
     }
 
     private void dropUncounted(ServerConnection c) {
-        unreserve();
+        releaseSlot();
         c.close();
     }
 
-    private void unreserve() {
+    private void releaseSlot() {
         databaseLimit.release();
+        userLimit.release();
         if (total.decrementAndGet() == 0 && paused) {
             drained.complete(null);
         }
@@ -695,7 +751,7 @@ public final class Pool {
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
-            unreserve();
+            releaseSlot();
         }
     }
 
@@ -710,7 +766,7 @@ public final class Pool {
             }
         }
         if (s == shards[0] && !paused && canOpen()) {
-            while (total.get() < settings.minIdle() && reserve()) {
+            while (total.get() < settings.minIdle() && claimSlot(settings.maxSize()) >= 0) {
                 s.connecting++;
                 open(s);
             }

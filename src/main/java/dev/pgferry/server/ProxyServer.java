@@ -11,7 +11,7 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.observability.admin.AdminConsole;
-import dev.pgferry.pool.DatabaseLimit;
+import dev.pgferry.pool.BackendLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolSettings;
@@ -80,7 +80,9 @@ public class ProxyServer {
     private BackendConnector connector;
     private CredentialStore credentials;
     private volatile boolean listening;
-    private final java.util.concurrent.ConcurrentHashMap<String, DatabaseLimit> databaseLimits =
+    private final java.util.concurrent.ConcurrentHashMap<String, BackendLimit> databaseLimits =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, BackendLimit> userLimits =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     void onStart(@Observes @Priority(100) StartupEvent event) throws Exception {
@@ -189,11 +191,13 @@ public class ProxyServer {
         PgferryConfig.PoolMode mode = db != null && db.poolMode().isPresent() ? db.poolMode().get() : config.pool().mode();
         PgferryConfig.Pool p = config.pool();
         PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
-                p.queryWaitTimeout());
-        DatabaseLimit limit = databaseLimits.computeIfAbsent(key.database(),
-                d -> new DatabaseLimit(config.pool().maxDbConnections()));
+                p.queryWaitTimeout(), p.reserveSize(), p.reserveTimeout());
+        BackendLimit databaseLimit = databaseLimits.computeIfAbsent(key.database(),
+                d -> new BackendLimit(config.pool().maxDbConnections()));
+        BackendLimit userLimit = userLimits.computeIfAbsent(key.user(),
+                u -> new BackendLimit(config.pool().maxUserConnections()));
         return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
-                backendCredentials(key.user()), loops, limit);
+                backendCredentials(key.user()), loops, databaseLimit, userLimit);
     }
 
     private BackendCredentials backendCredentials(String user) {

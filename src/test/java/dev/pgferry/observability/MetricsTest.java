@@ -63,6 +63,7 @@ class MetricsTest {
         assertThat(after.value("pgferry_pool_timeouts_total", POOL)).isZero();
         assertThat(after.value("pgferry_idle_transaction_timeouts_total", POOL)).isZero();
         assertThat(after.value("pgferry_client_idle_timeouts_total", POOL)).isZero();
+        assertThat(after.value("pgferry_backend_reserve_opened_total", POOL)).as("no reserve by default").isZero();
         for (String name : new String[] {"pgferry_transactions_total", "pgferry_queries_total",
                 "pgferry_clients_active", "pgferry_clients_waiting", "pgferry_clients_idle", "pgferry_backends_active",
                 "pgferry_backends_idle", "pgferry_backends_connecting", "pgferry_backends_being_canceled",
@@ -70,7 +71,8 @@ class MetricsTest {
                 "pgferry_sent_bytes_total", "pgferry_logins_total", "pgferry_login_failures_total",
                 "pgferry_protocol_errors_total", "pgferry_pinned_sessions_total", "pgferry_pool_timeouts_total",
                 "pgferry_idle_transaction_timeouts_total", "pgferry_client_idle_timeouts_total",
-                "pgferry_backend_connect_errors_total", "pgferry_client_connections", "pgferry_pools"}) {
+                "pgferry_backend_connect_errors_total", "pgferry_backend_reserve_opened_total",
+                "pgferry_client_connections", "pgferry_pools"}) {
             assertThat(after.hasHelp(name)).as("# HELP for %s", name).isTrue();
         }
     }

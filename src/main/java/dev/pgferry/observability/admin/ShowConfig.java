@@ -22,7 +22,11 @@ final class ShowConfig implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        PgferryConfig c = admin.sc.config;
+        return AdminResult.rows(List.of("key", "value", "changeable"), rows(admin.sc.config));
+    }
+
+    /** (key, value, changeable) for every key of {@code c}. */
+    static List<List<String>> rows(PgferryConfig c) {
         List<List<String>> rows = new ArrayList<>();
         add(rows, "listen-host", c.listenHost());
         add(rows, "listen-port", c.listenPort());
@@ -53,6 +57,9 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.query-wait-timeout", pool.queryWaitTimeout());
         add(rows, "pool.idle-transaction-timeout", pool.idleTransactionTimeout());
         add(rows, "pool.max-db-connections", pool.maxDbConnections());
+        add(rows, "pool.max-user-connections", pool.maxUserConnections());
+        add(rows, "pool.reserve-size", pool.reserveSize());
+        add(rows, "pool.reserve-timeout", pool.reserveTimeout());
         add(rows, "pool.pinning", pool.pinning());
         add(rows, "pool.check-delay", pool.checkDelay());
         add(rows, "auth.type", c.auth().type());
@@ -72,7 +79,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "health.default-database", c.health().defaultDatabase());
         add(rows, "health.check-user", c.health().checkUser().orElse(""));
         add(rows, "shutdown.drain-timeout", c.shutdown().drainTimeout());
-        return AdminResult.rows(List.of("key", "value", "changeable"), rows);
+        return rows;
     }
 
     private static void add(List<List<String>> rows, String key, Object value) {

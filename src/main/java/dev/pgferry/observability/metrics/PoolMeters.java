@@ -91,6 +91,9 @@ final class PoolMeters {
                 pool.idleTransactionTimeouts, null);
         counter("pgferry.backend.migrations", "Idle backends moved to another event loop where clients waited",
                 pool.migrations, null);
+        counter("pgferry.backend.reserve.opened",
+                "Backends opened beyond the pool's size for clients that waited reserve-timeout (PgBouncer's reserve pool)",
+                pool.reserveOpened, null);
         counter("pgferry.backend.connect.errors", "Failed attempts to open a backend", pool.connectErrors, null);
         leaseWait = Timer.builder("pgferry.lease.wait")
                 .description("Time a client waited for a backend, 0 when one was idle")

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.config.PgferryConfig.PoolMode;
-import dev.pgferry.pool.DatabaseLimit;
+import dev.pgferry.pool.BackendLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolSettings;
@@ -28,7 +28,7 @@ class PauseStateTest {
             Duration.ofHours(1), Duration.ofSeconds(120));
     /** Pools that never open a backend: nobody asks them for one here. */
     private final Pools pools = new Pools(k -> new Pool(k, new BackendTarget("127.0.0.1", 1, k.database()), settings,
-            null, null, List.of(loop), new DatabaseLimit(0)));
+            null, null, List.of(loop), new BackendLimit(0), new BackendLimit(0)));
     private final PauseState state = new PauseState(pools);
 
     @AfterEach

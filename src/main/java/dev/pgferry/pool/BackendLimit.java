@@ -2,12 +2,15 @@ package dev.pgferry.pool;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Backends open to one database across all its users' pools; a limit of 0 means none. */
-public final class DatabaseLimit {
+/**
+ * Backends open across several pools: one database's, for all its users (pgferry.pool.max-db-connections), or one
+ * user's, on all databases (pgferry.pool.max-user-connections); a limit of 0 means none.
+ */
+public final class BackendLimit {
     private final int max;
     private final AtomicInteger open = new AtomicInteger();
 
-    public DatabaseLimit(int max) {
+    public BackendLimit(int max) {
         this.max = max;
     }
 
