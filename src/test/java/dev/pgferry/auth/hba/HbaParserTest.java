@@ -166,6 +166,22 @@ class HbaParserTest {
     }
 
     @Test
+    void theReadmesExample() throws HbaException {
+        List<HbaRule> r = parse("""
+                # TYPE     DATABASE        USER            ADDRESS            METHOD
+                local      all             all                                trust
+                hostssl    all             app             10.0.0.0/8         scram-sha-256
+                hostnossl  all             all             all                reject
+                host       reports,"Sales" alice,bob       192.168.1.0/24     md5
+                host       sameuser        all             ::1/128            password
+                host       all             @admins         127.0.0.1 255.255.255.255  scram-sha-256
+                """, Map.of("admins", "root\n")).rules();
+        assertThat(r).hasSize(6);
+        assertThat(r.get(3).databases().names()).containsExactlyInAnyOrder("reports", "Sales");
+        assertThat(r.get(5).users().names()).containsExactly("root");
+    }
+
+    @Test
     void includedNameFiles() throws HbaException {
         HbaRule r = parse("host @dbs @users,carol all md5", Map.of(
                 "dbs", "app1, app2 # the apps\nsameuser\n",
