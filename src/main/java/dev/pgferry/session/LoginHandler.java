@@ -324,7 +324,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             case TRUST -> AuthType.TRUST;
             case MD5 -> AuthType.MD5;
             case PASSWORD -> AuthType.PLAIN;
-            case SCRAM_SHA_256, REJECT -> AuthType.SCRAM_SHA_256;
+            case SCRAM_SHA_256 -> AuthType.SCRAM_SHA_256;
+            case REJECT -> throw new IllegalStateException("a reject line admits no one");
         };
         if (type == AuthType.PASSTHROUGH && virtual == null) {
             ctx.writeAndFlush(out);

@@ -1,6 +1,6 @@
 package dev.pgferry.auth.hba;
 
-/** A file that cannot be used as it is; the message starts with the file and line at fault ({@code hba.conf:3: …}). */
+/** A file that cannot be used as it is; the message names the file and line at fault ({@code hba.conf:3: …}). */
 public final class HbaException extends Exception {
     private static final long serialVersionUID = 1L;
 

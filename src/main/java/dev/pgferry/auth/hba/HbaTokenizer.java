@@ -80,9 +80,13 @@ final class HbaTokenizer {
     }
 
     private static void skipBlanks(String s, int[] pos) {
-        while (pos[0] < s.length() && (s.charAt(pos[0]) == ' ' || s.charAt(pos[0]) == '\t' || s.charAt(pos[0]) == '\r')) {
+        while (pos[0] < s.length() && isBlank(s.charAt(pos[0]))) {
             pos[0]++;
         }
+    }
+
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\r';
     }
 
     /** The token at {@code pos} up to a blank or comma outside quotes; null at a comment, a comma or the end. */
@@ -94,7 +98,7 @@ final class HbaTokenizer {
         int i = pos[0];
         for (; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (!inQuote && (c == ' ' || c == '\t' || c == '\r')) {
+            if (!inQuote && isBlank(c)) {
                 break;
             }
             if (c == '#' && !inQuote) {
