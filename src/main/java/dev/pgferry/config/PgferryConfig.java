@@ -267,6 +267,15 @@ public interface PgferryConfig {
         Optional<Path> usersFile();
 
         /**
+         * A pg_hba.conf-format file (PgBouncer's {@code auth_hba_file}) that decides per connection, by connection type
+         * (local, host, hostssl, hostnossl), database, user and client address, whether the client is rejected or
+         * which method it authenticates with (trust, md5, scram-sha-256, password); the first matching line wins and
+         * no match rejects. Unset, {@code type} applies to every client. Re-read on RELOAD and SIGHUP. Not with
+         * {@code type=passthrough}.
+         */
+        Optional<Path> hbaFile();
+
+        /**
          * User (listed in the users file) as whom pgferry runs {@code pgferry.auth.query} to fetch the secret
          * of a user not in the file; unset disables auth_query.
          */

@@ -4,6 +4,8 @@ import dev.pgferry.auth.CredentialStore;
 import dev.pgferry.auth.FileCredentialStore;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
+import dev.pgferry.auth.hba.HbaException;
+import dev.pgferry.auth.hba.HbaFile;
 import dev.pgferry.backend.BackendChannels;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
@@ -112,6 +114,7 @@ public class ProxyServer {
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         context.clientTls = ClientTls.context(config.tls().client());
+        context.hba = loadHba();
         context.startIdleSweeps(loops);
         SessionContext sc = context;
         sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
@@ -180,6 +183,20 @@ public class ProxyServer {
             LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust");
         }
         return user -> Optional.empty();
+    }
+
+    private HbaFile loadHba() throws HbaException {
+        Optional<Path> file = config.auth().hbaFile();
+        if (file.isEmpty()) {
+            return null;
+        }
+        if (config.auth().type() == PgferryConfig.AuthType.PASSTHROUGH) {
+            // the server authenticates a passthrough client: there is no method of pgferry's for a line to choose
+            throw new IllegalStateException("pgferry.auth.hba-file cannot be combined with pgferry.auth.type=passthrough");
+        }
+        HbaFile hba = new HbaFile(file.get());
+        LOG.infof("pgferry.auth.hba-file %s: %d lines", file.get(), hba.rules().rules().size());
+        return hba;
     }
 
     private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {

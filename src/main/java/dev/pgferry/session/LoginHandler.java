@@ -3,6 +3,11 @@ package dev.pgferry.session;
 import dev.pgferry.auth.AuthException;
 import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
+import dev.pgferry.auth.UserSecret;
+import dev.pgferry.auth.hba.HbaClient;
+import dev.pgferry.auth.hba.HbaFile;
+import dev.pgferry.auth.hba.HbaMethod;
+import dev.pgferry.auth.hba.HbaRule;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig.AuthType;
@@ -74,6 +79,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
     private ClientAuthExchange auth;
+    /** The method of the HBA line that let this client in; null without pgferry.auth.hba-file. */
+    private HbaMethod hbaMethod;
     private Pool pool;
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
@@ -289,6 +296,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             ServerMessages.negotiateProtocolVersion(out, Math.min(m.minorVersion(), ProtocolCodes.LATEST_MINOR),
                     m.protocolOptions());
         }
+        HbaFile hba = sc.hba;
+        if (hba != null && !admitted(hba, m, out)) {
+            return;
+        }
         startupParams = new LinkedHashMap<>();
         m.params().forEach((k, v) -> {
             if (!NOT_PARAMETERS.contains(k)) {
@@ -309,7 +320,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));
         }
         phase = Phase.AUTH;
-        AuthType type = sc.config.auth().type();
+        AuthType type = hbaMethod == null ? sc.config.auth().type() : switch (hbaMethod) {
+            case TRUST -> AuthType.TRUST;
+            case MD5 -> AuthType.MD5;
+            case PASSWORD -> AuthType.PLAIN;
+            case SCRAM_SHA_256 -> AuthType.SCRAM_SHA_256;
+            case REJECT -> throw new IllegalStateException("a reject line admits no one");
+        };
         if (type == AuthType.PASSTHROUGH && virtual == null) {
             ctx.writeAndFlush(out);
             passthrough();
@@ -334,7 +351,36 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         beginAuth(exchange, credential, out);
     }
 
+    /**
+     * The HBA file's verdict, before any authentication as PostgreSQL's ClientAuthentication: no matching line or a
+     * {@code reject} line ends the login with PostgreSQL's FATAL 28000 (after a NegotiateProtocolVersion already in
+     * {@code out}, as PostgreSQL sends that before it authenticates); otherwise the line's method is the client's.
+     */
+    private boolean admitted(HbaFile hba, StartupPacket.StartupMessage m, ByteBuf out) {
+        java.net.InetAddress address = unixSocket ? null
+                : ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
+        HbaClient client = new HbaClient(address, tlsActive, m.database(), m.user());
+        Optional<HbaRule> rule = hba.rules().match(client);
+        if (rule.isPresent() && rule.get().method() != HbaMethod.REJECT) {
+            hbaMethod = rule.get().method();
+            LOG.debugf("%s %s line %d: %s", id, hba.path(), rule.get().line(), hbaMethod.keyword());
+            return true;
+        }
+        LOG.debugf("%s %s", id, rule.isEmpty() ? "no HBA line matches" : hba.path() + " line " + rule.get().line()
+                + ": reject");
+        sc.loginFailures.increment();
+        ctx.write(out);
+        fatal(SqlState.INVALID_AUTHORIZATION, rule.isEmpty() ? client.noEntryMessage() : client.rejectedMessage());
+        return false;
+    }
+
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
+        UserSecret secret = credential.map(StoredCredential::secret).orElse(null);
+        if (hbaMethod == HbaMethod.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
+            // PostgreSQL's CheckPWChallengeAuth: md5 for an MD5 secret only; a SCRAM verifier, or no user (a mock of
+            // password_encryption, scram-sha-256 by default), gets SCRAM. A plaintext secret can answer MD5 too.
+            exchange = AuthType.SCRAM_SHA_256;
+        }
         auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);

@@ -43,6 +43,8 @@ public final class SessionContext {
     public volatile boolean draining;
     /** auth_query, when pgferry.auth.user is set; else null. */
     final AuthQuery authQuery;
+    /** pgferry.auth.hba-file, deciding each login's method; null when unset ({@code auth.type} for all). */
+    public volatile dev.pgferry.auth.hba.HbaFile hba;
     /** TLS towards clients; null when disabled. */
     public volatile io.netty.handler.ssl.SslContext clientTls;
     /** Virtual databases by name (the admin console), registered by the server at start. */

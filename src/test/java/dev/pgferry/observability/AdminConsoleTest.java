@@ -222,7 +222,7 @@ class AdminConsoleTest {
                     .containsKeys("pgferry.backend.host", "pgferry.backend.port", "pgferry.pool.query-wait-timeout",
                             "pgferry.admin.pause-timeout", "pgferry.shutdown.drain-timeout");
             assertThat(config).filteredOn(r -> r.get("changeable").equals("contents on RELOAD"))
-                    .extracting(r -> r.get("key")).containsExactly("pgferry.auth.users-file");
+                    .extracting(r -> r.get("key")).containsExactly("pgferry.auth.users-file", "pgferry.auth.hba-file");
         }
     }
 

@@ -2,7 +2,7 @@ package dev.pgferry.observability.admin;
 
 import java.util.List;
 
-/** RELOAD: re-reads the users file; see {@link UsersReload}. */
+/** RELOAD: re-reads the users file and the HBA file; see {@link ConfigReload}. */
 final class Reload implements AdminCommand {
     @Override
     public List<String> words() {
@@ -11,16 +11,18 @@ final class Reload implements AdminCommand {
 
     @Override
     public String help() {
-        return "RELOAD: re-read the users file (also on SIGHUP); other settings need a restart";
+        return "RELOAD: re-read the users file and the HBA file (also on SIGHUP); other settings need a restart";
     }
 
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        try {
-            return AdminResult.done("RELOAD", UsersReload.run(admin.sc));
-        } catch (Exception e) {
-            throw new AdminException("F0000", "could not reload the users file: " + e.getMessage());
+        ConfigReload.Outcome outcome = ConfigReload.run(admin.sc);
+        if (!outcome.failed().isEmpty()) {
+            // the files that did load are in force: say so after the refusal
+            throw new AdminException("F0000", String.join("; ", outcome.failed())
+                    + (outcome.done().isEmpty() ? "" : "; " + String.join("; ", outcome.done())));
         }
+        return AdminResult.done("RELOAD", String.join("; ", outcome.done()));
     }
 }

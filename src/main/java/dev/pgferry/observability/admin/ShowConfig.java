@@ -65,6 +65,8 @@ final class ShowConfig implements AdminCommand {
         add(rows, "auth.type", c.auth().type());
         rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
                 "contents on RELOAD"));
+        rows.add(List.of("pgferry.auth.hba-file", c.auth().hbaFile().map(Object::toString).orElse(""),
+                "contents on RELOAD"));
         add(rows, "auth.user", c.auth().user().orElse(""));
         add(rows, "auth.query", c.auth().query());
         add(rows, "auth.query-cache-ttl", c.auth().queryCacheTtl());

@@ -8,8 +8,8 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 /**
- * SIGHUP re-reads the users file, as RELOAD does (PgBouncer's habit). Where the JVM cannot take the signal
- * (Windows, {@code -Xrs}, a handler already installed) pgferry logs that and RELOAD remains.
+ * SIGHUP re-reads the users file and the HBA file, as RELOAD does (PgBouncer's habit). Where the JVM cannot take the
+ * signal (Windows, {@code -Xrs}, a handler already installed) pgferry logs that and RELOAD remains.
  */
 @ApplicationScoped
 public class SighupReload {
@@ -27,11 +27,8 @@ public class SighupReload {
     }
 
     private void reload() {
-        try {
-            LOG.infof("SIGHUP: %s", UsersReload.run(server.context()));
-        } catch (Exception e) {
-            LOG.errorf("SIGHUP: could not reload the users file, the previous users stay in force: %s",
-                    e.getMessage());
-        }
+        ConfigReload.Outcome outcome = ConfigReload.run(server.context());
+        outcome.done().forEach(line -> LOG.infof("SIGHUP: %s", line));
+        outcome.failed().forEach(line -> LOG.errorf("SIGHUP: %s", line));
     }
 }
