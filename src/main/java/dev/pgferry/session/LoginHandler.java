@@ -284,6 +284,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     : "sorry, too many clients already");
             return;
         }
+        if (sc.disabledDatabases.contains(m.database()) && !sc.virtualDatabases.containsKey(m.database())) {
+            // PgBouncer's set_pool refuses it so, before authentication, with its default SQLSTATE 08P01
+            fatal(SqlState.PROTOCOL_VIOLATION, "database does not allow connections: " + m.database());
+            return;
+        }
         ByteBuf out = ctx.alloc().buffer(64);
         if (m.minorVersion() > ProtocolCodes.LATEST_MINOR || !m.protocolOptions().isEmpty()) {
             ServerMessages.negotiateProtocolVersion(out, Math.min(m.minorVersion(), ProtocolCodes.LATEST_MINOR),
@@ -406,6 +411,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {
             welcomeVirtual();
+            return;
+        }
+        if (sc.disabledDatabases.contains(startup.database())) {
+            // disabled while this client authenticated: PgBouncer's finish_client_login refuses it so
+            fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
             return;
         }
         if (auth != null) {

@@ -1,0 +1,181 @@
+package dev.pgferry.observability;
+
+import static dev.pgferry.observability.AdminConsoleRows.rows;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pgferry.testing.PostgresResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PgBouncer's database commands on the console: SHOW DATABASES and DISABLE/ENABLE, each seen from
+ * the admin user, the clients of the database it concerns and those of another database.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(DatabaseCommandsProfile.class)
+class DatabaseCommandsTest {
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    @ConfigProperty(name = "pgferry.backend.host")
+    String backendHost;
+
+    @ConfigProperty(name = "pgferry.backend.port")
+    int backendPort;
+
+    @AfterEach
+    void enableAndResumeEverything() throws SQLException {
+        try (Connection admin = admin()) {
+            for (String db : List.of("bench", "postgres")) {
+                if (database(admin, db).map(r -> r.get("disabled").equals("1")).orElse(false)) {
+                    exec(admin, "ENABLE " + db);
+                }
+            }
+            if (rows(admin, "SHOW DATABASES").stream().anyMatch(r -> r.get("paused").equals("1"))) {
+                exec(admin, "RESUME");
+            }
+        }
+    }
+
+    @Test
+    void showDatabasesHasPgBouncersColumnsAndEachDatabasesSettingsAndCounts() throws Exception {
+        try (Connection admin = admin(); Connection aliased = connect("scram_u", "aliased");
+                Connection bench = connect("scram_u", "bench")) {
+            assertThat(one(aliased, "select current_database()")).isEqualTo("bench");
+            assertThat(one(bench, "select 1")).isEqualTo("1");
+            try (Statement st = admin.createStatement(); ResultSet rs = st.executeQuery("SHOW DATABASES")) {
+                List<String> columns = new ArrayList<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    columns.add(rs.getMetaData().getColumnName(i));
+                }
+                assertThat(columns).containsExactly("name", "host", "port", "database", "force_user", "pool_size",
+                        "min_pool_size", "reserve_pool_size", "server_lifetime", "pool_mode", "load_balance_hosts",
+                        "max_connections", "current_connections", "max_client_connections",
+                        "current_client_connections", "paused", "disabled");
+            }
+            List<Map<String, String>> all = rows(admin, "SHOW DATABASES");
+            assertThat(all).extracting(r -> r.get("name")).isSorted().contains("aliased", "bench", "pgferry");
+
+            Map<String, String> configured = database(admin, "aliased").orElseThrow();
+            assertThat(configured).containsEntry("host", backendHost)
+                    .containsEntry("port", Integer.toString(backendPort)).containsEntry("database", "bench")
+                    .containsEntry("force_user", null).containsEntry("pool_size", "3")
+                    .containsEntry("min_pool_size", "0").containsEntry("reserve_pool_size", "0")
+                    .containsEntry("server_lifetime", "3600").containsEntry("pool_mode", "session")
+                    .containsEntry("load_balance_hosts", null).containsEntry("max_connections", "0")
+                    .containsEntry("current_connections", "1").containsEntry("max_client_connections", "0")
+                    .containsEntry("current_client_connections", "1").containsEntry("paused", "0")
+                    .containsEntry("disabled", "0");
+            // a database of the default backend: the global pool size, no mode of its own (NULL, as PgBouncer)
+            Map<String, String> byDefault = database(admin, "bench").orElseThrow();
+            assertThat(byDefault).containsEntry("host", backendHost).containsEntry("database", "bench")
+                    .containsEntry("pool_size", "20").containsEntry("pool_mode", null)
+                    .containsEntry("current_client_connections", "1");
+            assertThat(Integer.parseInt(byDefault.get("current_connections"))).isPositive();
+            assertThat(database(admin, "pgferry").orElseThrow()).containsEntry("host", null)
+                    .containsEntry("port", Integer.toString(port)).containsEntry("database", "pgferry")
+                    .containsEntry("pool_mode", "statement").containsEntry("paused", "0");
+            assertThatThrownBy(() -> exec(admin, "SHOW DATABASES x")).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getSQLState()).isEqualTo("42601"));
+        }
+    }
+
+    @Test
+    void disableRefusesNewLoginsWithPgBouncersErrorWhileLoggedInClientsGoOn() throws Exception {
+        try (Connection admin = admin(); Connection existing = connect("scram_u", "bench");
+                Connection elsewhere = connect("postgres", "postgres")) {
+            assertThat(one(existing, "select 1")).isEqualTo("1");
+            assertThat(exec(admin, "DISABLE bench")).isFalse();
+            assertThat(database(admin, "bench").orElseThrow()).containsEntry("disabled", "1");
+
+            assertThatThrownBy(() -> connect("scram_u", "bench")).isInstanceOfSatisfying(SQLException.class, e -> {
+                assertThat(e.getSQLState()).isEqualTo("08P01");
+                assertThat(e.getMessage()).isEqualTo("FATAL: database does not allow connections: bench");
+            });
+            assertThat(one(existing, "select 2")).as("a logged-in client keeps working").isEqualTo("2");
+            assertThat(one(elsewhere, "select 3")).isEqualTo("3");
+            try (Connection other = connect("postgres", "postgres")) {
+                assertThat(one(other, "select 4")).as("another database takes logins").isEqualTo("4");
+            }
+
+            exec(admin, "ENABLE bench");
+            assertThat(database(admin, "bench").orElseThrow()).containsEntry("disabled", "0");
+            try (Connection again = connect("scram_u", "bench")) {
+                assertThat(one(again, "select 5")).isEqualTo("5");
+            }
+        }
+    }
+
+    @Test
+    void disableAndEnableAnswerPgBouncersErrors() throws Exception {
+        try (Connection admin = admin()) {
+            assertError(admin, "DISABLE", "42601", "a database is required");
+            assertError(admin, "ENABLE", "42601", "a database is required");
+            assertError(admin, "ENABLE nosuchdb", "3D000", "no such database: nosuchdb");
+            assertError(admin, "DISABLE pgferry", "0A000", "cannot disable admin db: pgferry");
+            assertError(admin, "ENABLE pgferry", "0A000", "cannot enable admin db: pgferry");
+            // any name is a database of the default backend (PgBouncer's "*"): DISABLE registers it
+            exec(admin, "DISABLE \"notyet\"");
+            assertThat(database(admin, "notyet").orElseThrow()).containsEntry("disabled", "1")
+                    .containsEntry("database", "notyet").containsEntry("current_connections", "0");
+            exec(admin, "ENABLE notyet");
+            assertThat(database(admin, "notyet").orElseThrow()).containsEntry("disabled", "0");
+        }
+    }
+
+    // --- helpers ---
+
+    private Connection connect(String user, String database) throws SQLException {
+        String password = Map.of("postgres", "secret", "scram_u", "scram_pw").get(user);
+        return ThroughPgferry.connect(port, user, password, database, true);
+    }
+
+    private Connection admin() throws SQLException {
+        return ThroughPgferry.admin(port);
+    }
+
+    private static java.util.Optional<Map<String, String>> database(Connection admin, String name)
+            throws SQLException {
+        return rows(admin, "SHOW DATABASES").stream().filter(r -> r.get("name").equals(name)).findFirst();
+    }
+
+    /** Runs a command that answers no rows; false, as {@link Statement#execute} answers then. */
+    private static boolean exec(Connection admin, String command) throws SQLException {
+        try (Statement st = admin.createStatement()) {
+            return st.execute(command);
+        }
+    }
+
+    private static void assertError(Connection admin, String command, String sqlState, String message) {
+        assertThatThrownBy(() -> exec(admin, command)).as(command).isInstanceOfSatisfying(SQLException.class, e -> {
+            assertThat(e.getSQLState()).isEqualTo(sqlState);
+            assertThat(e.getMessage()).isEqualTo("ERROR: " + message);
+        });
+    }
+
+    private static String one(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (!st.execute(sql)) {
+                return null;
+            }
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+}
