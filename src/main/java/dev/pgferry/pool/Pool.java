@@ -51,6 +51,8 @@ public final class Pool {
     private volatile long backoffNanos;
     private volatile long backoffUntilNanos;
     private volatile boolean paused;
+    /** Set by KILL: the next login learns the server's parameters from a new backend again. */
+    private volatile boolean serverParamsStale;
     /** Completed once a paused pool has no backend left open (see {@link #pause}). */
     private volatile CompletableFuture<Void> drained = CompletableFuture.completedFuture(null);
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
@@ -106,6 +108,25 @@ public final class Pool {
     /** The parameters a fresh backend reports, learned from the first one; null until then. */
     public Map<String, String> serverParams() {
         return serverParams;
+    }
+
+    /**
+     * Whether a login can be welcomed with {@link #serverParams} without a backend: they are known, and no KILL has
+     * made them stale since (PgBouncer frees a killed pool's welcome message, so its next login waits for a server).
+     */
+    public boolean serverParamsKnown() {
+        return serverParams != null && !serverParamsStale;
+    }
+
+    /**
+     * Learns the server's parameters from {@code c} unless they are known and fresh; stale ones only once the pool
+     * is resumed, not from a backend that began opening before the KILL.
+     */
+    private void learnServerParams(ServerConnection c) {
+        if (serverParams == null || (serverParamsStale && !paused)) {
+            serverParams = Map.copyOf(c.reported);
+            serverParamsStale = false;
+        }
     }
 
     public BackendCredentials credentials() {
@@ -199,6 +220,25 @@ public final class Pool {
         return paused;
     }
 
+    /**
+     * KILL, as PgBouncer's kill_pool: the pool is paused ({@link #pause}) and every backend of it not held by a client
+     * is closed now, those held out of the pool for a cancel in flight included; the ones clients hold are closed by
+     * their sessions, which KILL closes. RESUME undoes the pause. Logins wait for a backend until then, as the first
+     * login of a new pool does (see {@link #serverParamsKnown}).
+     */
+    public synchronized void kill() {
+        pause();
+        serverParamsStale = true; // written before any backend can open again: RESUME comes after
+        for (Shard s : shards) {
+            s.loop.execute(() -> {
+                closeIdle(s);
+                for (ServerConnection c : s.beingCanceled) {
+                    c.close(); // put back, and so discarded, once the cancel is over
+                }
+            });
+        }
+    }
+
     /** Asks for a backend; must be called on {@code loop}. The waiter is called back on the same loop, maybe at once. */
     public void acquire(EventLoop loop, LeaseWaiter waiter) {
         Shard s = shard(loop);
@@ -255,9 +295,7 @@ public final class Pool {
      * Called on the backend's loop.
      */
     public void adopt(ServerConnection c) {
-        if (serverParams == null) {
-            serverParams = Map.copyOf(c.reported);
-        }
+        learnServerParams(c);
         lastConnectOkNanos = System.nanoTime();
         if (!reserve()) {
             c.close();
@@ -593,9 +631,7 @@ public final class Pool {
                 lastError = null;
                 lastFailure = null;
                 backoffNanos = 0;
-                if (serverParams == null) {
-                    serverParams = Map.copyOf(c.reported);
-                }
+                learnServerParams(c);
                 offer(s, c);
             } else {
                 unreserve();

@@ -434,7 +434,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * parameters (and proves that the database exists and the credentials work).
      */
     private void prepareWelcome() {
-        if (pool.serverParams() != null && pool.startupChecked(startupParams)) {
+        if (pool.serverParamsKnown() && pool.startupChecked(startupParams)) {
             startupParams = pool.normalizedStartup(startupParams);
             welcome();
             return;
@@ -594,6 +594,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void fatal(String sqlState, String message) {
         fatal(sqlState, message, null);
+    }
+
+    /** Ends this login with a FATAL error, on its own loop (the admin console's KILL). */
+    public void kill(String sqlState, String message) {
+        ctx.channel().eventLoop().execute(() -> fatal(sqlState, message));
     }
 
     private void fatal(String sqlState, String message, String detail) {

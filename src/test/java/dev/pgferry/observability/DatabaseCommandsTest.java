@@ -4,6 +4,7 @@ import static dev.pgferry.observability.AdminConsoleRows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -12,15 +13,18 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * PgBouncer's database commands on the console: SHOW DATABASES and DISABLE/ENABLE, each seen from
+ * PgBouncer's database commands on the console: SHOW DATABASES, DISABLE/ENABLE and KILL, each seen from
  * the admin user, the clients of the database it concerns and those of another database.
  */
 @QuarkusTest
@@ -136,6 +140,83 @@ class DatabaseCommandsTest {
         }
     }
 
+    @Test
+    void killDropsEveryClientAndServerOfTheDatabaseAndKeepsItPausedUntilResume() throws Exception {
+        try (Connection admin = admin(); Connection holder = connect("scram_u", "bench");
+                Connection idle = connect("scram_u", "bench"); Connection elsewhere = connect("postgres", "postgres");
+                Connection direct = direct()) {
+            holder.setAutoCommit(false);
+            String held = one(holder, "select pg_backend_pid()"); // inside a transaction, kept open
+            String returned = one(idle, "select pg_backend_pid()"); // its backend went back to the pool
+            assertThat(held).isNotEqualTo(returned);
+            String otherPid = one(elsewhere, "select pg_backend_pid()");
+
+            assertThat(exec(admin, "KILL bench")).isFalse();
+
+            for (Connection killed : List.of(holder, idle)) {
+                assertThatThrownBy(() -> one(killed, "select 1")).isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("08P01");
+                    assertThat(e.getMessage()).isEqualTo("FATAL: database removed");
+                });
+            }
+            assertThat(eventually(() -> count(direct, "select count(*) from pg_stat_activity where pid in ("
+                    + held + "," + returned + ")") == 0)).as("both backends closed").isTrue();
+            assertThat(one(elsewhere, "select pg_backend_pid()")).as("another database is untouched")
+                    .isEqualTo(otherPid);
+            Map<String, String> bench = database(admin, "bench").orElseThrow();
+            assertThat(bench).containsEntry("paused", "1").containsEntry("current_connections", "0")
+                    .containsEntry("current_client_connections", "0");
+
+            // a new login waits until RESUME, as on PgBouncer, where the killed pool is gone with its welcome message
+            CompletableFuture<String> login = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = connect("scram_u", "bench")) {
+                    return one(c, "select 'served'");
+                } catch (SQLException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(1500);
+            assertThat(login).as("login held while the database is paused").isNotDone();
+            exec(admin, "RESUME bench");
+            assertThat(login.get(5, TimeUnit.SECONDS)).isEqualTo("served");
+        }
+    }
+
+    @Test
+    void killAnswersPgBouncersErrors() throws Exception {
+        try (Connection admin = admin(); Connection c = connect("postgres", "postgres")) {
+            assertThat(one(c, "select 1")).isEqualTo("1");
+            assertError(admin, "KILL pgferry", "0A000", "cannot kill admin db: pgferry");
+            assertError(admin, "KILL a b", "42601", "KILL takes at most one database name");
+            exec(admin, "PAUSE");
+            assertError(admin, "KILL bench", "55000", "already suspended/paused");
+            exec(admin, "RESUME");
+            assertThat(one(c, "select 2")).as("nothing was killed").isEqualTo("2");
+        }
+    }
+
+    @Test
+    void killWithoutANameDropsTheClientsOfEveryDatabaseAndPausesEach() throws Exception {
+        try (Connection admin = admin(); Connection a = connect("postgres", "postgres");
+                Connection b = connect("scram_u", "bench")) {
+            assertThat(one(a, "select 1")).isEqualTo("1");
+            assertThat(one(b, "select 1")).isEqualTo("1");
+            assertThat(exec(admin, "KILL")).isFalse();
+            for (Connection killed : List.of(a, b)) {
+                assertThatThrownBy(() -> one(killed, "select 1")).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).isEqualTo("FATAL: database removed"));
+            }
+            assertThat(database(admin, "postgres").orElseThrow()).containsEntry("paused", "1");
+            assertThat(database(admin, "bench").orElseThrow()).containsEntry("paused", "1");
+            assertThat(database(admin, "pgferry").orElseThrow()).containsEntry("paused", "0");
+            assertThat(rows(admin, "SHOW VERSION")).as("the console is not killed").hasSize(1);
+            exec(admin, "RESUME");
+            try (Connection c = connect("postgres", "postgres")) {
+                assertThat(one(c, "select 2")).isEqualTo("2");
+            }
+        }
+    }
+
     // --- helpers ---
 
     private Connection connect(String user, String database) throws SQLException {
@@ -145,6 +226,10 @@ class DatabaseCommandsTest {
 
     private Connection admin() throws SQLException {
         return ThroughPgferry.admin(port);
+    }
+
+    private static Connection direct() throws SQLException {
+        return PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
     }
 
     private static java.util.Optional<Map<String, String>> database(Connection admin, String name)
@@ -178,4 +263,15 @@ class DatabaseCommandsTest {
         }
     }
 
+    private static long count(Connection c, String sql) {
+        try {
+            return Long.parseLong(one(c, sql));
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    private static boolean eventually(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        return ThroughPgferry.eventually(Duration.ofSeconds(5), condition);
+    }
 }
