@@ -51,6 +51,9 @@ public final class Pool {
     private volatile long backoffNanos;
     private volatile long backoffUntilNanos;
     private volatile boolean paused;
+    /** RECONNECT: backends opened before this {@link System#nanoTime()} stamp are closed, once free (see {@link #reconnect}). */
+    private volatile long reconnectStamp;
+    private volatile boolean reconnectRequested;
     /** Set by KILL: the next login learns the server's parameters from a new backend again. */
     private volatile boolean serverParamsStale;
     /** Completed once a paused pool has no backend left open (see {@link #pause}). */
@@ -237,6 +240,30 @@ public final class Pool {
                 }
             });
         }
+    }
+
+    /**
+     * RECONNECT, as PgBouncer's: every backend open now, or being opened, is closed instead of reused: the idle ones
+     * now, each held by a client when it is released (in session mode when its client leaves), each being opened
+     * once it is ready. No client is disturbed; new backends are opened as needed.
+     */
+    public void reconnect() {
+        reconnectStamp = System.nanoTime(); // written before the flag: a loop that sees the flag sees the stamp
+        reconnectRequested = true;
+        for (Shard s : shards) {
+            s.loop.execute(() -> {
+                for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
+                    if (obsolete(c) && s.removeIdle(c)) {
+                        discardCounted(c);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Opened before the last {@link #reconnect}. */
+    private boolean obsolete(ServerConnection c) {
+        return reconnectRequested && c.createdNanos() - reconnectStamp <= 0;
     }
 
     /** Asks for a backend; must be called on {@code loop}. The waiter is called back on the same loop, maybe at once. */
@@ -450,8 +477,9 @@ public final class Pool {
         return null;
     }
 
+    /** Past pgferry.pool.max-lifetime, or opened before a RECONNECT. */
     private boolean expired(ServerConnection c) {
-        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos();
+        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c);
     }
 
     private void lease(Shard s, ServerConnection c, LeaseWaiter waiter, long waitedNanos) {
@@ -632,6 +660,10 @@ public final class Pool {
                 lastFailure = null;
                 backoffNanos = 0;
                 learnServerParams(c);
+                if (obsolete(c)) {
+                    discardCounted(c); // begun before a RECONNECT; waiters here get a replacement
+                    return;
+                }
                 offer(s, c);
             } else {
                 unreserve();

@@ -156,7 +156,7 @@ class AdminConsoleTest {
             assertThat(rows(admin, "SHOW HELP")).extracting(r -> r.get("command"))
                     .contains("SHOW POOLS", "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW DATABASES",
                             "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db",
-                            "KILL [db]", "RELOAD", "SHUTDOWN");
+                            "RECONNECT [db]", "KILL [db]", "RELOAD", "SHUTDOWN");
             assertThat(rows(admin, "SHOW CONFIG")).anySatisfy(r -> {
                 assertThat(r.get("key")).isEqualTo("pgferry.listen-port");
                 assertThat(r.get("value")).isEqualTo(Integer.toString(port));
@@ -237,7 +237,7 @@ class AdminConsoleTest {
             List<Map<String, String>> help = rows(admin, "SHOW HELP");
             assertThat(help).extracting(r -> r.get("command")).containsExactlyInAnyOrder("SHOW HELP", "SHOW POOLS",
                     "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW DATABASES", "SHOW CONFIG", "SHOW VERSION",
-                    "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db", "KILL [db]", "RELOAD",
+                    "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db", "RECONNECT [db]", "KILL [db]", "RELOAD",
                     "SHUTDOWN", "SET name = value");
             assertThat(help).allSatisfy(r -> assertThat(r.get("description")).isNotBlank());
         }

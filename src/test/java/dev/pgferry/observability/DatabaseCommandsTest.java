@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * PgBouncer's database commands on the console: SHOW DATABASES, DISABLE/ENABLE and KILL, each seen from
+ * PgBouncer's database commands on the console: SHOW DATABASES, DISABLE/ENABLE, KILL and RECONNECT, each seen from
  * the admin user, the clients of the database it concerns and those of another database.
  */
 @QuarkusTest
@@ -214,6 +214,45 @@ class DatabaseCommandsTest {
             try (Connection c = connect("postgres", "postgres")) {
                 assertThat(one(c, "select 2")).isEqualTo("2");
             }
+        }
+    }
+
+    @Test
+    void reconnectClosesEachBackendOnceReleasedWithoutDisturbingAnyClient() throws Exception {
+        try (Connection admin = admin(); Connection holder = connect("scram_u", "bench");
+                Connection other = connect("scram_u", "bench"); Connection elsewhere = connect("postgres", "postgres");
+                Connection direct = direct()) {
+            holder.setAutoCommit(false);
+            String held = one(holder, "select pg_backend_pid()");
+            String xid = one(holder, "select txid_current()");
+            String idleBefore = one(other, "select pg_backend_pid()");
+            String elsewhereBefore = one(elsewhere, "select pg_backend_pid()");
+
+            assertThat(exec(admin, "RECONNECT bench")).isFalse();
+
+            assertThat(eventually(() -> count(direct, "select count(*) from pg_stat_activity where pid = "
+                    + idleBefore) == 0)).as("the idle backend is closed at once").isTrue();
+            assertThat(count(direct, "select count(*) from pg_stat_activity where pid = " + held))
+                    .as("the backend in a transaction is left alone").isEqualTo(1);
+            assertThat(one(holder, "select pg_backend_pid()")).isEqualTo(held);
+            assertThat(one(holder, "select txid_current()")).as("the same transaction goes on").isEqualTo(xid);
+            holder.commit();
+            assertThat(eventually(() -> count(direct, "select count(*) from pg_stat_activity where pid = " + held)
+                    == 0)).as("closed once released").isTrue();
+
+            String next = one(other, "select pg_backend_pid()");
+            assertThat(next).as("the next transaction runs on a new server process").isNotIn(held, idleBefore);
+            assertThat(one(holder, "select pg_backend_pid()")).isNotIn(held, idleBefore);
+            holder.commit();
+            assertThat(one(elsewhere, "select pg_backend_pid()")).as("another database keeps its backend")
+                    .isEqualTo(elsewhereBefore);
+
+            // without a name: every database
+            assertThat(exec(admin, "RECONNECT")).isFalse();
+            assertThat(eventually(() -> count(direct, "select count(*) from pg_stat_activity where pid = "
+                    + elsewhereBefore) == 0)).isTrue();
+            assertThat(one(elsewhere, "select pg_backend_pid()")).isNotEqualTo(elsewhereBefore);
+            assertError(admin, "RECONNECT pgferry", "0A000", "cannot reconnect admin db: pgferry");
         }
     }
 

@@ -37,7 +37,7 @@ public final class AdminConsole implements VirtualDatabase {
         this.sc = sc;
         List<AdminCommand> commands = List.of(new ShowHelp(), new ShowPools(new ClientCounts(() -> sc)),
                 new ShowClients(), new ShowServers(), new ShowStats(), new ShowDatabases(), new ShowConfig(),
-                new ShowVersion(), new Pause(), new Resume(), new Disable(), new Enable(), new Kill(),
+                new ShowVersion(), new Pause(), new Resume(), new Disable(), new Enable(), new Reconnect(), new Kill(),
                 new Reload(), new Shutdown(), new SetParameter());
         this.admin = new AdminContext(sc, new PauseState(sc.pools), commands);
         this.worker = new ThreadPoolExecutor(0, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {

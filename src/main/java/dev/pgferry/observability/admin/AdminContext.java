@@ -21,7 +21,7 @@ final class AdminContext {
     final PauseState pauses;
     final List<AdminCommand> commands;
     /**
-     * Database names a command named (DISABLE, KILL): pgferry's default backend serves every name, as
+     * Database names a command named (DISABLE, KILL, RECONNECT): pgferry's default backend serves every name, as
      * PgBouncer's {@code *} entry, whose find_or_register_database registers the name a command gives.
      */
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
