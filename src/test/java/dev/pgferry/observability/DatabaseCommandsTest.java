@@ -4,17 +4,21 @@ import static dev.pgferry.observability.AdminConsoleRows.rows;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgferry.auth.ScramClient;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -120,6 +124,31 @@ class DatabaseCommandsTest {
             try (Connection again = connect("scram_u", "bench")) {
                 assertThat(one(again, "select 5")).isEqualTo("5");
             }
+        }
+    }
+
+    @Test
+    void aLoginAuthenticatingWhenItsDatabaseIsDisabledGetsPgBouncersSecondError() throws Exception {
+        try (Connection admin = admin(); RawWireClient c = RawWireClient.connect("127.0.0.1", port).timeout(5_000)) {
+            c.send(RawWireClient.startupMessage("user", "scram_u", "database", "bench"));
+            RawWireClient.Msg sasl = c.read();
+            assertThat(ByteBuffer.wrap(sasl.body()).getInt()).as("AuthenticationSASL").isEqualTo(10);
+            exec(admin, "DISABLE bench");
+
+            ScramClient scram = ScramClient.withPassword("scram_u", "scram_pw");
+            byte[] first = scram.clientFirstMessage();
+            c.send(RawWireClient.message('p', RawWireClient.concat(RawWireClient.cstring("SCRAM-SHA-256"),
+                    ByteBuffer.allocate(4).putInt(first.length).array(), first)));
+            RawWireClient.Msg cont = c.read();
+            c.send(RawWireClient.message('p',
+                    scram.handleServerFirst(Arrays.copyOfRange(cont.body(), 4, cont.body().length))));
+            assertThat(ByteBuffer.wrap(c.read().body()).getInt()).as("SASLFinal").isEqualTo(12);
+            RawWireClient.Msg error = c.read();
+            assertThat((char) error.type()).isEqualTo('E');
+            assertThat(error.field('S')).isEqualTo("FATAL");
+            assertThat(error.field('C')).isEqualTo("08P01");
+            assertThat(error.field('M')).isEqualTo("database \"bench\" is disabled");
+            assertThat(c.read()).as("closed").isEqualTo(RawWireClient.Msg.EOF);
         }
     }
 
