@@ -177,13 +177,14 @@ class AdminConsoleTest {
         assumeThat(Files.isExecutable(Path.of("/usr/bin/psql")) || onPath("psql")).as("psql installed").isTrue();
         ProcessBuilder pb = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
                 Integer.toString(port), "-U", "postgres", "-X", "-c", "SHOW POOLS", "-c",
-                "SHOW VERSION", "pgferry").redirectErrorStream(true);
+                "SHOW VERSION", "-c", "SHOW DATABASES", "pgferry").redirectErrorStream(true);
         pb.environment().put("PGPASSWORD", "secret");
         Process p = pb.start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("cl_active", "sv_active", "maxwait_us", "pgferry ");
+        assertThat(out).contains("force_user", "reserve_pool_size", "current_client_connections", "disabled");
     }
 
     @Test

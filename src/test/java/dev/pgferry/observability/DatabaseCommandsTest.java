@@ -96,6 +96,11 @@ class DatabaseCommandsTest {
             assertThat(database(admin, "pgferry").orElseThrow()).containsEntry("host", null)
                     .containsEntry("port", Integer.toString(port)).containsEntry("database", "pgferry")
                     .containsEntry("pool_mode", "statement").containsEntry("paused", "0");
+            // the console's own clients; eventually: an earlier test's console connection may still be closing
+            assertThat(eventually(() -> consoleClients(admin).equals("1"))).isTrue();
+            try (Connection second = admin()) {
+                assertThat(consoleClients(second)).isEqualTo("2");
+            }
             assertThatThrownBy(() -> exec(admin, "SHOW DATABASES x")).isInstanceOfSatisfying(SQLException.class,
                     e -> assertThat(e.getSQLState()).isEqualTo("42601"));
         }
@@ -303,6 +308,14 @@ class DatabaseCommandsTest {
     private static java.util.Optional<Map<String, String>> database(Connection admin, String name)
             throws SQLException {
         return rows(admin, "SHOW DATABASES").stream().filter(r -> r.get("name").equals(name)).findFirst();
+    }
+
+    private static String consoleClients(Connection admin) {
+        try {
+            return database(admin, "pgferry").orElseThrow().get("current_client_connections");
+        } catch (SQLException e) {
+            throw new RuntimeException(e);
+        }
     }
 
     /** Runs a command that answers no rows; false, as {@link Statement#execute} answers then. */

@@ -71,6 +71,12 @@ public final class AdminConsole implements VirtualDatabase {
         return new AdminConnection(this, connectionId, sc.config.maxMessageLength());
     }
 
+    /** Counts a logged-in console connection until {@code closed} completes (SHOW DATABASES). */
+    void connectionOpened(io.netty.channel.ChannelFuture closed) {
+        admin.connections.incrementAndGet();
+        closed.addListener(f -> admin.connections.decrementAndGet());
+    }
+
     /**
      * Runs the statements of one Query message (separated by ';') in order on the worker; stops at the first
      * error. A statement answered {@link AdminResult#later} holds up the next one, not the worker.

@@ -25,6 +25,8 @@ final class AdminContext {
      * PgBouncer's {@code *} entry, whose find_or_register_database registers the name a command gives.
      */
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** Console connections logged in now: the console database's current_client_connections, as PgBouncer counts. */
+    final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
     AdminContext(SessionContext sc, PauseState pauses, List<AdminCommand> commands) {
         this.sc = sc;

@@ -19,7 +19,8 @@ import java.util.List;
  * {@code reserve_pool_size} and {@code max_client_connections} 0, PgBouncer's values when they are not set.
  * {@code current_connections} counts the database's backends open or being opened, {@code current_client_connections}
  * its logged-in clients and those whose login waits for its pool. The console's own database comes first by name, as
- * PgBouncer lists its {@code pgbouncer}: no host, the listen port, statement mode, no pool.
+ * PgBouncer lists its {@code pgbouncer}: no host, the listen port, statement mode, no pool, its logged-in console
+ * connections as clients.
  */
 final class ShowDatabases implements AdminCommand {
     static final List<String> COLUMNS = List.of("name", "host", "port", "database", "force_user", "pool_size",
@@ -45,7 +46,8 @@ final class ShowDatabases implements AdminCommand {
         for (String name : admin.databases()) {
             if (name.equals(AdminConsole.DATABASE)) {
                 rows.add(Arrays.asList(name, null, str(c.listenPort()), name, null, "0", "0", "0",
-                        str(c.pool().maxLifetime().toSeconds()), "statement", null, "0", "0", "0", "0", "0", "0"));
+                        str(c.pool().maxLifetime().toSeconds()), "statement", null, "0", "0", "0",
+                        str(admin.connections.get()), "0", "0"));
                 continue;
             }
             PgferryConfig.Database db = c.databases().get(name);
