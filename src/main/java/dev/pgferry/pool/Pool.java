@@ -54,7 +54,7 @@ public final class Pool {
     /** RECONNECT: backends opened before this {@link System#nanoTime()} stamp are closed, once free (see {@link #reconnect}). */
     private volatile long reconnectStamp;
     private volatile boolean reconnectRequested;
-    /** Set by KILL: the next login learns the server's parameters from a new backend again. */
+    /** Set by KILL and RECONNECT: the next login learns the server's parameters from a new backend again. */
     private volatile boolean serverParamsStale;
     /** Completed once a paused pool has no backend left open (see {@link #pause}). */
     private volatile CompletableFuture<Void> drained = CompletableFuture.completedFuture(null);
@@ -114,8 +114,9 @@ public final class Pool {
     }
 
     /**
-     * Whether a login can be welcomed with {@link #serverParams} without a backend: they are known, and no KILL has
-     * made them stale since (PgBouncer frees a killed pool's welcome message, so its next login waits for a server).
+     * Whether a login can be welcomed with {@link #serverParams} without a backend: they are known, and no KILL or
+     * RECONNECT has made them stale since (PgBouncer frees the pool's welcome message then, so that its next login
+     * waits for a server to report them).
      */
     public boolean serverParamsKnown() {
         return serverParams != null && !serverParamsStale;
@@ -245,11 +246,13 @@ public final class Pool {
     /**
      * RECONNECT, as PgBouncer's: every backend open now, or being opened, is closed instead of reused: the idle ones
      * now, each held by a client when it is released (in session mode when its client leaves), each being opened
-     * once it is ready. No client is disturbed; new backends are opened as needed.
+     * once it is ready. No client is disturbed; new backends are opened as needed, and the server parameters new
+     * logins are welcomed with are learned again from the first of them (see {@link #serverParamsKnown}).
      */
     public void reconnect() {
         reconnectStamp = System.nanoTime(); // written before the flag: a loop that sees the flag sees the stamp
         reconnectRequested = true;
+        serverParamsStale = true; // PgBouncer resets the welcome message too: a new server may report other values
         for (Shard s : shards) {
             s.loop.execute(() -> {
                 for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
@@ -659,11 +662,11 @@ public final class Pool {
                 lastError = null;
                 lastFailure = null;
                 backoffNanos = 0;
-                learnServerParams(c);
                 if (obsolete(c)) {
                     discardCounted(c); // begun before a RECONNECT; waiters here get a replacement
                     return;
                 }
+                learnServerParams(c);
                 offer(s, c);
             } else {
                 unreserve();

@@ -278,6 +278,10 @@ class DatabaseCommandsTest {
             assertThat(next).as("the next transaction runs on a new server process").isNotIn(held, idleBefore);
             assertThat(one(holder, "select pg_backend_pid()")).isNotIn(held, idleBefore);
             holder.commit();
+            try (Connection fresh = connect("scram_u", "bench")) {
+                assertThat(one(fresh, "show server_version")).as("a login welcomed with the parameters learned again")
+                        .isEqualTo(one(direct, "show server_version"));
+            }
             assertThat(one(elsewhere, "select pg_backend_pid()")).as("another database keeps its backend")
                     .isEqualTo(elsewhereBefore);
 
