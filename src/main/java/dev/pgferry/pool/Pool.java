@@ -54,6 +54,11 @@ public final class Pool {
     private volatile long backoffNanos;
     private volatile long backoffUntilNanos;
     private volatile boolean paused;
+    /** RECONNECT: backends opened before this {@link System#nanoTime()} stamp are closed, once free (see {@link #reconnect}). */
+    private volatile long reconnectStamp;
+    private volatile boolean reconnectRequested;
+    /** Set by KILL and RECONNECT: the next login learns the server's parameters from a new backend again. */
+    private volatile boolean serverParamsStale;
     /** Completed once a paused pool has no backend left open (see {@link #pause}). */
     private volatile CompletableFuture<Void> drained = CompletableFuture.completedFuture(null);
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
@@ -112,6 +117,26 @@ public final class Pool {
     /** The parameters a fresh backend reports, learned from the first one; null until then. */
     public Map<String, String> serverParams() {
         return serverParams;
+    }
+
+    /**
+     * Whether a login can be welcomed with {@link #serverParams} without a backend: they are known, and no KILL or
+     * RECONNECT has made them stale since (PgBouncer frees the pool's welcome message then, so that its next login
+     * waits for a server to report them).
+     */
+    public boolean serverParamsKnown() {
+        return serverParams != null && !serverParamsStale;
+    }
+
+    /**
+     * Learns the server's parameters from {@code c} unless they are known and fresh; stale ones only once the pool
+     * is resumed, not from a backend that began opening before the KILL.
+     */
+    private void learnServerParams(ServerConnection c) {
+        if (serverParams == null || (serverParamsStale && !paused)) {
+            serverParams = Map.copyOf(c.reported);
+            serverParamsStale = false;
+        }
     }
 
     public BackendCredentials credentials() {
@@ -205,6 +230,51 @@ public final class Pool {
         return paused;
     }
 
+    /**
+     * KILL, as PgBouncer's kill_pool: the pool is paused ({@link #pause}) and every backend of it not held by a client
+     * is closed now, those held out of the pool for a cancel in flight included; the ones clients hold are closed by
+     * their sessions, which KILL closes. RESUME undoes the pause. Logins wait for a backend until then, as the first
+     * login of a new pool does (see {@link #serverParamsKnown}).
+     */
+    public synchronized void kill() {
+        pause();
+        serverParamsStale = true; // written before any backend can open again: RESUME comes after
+        for (Shard s : shards) {
+            s.loop.execute(() -> {
+                closeIdle(s);
+                for (ServerConnection c : s.beingCanceled) {
+                    c.close(); // put back, and so discarded, once the cancel is over
+                }
+            });
+        }
+    }
+
+    /**
+     * RECONNECT, as PgBouncer's: every backend open now, or being opened, is closed instead of reused: the idle ones
+     * now, each held by a client when it is released (in session mode when its client leaves), each being opened
+     * once it is ready. No client is disturbed; new backends are opened as needed, and the server parameters new
+     * logins are welcomed with are learned again from the first of them (see {@link #serverParamsKnown}).
+     */
+    public void reconnect() {
+        reconnectStamp = System.nanoTime(); // written before the flag: a loop that sees the flag sees the stamp
+        reconnectRequested = true;
+        serverParamsStale = true; // PgBouncer resets the welcome message too: a new server may report other values
+        for (Shard s : shards) {
+            s.loop.execute(() -> {
+                for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
+                    if (obsolete(c) && s.removeIdle(c)) {
+                        discardCounted(c);
+                    }
+                }
+            });
+        }
+    }
+
+    /** Opened before the last {@link #reconnect}. */
+    private boolean obsolete(ServerConnection c) {
+        return reconnectRequested && c.createdNanos() - reconnectStamp <= 0;
+    }
+
     /** Asks for a backend; must be called on {@code loop}. The waiter is called back on the same loop, maybe at once. */
     public void acquire(EventLoop loop, LeaseWaiter waiter) {
         Shard s = shard(loop);
@@ -261,9 +331,7 @@ public final class Pool {
      * Called on the backend's loop.
      */
     public void adopt(ServerConnection c) {
-        if (serverParams == null) {
-            serverParams = Map.copyOf(c.reported);
-        }
+        learnServerParams(c);
         lastConnectOkNanos = System.nanoTime();
         if (claimSlot(settings.maxSize()) < 0) {
             c.close();
@@ -418,8 +486,9 @@ public final class Pool {
         return null;
     }
 
+    /** Past pgferry.pool.max-lifetime, or opened before a RECONNECT. */
     private boolean expired(ServerConnection c) {
-        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos();
+        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c);
     }
 
     private void lease(Shard s, ServerConnection c, LeaseWaiter waiter, long waitedNanos) {
@@ -644,9 +713,11 @@ public final class Pool {
                 lastError = null;
                 lastFailure = null;
                 backoffNanos = 0;
-                if (serverParams == null) {
-                    serverParams = Map.copyOf(c.reported);
+                if (obsolete(c)) {
+                    discardCounted(c); // begun before a RECONNECT; waiters here get a replacement
+                    return;
                 }
+                learnServerParams(c);
                 offer(s, c);
             } else {
                 releaseSlot();

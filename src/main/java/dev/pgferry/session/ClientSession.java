@@ -1178,6 +1178,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     /**
+     * Sends a FATAL error and closes at once, with the backend this client holds (the admin console's KILL): the
+     * backend is closed, not rolled back and returned, whatever its state.
+     */
+    public void kill(String sqlState, String message) {
+        ch.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (leased != null) {
+                leased.markBroken(); // discarded below, or by the callback of the check or restore under way
+            }
+            LOG.debugf("%s killed: %s", id, message);
+            ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", sqlState, message);
+            ch.writeAndFlush(out).addListener(f -> close());
+            closeSession();
+        });
+    }
+
+    /**
      * One step of a graceful shutdown, on the client's loop: a client between transactions (holding no
      * backend, or in session mode holding one at rest) is closed with 57P01; one inside a transaction goes on.
      */

@@ -291,6 +291,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     : "sorry, too many clients already");
             return;
         }
+        if (sc.disabledDatabases.contains(m.database()) && !sc.virtualDatabases.containsKey(m.database())) {
+            // PgBouncer's set_pool refuses it so, before authentication, with its default SQLSTATE 08P01
+            fatal(SqlState.PROTOCOL_VIOLATION, "database does not allow connections: " + m.database());
+            return;
+        }
         ByteBuf out = ctx.alloc().buffer(64);
         if (m.minorVersion() > ProtocolCodes.LATEST_MINOR || !m.protocolOptions().isEmpty()) {
             ServerMessages.negotiateProtocolVersion(out, Math.min(m.minorVersion(), ProtocolCodes.LATEST_MINOR),
@@ -454,6 +459,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             welcomeVirtual();
             return;
         }
+        if (sc.disabledDatabases.contains(startup.database())) {
+            // disabled while this client authenticated: PgBouncer's finish_client_login refuses it so
+            fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
+            return;
+        }
         if (auth != null) {
             learnBackendCredentials();
         }
@@ -470,7 +480,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * parameters (and proves that the database exists and the credentials work).
      */
     private void prepareWelcome() {
-        if (pool.serverParams() != null && pool.startupChecked(startupParams)) {
+        if (pool.serverParamsKnown() && pool.startupChecked(startupParams)) {
             startupParams = pool.normalizedStartup(startupParams);
             welcome();
             return;
@@ -630,6 +640,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void fatal(String sqlState, String message) {
         fatal(sqlState, message, null);
+    }
+
+    /** Ends this login with a FATAL error, on its own loop (the admin console's KILL). */
+    public void kill(String sqlState, String message) {
+        ctx.channel().eventLoop().execute(() -> fatal(sqlState, message));
     }
 
     private void fatal(String sqlState, String message, String detail) {

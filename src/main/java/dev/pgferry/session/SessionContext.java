@@ -41,6 +41,8 @@ public final class SessionContext {
      */
     public final Set<LoginHandler> waitingLogins = ConcurrentHashMap.newKeySet();
     public volatile boolean draining;
+    /** Databases the admin console's DISABLE closed to new logins (PgBouncer's db_disabled); ENABLE reopens them. */
+    public final Set<String> disabledDatabases = ConcurrentHashMap.newKeySet();
     /** auth_query, when pgferry.auth.user is set; else null. */
     final AuthQuery authQuery;
     /** pgferry.auth.hba-file, deciding each login's method; null when unset ({@code auth.type} for all). */

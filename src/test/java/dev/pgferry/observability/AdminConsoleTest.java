@@ -154,8 +154,9 @@ class AdminConsoleTest {
         }
         try (Connection admin = ThroughPgferry.admin(port)) {
             assertThat(rows(admin, "SHOW HELP")).extracting(r -> r.get("command"))
-                    .contains("SHOW POOLS", "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW CONFIG",
-                            "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "RELOAD", "SHUTDOWN");
+                    .contains("SHOW POOLS", "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW DATABASES",
+                            "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db",
+                            "RECONNECT [db]", "KILL [db]", "RELOAD", "SHUTDOWN");
             assertThat(rows(admin, "SHOW CONFIG")).anySatisfy(r -> {
                 assertThat(r.get("key")).isEqualTo("pgferry.listen-port");
                 assertThat(r.get("value")).isEqualTo(Integer.toString(port));
@@ -176,23 +177,24 @@ class AdminConsoleTest {
         assumeThat(Files.isExecutable(Path.of("/usr/bin/psql")) || onPath("psql")).as("psql installed").isTrue();
         ProcessBuilder pb = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p",
                 Integer.toString(port), "-U", "postgres", "-X", "-c", "SHOW POOLS", "-c",
-                "SHOW VERSION", "pgferry").redirectErrorStream(true);
+                "SHOW VERSION", "-c", "SHOW DATABASES", "pgferry").redirectErrorStream(true);
         pb.environment().put("PGPASSWORD", "secret");
         Process p = pb.start();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out).contains("cl_active", "sv_active", "maxwait_us", "pgferry ");
+        assertThat(out).contains("force_user", "reserve_pool_size", "current_client_connections", "disabled");
     }
 
     @Test
     void unknownShowItemIsA42601ErrorNamingTheStatement() throws Exception {
         try (Connection admin = ThroughPgferry.admin(port)) {
-            assertThatThrownBy(() -> rows(admin, "SHOW DATABASES"))
+            assertThatThrownBy(() -> rows(admin, "SHOW NOTHING"))
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("42601");
                         assertThat(e.getMessage()).isEqualTo(
-                                "ERROR: unrecognized command: \"SHOW DATABASES\" (SHOW HELP lists the commands)");
+                                "ERROR: unrecognized command: \"SHOW NOTHING\" (SHOW HELP lists the commands)");
                     });
             assertThatThrownBy(() -> rows(admin, "SHOW"))
                     .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42601"));
@@ -235,8 +237,9 @@ class AdminConsoleTest {
             assertThat(columns(admin, "SHOW HELP")).containsExactly("command", "description");
             List<Map<String, String>> help = rows(admin, "SHOW HELP");
             assertThat(help).extracting(r -> r.get("command")).containsExactlyInAnyOrder("SHOW HELP", "SHOW POOLS",
-                    "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]",
-                    "RESUME [db]", "RELOAD", "SHUTDOWN", "SET name = value");
+                    "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW DATABASES", "SHOW CONFIG", "SHOW VERSION",
+                    "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db", "RECONNECT [db]", "KILL [db]", "RELOAD",
+                    "SHUTDOWN", "SET name = value");
             assertThat(help).allSatisfy(r -> assertThat(r.get("description")).isNotBlank());
         }
     }

@@ -39,6 +39,7 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        console.connectionOpened(ctx.channel().closeFuture());
     }
 
     @Override

@@ -36,8 +36,9 @@ public final class AdminConsole implements VirtualDatabase {
     public AdminConsole(SessionContext sc) {
         this.sc = sc;
         List<AdminCommand> commands = List.of(new ShowHelp(), new ShowPools(new ClientCounts(() -> sc)),
-                new ShowClients(), new ShowServers(), new ShowStats(), new ShowConfig(), new ShowVersion(),
-                new Pause(), new Resume(), new Reload(), new Shutdown(), new SetParameter());
+                new ShowClients(), new ShowServers(), new ShowStats(), new ShowDatabases(), new ShowConfig(),
+                new ShowVersion(), new Pause(), new Resume(), new Disable(), new Enable(), new Reconnect(), new Kill(),
+                new Reload(), new Shutdown(), new SetParameter());
         this.admin = new AdminContext(sc, new PauseState(sc.pools), commands);
         this.worker = new ThreadPoolExecutor(0, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "pgferry-admin");
@@ -68,6 +69,12 @@ public final class AdminConsole implements VirtualDatabase {
                     "permission denied for admin console: user \"" + user + "\" is not in pgferry.admin.users");
         }
         return new AdminConnection(this, connectionId, sc.config.maxMessageLength());
+    }
+
+    /** Counts a logged-in console connection until {@code closed} completes (SHOW DATABASES). */
+    void connectionOpened(io.netty.channel.ChannelFuture closed) {
+        admin.connections.incrementAndGet();
+        closed.addListener(f -> admin.connections.decrementAndGet());
     }
 
     /**

@@ -7,6 +7,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** What commands work on: the proxy's shared state, the console's own pause state and its command list. */
 final class AdminContext {
@@ -16,6 +20,13 @@ final class AdminContext {
     final SessionContext sc;
     final PauseState pauses;
     final List<AdminCommand> commands;
+    /**
+     * Database names a command named (DISABLE, KILL, RECONNECT): pgferry's default backend serves every name, as
+     * PgBouncer's {@code *} entry, whose find_or_register_database registers the name a command gives.
+     */
+    private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** Console connections logged in now: the console database's current_client_connections, as PgBouncer counts. */
+    final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
     AdminContext(SessionContext sc, PauseState pauses, List<AdminCommand> commands) {
         this.sc = sc;
@@ -28,6 +39,30 @@ final class AdminContext {
         return sc.pools.all().stream()
                 .sorted(Comparator.comparing((Pool p) -> p.key().database()).thenComparing(p -> p.key().user()))
                 .toList();
+    }
+
+    /**
+     * PgBouncer's database list: the admin console's own, the configured ones (pgferry.databases), and those of the
+     * default backend that have a pool, are paused or disabled, or that a command named; ordered by name.
+     */
+    SortedSet<String> databases() {
+        SortedSet<String> names = new TreeSet<>(registered);
+        names.add(AdminConsole.DATABASE);
+        names.addAll(sc.config.databases().keySet());
+        sc.pools.all().forEach(p -> names.add(p.key().database()));
+        names.addAll(sc.disabledDatabases);
+        names.addAll(pauses.databases());
+        return names;
+    }
+
+    /** Registers {@code database} as PgBouncer's find_or_register_database does for a {@code *} entry. */
+    void register(String database) {
+        registered.add(database);
+    }
+
+    /** The pools of {@code database}, or of every database when it is null. */
+    List<Pool> poolsOf(String database) {
+        return pools().stream().filter(p -> database == null || p.key().database().equals(database)).toList();
     }
 
     static String time(long epochMillis) {

@@ -30,6 +30,11 @@ final class PauseState {
         return all || databases.contains(database);
     }
 
+    /** The databases paused by name. */
+    Set<String> databases() {
+        return Set.copyOf(databases);
+    }
+
     boolean allPaused() {
         return all;
     }
