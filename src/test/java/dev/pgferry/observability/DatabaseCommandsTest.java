@@ -81,7 +81,7 @@ class DatabaseCommandsTest {
             assertThat(configured).containsEntry("host", backendHost)
                     .containsEntry("port", Integer.toString(backendPort)).containsEntry("database", "bench")
                     .containsEntry("force_user", null).containsEntry("pool_size", "3")
-                    .containsEntry("min_pool_size", "0").containsEntry("reserve_pool_size", "0")
+                    .containsEntry("min_pool_size", "0").containsEntry("reserve_pool_size", "2")
                     .containsEntry("server_lifetime", "3600").containsEntry("pool_mode", "session")
                     .containsEntry("load_balance_hosts", null).containsEntry("max_connections", "0")
                     .containsEntry("current_connections", "1").containsEntry("max_client_connections", "0")

@@ -14,9 +14,9 @@ import java.util.List;
  * entry's, else the default backend's and pgferry.pool's, as pgferry opens the database's pools with them;
  * {@code pool_mode} is NULL where the entry does not set it, as PgBouncer shows a mode inherited from the global
  * setting. {@code min_pool_size} is pgferry.pool.min-idle, {@code server_lifetime} pgferry.pool.max-lifetime in
- * seconds, {@code max_connections} pgferry.pool.max-db-connections (0: no limit). pgferry has no forced user, reserve
- * pool, host list or per-database client limit: {@code force_user} and {@code load_balance_hosts} are NULL,
- * {@code reserve_pool_size} and {@code max_client_connections} 0, PgBouncer's values when they are not set.
+ * seconds, {@code reserve_pool_size} pgferry.pool.reserve-size, {@code max_connections} pgferry.pool.max-db-connections
+ * (0: no limit). pgferry has no forced user, host list or per-database client limit: {@code force_user} and
+ * {@code load_balance_hosts} are NULL, {@code max_client_connections} 0, PgBouncer's values when they are not set.
  * {@code current_connections} counts the database's backends open or being opened, {@code current_client_connections}
  * its logged-in clients and those whose login waits for its pool. The console's own database comes first by name, as
  * PgBouncer lists its {@code pgbouncer}: no host, the listen port, statement mode, no pool, its logged-in console
@@ -60,7 +60,8 @@ final class ShowDatabases implements AdminCommand {
             for (Pool p : admin.poolsOf(name)) {
                 servers += p.total();
             }
-            rows.add(Arrays.asList(name, host, str(port), dbname, null, str(size), str(c.pool().minIdle()), "0",
+            rows.add(Arrays.asList(name, host, str(port), dbname, null, str(size), str(c.pool().minIdle()),
+                    str(c.pool().reserveSize()),
                     str(c.pool().maxLifetime().toSeconds()), mode, null, str(c.pool().maxDbConnections()),
                     str(servers), "0", str(clients(admin, name)), admin.pauses.paused(name) ? "1" : "0",
                     admin.sc.disabledDatabases.contains(name) ? "1" : "0"));
