@@ -55,6 +55,11 @@ public final class FileCredentialStore implements CredentialStore {
         return user == null ? Optional.empty() : Optional.ofNullable(credentials.get(user));
     }
 
+    /** The users currently loaded, in no particular order (SHOW USERS). */
+    public java.util.Set<String> users() {
+        return credentials.keySet();
+    }
+
     /** Number of users currently loaded. */
     public int size() {
         return credentials.size();

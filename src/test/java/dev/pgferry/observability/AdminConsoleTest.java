@@ -237,9 +237,9 @@ class AdminConsoleTest {
             assertThat(columns(admin, "SHOW HELP")).containsExactly("command", "description");
             List<Map<String, String>> help = rows(admin, "SHOW HELP");
             assertThat(help).extracting(r -> r.get("command")).containsExactlyInAnyOrder("SHOW HELP", "SHOW POOLS",
-                    "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW DATABASES", "SHOW CONFIG", "SHOW VERSION",
-                    "PAUSE [db]", "RESUME [db]", "DISABLE db", "ENABLE db", "RECONNECT [db]", "KILL [db]", "RELOAD",
-                    "SHUTDOWN", "SET name = value");
+                    "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW TOTALS", "SHOW DATABASES", "SHOW USERS",
+                    "SHOW LISTS", "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "DISABLE db",
+                    "ENABLE db", "RECONNECT [db]", "KILL [db]", "RELOAD", "SHUTDOWN", "SET name = value");
             assertThat(help).allSatisfy(r -> assertThat(r.get("description")).isNotBlank());
         }
     }

@@ -1,0 +1,76 @@
+package dev.pgferry.observability.admin;
+
+import dev.pgferry.auth.FileCredentialStore;
+import dev.pgferry.pool.Pool;
+import dev.pgferry.session.ClientSession;
+import dev.pgferry.session.LoginHandler;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * SHOW USERS, PgBouncer's columns in its order (its admin.c): one row per user pgferry knows, by name: each entry of
+ * the users file and each user with a pool (an auth_query or passthrough user has none in the file), as PgBouncer's
+ * user list holds its auth_file and [users] entries. PgBouncer's {@code pool_size}, {@code reserve_pool_size} and
+ * {@code pool_mode} are a user's own settings from its [users] section, empty and NULL when it has none and inherits
+ * them; pgferry has no per-user pool settings, so they are always so (pgferry.pool.size, reserve-size and mode are in
+ * SHOW DATABASES and SHOW CONFIG). {@code max_user_connections} is pgferry.pool.max-user-connections (0: no limit), as
+ * PgBouncer shows the global value for a user without its own; {@code current_connections} counts the user's backends
+ * open or being opened on every database. pgferry has no per-user client limit: {@code max_user_client_connections}
+ * is 0, PgBouncer's value when unset; {@code current_client_connections} counts the user's logged-in clients and those
+ * whose login waits for its pool (admin console connections are not counted).
+ */
+final class ShowUsers implements AdminCommand {
+    static final List<String> COLUMNS = List.of("name", "pool_size", "reserve_pool_size", "pool_mode",
+            "max_user_connections", "current_connections", "max_user_client_connections",
+            "current_client_connections");
+
+    @Override
+    public List<String> words() {
+        return List.of("SHOW", "USERS");
+    }
+
+    @Override
+    public String help() {
+        return "SHOW USERS: each user with its connection limit and its server and client connection counts";
+    }
+
+    @Override
+    public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
+        AdminCommand.noArguments(this, args);
+        String maxUserConnections = Integer.toString(admin.sc.config.pool().maxUserConnections());
+        List<List<String>> rows = new ArrayList<>();
+        for (String user : users(admin)) {
+            int servers = 0;
+            for (Pool p : admin.pools()) {
+                servers += p.key().user().equals(user) ? p.total() : 0;
+            }
+            rows.add(Arrays.asList(user, "", "", null, maxUserConnections, Integer.toString(servers), "0",
+                    Integer.toString(clients(admin, user))));
+        }
+        return AdminResult.rows(COLUMNS, rows);
+    }
+
+    /** The users file's entries and the users with a pool, by name. */
+    static SortedSet<String> users(AdminContext admin) {
+        SortedSet<String> names = new TreeSet<>();
+        if (admin.sc.credentials instanceof FileCredentialStore file) {
+            names.addAll(file.users());
+        }
+        admin.sc.pools.all().forEach(p -> names.add(p.key().user()));
+        return names;
+    }
+
+    private static int clients(AdminContext admin, String user) {
+        int n = 0;
+        for (ClientSession s : admin.sc.sessions) {
+            n += s.pool().key().user().equals(user) ? 1 : 0;
+        }
+        for (LoginHandler l : admin.sc.waitingLogins) {
+            n += l.pool() != null && l.pool().key().user().equals(user) ? 1 : 0;
+        }
+        return n;
+    }
+}
