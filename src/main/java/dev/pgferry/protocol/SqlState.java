@@ -17,6 +17,7 @@ public final class SqlState {
     public static final String CANNOT_CONNECT_NOW = "57P03";
     public static final String INSUFFICIENT_PRIVILEGE = "42501";
     public static final String SYNTAX_ERROR = "42601";
+    public static final String UNDEFINED_OBJECT = "42704";
     public static final String INVALID_SQL_STATEMENT_NAME = "26000";
     public static final String INTERNAL_ERROR = "XX000";
 
