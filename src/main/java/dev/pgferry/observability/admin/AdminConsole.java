@@ -38,8 +38,8 @@ public final class AdminConsole implements VirtualDatabase {
         List<AdminCommand> commands = List.of(new ShowHelp(), new ShowPools(new ClientCounts(() -> sc)),
                 new ShowClients(), new ShowServers(), new ShowStats(), new ShowTotals(), new ShowDatabases(),
                 new ShowUsers(), new ShowLists(), new ShowConfig(), new ShowVersion(), new Pause(), new Resume(),
-                new Disable(), new Enable(), new Reconnect(), new Kill(), new KillClient(), new Reload(),
-                new Shutdown(), new SetParameter());
+                new Disable(), new Enable(), new Reconnect(), new Kill(), new KillClient(), new WaitClose(),
+                new Reload(), new Shutdown(), new SetParameter());
         this.admin = new AdminContext(sc, new PauseState(sc.pools), commands);
         this.worker = new ThreadPoolExecutor(0, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "pgferry-admin");

@@ -28,6 +28,13 @@ final class AdminContext {
     /** Console connections logged in now: the console database's current_client_connections, as PgBouncer counts. */
     final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
+    /**
+     * When RECONNECT or KILL last marked each pool's backends: those opened up to this {@link System#nanoTime()}
+     * stamp are to be closed (PgBouncer's close_needed), which WAIT_CLOSE waits for. Taken before the pool is told,
+     * so a backend opened in between is not waited for, rather than one waited for that the pool keeps.
+     */
+    private final java.util.Map<Pool, Long> closeMarks = new ConcurrentHashMap<>();
+
     AdminContext(SessionContext sc, PauseState pauses, List<AdminCommand> commands) {
         this.sc = sc;
         this.pauses = pauses;
@@ -58,6 +65,16 @@ final class AdminContext {
     /** Registers {@code database} as PgBouncer's find_or_register_database does for a {@code *} entry. */
     void register(String database) {
         registered.add(database);
+    }
+
+    /** Notes that {@code pool}'s backends open now are to be closed; call before the pool's reconnect or kill. */
+    void markForClose(Pool pool) {
+        closeMarks.put(pool, System.nanoTime());
+    }
+
+    /** The stamp of {@link #markForClose} for {@code pool}, or null when it was never marked. */
+    Long closeMark(Pool pool) {
+        return closeMarks.get(pool);
     }
 
     /** The pools of {@code database}, or of every database when it is null. */

@@ -31,6 +31,7 @@ final class Reconnect implements AdminCommand {
             admin.register(db);
         }
         for (Pool p : admin.poolsOf(db)) {
+            admin.markForClose(p);
             p.reconnect();
         }
         return AdminResult.done("RECONNECT", null);
