@@ -1,6 +1,10 @@
 package dev.pgferry.observability;
 
 import static dev.pgferry.observability.AdminConsoleRows.rows;
+import static dev.pgferry.observability.AdminSql.assertError;
+import static dev.pgferry.observability.AdminSql.count;
+import static dev.pgferry.observability.AdminSql.exec;
+import static dev.pgferry.observability.AdminSql.one;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -317,40 +321,6 @@ class DatabaseCommandsTest {
     private static String consoleClients(Connection admin) {
         try {
             return database(admin, "pgferry").orElseThrow().get("current_client_connections");
-        } catch (SQLException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    /** Runs a command that answers no rows; false, as {@link Statement#execute} answers then. */
-    private static boolean exec(Connection admin, String command) throws SQLException {
-        try (Statement st = admin.createStatement()) {
-            return st.execute(command);
-        }
-    }
-
-    private static void assertError(Connection admin, String command, String sqlState, String message) {
-        assertThatThrownBy(() -> exec(admin, command)).as(command).isInstanceOfSatisfying(SQLException.class, e -> {
-            assertThat(e.getSQLState()).isEqualTo(sqlState);
-            assertThat(e.getMessage()).isEqualTo("ERROR: " + message);
-        });
-    }
-
-    private static String one(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            if (!st.execute(sql)) {
-                return null;
-            }
-            try (ResultSet rs = st.getResultSet()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
-    private static long count(Connection c, String sql) {
-        try {
-            return Long.parseLong(one(c, sql));
         } catch (SQLException e) {
             throw new RuntimeException(e);
         }

@@ -1,6 +1,10 @@
 package dev.pgferry.observability;
 
 import static dev.pgferry.observability.AdminConsoleRows.rows;
+import static dev.pgferry.observability.AdminSql.assertError;
+import static dev.pgferry.observability.AdminSql.count;
+import static dev.pgferry.observability.AdminSql.exec;
+import static dev.pgferry.observability.AdminSql.one;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,9 +14,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -88,38 +90,4 @@ class KillClientTest {
     private Connection connect(String database) throws SQLException {
         return ThroughPgferry.connect(port, "scram_u", "scram_pw", database, true);
     }
-
-    private static boolean exec(Connection admin, String command) throws SQLException {
-        try (Statement st = admin.createStatement()) {
-            return st.execute(command);
-        }
-    }
-
-    private static void assertError(Connection admin, String command, String sqlState, String message) {
-        assertThatThrownBy(() -> exec(admin, command)).as(command).isInstanceOfSatisfying(SQLException.class, e -> {
-            assertThat(e.getSQLState()).isEqualTo(sqlState);
-            assertThat(e.getMessage()).isEqualTo("ERROR: " + message);
-        });
-    }
-
-    private static String one(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            if (!st.execute(sql)) {
-                return null;
-            }
-            try (ResultSet rs = st.getResultSet()) {
-                rs.next();
-                return rs.getString(1);
-            }
-        }
-    }
-
-    private static long count(Connection c, String sql) {
-        try {
-            return Long.parseLong(one(c, sql));
-        } catch (SQLException e) {
-            throw new RuntimeException(e);
-        }
-    }
-
 }
