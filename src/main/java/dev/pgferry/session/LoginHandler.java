@@ -293,6 +293,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         if (sc.disabledDatabases.contains(m.database()) && !sc.virtualDatabases.containsKey(m.database())) {
             // PgBouncer's set_pool refuses it so, before authentication, with its default SQLSTATE 08P01
+            sc.loginLimitRefusals.increment();
             fatal(SqlState.PROTOCOL_VIOLATION, "database does not allow connections: " + m.database());
             return;
         }
@@ -461,6 +462,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         if (sc.disabledDatabases.contains(startup.database())) {
             // disabled while this client authenticated: PgBouncer's finish_client_login refuses it so
+            sc.loginLimitRefusals.increment();
             fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
             return;
         }

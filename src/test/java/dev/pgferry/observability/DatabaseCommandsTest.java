@@ -118,10 +118,12 @@ class DatabaseCommandsTest {
             assertThat(exec(admin, "DISABLE bench")).isFalse();
             assertThat(database(admin, "bench").orElseThrow()).containsEntry("disabled", "1");
 
+            double refusals = limitRefusals();
             assertThatThrownBy(() -> connect("scram_u", "bench")).isInstanceOfSatisfying(SQLException.class, e -> {
                 assertThat(e.getSQLState()).isEqualTo("08P01");
                 assertThat(e.getMessage()).isEqualTo("FATAL: database does not allow connections: bench");
             });
+            assertThat(limitRefusals()).as("counted as a limit refusal").isEqualTo(refusals + 1);
             assertThat(one(existing, "select 2")).as("a logged-in client keeps working").isEqualTo("2");
             assertThat(one(elsewhere, "select 3")).isEqualTo("3");
             try (Connection other = connect("postgres", "postgres")) {
@@ -328,5 +330,11 @@ class DatabaseCommandsTest {
 
     private static boolean eventually(java.util.function.BooleanSupplier condition) throws InterruptedException {
         return ThroughPgferry.eventually(Duration.ofSeconds(5), condition);
+    }
+
+    /** pgferry_login_refusals_total{reason="limit"} now. */
+    private static double limitRefusals() {
+        return new PrometheusText(io.restassured.RestAssured.given().when().get("/q/metrics").then().statusCode(200)
+                .extract().asString()).value("pgferry_login_refusals_total", java.util.Map.of("reason", "limit"));
     }
 }

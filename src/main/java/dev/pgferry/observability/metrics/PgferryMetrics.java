@@ -53,7 +53,8 @@ public class PgferryMetrics {
         refusals("timeout", "login not completed within pgferry.client-login-timeout", c -> c.loginTimeouts);
         refusals("server", "the server refused (database, startup parameter, backend login) or was unreachable",
                 c -> c.loginServerRefusals);
-        refusals("limit", "max-client-connections, logins per address, or shutting down", c -> c.loginLimitRefusals);
+        refusals("limit", "max-client-connections, logins per address, a disabled database, or shutting down",
+                c -> c.loginLimitRefusals);
         refusals("protocol", "malformed startup or authentication messages", c -> c.protocolErrors);
         io.micrometer.core.instrument.Timer loginTime = io.micrometer.core.instrument.Timer.builder("pgferry.login.time")
                 .description("Onboarding time, from TCP accept to ReadyForQuery")
@@ -88,7 +89,7 @@ public class PgferryMetrics {
         meters.add(FunctionCounter.builder("pgferry.login.refusals", server, s -> adder.apply(s.context()).sum())
                 .description("Client logins refused, by reason: authentication (wrong password, unknown user, no admin"
                         + " permission), timeout (login timeout), server (database, startup parameter or backend login"
-                        + " refused, or unreachable), limit (connection limits, shutting down), protocol (malformed)")
+                        + " refused, or unreachable), limit (connection limits, a disabled database, shutting down), protocol (malformed)")
                 .tag("reason", reason).register(registry));
     }
 
