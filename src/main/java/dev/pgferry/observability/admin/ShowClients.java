@@ -29,8 +29,12 @@ final class ShowClients implements AdminCommand {
         AdminCommand.noArguments(this, args);
         List<Row> rows = new ArrayList<>();
         for (ClientSession s : admin.sc.sessions) {
+            String state = s.stateName();
+            if (state.equals("closed")) {
+                continue; // being closed: PgBouncer's client has left its pool's lists then (SHOW POOLS skips it too)
+            }
             ServerConnection link = s.currentBackend();
-            rows.add(row(s.pool(), state(s.stateName()), s.remoteAddress(), s.connectedMillis(),
+            rows.add(row(s.pool(), state(state), s.remoteAddress(), s.connectedMillis(),
                     link == null ? null : "S-" + link.id(), s.id()));
         }
         // PgBouncer lists its CL_WAITING_LOGIN clients (pool->waiting_client_list) 'waiting' too; those still
@@ -59,7 +63,6 @@ final class ShowClients implements AdminCommand {
         return switch (sessionState) {
             case "leasing" -> "waiting";
             case "idle" -> "idle";
-            case "closed" -> "closing";
             default -> "active";
         };
     }
