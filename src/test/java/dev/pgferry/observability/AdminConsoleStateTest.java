@@ -180,6 +180,9 @@ class AdminConsoleStateTest {
 
             a.commit();
             assertThat(b.get(5, TimeUnit.SECONDS)).isEqualTo("42");
+            // B closed its connection as it returned; pgferry reads its Terminate a moment later
+            assertThat(ThroughPgferry.eventually(Duration.ofSeconds(5),
+                    () -> clientsOf(admin, "scram_u", "bench").size() == 1)).as("B has left").isTrue();
             Map<String, String> aAfter = single(clientsOf(admin, "scram_u", "bench"));
             assertThat(aAfter.get("state")).isEqualTo("idle");
             Map<String, String> sAfter = single(serversOf(admin, "scram_u", "bench"));
