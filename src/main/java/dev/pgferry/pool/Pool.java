@@ -231,17 +231,16 @@ public final class Pool {
     }
 
     /**
-     * KILL, as PgBouncer's kill_pool: the pool is paused ({@link #pause}) and every backend of it not held by a client
-     * is closed now, those held out of the pool for a cancel in flight included; the ones clients hold are closed by
-     * their sessions, which KILL closes. RESUME undoes the pause. Logins wait for a backend until then, as the first
-     * login of a new pool does (see {@link #serverParamsKnown}).
+     * KILL, as PgBouncer's kill_pool: the pool is paused ({@link #pause}: its idle backends are closed, and every one
+     * coming back is closed instead of parked) and the backends held out of the pool for a cancel in flight are closed
+     * now; the ones clients hold are closed by their sessions, which KILL closes. RESUME undoes the pause. Logins wait
+     * for a backend until then, as the first login of a new pool does (see {@link #serverParamsKnown}).
      */
     public synchronized void kill() {
         pause();
         serverParamsStale = true; // written before any backend can open again: RESUME comes after
         for (Shard s : shards) {
             s.loop.execute(() -> {
-                closeIdle(s);
                 for (ServerConnection c : s.beingCanceled) {
                     c.close(); // put back, and so discarded, once the cancel is over
                 }

@@ -250,9 +250,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         (verdict == IdleLimits.Verdict.CLIENT_IDLE ? pool.clientIdleTimeouts : pool.idleTransactionTimeouts).increment();
         LOG.debugf("%s closed: %s", id, verdict.message);
-        ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", SqlState.PROTOCOL_VIOLATION, verdict.message);
-        ch.writeAndFlush(out).addListener(f -> close());
-        closeSession(); // the backend goes back now, not once the client has read the error
+        closeWithFatal(SqlState.PROTOCOL_VIOLATION, verdict.message);
     }
 
     // ---- client side -------------------------------------------------------------------------------
@@ -1161,7 +1159,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             c.markBroken(); // part of a batch may have reached it: its state is unknown
         }
         LOG.debugf("%s protocol violation: %s", id, e.getMessage());
-        ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", e.sqlState(), e.getMessage());
+        closeWithFatal(e.sqlState(), e.getMessage());
+    }
+
+    /**
+     * Sends a FATAL error, closes the connection once it is written, and ends the session now: the backend it holds
+     * goes back (or away, if marked broken) without waiting for the client to read the error.
+     */
+    private void closeWithFatal(String sqlState, String message) {
+        ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", sqlState, message);
         ch.writeAndFlush(out).addListener(f -> close());
         closeSession();
     }
@@ -1190,9 +1196,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 leased.markBroken(); // discarded below, or by the callback of the check or restore under way
             }
             LOG.debugf("%s killed: %s", id, message);
-            ByteBuf out = ServerMessages.errorResponse(ch.alloc(), "FATAL", sqlState, message);
-            ch.writeAndFlush(out).addListener(f -> close());
-            closeSession();
+            closeWithFatal(sqlState, message);
         });
     }
 

@@ -78,26 +78,13 @@ class CancelTest {
                 .logIn(USER, Clients.PASSWORDS.get(USER), DB);
     }
 
-    /**
-     * Sends a CancelRequest carrying {@code keyData} (process id, then key) to {@code serverPort} and returns what
-     * came back before the server closed: PostgreSQL never answers one, it just closes.
-     */
+    /** {@link RawWireClient#cancel} to {@code serverPort} on this machine. */
     private static Msg cancel(int serverPort, byte[] keyData) throws IOException {
-        try (RawWireClient c = RawWireClient.connect(Clients.HOST, serverPort).timeout(5_000)) {
-            c.send(RawWireClient.cancelRequest(keyData));
-            return c.read();
-        }
+        return RawWireClient.cancel(Clients.HOST, serverPort, keyData);
     }
 
     private static List<Character> types(List<Msg> messages) {
         return messages.stream().map(m -> (char) m.type()).toList();
-    }
-
-    private static String firstValue(List<Msg> messages) {
-        Msg row = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow();
-        int len = ((row.body()[2] & 0xff) << 24) | ((row.body()[3] & 0xff) << 16) | ((row.body()[4] & 0xff) << 8)
-                | (row.body()[5] & 0xff);
-        return new String(row.body(), 6, len, StandardCharsets.UTF_8);
     }
 
     /** What a raw client reads for a query canceled by its own CancelRequest, as from PostgreSQL. */
@@ -213,7 +200,7 @@ class CancelTest {
 
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
             assertThat(types(reply)).containsExactly('T', 'D', 'C', 'Z');
-            assertThat(firstValue(reply)).isEqualTo("slept ");
+            assertThat(RawWireClient.firstValue(reply)).isEqualTo("slept ");
         }
         // PostgreSQL itself: the same silent close for a key it does not know
         byte[] bogus = new byte[8];
@@ -227,7 +214,7 @@ class CancelTest {
         try (RawWireClient a = login(); RawWireClient b = login(); Connection direct = Clients.direct(DB)) {
             List<Msg> first = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
             assertThat(types(first)).containsExactly('T', 'D', 'C', 'Z');
-            String aPid = firstValue(first);
+            String aPid = RawWireClient.firstValue(first);
             // A's backend went back to the pool at its ReadyForQuery; B takes it (the only one) for a 2 s sleep
             CompletableFuture<List<Msg>> sleep = queryAsync(b, "select pg_backend_pid() || ' slept ' || pg_sleep(2)");
             assertThat(Integer.toString(Clients.awaitActive(direct, USER, "select pg_backend_pid() || ' slept '"))).isEqualTo(aPid);
@@ -235,9 +222,9 @@ class CancelTest {
             assertThat(cancel(port, a.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
             assertThat(types(reply)).as("B's query completes normally").containsExactly('T', 'D', 'C', 'Z');
-            assertThat(firstValue(reply)).isEqualTo(aPid + " slept ");
+            assertThat(RawWireClient.firstValue(reply)).isEqualTo(aPid + " slept ");
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds B still slept after the cancel").isGreaterThan(1.0);
-            assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+            assertThat(RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
         }
     }
 
@@ -280,7 +267,7 @@ class CancelTest {
                 if (!afterAnswer) {
                     reply = a.readUntilReady();
                 }
-                if (types(reply).equals(List.of('T', 'D', 'C', 'Z')) && firstValue(reply).equals("a ")) {
+                if (types(reply).equals(List.of('T', 'D', 'C', 'Z')) && RawWireClient.firstValue(reply).equals("a ")) {
                     continue;
                 }
                 if (afterAnswer) {
@@ -297,7 +284,7 @@ class CancelTest {
             assertThat(bProblems).as("B's answers").isEmpty();
             assertThat(aProblems).as("A's answers").isEmpty();
             assertThat(bQueries.get()).as("B ran queries between A's").isGreaterThan(iterations / 4);
-            assertThat(firstValue(b.exchange(1, RawWireClient.query("select 'b works'")))).isEqualTo("b works");
+            assertThat(RawWireClient.firstValue(b.exchange(1, RawWireClient.query("select 'b works'")))).isEqualTo("b works");
         }
     }
 
@@ -346,7 +333,7 @@ class CancelTest {
             assertThat(cancel(port, idle.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
             List<Msg> reply = sleep.get(10, TimeUnit.SECONDS);
             assertThat(types(reply)).containsExactly('T', 'D', 'C', 'Z');
-            assertThat(firstValue(reply)).isEqualTo("busy ");
+            assertThat(RawWireClient.firstValue(reply)).isEqualTo("busy ");
             List<Msg> own = idle.exchange(1, RawWireClient.query("select 'idle works'"));
             assertThat(types(own)).as("no stray cancel waits for the idle client's next query")
                     .containsExactly('T', 'D', 'C', 'Z');
@@ -386,7 +373,7 @@ class CancelTest {
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds from cancel to error").isLessThan(1.0);
             assertThat(types(canceled)).containsExactly('T', 'E', 'Z');
             assertCanceled(canceled);
-            assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
+            assertThat(RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select 'a works'")))).isEqualTo("a works");
         }
     }
 
@@ -427,7 +414,7 @@ class CancelTest {
             assertThat(awaitWaiting(0)).as("clients waiting once B left").isZero();
             assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
             List<Msg> rows = a.exchange(1, RawWireClient.query("select count(*) from waitcancel_rows"));
-            assertThat(firstValue(rows)).as("B's INSERT never ran").isEqualTo("0");
+            assertThat(RawWireClient.firstValue(rows)).as("B's INSERT never ran").isEqualTo("0");
         }
     }
 
@@ -444,7 +431,7 @@ class CancelTest {
             assertThat(types(a.exchange(1, RawWireClient.query("begin")))).containsExactly('C', 'Z');
             List<Msg> held = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
             assertThat(held.get(held.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'T'}));
-            String aPid = firstValue(held);
+            String aPid = RawWireClient.firstValue(held);
             b.send(RawWireClient.query("insert into waitcancel_rows values ('canceled')"));
             assertThat(awaitWaiting(1)).as("B waits for the backend A holds").isEqualTo(1);
 
@@ -456,13 +443,13 @@ class CancelTest {
             assertThat(awaitWaiting(0)).as("clients waiting after the cancel").isZero();
 
             List<Msg> still = a.exchange(1, RawWireClient.query("select pg_backend_pid()"));
-            assertThat(firstValue(still)).as("A still in its transaction on its backend").isEqualTo(aPid);
+            assertThat(RawWireClient.firstValue(still)).as("A still in its transaction on its backend").isEqualTo(aPid);
             assertThat(still.get(still.size() - 1)).isEqualTo(new Msg('Z', new byte[] {'T'}));
             assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
 
             List<Msg> after = b.exchange(1, RawWireClient.query("select count(*) from waitcancel_rows"));
             assertThat(types(after)).as("B served after the cancel").containsExactly('T', 'D', 'C', 'Z');
-            assertThat(firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
+            assertThat(RawWireClient.firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
         }
     }
 
@@ -494,7 +481,7 @@ class CancelTest {
             assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
             List<Msg> after = b.readUntilReady();
             assertThat(types(after)).containsExactly('T', 'D', 'C', 'Z');
-            assertThat(firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
+            assertThat(RawWireClient.firstValue(after)).as("rows of the canceled INSERT").isEqualTo("0");
         }
     }
 
@@ -514,7 +501,7 @@ class CancelTest {
             assertThat(types(a.exchange(1, RawWireClient.query("commit")))).containsExactly('C', 'Z');
             assertThat(types(b.readUntilReady())).as("the second query runs").containsExactly('C', 'Z');
             List<Msg> rows = b.exchange(1, RawWireClient.query("select string_agg(v, ',') from waitcancel_rows"));
-            assertThat(firstValue(rows)).isEqualTo("second");
+            assertThat(RawWireClient.firstValue(rows)).isEqualTo("second");
         }
     }
 
@@ -580,7 +567,7 @@ class CancelTest {
                 List<Msg> bReply = b.readUntilReady();
                 List<Character> t = types(bReply);
                 if (t.equals(List.of('T', 'D', 'C', 'Z'))) {
-                    assertThat(firstValue(bReply)).isEqualTo("b " + i);
+                    assertThat(RawWireClient.firstValue(bReply)).isEqualTo("b " + i);
                     completed++;
                 } else if (bReply.equals(CANCELED_WHILE_WAITING)) {
                     canceled++;
@@ -594,7 +581,7 @@ class CancelTest {
                 assertThat(types(aReply)).as("A's reply %d", i).containsExactly('T', 'D', 'C', 'Z');
                 List<Msg> next = b.exchange(1, RawWireClient.query("select 'b next " + i + "'"));
                 assertThat(types(next)).as("B's next query %d: %s", i, next).containsExactly('T', 'D', 'C', 'Z');
-                assertThat(firstValue(next)).isEqualTo("b next " + i);
+                assertThat(RawWireClient.firstValue(next)).isEqualTo("b next " + i);
             }
             System.out.printf("lease race: %d of %d waiting queries canceled, %d completed%n", canceled, iterations,
                     completed);

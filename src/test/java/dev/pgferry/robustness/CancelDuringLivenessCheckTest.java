@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
-import dev.pgferry.session.ClientSession;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.RawWireClient.Msg;
@@ -20,7 +19,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -77,12 +75,6 @@ class CancelDuringLivenessCheckTest {
         return server.pools().get(new PoolKey(DB, USER));
     }
 
-    private static String firstValue(List<Msg> messages) {
-        byte[] b = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow().body();
-        int len = ((b[2] & 0xff) << 24) | ((b[3] & 0xff) << 16) | ((b[4] & 0xff) << 8) | (b[5] & 0xff);
-        return new String(b, 6, len, StandardCharsets.UTF_8);
-    }
-
     /** What the server last ran on backend {@code pid}; null once the backend is gone. */
     private static String lastQueryOf(String pid) throws SQLException {
         try (Connection direct = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, DB);
@@ -92,34 +84,9 @@ class CancelDuringLivenessCheckTest {
         }
     }
 
-    private void awaitRestoring() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            for (ClientSession s : server.context().sessions) {
-                if (s.stateName().equals("restoring")) {
-                    return;
-                }
-            }
-            Thread.sleep(2);
-        }
-        throw new AssertionError("no session checking its backend");
-    }
-
-    /** Waits up to 3 s for one idle backend, nothing leased, nobody waiting. */
-    private void awaitOneIdle() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (!pool().counts().equals(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0)) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(pool().counts()).isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
-        assertThat(pool().total()).as("backends open").isEqualTo(1);
-    }
-
+    /** {@link RawWireClient#cancel} to pgferry. */
     private Msg cancel(byte[] keyData) throws IOException {
-        try (RawWireClient c = RawWireClient.connect(Clients.HOST, port).timeout(5_000)) {
-            c.send(RawWireClient.cancelRequest(keyData));
-            return c.read();
-        }
+        return RawWireClient.cancel(Clients.HOST, port, keyData);
     }
 
     /**
@@ -132,13 +99,13 @@ class CancelDuringLivenessCheckTest {
     void withCheckDelay0EachLeaseIsCheckedOnceAndServed() throws Exception {
         try (RawWireClient a = login()) {
             a.timeout(5_000);
-            String pid = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            String pid = RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
             for (int i = 0; i < 3; i++) {
                 List<Msg> reply = a.exchange(1, RawWireClient.query("select 'query " + i + "'"));
-                assertThat(firstValue(reply)).isEqualTo("query " + i);
+                assertThat(RawWireClient.firstValue(reply)).isEqualTo("query " + i);
                 assertThat(lastQueryOf(pid)).isEqualTo("select 'query " + i + "'");
             }
-            awaitOneIdle();
+            PgferryState.awaitAllIdle(pool(), 1);
         }
     }
 
@@ -147,19 +114,19 @@ class CancelDuringLivenessCheckTest {
     @Timeout(60)
     void cancelDuringTheLivenessCheckAnswers57014AndTheCheckedBackendIsReused() throws Exception {
         try (RawWireClient a = login()) {
-            String pid = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
-            awaitOneIdle();
+            String pid = RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            PgferryState.awaitAllIdle(pool(), 1);
             proxy.latencyForUser(USER, LATENCY_MILLIS);
             long t0 = System.nanoTime();
             a.send(RawWireClient.query("select 'ran ' || pg_sleep(5)"));
-            awaitRestoring();
+            PgferryState.awaitSessionState(server, "restoring");
             assertThat(cancel(a.backendKeyData())).isEqualTo(Msg.EOF);
             assertThat(a.readUntilReady()).isEqualTo(CANCELED);
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds to the answer").isLessThan(4.5);
             proxy.latencyForUser(USER, 0);
             assertThat(lastQueryOf(pid)).as("the backend's last statement: the check").isEmpty();
-            awaitOneIdle();
-            assertThat(firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text"))))
+            PgferryState.awaitAllIdle(pool(), 1);
+            assertThat(RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text"))))
                     .as("the same backend, reused").isEqualTo(pid);
         }
     }
@@ -172,19 +139,19 @@ class CancelDuringLivenessCheckTest {
     @Timeout(60)
     void cancelDuringAFailingLivenessCheckAnswers57014WithoutRetryingTheRequest() throws Exception {
         try (RawWireClient a = login()) {
-            String pid = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
-            awaitOneIdle();
+            String pid = RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            PgferryState.awaitAllIdle(pool(), 1);
             proxy.latencyForUser(USER, LATENCY_MILLIS);
             a.send(RawWireClient.query("select 'ran ' || pg_sleep(5)"));
-            awaitRestoring();
+            PgferryState.awaitSessionState(server, "restoring");
             assertThat(cancel(a.backendKeyData())).isEqualTo(Msg.EOF);
             assertThat(proxy.resetPid(Integer.parseInt(pid))).as("the checked backend's connection cut").isTrue();
             assertThat(a.readUntilReady()).isEqualTo(CANCELED);
             proxy.latencyForUser(USER, 0);
-            String next = firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
+            String next = RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select pg_backend_pid()::text")));
             assertThat(next).as("a new backend").isNotEqualTo(pid);
             assertThat(lastQueryOf(next)).doesNotContain("pg_sleep");
-            awaitOneIdle();
+            PgferryState.awaitAllIdle(pool(), 1);
         }
     }
 }

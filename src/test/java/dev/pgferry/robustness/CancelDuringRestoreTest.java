@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
-import dev.pgferry.session.ClientSession;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.RawWireClient.Msg;
@@ -20,7 +19,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -98,21 +96,6 @@ class CancelDuringRestoreTest {
         return server.pools().get(new PoolKey(DB, USER));
     }
 
-    /** The columns of the first DataRow of {@code messages}, as text (null for NULL). */
-    private static List<String> row(List<Msg> messages) {
-        byte[] b = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow().body();
-        int n = ((b[0] & 0xff) << 8) | (b[1] & 0xff);
-        List<String> values = new ArrayList<>(n);
-        int at = 2;
-        for (int i = 0; i < n; i++) {
-            int len = ((b[at] & 0xff) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
-            at += 4;
-            values.add(len < 0 ? null : new String(b, at, len, StandardCharsets.UTF_8));
-            at += Math.max(len, 0);
-        }
-        return values;
-    }
-
     private static final String WHO = "select current_setting('application_name'), current_setting('search_path'),"
             + " pg_backend_pid()::text";
 
@@ -139,52 +122,19 @@ class CancelDuringRestoreTest {
         return pids.get(0);
     }
 
-    /** Waits up to 3 s until some session of this pgferry is in state {@code state}. */
-    private void awaitSessionState(String state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        java.util.Set<String> seen = new java.util.TreeSet<>();
-        while (System.nanoTime() < deadline) {
-            for (ClientSession s : server.context().sessions) {
-                seen.add(s.stateName());
-                if (s.stateName().equals(state)) {
-                    return;
-                }
-            }
-            Thread.sleep(2);
-        }
-        throw new AssertionError("no session reached state " + state + ", seen " + seen);
-    }
-
-    /** Waits up to 3 s for the pool to hold {@code idle} idle backends, none leased, nobody waiting. */
-    private void awaitAllIdle(int idle) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            Pool.PoolCounts c = pool().counts();
-            if (c.idle() == idle && c.active() == 0 && c.waiting() == 0) {
-                break;
-            }
-            Thread.sleep(5);
-        }
-        assertThat(pool().counts()).as("pool counts").isEqualTo(new Pool.PoolCounts(idle, 0, 0, 0, 0, 0, 0));
-        assertThat(pool().total()).as("backends open").isEqualTo(idle);
-    }
-
     /** B logs in and runs {@link #WHO}; returns its row once all the pool's backends are idle again. */
     private int idleAfter(RawWireClient b) throws Exception {
         b.exchange(1, RawWireClient.query(WHO));
         Thread.sleep(50);
         int idle = pool().counts().idle();
         assertThat(idle).as("idle backends").isPositive();
-        awaitAllIdle(idle);
+        PgferryState.awaitAllIdle(pool(), idle);
         return idle;
     }
 
-    /** Sends a CancelRequest with {@code keyData}; returns what came back before the close (PostgreSQL: nothing). */
+    /** {@link RawWireClient#cancel} to pgferry. */
     private Msg cancel(byte[] keyData) throws IOException {
-        try (RawWireClient c = RawWireClient.connect(Clients.HOST, port).timeout(5_000)) {
-            c.send(RawWireClient.cancelRequest(keyData));
-            return c.read();
-        }
+        return RawWireClient.cancel(Clients.HOST, port, keyData);
     }
 
     /**
@@ -198,13 +148,13 @@ class CancelDuringRestoreTest {
     @Timeout(60)
     void cancelWhileTheBackendIsRestoredAnswers57014AndTheQueryNeverRuns() throws Exception {
         try (RawWireClient b = login(); RawWireClient a = login(aParameters("restore-query"))) {
-            List<String> bBefore = row(b.exchange(1, RawWireClient.query(WHO)));
+            List<String> bBefore = RawWireClient.firstRow(b.exchange(1, RawWireClient.query(WHO)));
             int idle = idleAfter(b);
 
             proxy.latencyForUser(USER, LATENCY_MILLIS);
             long t0 = System.nanoTime();
             a.send(RawWireClient.query("select 'ran ' || pg_sleep(5)"));
-            awaitSessionState("restoring");
+            PgferryState.awaitSessionState(server, "restoring");
             assertThat(cancel(a.backendKeyData())).as("closed without a reply").isEqualTo(Msg.EOF);
             List<Msg> reply = a.readUntilReady();
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -217,15 +167,15 @@ class CancelDuringRestoreTest {
             assertThat(last.values()).as("what the backends ran last").noneMatch(q -> q.contains("pg_sleep"));
             String pid = bBefore.get(2);
             assertThat(restoredBackend(last, "restore-query")).as("the backend restored for A").isEqualTo(pid);
-            awaitAllIdle(idle);
+            PgferryState.awaitAllIdle(pool(), idle);
 
-            assertThat(row(a.exchange(1, RawWireClient.query(WHO)))).as("A after the cancel, on the same backend")
+            assertThat(RawWireClient.firstRow(a.exchange(1, RawWireClient.query(WHO)))).as("A after the cancel, on the same backend")
                     .containsExactly("restore-query", A_SEARCH_PATH, pid);
-            assertThat(row(b.exchange(1, RawWireClient.query(WHO)))).as("B, at the server's defaults")
+            assertThat(RawWireClient.firstRow(b.exchange(1, RawWireClient.query(WHO)))).as("B, at the server's defaults")
                     .isEqualTo(bBefore);
-            assertThat(row(a.exchange(1, RawWireClient.query(WHO)))).containsExactly("restore-query", A_SEARCH_PATH,
+            assertThat(RawWireClient.firstRow(a.exchange(1, RawWireClient.query(WHO)))).containsExactly("restore-query", A_SEARCH_PATH,
                     pid);
-            awaitAllIdle(idle);
+            PgferryState.awaitAllIdle(pool(), idle);
         }
     }
 
@@ -243,7 +193,7 @@ class CancelDuringRestoreTest {
             proxy.latencyForUser(USER, LATENCY_MILLIS);
             a.send(RawWireClient.parse("", "select 'ran ' || pg_sleep(5)"), RawWireClient.bind(""),
                     RawWireClient.execute(), RawWireClient.message('H', new byte[0]));
-            awaitSessionState("restoring");
+            PgferryState.awaitSessionState(server, "restoring");
             assertThat(cancel(a.backendKeyData())).isEqualTo(Msg.EOF);
             Msg first = a.read();
             while (first.type() == 'S') {
@@ -255,9 +205,9 @@ class CancelDuringRestoreTest {
 
             a.send(RawWireClient.bind(""), RawWireClient.execute(), RawWireClient.sync(), RawWireClient.query(WHO));
             assertThat(a.read()).as("the skipped batch's Sync").isEqualTo(READY_IDLE);
-            assertThat(row(a.readUntilReady())).startsWith("restore-batch", A_SEARCH_PATH);
+            assertThat(RawWireClient.firstRow(a.readUntilReady())).startsWith("restore-batch", A_SEARCH_PATH);
             assertThat(lastQueries().values()).noneMatch(q -> q.contains("pg_sleep"));
-            awaitAllIdle(idle);
+            PgferryState.awaitAllIdle(pool(), idle);
         }
     }
 
@@ -293,7 +243,7 @@ class CancelDuringRestoreTest {
                     return e;
                 }
             }, threads);
-            awaitSessionState("restoring");
+            PgferryState.awaitSessionState(server, "restoring");
             insert.cancel();
             Throwable error = outcome.get(10, TimeUnit.SECONDS);
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds to the answer").isLessThan(4.5);
@@ -303,7 +253,7 @@ class CancelDuringRestoreTest {
             assertThat(e.getSQLState()).isEqualTo("57014");
             assertThat(e.getSeverity()).isEqualTo("ERROR");
             assertThat(e.getMessage()).isEqualTo(CANCELED);
-            awaitAllIdle(idle);
+            PgferryState.awaitAllIdle(pool(), idle);
             try (Statement st = a.createStatement(); ResultSet rs = st.executeQuery(
                     "select count(*) from restorecancel_rows")) {
                 rs.next();

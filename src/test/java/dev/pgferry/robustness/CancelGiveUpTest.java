@@ -96,12 +96,6 @@ class CancelGiveUpTest {
                 .value(name, Map.of("database", DB, "user", "postgres"));
     }
 
-    private static String firstValue(List<Msg> messages) {
-        byte[] b = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow().body();
-        int len = ((b[2] & 0xff) << 24) | ((b[3] & 0xff) << 16) | ((b[4] & 0xff) << 8) | (b[5] & 0xff);
-        return new String(b, 6, len, StandardCharsets.UTF_8);
-    }
-
     /** The seconds until pgferry closed a cancel connection carrying {@code keyData}, and what came before the close. */
     private CompletableFuture<double[]> cancelAsync(byte[] keyData) {
         return CompletableFuture.supplyAsync(() -> {
@@ -129,7 +123,7 @@ class CancelGiveUpTest {
     @Timeout(60)
     void aCancelTheServerNeverClosesHoldsTheBackendUntilPgferryGivesUpAfter5sThenItIsClosed() throws Exception {
         try (RawWireClient a = login(); RawWireClient b = login(); Connection admin = ThroughPgferry.admin(port)) {
-            String backend = firstValue(a.exchange(1, RawWireClient.query("select 'which'")));
+            String backend = RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select 'which'")));
             assertThat(awaitCounts(1, 0, 0, 0, 0)).as("pool counts before")
                     .isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
 
@@ -164,11 +158,11 @@ class CancelGiveUpTest {
             List<Msg> bReply = b.readUntilReady();
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds until B was served")
                     .isGreaterThan(GIVE_UP_SECONDS - 0.5);
-            String fresh = firstValue(bReply);
+            String fresh = RawWireClient.firstValue(bReply);
             assertThat(fresh).as("B on a new backend, not the one that was held").isNotEqualTo(backend);
             assertThat(awaitCounts(1, 0, 0, 0, 0)).as("pool counts after")
                     .isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
-            assertThat(firstValue(a.exchange(1, RawWireClient.query("select 'a again'")))).isEqualTo(fresh);
+            assertThat(RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select 'a again'")))).isEqualTo(fresh);
             assertThat(pool().total()).as("backends open: the held one closed").isEqualTo(1);
             assertThat(showPools(admin)).containsEntry("cl_active_cancel_req", "0")
                     .containsEntry("sv_active_cancel", "0").containsEntry("sv_being_canceled", "0");

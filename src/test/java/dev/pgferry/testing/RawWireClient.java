@@ -244,6 +244,38 @@ public final class RawWireClient implements AutoCloseable {
     }
 
     /** CancelRequest for the process id and key of a BackendKeyData body ({@link #backendKeyData()}). */
+    /**
+     * Sends a CancelRequest carrying {@code backendKeyData} (process id, then key) on a new connection to
+     * {@code host:port} and returns what came back before the server closed it (PostgreSQL never answers one, it just
+     * closes: {@link Msg#EOF}); waits at most 5 s.
+     */
+    public static Msg cancel(String host, int port, byte[] backendKeyData) throws IOException {
+        try (RawWireClient c = connect(host, port).timeout(5_000)) {
+            c.send(cancelRequest(backendKeyData));
+            return c.read();
+        }
+    }
+
+    /** The columns of the first DataRow among {@code messages}, as text (null for NULL). */
+    public static List<String> firstRow(List<Msg> messages) {
+        byte[] b = messages.stream().filter(m -> m.type() == 'D').findFirst().orElseThrow().body();
+        int n = ((b[0] & 0xff) << 8) | (b[1] & 0xff);
+        List<String> values = new ArrayList<>(n);
+        int at = 2;
+        for (int i = 0; i < n; i++) {
+            int len = ((b[at] & 0xff) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
+            at += 4;
+            values.add(len < 0 ? null : new String(b, at, len, StandardCharsets.UTF_8));
+            at += Math.max(len, 0);
+        }
+        return values;
+    }
+
+    /** The first column of the first DataRow among {@code messages}. */
+    public static String firstValue(List<Msg> messages) {
+        return firstRow(messages).get(0);
+    }
+
     public static byte[] cancelRequest(byte[] backendKeyData) {
         byte[] a = new byte[8 + backendKeyData.length];
         setInt(a, 0, a.length);
