@@ -1184,6 +1184,20 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     /**
+     * Sends a FATAL error and ends the session at once (the admin console's KILL_CLIENT): nothing the client sends
+     * afterwards reaches a backend, and a backend it holds is cleaned up as when a client vanishes (a transaction
+     * rolled back, the backend returned).
+     */
+    public void disconnect(String sqlState, String message) {
+        ch.eventLoop().execute(() -> {
+            if (state != State.CLOSED) {
+                LOG.debugf("%s disconnected: %s", id, message);
+                closeWithFatal(sqlState, message);
+            }
+        });
+    }
+
+    /**
      * Sends a FATAL error and closes at once, with the backend this client holds (the admin console's KILL): the
      * backend is closed, not rolled back and returned, whatever its state.
      */

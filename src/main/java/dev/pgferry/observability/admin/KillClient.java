@@ -37,7 +37,7 @@ final class KillClient implements AdminCommand {
         String id = id(args.isEmpty() ? "" : args.get(0));
         for (ClientSession s : admin.sc.sessions) {
             if (s.id().equals(id)) {
-                s.terminate(SqlState.PROTOCOL_VIOLATION, REASON);
+                s.disconnect(SqlState.PROTOCOL_VIOLATION, REASON);
                 return AdminResult.done("KILL_CLIENT", null);
             }
         }
