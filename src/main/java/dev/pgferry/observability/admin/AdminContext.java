@@ -1,6 +1,9 @@
 package dev.pgferry.observability.admin;
 
 import dev.pgferry.pool.Pool;
+import dev.pgferry.pool.PoolKey;
+import dev.pgferry.session.ClientSession;
+import dev.pgferry.session.LoginHandler;
 import dev.pgferry.session.SessionContext;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -11,6 +14,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /** What commands work on: the proxy's shared state, the console's own pause state and its command list. */
 final class AdminContext {
@@ -46,6 +50,27 @@ final class AdminContext {
         return sc.pools.all().stream()
                 .sorted(Comparator.comparing((Pool p) -> p.key().database()).thenComparing(p -> p.key().user()))
                 .toList();
+    }
+
+    /** Backends open or being opened of the pools whose key {@code which} accepts. */
+    int servers(Predicate<PoolKey> which) {
+        int n = 0;
+        for (Pool p : sc.pools.all()) {
+            n += which.test(p.key()) ? p.total() : 0;
+        }
+        return n;
+    }
+
+    /** Logged-in clients, and logins waiting for their pool, of the pools whose key {@code which} accepts. */
+    int clients(Predicate<PoolKey> which) {
+        int n = 0;
+        for (ClientSession s : sc.sessions) {
+            n += which.test(s.pool().key()) ? 1 : 0;
+        }
+        for (LoginHandler l : sc.waitingLogins) {
+            n += l.pool() != null && which.test(l.pool().key()) ? 1 : 0;
+        }
+        return n;
     }
 
     /**

@@ -1,9 +1,6 @@
 package dev.pgferry.observability.admin;
 
 import dev.pgferry.config.PgferryConfig;
-import dev.pgferry.pool.Pool;
-import dev.pgferry.session.ClientSession;
-import dev.pgferry.session.LoginHandler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,28 +53,14 @@ final class ShowDatabases implements AdminCommand {
             String dbname = db != null && db.dbname().isPresent() ? db.dbname().get() : name;
             int size = db != null && db.poolSize().isPresent() ? db.poolSize().getAsInt() : c.pool().size();
             String mode = db != null && db.poolMode().isPresent() ? db.poolMode().get().name().toLowerCase() : null;
-            int servers = 0;
-            for (Pool p : admin.poolsOf(name)) {
-                servers += p.total();
-            }
+            int servers = admin.servers(k -> k.database().equals(name));
             rows.add(Arrays.asList(name, host, str(port), dbname, null, str(size), str(c.pool().minIdle()),
                     str(c.pool().reserveSize()),
                     str(c.pool().maxLifetime().toSeconds()), mode, null, str(c.pool().maxDbConnections()),
-                    str(servers), "0", str(clients(admin, name)), admin.pauses.paused(name) ? "1" : "0",
+                    str(servers), "0", str(admin.clients(k -> k.database().equals(name))), admin.pauses.paused(name) ? "1" : "0",
                     admin.sc.disabledDatabases.contains(name) ? "1" : "0"));
         }
         return AdminResult.rows(COLUMNS, rows);
-    }
-
-    private static int clients(AdminContext admin, String database) {
-        int n = 0;
-        for (ClientSession s : admin.sc.sessions) {
-            n += s.pool().key().database().equals(database) ? 1 : 0;
-        }
-        for (LoginHandler l : admin.sc.waitingLogins) {
-            n += l.pool() != null && l.pool().key().database().equals(database) ? 1 : 0;
-        }
-        return n;
     }
 
     private static String str(long n) {

@@ -1,6 +1,5 @@
 package dev.pgferry.observability.admin;
 
-import dev.pgferry.pool.Pool;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,18 +27,14 @@ final class ShowLists implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        List<Pool> pools = admin.pools();
-        int servers = 0;
-        for (Pool p : pools) {
-            servers += p.total();
-        }
+        int servers = admin.servers(k -> true);
         int clients = admin.sc.clients.get(); // pool clients, logging in or logged in; the console's are apart
         int pending = Math.max(0, clients - admin.sc.sessions.size() - admin.sc.waitingLogins.size());
         List<List<String>> rows = new ArrayList<>();
         row(rows, "databases", admin.databases().size());
         row(rows, "users", ShowUsers.users(admin).size());
         row(rows, "peers", 0);
-        row(rows, "pools", pools.size());
+        row(rows, "pools", admin.sc.pools.all().size());
         row(rows, "peer_pools", 0);
         row(rows, "free_clients", 0);
         row(rows, "used_clients", clients + admin.connections.get());

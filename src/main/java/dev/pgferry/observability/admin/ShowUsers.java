@@ -1,9 +1,6 @@
 package dev.pgferry.observability.admin;
 
 import dev.pgferry.auth.FileCredentialStore;
-import dev.pgferry.pool.Pool;
-import dev.pgferry.session.ClientSession;
-import dev.pgferry.session.LoginHandler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,12 +40,10 @@ final class ShowUsers implements AdminCommand {
         String maxUserConnections = Integer.toString(admin.sc.config.pool().maxUserConnections());
         List<List<String>> rows = new ArrayList<>();
         for (String user : users(admin)) {
-            int servers = 0;
-            for (Pool p : admin.pools()) {
-                servers += p.key().user().equals(user) ? p.total() : 0;
-            }
+            int servers = admin.servers(k -> k.user().equals(user));
+            int clients = admin.clients(k -> k.user().equals(user));
             rows.add(Arrays.asList(user, "", "", null, maxUserConnections, Integer.toString(servers), "0",
-                    Integer.toString(clients(admin, user))));
+                    Integer.toString(clients)));
         }
         return AdminResult.rows(COLUMNS, rows);
     }
@@ -61,16 +56,5 @@ final class ShowUsers implements AdminCommand {
         }
         admin.sc.pools.all().forEach(p -> names.add(p.key().user()));
         return names;
-    }
-
-    private static int clients(AdminContext admin, String user) {
-        int n = 0;
-        for (ClientSession s : admin.sc.sessions) {
-            n += s.pool().key().user().equals(user) ? 1 : 0;
-        }
-        for (LoginHandler l : admin.sc.waitingLogins) {
-            n += l.pool() != null && l.pool().key().user().equals(user) ? 1 : 0;
-        }
-        return n;
     }
 }
