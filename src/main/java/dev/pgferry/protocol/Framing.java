@@ -14,7 +14,10 @@ public final class Framing {
     /**
      * An untyped startup-phase packet: a 4-byte length that counts itself, then the body.
      * PostgreSQL refuses a declared length outside [8, 10 004] at once (ProcessStartupPacket: a body of at least a
-     * protocol version and at most MAX_STARTUP_PACKET_LENGTH bytes); so do we.
+     * protocol version and at most MAX_STARTUP_PACKET_LENGTH bytes); so do we, as it does: without a word to the client
+     * (COMMERROR), since bytes that do not even frame a startup packet may come from anything but a PostgreSQL client,
+     * or from one that ended before it sent its startup packet (node-postgres's Terminate, {@code X 0 0 0 4}, reads as
+     * a length of 1 476 395 008).
      */
     public static int startupFrameLength(ByteBuf in) throws ProtocolException {
         if (in.readableBytes() < 4) {
@@ -22,7 +25,7 @@ public final class Framing {
         }
         int len = in.getInt(in.readerIndex());
         if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len - 4 > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of startup packet");
+            throw ProtocolException.unanswered("invalid length of startup packet");
         }
         return in.readableBytes() < len ? NEED_MORE : len;
     }

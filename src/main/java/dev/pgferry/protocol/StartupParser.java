@@ -13,7 +13,9 @@ import java.util.Map;
  * {@code ProcessStartupPacket} does, with the same error wording and SQLSTATEs.
  */
 public final class StartupParser {
+    /** Protocol 3.2's longest cancel key (PostgreSQL 18's ProcessStartupPacket); 3.0 keys have 4 bytes. */
     private static final int MAX_CANCEL_KEY_LENGTH = 256;
+    private static final int MIN_CANCEL_KEY_LENGTH = 4;
 
     private StartupParser() {}
 
@@ -39,8 +41,14 @@ public final class StartupParser {
             return new StartupPacket.GssEncRequest();
         }
         if (code == ProtocolCodes.CANCEL_REQUEST_CODE) {
-            if (len < 16 || len > 12 + MAX_CANCEL_KEY_LENGTH) {
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid length of cancel request packet");
+            // PostgreSQL answers no cancel request, and one of a bad length is a COMMERROR: logged, closed, no reply.
+            // PostgreSQL 15 takes 16 bytes only (and logs "invalid length of startup packet"); 18 takes keys of up to
+            // 256 bytes and logs these two messages.
+            if (len < 12) {
+                throw ProtocolException.unanswered("invalid length of query cancel packet");
+            }
+            if (len - 12 < MIN_CANCEL_KEY_LENGTH || len - 12 > MAX_CANCEL_KEY_LENGTH) {
+                throw ProtocolException.unanswered("invalid length of query cancel key");
             }
             byte[] key = new byte[len - 12];
             frame.getBytes(base + 12, key);
