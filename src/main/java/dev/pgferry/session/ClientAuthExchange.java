@@ -50,6 +50,32 @@ final class ClientAuthExchange {
         this.random = random;
     }
 
+    /** PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH: the longest PasswordMessage it reads, its length word included. */
+    static final int MAX_PASSWORD_MESSAGE = 65_535;
+    /** PostgreSQL 15's PG_MAX_SASL_MESSAGE_LENGTH: the longest SASL message it reads, its length word included. */
+    static final int MAX_SASL_MESSAGE = 1_024;
+
+    /** The longest message this exchange reads, as PostgreSQL's pq_getmessage limit for the same method. */
+    int maxMessageLength() {
+        return type == AuthType.PLAIN || type == AuthType.MD5 ? MAX_PASSWORD_MESSAGE : MAX_SASL_MESSAGE;
+    }
+
+    /** What PostgreSQL names the 'p' it waits for when another message type comes (auth.c, auth-sasl.c). */
+    String expectedResponse() {
+        return type == AuthType.PLAIN || type == AuthType.MD5 ? "expected password response" : "expected SASL response";
+    }
+
+    /**
+     * A 'p' whose length pq_getmessage refuses (under 4, or over {@link #maxMessageLength}): it logs "invalid message
+     * length" (COMMERROR); then CheckSASLAuth fails the authentication, FATAL 28P01, thrown here, while
+     * recv_password_packet (cleartext, MD5) gives up without a word: this returns, and the connection just closes.
+     */
+    void refuseUnreadableMessage() throws AuthException {
+        if (type != AuthType.PLAIN && type != AuthType.MD5) {
+            throw AuthException.passwordFailed(user);
+        }
+    }
+
     /** Writes the first Authentication request; returns OK at once for trust. */
     Step begin(ByteBuf out) {
         switch (type) {

@@ -46,8 +46,8 @@ import org.jboss.logging.Logger;
 public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(LoginHandler.class);
     private static final AtomicLong IDS = new AtomicLong();
-    /** A password or SASL message is small; PostgreSQL caps them likewise. */
-    private static final int MAX_AUTH_MESSAGE = 10_000;
+    /** Connections closed without a reply, as PostgreSQL's COMMERROR: one line each, at most ten a second. */
+    private static final SilentCloseLog SILENT_CLOSES = new SilentCloseLog(LOG, System::nanoTime);
     /** PostgreSQL's DETAIL for data that came ahead of an encryption request's answer (ProcessStartupPacket). */
     private static final String MAN_IN_THE_MIDDLE =
             "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.";
@@ -173,8 +173,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         try {
             while (acc != null && (phase == Phase.STARTUP || phase == Phase.AUTH)) {
-                int frame = phase == Phase.STARTUP ? Framing.startupFrameLength(acc)
-                        : Framing.messageFrameLength(acc, MAX_AUTH_MESSAGE);
+                int frame = phase == Phase.STARTUP ? Framing.startupFrameLength(acc) : authFrameLength();
                 if (frame == Framing.NEED_MORE) {
                     break;
                 }
@@ -189,8 +188,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
         } catch (ProtocolException e) {
             sc.protocolErrors.increment();
-            LOG.debugf("%s protocol violation during startup: %s", id, e.getMessage());
-            fatal(e.sqlState(), e.getMessage(), e.detail());
+            if (e.answered()) {
+                LOG.debugf("%s protocol violation during startup: %s", id, e.getMessage());
+                fatal(e.sqlState(), e.getMessage(), e.detail());
+            } else {
+                closeWithoutReply(e.getMessage());
+            }
         } catch (AuthException e) {
             sc.loginFailures.increment();
             LOG.debugf("%s authentication failed: %s", id, e);
@@ -426,12 +429,32 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    private void onAuthMessage(int start, int frame) throws ProtocolException, AuthException {
-        byte type = acc.getByte(start);
-        if (type != ProtocolCodes.PASSWORD) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION,
-                    "expected password response, got message type " + (type & 0xff));
+    /**
+     * The size of the authentication message at the head of {@code acc}, read as PostgreSQL reads it: the type byte
+     * first (recv_password_packet, CheckSASLAuth: anything but 'p' is a FATAL naming it), then pq_getmessage's length
+     * check, whose failure each method takes its own way ({@link ClientAuthExchange#refuseUnreadableMessage}).
+     */
+    private int authFrameLength() throws ProtocolException, AuthException {
+        if (!acc.isReadable()) {
+            return Framing.NEED_MORE;
         }
+        byte type = acc.getByte(acc.readerIndex());
+        if (type != ProtocolCodes.PASSWORD) {
+            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, (auth == null ? "expected password response"
+                    : auth.expectedResponse()) + ", got message type " + (type & 0xff));
+        }
+        try {
+            return Framing.messageFrameLength(acc, auth == null ? ClientAuthExchange.MAX_PASSWORD_MESSAGE
+                    : auth.maxMessageLength());
+        } catch (ProtocolException badLength) {
+            if (auth != null) {
+                auth.refuseUnreadableMessage();
+            }
+            throw ProtocolException.unanswered("invalid message length");
+        }
+    }
+
+    private void onAuthMessage(int start, int frame) throws ProtocolException, AuthException {
         if (auth == null) {
             if (relayBackend == null) {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "unexpected password message");
@@ -644,6 +667,41 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         fatal(sqlState, message, null);
     }
 
+    /**
+     * Ends this login as PostgreSQL ends a connection after a COMMERROR: nothing sent, the connection closed, and one
+     * line in the log (rate-limited: anyone can send a bad length).
+     */
+    private void closeWithoutReply(String reason) {
+        SILENT_CLOSES.closing(id, remoteAddress(), reason);
+        loginEnded();
+        if (loginTimeout != null) {
+            loginTimeout.cancel(false);
+        }
+        if (acc != null) {
+            acc.release();
+            acc = null;
+        }
+        ctx.close();
+    }
+
+    /**
+     * The connection ended in the middle of a packet: PostgreSQL logs that (a COMMERROR to nobody), except a partial
+     * length word once an encryption request was answered, which is how a client that did not like the answer
+     * leaves (ProcessStartupPacket). An end between packets is not worth a line.
+     */
+    private void logIncompletePacket() {
+        if (acc == null || !acc.isReadable()) {
+            return;
+        }
+        if (phase == Phase.STARTUP && (acc.readableBytes() >= 4
+                || (negotiation.sslRequestOpen() && negotiation.gssEncRequestOpen()))) {
+            SILENT_CLOSES.closing(id, remoteAddress(), "incomplete startup packet");
+        } else if (phase == Phase.AUTH) {
+            SILENT_CLOSES.closing(id, remoteAddress(), acc.readableBytes() < 5
+                    ? "unexpected EOF within message length word" : "incomplete message from client");
+        }
+    }
+
     /** Ends this login with a FATAL error, on its own loop (the admin console's KILL). */
     public void kill(String sqlState, String message) {
         ctx.channel().eventLoop().execute(() -> fatal(sqlState, message));
@@ -668,6 +726,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         sc.clients.decrementAndGet(); // only called while this handler is in the pipeline (before handover)
+        logIncompletePacket();
         loginEnded();
         if (loginTimeout != null) {
             loginTimeout.cancel(false);

@@ -117,11 +117,7 @@ class FailureMetricsTest {
         try (RawWireClient c = RawWireClient.connect("127.0.0.1", port)) {
             c.timeout(5000);
             c.send(new byte[] {0, 0, 0, 3}); // a length below the 8 bytes of the smallest startup packet
-            Msg m = c.read();
-            assertThat(m.type()).as("%s", m).isEqualTo('E');
-            assertThat(m.field('S')).isEqualTo("FATAL");
-            assertThat(m.field('C')).isEqualTo("08P01");
-            assertThat(m.field('M')).isEqualTo("invalid length of startup packet");
+            // closed without a word, as by PostgreSQL (COMMERROR "invalid length of startup packet"), and counted
             assertThat(c.read()).isEqualTo(Msg.EOF);
         }
         PrometheusText after = scrape();

@@ -52,6 +52,11 @@ class Md5ClientAuthTest extends PasswordClientAuthContract {
     }
 
     @Override
+    String postgresUserOfThisMethod() {
+        return "md5_u";
+    }
+
+    @Override
     String answer(RawClient c, String user, String password) throws Exception {
         return md5Response(user, password, md5Salt(c));
     }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.WireBytes;
 import dev.pgferry.testing.ClientProgram;
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.RawWireClient;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.util.Map;
@@ -12,6 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What holds for every password method pgferry can ask clients for (pgferry.auth.type plain or md5): every user of
@@ -65,6 +68,39 @@ abstract class PasswordClientAuthContract {
             c.assertRefused("28P01", "password authentication failed for user \"" + user + "\"");
         }
         Clients.assertPgjdbcWrongPasswordRefused(port, user);
+    }
+
+    /** The fixture's user whom PostgreSQL asks for a password with this method (md5_u, plain_u). */
+    abstract String postgresUserOfThisMethod();
+
+    /** Sends a StartupMessage for {@code user}, reads the authentication request, sends {@code message}: the reply. */
+    private static String replyToPasswordMessage(RawWireClient c, String user, byte[] message) throws Exception {
+        c.timeout(2_000);
+        c.send(WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", user, "database", "postgres"));
+        RawWireClient.Msg request = c.read();
+        assertThat(request.type()).as("%s", request).isEqualTo('R');
+        c.send(message);
+        return c.reply();
+    }
+
+    /**
+     * A PasswordMessage whose length pq_getmessage refuses (under 4, or over PG_MAX_AUTH_TOKEN_LENGTH, 65 535 bytes
+     * with the length word): PostgreSQL logs "invalid message length" (COMMERROR) and recv_password_packet gives up, so
+     * the connection closes without a word. The fixture's PostgreSQL and pgferry get the same bytes.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {3, 65_536, 1 << 30})
+    void aPasswordMessageOfALengthPostgresCannotReadIsClosedWithoutAWord(int length) throws Exception {
+        byte[] header = WireBytes.messageHeader('p', length);
+        PostgresFixture pg = PostgresFixture.get();
+        try (RawWireClient c = RawWireClient.connect(pg.host(), pg.port())) {
+            assertThat(replyToPasswordMessage(c, postgresUserOfThisMethod(), header)).as("PostgreSQL")
+                    .isEqualTo("closed");
+        }
+        try (RawWireClient c = RawWireClient.connect("127.0.0.1", port)) {
+            assertThat(replyToPasswordMessage(c, postgresUserOfThisMethod(), header)).as("pgferry").isEqualTo("closed");
+        }
+        Clients.assertServesPgjdbc(port);
     }
 
     /** What PostgreSQL 15 answers to each (recv_password_packet; checked against a PostgreSQL 15 server). */

@@ -28,6 +28,11 @@ class PlainClientAuthTest extends PasswordClientAuthContract {
     }
 
     @Override
+    String postgresUserOfThisMethod() {
+        return "plain_u";
+    }
+
+    @Override
     String answer(RawClient c, String user, String password) throws Exception {
         assertThat(c.expect('R').wire()).as("AuthenticationCleartextPassword")
                 .containsExactly(WireBytes.message('R', WireBytes.create().int32(ProtocolCodes.AUTH_CLEARTEXT).toArray()));

@@ -389,6 +389,14 @@ public final class RawWireClient implements AutoCloseable {
         return new Msg(b, body);
     }
 
+    /**
+     * Everything the server sends from now until it closes the connection, or until a read waits longer than the
+     * {@link #timeout} ("open"), written down by {@link ServerReply#read}: "closed" alone when nothing came.
+     */
+    public String reply() throws IOException {
+        return ServerReply.read(in);
+    }
+
     /** The next message; {@link Msg#EOF} when the server closed or reset the connection. */
     public Msg read() throws IOException {
         try {

@@ -245,6 +245,58 @@ class ClientTlsTest {
     }
 
     /**
+     * SSLRequest answered 'S', the TLS handshake, then {@code bytes} inside TLS: everything the server sends until it
+     * closes the connection ({@link dev.pgferry.testing.ServerReply}).
+     */
+    private static String replyInsideTls(int port, byte[] bytes) throws Exception {
+        try (Socket plain = new Socket("127.0.0.1", port)) {
+            plain.setSoTimeout(5000);
+            DataOutputStream out = new DataOutputStream(plain.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103);
+            assertThat(plain.getInputStream().read()).as("answer to the SSLRequest").isEqualTo('S');
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trustingAnyone().getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", port, true)) {
+                s.startHandshake();
+                s.getOutputStream().write(bytes);
+                s.getOutputStream().flush();
+                return dev.pgferry.testing.ServerReply.read(s.getInputStream());
+            }
+        }
+    }
+
+    /**
+     * Inside TLS a packet PostgreSQL cannot frame is what it is in plaintext: a COMMERROR, the connection closed
+     * without a word (TLS close_notify, no ErrorResponse). The fixture's PostgreSQL, with ssl on, gets the same bytes.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"5800000004", "00000004", "4000000400030000"})
+    void anUnframeablePacketInsideTlsIsClosedWithoutAWordAsByPostgres(String hex) throws Exception {
+        byte[] bytes = java.util.HexFormat.of().parseHex(hex);
+        assertThat(replyInsideTls(port(), bytes)).as("pgferry").isEqualTo("closed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgferry.testing.PostgresFixture.get().isLocal(),
+                "the cluster runs in a container: its ssl cannot be turned on here");
+        dev.pgferry.testing.PostgresTlsResource.enable();
+        assertThat(replyInsideTls(dev.pgferry.testing.PostgresFixture.get().port(), bytes)).as("PostgreSQL")
+                .isEqualTo("closed");
+    }
+
+    /**
+     * node-postgres with {@code ssl}: {@code client.end()} before {@code client.connect()} has finished. Its Terminate
+     * goes out before the SSLRequest; PostgreSQL closes without a word and the application sees no error. pgferry's
+     * FATAL answer used to come back to it as "There was an error establishing an SSL connection".
+     */
+    @Test
+    void nodePostgresWithSslEndingBeforeItsStartupPacketSeesNoError() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.pgferry.testing.PostgresFixture.get().isLocal(),
+                "the cluster runs in a container: its ssl cannot be turned on here");
+        dev.pgferry.testing.PostgresTlsResource.enable();
+        int pg = dev.pgferry.testing.PostgresFixture.get().port();
+        String out = dev.pgferry.testing.NodePostgres.endBeforeConnected(pg, port(), true);
+        assertThat(out).as("node output").contains("postgres: ended\n").contains("pgferry: ended\n");
+    }
+
+    /**
      * Once TLS is up neither encryption request is taken any more (PostgreSQL's ProcessStartupPacket sets ssl_done and
      * gss_done): the code is read as protocol 1234.5679 or 1234.5680 and refused, 0A000, by pgferry as by the fixture's
      * PostgreSQL with ssl on. pgferry names its own range of versions, 3.0 to 3.2.
