@@ -76,7 +76,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean backendFlush;
     private boolean clientFlush;
     private byte txStatus = 'I';
-    private StatementInspector.Findings txFindings;
+    private final TransactionEffects txEffects = new TransactionEffects();
     /** A cancel came in RESTORING: the request this lease is for is answered 57014 once pgferry's query is over. */
     private boolean canceledBeforeRelay;
     private final StatementRouter router;
@@ -389,6 +389,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         serverFatal = false;
         txStatus = 'I';
         router.responses.clear();
+        router.unsettled.clear();
         Object signature = params.signature();
         if (c.syncedTo == signature || !params.needsRestore(c.reported, c.unreported)) {
             c.syncedTo = signature;
@@ -584,9 +585,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         unsynced = false;
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
                         router.responses.add(ResponseQueue.QUERY, null);
-                        if (inspect(in, ri + 5, end)) {
+                        StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
+                        if (f != null && runs(f, true)) {
                             writeRun(c, in, runStart, ri);
-                            rejectPinning(c, in, ri, frame);
+                            rejectPinning(c, in, ri, frame, f.pinReason);
                             rewritten = true;
                         }
                     }
@@ -606,31 +608,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     case ProtocolCodes.PARSE -> {
                         unsynced = true;
                         int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
-                        if (inspect(in, nameEnd, end)) {
+                        // what the statement does to the session is found once, here, and applies at each Bind
+                        StatementInspector.Findings f = StatementInspector.inspect(in, nameEnd, end);
+                        if (f != null && pinRefused(f)) {
                             writeRun(c, in, runStart, ri);
                             router.responses.add(ResponseQueue.PARSE, null);
-                            rejectPinning(c, in, ri, frame);
+                            rejectPinning(c, in, ri, frame, f.pinReason);
                             rewritten = true;
                         } else if (nameEnd == ri + 6) {
-                            router.rememberUnnamed(c, in, nameEnd, end); // relayed as is
+                            router.rememberUnnamed(c, in, nameEnd, end, f); // relayed as is
                             router.responses.add(ResponseQueue.PARSE, null);
                         } else {
                             writeRun(c, in, runStart, ri);
-                            router.namedParse(c, in, ri, nameEnd, end);
+                            router.namedParse(c, in, ri, nameEnd, end, f);
                             rewritten = true;
                         }
                     }
                     case ProtocolCodes.BIND -> {
                         unsynced = true;
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
+                        PreparedStatement ps = null;
+                        StatementInspector.Findings effect;
                         if (in.getByte(stmt) == 0) {
                             if (router.restoreUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
+                            effect = router.unnamedEffect();
                         } else {
                             rewritten = router.rewriteStatementName(c, in, runStart, ri, stmt, end);
+                            ps = rewritten ? router.lastStatement() : null;
+                            effect = ps == null ? null : ps.effect;
                         }
-                        router.responses.add(ResponseQueue.BIND, null);
+                        router.responses.add(ResponseQueue.BIND, ps);
+                        if (effect != null) {
+                            runs(effect, false); // as a Query of its text; a refused pin was refused at its Parse
+                        }
                     }
                     case ProtocolCodes.DESCRIBE -> {
                         unsynced = true;
@@ -641,7 +653,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         } else if (in.getByte(ri + 5) == 'S') {
                             rewritten = router.rewriteStatementName(c, in, runStart, ri, ri + 6, end);
                         }
-                        router.responses.add(ResponseQueue.DESCRIBE, null);
+                        router.responses.add(ResponseQueue.DESCRIBE, rewritten ? router.lastStatement() : null);
                     }
                     case ProtocolCodes.CLOSE -> {
                         unsynced = true;
@@ -730,45 +742,41 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     /**
-     * Looks at the SQL of a Query or Parse for session state. Returns true if the message must not be
-     * sent as it is (it would pin the session and pinning is rejected).
+     * What running a statement does to the session: a simple Query's findings ({@code fresh}, owned here) or those a
+     * prepared statement got at its Parse, at each Bind of it. Returns true if it must not be sent (it would pin the
+     * session and pinning is rejected).
      */
-    private boolean inspect(ByteBuf in, int from, int to) {
-        StatementInspector.Findings f = StatementInspector.inspect(in, from, to);
-        if (f == null) {
-            return false;
+    private boolean runs(StatementInspector.Findings f, boolean fresh) {
+        if (pinRefused(f)) {
+            return true;
         }
         if (f.dropsPrepared) {
             // DISCARD ALL / DEALLOCATE ALL: the server drops this backend's statements, the client forgets its names
             router.forgetAll(leased);
         }
-        if (f.pinReason != null && !pinned) {
-            if (sc.config.pool().pinning() == Pinning.REJECT && transactionMode) {
-                txFindingsAdd(f);
-                return true;
-            }
-            if (transactionMode) {
-                pinned = true;
-                sc.pinnedSessions.increment();
-                LOG.infof("%s pinned to its server connection by %s (pool %s)", id, f.pinReason, pool.key());
-            }
+        if (fresh) {
+            txEffects.adopt(f);
+        } else {
+            txEffects.add(f);
         }
-        txFindingsAdd(f);
         return false;
     }
 
-    private void txFindingsAdd(StatementInspector.Findings f) {
-        if (txFindings == null) {
-            txFindings = f;
-        } else {
-            txFindings.add(f);
+    /** Pins the session for a statement that needs it, unless pinning is rejected: then returns true. */
+    private boolean pinRefused(StatementInspector.Findings f) {
+        if (f.pinReason != null && !pinned && transactionMode) {
+            if (sc.config.pool().pinning() == Pinning.REJECT) {
+                return true;
+            }
+            pinned = true;
+            sc.pinnedSessions.increment();
+            LOG.infof("%s pinned to its server connection by %s (pool %s)", id, f.pinReason, pool.key());
         }
+        return false;
     }
 
     /** Replaces a pinning statement by one the server rejects, so the error lands where PostgreSQL would put it. */
-    private void rejectPinning(ServerConnection c, ByteBuf in, int ri, int frame) {
-        String reason = txFindings.pinReason;
-        txFindings.pinReason = null;
+    private void rejectPinning(ServerConnection c, ByteBuf in, int ri, int frame, String reason) {
         String message = "pgferry: " + reason + " is not allowed in transaction pooling mode: it would tie this"
                 + " session to one server connection (pgferry.pool.pinning=reject)";
         String sql = "DO $pgferry$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = "
@@ -828,6 +836,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     router.responses.poll();
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
+                    router.unsettled.readyForQuery(c, status);
                     // counted as PgBouncer counts them: a query per ReadyForQuery (a Query, a Sync, a function
                     // call), a transaction per ReadyForQuery 'I', in session mode and within a pipeline too
                     pool.queries.increment();
@@ -838,7 +847,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         pending = 0;
                         if (!unsynced && status == 'I') {
                             boolean keeps = keepsBackend();
-                            if (needsFixup(keeps)) {
+                            if (txEffects.needsFixup(params, keeps)) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
                                 backendAcc = Cumulator.keepRest(in);
@@ -846,7 +855,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                                 return;
                             }
                             if (keeps) {
-                                txFindings = null;
+                                txEffects.clear();
                             } else {
                                 release = true;
                             }
@@ -855,7 +864,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         }
                     }
                 }
-                case ProtocolCodes.PARSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.PARSE_INSERTED;
+                case ProtocolCodes.PARSE_COMPLETE -> swallow = router.parseComplete();
                 case ProtocolCodes.CLOSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.CLOSE_INSERTED;
                 case ProtocolCodes.BIND_COMPLETE -> router.responses.poll();
                 case ProtocolCodes.ROW_DESCRIPTION, 'n' -> popped = pollIf(ResponseQueue.DESCRIBE);
@@ -863,11 +872,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     // a COPY FROM STDIN is over at its CommandComplete, also when the client's CopyDone went out
                     // before the server's CopyInResponse came (then nothing else would clear it)
                     copyIn = false;
+                    router.unsettled.commandComplete(in, ri, end);
                     popped = pollIf(ResponseQueue.EXECUTE);
                 }
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
                     byte head = router.responses.peek();
+                    router.serverError(c, in, ri, end);
                     ByteBuf renamed = router.duplicateError(in, ri, end);
                     if (renamed != null) {
                         writeClientRun(in, runStart, ri);
@@ -990,43 +1001,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     /**
-     * Whether the transaction that just ended needs a fixup: a RESET of a startup parameter, which the server
-     * returned to its own default, or (for a backend going back to the pool) a SET of an unreported parameter,
-     * whose value pgferry must read back to restore it on the next backend.
-     */
-    private boolean needsFixup(boolean keeps) {
-        StatementInspector.Findings f = txFindings;
-        if (f == null) {
-            return false;
-        }
-        if (f.resetAll) {
-            return true;
-        }
-        for (String n : f.resetNames) {
-            if (params.startup().containsKey(params.canonical(n))) {
-                return true;
-            }
-        }
-        if (keeps) {
-            return false;
-        }
-        for (String n : f.touched) {
-            if (!params.isReported(params.canonical(n))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
      * After a transaction that SET or RESET parameters: put startup values back, read unreported ones. A RESET
      * returns the server to its own default, not the client's startup value, in every mode: session mode and a
      * pinned client, which keep their backend, need this too.
      */
     private void startFixup(ServerConnection c) {
         state = State.FIXUP;
-        StatementInspector.Findings f = txFindings;
-        txFindings = null;
+        StatementInspector.Findings f = txEffects.take();
         List<String> setNames = new ArrayList<>();
         List<String> readBack = new ArrayList<>();
         String sql = params.fixupSql(f, setNames, readBack);
@@ -1097,7 +1078,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         router.responses.clear();
         state = State.IDLE;
         rest();
-        txFindings = null;
+        txEffects.clear();
         if (backendAcc != null) {
             backendAcc.release();
             backendAcc = null;
@@ -1296,7 +1277,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         InternalQuery.run(conn, sql, (cc, r) -> {
             if (!r.ok() || r.status != 'I') {
                 finishAfterClose(cc, false);
-            } else if (discardAll) {
+                return;
+            }
+            router.unsettled.rolledBack(cc);
+            if (discardAll) {
                 runDiscardAll(cc);
             } else {
                 finishAfterClose(cc, true);

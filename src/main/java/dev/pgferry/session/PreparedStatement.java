@@ -6,17 +6,21 @@ import java.util.Arrays;
 /**
  * A client's named statement: the body of its Parse after the name (query text, NUL, parameter type
  * OIDs), and the name pgferry prepares it under on backends, derived from that body so that clients
- * preparing the same SQL with the same types share one server-side statement.
+ * preparing the same SQL with the same types share one server-side statement. What running it does to the
+ * session ({@link #effect}) is found once, at its Parse, and applies at every Bind of it, wherever it runs.
  */
 final class PreparedStatement {
     final String clientName;
     final byte[] body;
     final String serverName;
+    /** What its SQL does to the session (SET, RESET, DISCARD, pinning), or null: the same as for a simple Query. */
+    final StatementInspector.Findings effect;
 
-    PreparedStatement(String clientName, byte[] body) {
+    PreparedStatement(String clientName, byte[] body, StatementInspector.Findings effect) {
         this.clientName = clientName;
         this.body = body;
         this.serverName = serverNameFor(body);
+        this.effect = effect;
     }
 
     /** {@code pgf_} + 64-bit FNV-1a of the body + its length: collisions are checked against the body. */

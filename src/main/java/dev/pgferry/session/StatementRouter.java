@@ -31,7 +31,15 @@ final class StatementRouter {
         void writeRun(ServerConnection c, ByteBuf in, int from, int to);
     }
 
+    /**
+     * What a backend's cache holds for a statement known to be invalid there (see {@link PlanInvalidation} and
+     * {@link UnsettledStatements}): its next Parse or Bind closes it and prepares the text again. Compared by
+     * reference; equal to no Parse body (a body holds at least a NUL and a parameter count).
+     */
+    static final byte[] STALE = new byte[0];
+
     final ResponseQueue responses = new ResponseQueue();
+    final UnsettledStatements unsettled = new UnsettledStatements();
     private final Wire wire;
     private final int maxPrepared;
     /** The client's named statements; null until it prepares one. */
@@ -40,6 +48,8 @@ final class StatementRouter {
     private byte[] unnamedBody;
     private int unnamedLen = -1;
     private long unnamedGeneration;
+    /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
+    private StatementInspector.Findings unnamedEffect;
 
     StatementRouter(Wire wire, int maxPrepared) {
         this.wire = wire;
@@ -67,17 +77,25 @@ final class StatementRouter {
         emitLocalResponses();
     }
 
-    /** The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend. */
-    void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end) {
+    /**
+     * The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend, and what it
+     * does to the session, which applies at each Bind of it ({@link #unnamedEffect()}).
+     */
+    void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end, StatementInspector.Findings effect) {
         int len = end - bodyStart;
         if (unnamedBody == null || unnamedBody.length < len) {
             unnamedBody = new byte[Math.max(len, 64)];
         }
         in.getBytes(bodyStart, unnamedBody, 0, len);
         unnamedLen = len;
+        unnamedEffect = effect;
         unnamedGeneration++;
         c.unnamedOwner = this;
         c.unnamedGeneration = unnamedGeneration;
+    }
+
+    StatementInspector.Findings unnamedEffect() {
+        return unnamedEffect;
     }
 
     /**
@@ -103,11 +121,11 @@ final class StatementRouter {
      * A Parse of a named statement: recorded; relayed under its server name unless this backend has it. A name
      * the client already has is PostgreSQL's error 42P05 (the old statement stays), see {@link #duplicateParse}.
      */
-    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end) {
+    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end, StatementInspector.Findings effect) {
         String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
         byte[] body = new byte[end - bodyStart];
         in.getBytes(bodyStart, body);
-        PreparedStatement ps = new PreparedStatement(name, body);
+        PreparedStatement ps = new PreparedStatement(name, body, effect);
         if (statements == null) {
             statements = new HashMap<>();
         }
@@ -199,7 +217,8 @@ final class StatementRouter {
             lastStatement = ps;
         }
         wire.writeRun(c, in, runStart, ri);
-        if (c.prepared.get(ps.serverName) == null) {
+        byte[] have = c.prepared.get(ps.serverName);
+        if (have == null || have == STALE) {
             prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
         }
         byte[] server = ps.serverNameBytes();
@@ -211,6 +230,38 @@ final class StatementRouter {
         out.setInt(1, out.writerIndex() - 1);
         wire.toBackend(c, out);
         return true;
+    }
+
+    /** The statement the last {@link #rewriteStatementName} renamed. */
+    PreparedStatement lastStatement() {
+        return lastStatement;
+    }
+
+    /**
+     * A ParseComplete came: whether to swallow it (the answer to a Parse pgferry inserted). A shared statement the
+     * server has now prepared is unsettled until its transaction ends ({@link UnsettledStatements}).
+     */
+    boolean parseComplete() {
+        if (responses.peekRef() instanceof PreparedStatement ps) {
+            unsettled.prepared(ps.serverName);
+        }
+        return responses.poll() == ResponseQueue.PARSE_INSERTED;
+    }
+
+    /**
+     * An ErrorResponse at {@code [ri, end)}, before the queue is skipped to Sync: the transaction rolls back (see
+     * {@link UnsettledStatements}), and if the Bind or Describe of a shared statement failed because the statement is
+     * stale ({@link PlanInvalidation}), the backend's copy is marked so. Its client sees this error, as it would on
+     * PostgreSQL; the next Parse or Bind of the text, by any client, prepares it again instead of meeting the stale
+     * copy (PgBouncer keeps the copy and fails every client after, pgbouncer#1038).
+     */
+    void serverError(ServerConnection c, ByteBuf in, int ri, int end) {
+        unsettled.error();
+        byte head = responses.peek();
+        if ((head == ResponseQueue.BIND || head == ResponseQueue.DESCRIBE)
+                && responses.peekRef() instanceof PreparedStatement ps && PlanInvalidation.isStale(in, ri, end)) {
+            c.prepared.replace(ps.serverName, STALE);
+        }
     }
 
     private static boolean nameEquals(ByteBuf in, int from, int to, String name) {

@@ -60,9 +60,9 @@ class ResponseQueueTest {
     void serverNamesDependOnTextAndTypesOnly() {
         byte[] a = "select $1\0\0\1\0\0\0\27".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         byte[] b = "select $1\0\0\1\0\0\0\31".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        PreparedStatement s1 = new PreparedStatement("S_1", a);
-        PreparedStatement s2 = new PreparedStatement("other", a.clone());
-        PreparedStatement s3 = new PreparedStatement("S_1", b);
+        PreparedStatement s1 = new PreparedStatement("S_1", a, null);
+        PreparedStatement s2 = new PreparedStatement("other", a.clone(), null);
+        PreparedStatement s3 = new PreparedStatement("S_1", b, null);
         assertThat(s1.serverName).isEqualTo(s2.serverName).startsWith("pgf_");
         assertThat(s3.serverName).isNotEqualTo(s1.serverName);
         assertThat(s1.sameBody(a.clone())).isTrue();
