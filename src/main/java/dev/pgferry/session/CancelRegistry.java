@@ -53,9 +53,13 @@ public final class CancelRegistry {
 
     /**
      * Registers {@code target} under {@code pid}, a backend's real process id, which other clients may have too: its
-     * secret is redrawn (before the client is told it) until none of them has the same.
+     * secret is redrawn (before the client is told it) until none of them has the same. Returns {@code pid}; with 0,
+     * as {@link #register(Target)}.
      */
-    public void register(Target target, int pid) {
+    public int register(Target target, int pid) {
+        if (pid == 0) {
+            return register(target);
+        }
         byProcessId.compute(pid, (k, had) -> {
             Target[] others = had == null ? NONE : had;
             while (sameSecret(others, target.cancelKey()) != null) {
@@ -65,6 +69,7 @@ public final class CancelRegistry {
             now[others.length] = target;
             return now;
         });
+        return pid;
     }
 
     public void unregister(int pid, Target target) {

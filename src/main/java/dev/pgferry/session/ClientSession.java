@@ -127,12 +127,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 ClientSession.this.writeRun(c, in, from, to);
             }
         }, Math.max(1, sc.config.prepared().maxPerBackend()));
-        if (backendPid == 0) {
-            this.processId = sc.cancels.register(this);
-        } else {
-            sc.cancels.register(this, backendPid);
-            this.processId = backendPid;
-        }
+        this.processId = sc.cancels.register(this, backendPid);
     }
 
     /** Session mode: starts with the backend leased at login, which this client keeps to the end. On its loop. */

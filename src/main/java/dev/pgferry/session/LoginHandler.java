@@ -38,7 +38,8 @@ import org.jboss.logging.Logger;
 /**
  * Onboarding, from the first byte to ReadyForQuery: SSLRequest/GSSENCRequest ('N'), CancelRequest,
  * StartupMessage (protocol 3.0/3.2, NegotiateProtocolVersion), client authentication by pgferry itself,
- * then AuthenticationOk, ParameterStatus, a pgferry-issued BackendKeyData and ReadyForQuery. Each step
+ * then AuthenticationOk, ParameterStatus, BackendKeyData (pgferry's secret; in session mode the pid of the backend
+ * the client keeps, leased here) and ReadyForQuery. Each step
  * logs at DEBUG with the connection id. On success it replaces itself with a {@link ClientSession}.
  * A client on the Unix-domain socket gets no TLS, as from PostgreSQL (SSLRequest 'N', see its
  * {@code ProcessStartupPacket}), and is not refused by {@code pgferry.tls.client.mode=require}.
