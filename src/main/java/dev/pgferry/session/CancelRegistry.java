@@ -3,16 +3,22 @@ package dev.pgferry.session;
 import dev.pgferry.backend.ServerConnection;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
- * The cancel keys pgferry issues to its clients (never a backend's own), and the lookup a CancelRequest
- * uses to find the backend that client holds at that moment.
+ * The cancel keys pgferry issues to its clients, and the lookup a CancelRequest uses to find the backend that client
+ * holds at that moment. A key is a process id and a secret: in transaction mode the id is made up by pgferry, in
+ * session mode it is the real pid of the backend the client keeps (so that {@code pg_backend_pid()} and the pid of a
+ * notification match it), with pgferry's own secret either way. A real pid may equal a made-up one, or the pid of a
+ * backend of another server, so several clients may share an id: the secret decides which one a request is for, and
+ * no two clients sharing an id get the same secret.
  */
 public final class CancelRegistry {
     /** A client session that can be cancelled. */
     public interface Target {
+        /** The secret, as sent in BackendKeyData; the registry may redraw it while registering. */
         byte[] cancelKey();
 
         /** The backend the client holds now, or null. Read from any thread. */
@@ -26,25 +32,57 @@ public final class CancelRegistry {
         void cancel(BiConsumer<ServerConnection, Runnable> forwarder, Runnable done);
     }
 
-    private final ConcurrentHashMap<Integer, Target> byProcessId = new ConcurrentHashMap<>();
+    private static final Target[] NONE = new Target[0];
+    /** The clients issued each process id; almost always one. Arrays are replaced, never changed in place. */
+    private final ConcurrentHashMap<Integer, Target[]> byProcessId = new ConcurrentHashMap<>();
     private final SecureRandom random;
 
     public CancelRegistry(SecureRandom random) {
         this.random = random;
     }
 
-    /** Registers {@code target} under a fresh positive process id, which is returned. */
+    /** Registers {@code target} under a fresh positive process id that no other client has, which is returned. */
     public int register(Target target) {
         while (true) {
             int pid = random.nextInt(Integer.MAX_VALUE - 1) + 1;
-            if (byProcessId.putIfAbsent(pid, target) == null) {
+            if (byProcessId.putIfAbsent(pid, new Target[] {target}) == null) {
                 return pid;
             }
         }
     }
 
-    public void unregister(int pid) {
-        byProcessId.remove(pid);
+    /**
+     * Registers {@code target} under {@code pid}, a backend's real process id, which other clients may have too: its
+     * secret is redrawn (before the client is told it) until none of them has the same. Returns {@code pid}; with 0,
+     * as {@link #register(Target)}.
+     */
+    public int register(Target target, int pid) {
+        if (pid == 0) {
+            return register(target);
+        }
+        byProcessId.compute(pid, (k, had) -> {
+            Target[] others = had == null ? NONE : had;
+            while (sameSecret(others, target.cancelKey()) != null) {
+                random.nextBytes(target.cancelKey());
+            }
+            Target[] now = Arrays.copyOf(others, others.length + 1);
+            now[others.length] = target;
+            return now;
+        });
+        return pid;
+    }
+
+    public void unregister(int pid, Target target) {
+        byProcessId.computeIfPresent(pid, (k, had) -> {
+            int n = 0;
+            Target[] now = new Target[had.length];
+            for (Target t : had) {
+                if (t != target) {
+                    now[n++] = t;
+                }
+            }
+            return n == 0 ? null : Arrays.copyOf(now, n);
+        });
     }
 
     /**
@@ -53,15 +91,31 @@ public final class CancelRegistry {
      * when there was nothing to cancel, else once the server has taken the forwarded request.
      */
     public void cancel(int pid, byte[] key, BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
-        Target t = byProcessId.get(pid);
-        if (t == null || !MessageDigest.isEqual(t.cancelKey(), key)) {
+        Target t = sameSecret(byProcessId.getOrDefault(pid, NONE), key);
+        if (t == null) {
             done.run();
             return;
         }
         t.cancel(forwarder, done);
     }
 
+    /** The one of {@code targets} whose secret is {@code key}; every secret is compared, in constant time. */
+    private static Target sameSecret(Target[] targets, byte[] key) {
+        Target found = null;
+        for (Target t : targets) {
+            if (MessageDigest.isEqual(t.cancelKey(), key)) {
+                found = t;
+            }
+        }
+        return found;
+    }
+
+    /** Clients registered. */
     public int size() {
-        return byProcessId.size();
+        int n = 0;
+        for (Target[] ts : byProcessId.values()) {
+            n += ts.length;
+        }
+        return n;
     }
 }

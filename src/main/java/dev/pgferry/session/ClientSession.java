@@ -89,8 +89,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      */
     private long restSince;
 
+    /**
+     * {@code backendPid}: in session mode the real process id of the backend leased at login, which the client keeps
+     * ({@link #begin}) and is told as its own; 0 in transaction mode, where pgferry makes one up.
+     */
     ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey,
-            long connectedMillis) {
+            long connectedMillis, int backendPid) {
         this.sc = sc;
         this.connectedMillis = connectedMillis;
         this.pool = pool;
@@ -123,7 +127,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 ClientSession.this.writeRun(c, in, from, to);
             }
         }, Math.max(1, sc.config.prepared().maxPerBackend()));
-        this.processId = sc.cancels.register(this);
+        this.processId = sc.cancels.register(this, backendPid);
+    }
+
+    /** Session mode: starts with the backend leased at login, which this client keeps to the end. On its loop. */
+    void begin(ServerConnection c) {
+        state = State.LEASING;
+        ready(c);
     }
 
     int processId() {
@@ -171,7 +181,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         pool.cancelOver();
                         done.run();
                     });
-                } else if (state == State.RESTORING) {
+                } else if (state == State.RESTORING && transactionMode) {
+                    // (in session mode the one restore runs right after login, and the client keeps this backend:
+                    // a cancel before its first query reaches the server is lost, as PostgreSQL ignores one that
+                    // finds its backend idle)
                     LOG.debugf("%s cancel: its request is withdrawn once %s is readied", id, c);
                     canceledBeforeRelay = true;
                     done.run();
@@ -615,8 +628,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             router.responses.add(ResponseQueue.PARSE, null);
                             rejectPinning(c, in, ri, frame, f.pinReason);
                             rewritten = true;
-                        } else if (nameEnd == ri + 6) {
-                            router.rememberUnnamed(c, in, nameEnd, end, f); // relayed as is
+                        } else if (nameEnd == ri + 6 || !transactionMode) {
+                            // relayed as is: the unnamed statement (remembered, to re-parse it on another backend),
+                            // and in session mode every statement, under the client's own name on its own backend
+                            if (transactionMode) {
+                                router.rememberUnnamed(c, in, nameEnd, end, f);
+                            } else if (f != null && f.loadsLibrary) {
+                                leased.markBroken(); // its Binds are not followed here: closed at its Parse
+                            }
                             router.responses.add(ResponseQueue.PARSE, null);
                         } else {
                             writeRun(c, in, runStart, ri);
@@ -657,7 +676,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     }
                     case ProtocolCodes.CLOSE -> {
                         unsynced = true;
-                        if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) != 0) {
+                        if (in.getByte(ri + 5) == 'S' && in.getByte(ri + 6) != 0 && transactionMode) {
                             // the server-side statement is shared: forget the client's name, answer here
                             writeRun(c, in, runStart, ri);
                             router.closeNamed(MessageReader.cstring(in, ri + 6, end));
@@ -758,6 +777,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             txEffects.adopt(f);
         } else {
             txEffects.add(f);
+        }
+        if (f.loadsLibrary && keepsBackend()) {
+            leased.markBroken(); // closed, not reset, when this client leaves: see SessionReset
         }
         return false;
     }
@@ -1232,7 +1254,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (idleSweep != null) {
             idleSweep.remove(this);
         }
-        sc.cancels.unregister(processId);
+        sc.cancels.unregister(processId, this);
         sc.clients.decrementAndGet();
         ctx.fireChannelInactive();
     }
@@ -1289,13 +1311,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void runDiscardAll(ServerConnection conn) {
-        InternalQuery.run(conn, "DISCARD ALL", (cc, r) -> {
-            if (r.ok()) {
-                cc.unreported.clear();
-                cc.prepared.clear();
-            }
-            finishAfterClose(cc, r.ok() && r.status == 'I');
-        });
+        SessionReset.run(conn, id, this::finishAfterClose);
     }
 
     private void finishAfterClose(ServerConnection c, boolean clean) {

@@ -41,6 +41,8 @@ final class InternalQuery implements BackendListener {
 
     private final Callback callback;
     private final Result result = new Result();
+    /** ReadyForQuery messages still to come: one per query sent. */
+    private int readies = 1;
     private ByteBuf acc;
     private boolean finished;
 
@@ -54,6 +56,23 @@ final class InternalQuery implements BackendListener {
         conn.listener(q);
         ByteBuf out = conn.channel().alloc().buffer(sql.length() + 8);
         FrontendMessages.query(out, sql);
+        conn.channel().writeAndFlush(out, conn.channel().voidPromise());
+    }
+
+    /**
+     * Runs each of {@code sqls} as a Query of its own, all sent at once (a statement that refuses to run in a
+     * transaction block, as DISCARD ALL, cannot share a multi-statement Query); the callback runs after the last
+     * one's ReadyForQuery. {@code error} is the first error, {@code lastRow} the last row of any of them.
+     */
+    static void runEach(ServerConnection conn, List<String> sqls, Callback callback) {
+        InternalQuery q = new InternalQuery(callback);
+        q.readies = sqls.size();
+        conn.syncedTo = null;
+        conn.listener(q);
+        ByteBuf out = conn.channel().alloc().buffer(64);
+        for (String sql : sqls) {
+            FrontendMessages.query(out, sql);
+        }
         conn.channel().writeAndFlush(out, conn.channel().voidPromise());
     }
 
@@ -98,14 +117,19 @@ final class InternalQuery implements BackendListener {
             }
             case ProtocolCodes.DATA_ROW -> result.lastRow = dataRow(start);
             case ProtocolCodes.ERROR_RESPONSE -> {
-                result.error = MessageReader.errorFields(acc, start);
-                if ("FATAL".equals(result.error.get('V')) || "PANIC".equals(result.error.get('V'))) {
+                Map<Character, String> error = MessageReader.errorFields(acc, start);
+                if (result.error == null) {
+                    result.error = error;
+                }
+                if ("FATAL".equals(error.get('V')) || "PANIC".equals(error.get('V'))) {
                     conn.markBroken();
                 }
             }
             case ProtocolCodes.READY_FOR_QUERY -> {
                 result.status = acc.getByte(start + 5);
-                finish(conn);
+                if (--readies == 0) {
+                    finish(conn);
+                }
             }
             default -> {
                 // RowDescription, CommandComplete, notices: not needed

@@ -38,7 +38,8 @@ import org.jboss.logging.Logger;
 /**
  * Onboarding, from the first byte to ReadyForQuery: SSLRequest/GSSENCRequest ('N'), CancelRequest,
  * StartupMessage (protocol 3.0/3.2, NegotiateProtocolVersion), client authentication by pgferry itself,
- * then AuthenticationOk, ParameterStatus, a pgferry-issued BackendKeyData and ReadyForQuery. Each step
+ * then AuthenticationOk, ParameterStatus, BackendKeyData (pgferry's secret; in session mode the pid of the backend
+ * the client keeps, leased here) and ReadyForQuery. Each step
  * logs at DEBUG with the connection id. On success it replaces itself with a {@link ClientSession}.
  * A client on the Unix-domain socket gets no TLS, as from PostgreSQL (SSLRequest 'N', see its
  * {@code ProcessStartupPacket}), and is not refused by {@code pgferry.tls.client.mode=require}.
@@ -505,14 +506,19 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * parameters (and proves that the database exists and the credentials work).
      */
     private void prepareWelcome() {
-        if (pool.serverParamsKnown() && pool.startupChecked(startupParams)) {
+        boolean keeps = keepsBackend();
+        if (!keeps && pool.serverParamsKnown() && pool.startupChecked(startupParams)) {
             startupParams = pool.normalizedStartup(startupParams);
-            welcome();
+            welcome(null);
             return;
         }
         ctx.channel().config().setAutoRead(false);
         sc.waitingLogins.add(this);
-        pool.acquire(ctx.channel().eventLoop(), new LeaseWaiter() {
+        if (keeps) {
+            // waits for the pool as a query does (pgferry.pool.query-wait-timeout, then an error), not as a login
+            loginTimeout.cancel(false);
+        }
+        LeaseWaiter waiter = new LeaseWaiter() {
             @Override
             public void onLease(ServerConnection conn) {
                 if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
@@ -520,10 +526,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 if (pool.startupChecked(startupParams)) {
-                    pool.release(conn);
+                    if (!keeps) {
+                        pool.release(conn);
+                    }
                     startupParams = pool.normalizedStartup(startupParams);
                     ctx.channel().config().setAutoRead(true);
-                    welcome();
+                    welcome(keeps ? conn : null);
                     return;
                 }
                 checkStartup(conn);
@@ -535,7 +543,21 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 sc.loginServerRefusals.increment();
                 fatal(error.sqlState(), error.getMessage());
             }
-        });
+        };
+        if (keeps) {
+            CheckedLease.acquire(pool, ctx.channel().eventLoop(), sc.config.pool().checkDelay().toNanos(), waiter);
+        } else {
+            pool.acquire(ctx.channel().eventLoop(), waiter);
+        }
+    }
+
+    /**
+     * Session mode: the client keeps one backend from its login to its end, leased before its ReadyForQuery, so that
+     * its BackendKeyData carries that backend's real process id (with pgferry's own secret, so that a cancel still
+     * comes through pgferry).
+     */
+    private boolean keepsBackend() {
+        return pool.settings().mode() == dev.pgferry.config.PgferryConfig.PoolMode.SESSION;
     }
 
     private void checkStartup(ServerConnection conn) {
@@ -562,12 +584,16 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 });
                 startupParams = normalized;
             }
-            if (clean) {
+            boolean onboarding = phase == Phase.ONBOARDING && ctx.channel().isActive();
+            boolean keep = onboarding && clean && r.ok() && keepsBackend();
+            if (keep) {
+                cc.touch();
+            } else if (clean) {
                 pool.release(cc);
             } else {
                 pool.discard(cc);
             }
-            if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
+            if (!onboarding) {
                 return;
             }
             if (!r.ok()) {
@@ -579,7 +605,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ctx.channel().config().setAutoRead(true);
-            welcome();
+            welcome(keep ? cc : null);
         });
     }
 
@@ -601,9 +627,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** ParameterStatus for every parameter, our BackendKeyData, ReadyForQuery 'I'; then the session takes over. */
-    private void welcome() {
+    /**
+     * ParameterStatus for every parameter, BackendKeyData, ReadyForQuery 'I'; then the session takes over, in session
+     * mode with {@code kept}, the backend it keeps (else null).
+     */
+    private void welcome(ServerConnection kept) {
         if (phase != Phase.ONBOARDING) {
+            if (kept != null) {
+                pool.release(kept);
+            }
             return;
         }
         loginEnded();
@@ -615,7 +647,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
         sc.random.nextBytes(key);
-        ClientSession session = new ClientSession(sc, pool, params, id, key, connectedMillis);
+        ClientSession session = new ClientSession(sc, pool, params, id, key, connectedMillis,
+                kept == null ? 0 : kept.processId());
         ServerMessages.backendKeyData(out, session.processId(), key);
         ServerMessages.readyForQuery(out, (byte) 'I');
         ctx.writeAndFlush(out);
@@ -625,6 +658,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ByteBuf rest = acc;
         acc = null;
         ctx.pipeline().replace(this, "session", session);
+        if (kept != null) {
+            session.begin(kept);
+        }
         if (rest != null && rest.isReadable()) {
             session.channelRead(ctx.pipeline().context(session), rest);
         } else if (rest != null) {

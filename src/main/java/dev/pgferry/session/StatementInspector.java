@@ -30,6 +30,12 @@ public final class StatementInspector {
         public final Set<String> setAfterResetAll = new LinkedHashSet<>(1);
         /** DISCARD ALL or DEALLOCATE ALL: the server drops every prepared statement of the session. */
         public boolean dropsPrepared;
+        /**
+         * The statement may load a library into the backend, which no reset unloads: {@code LOAD}, a {@code DO} block
+         * (its language's handler) and {@code CREATE FUNCTION}/{@code PROCEDURE} (the language's validator, or the
+         * object file of a C function). See {@link SessionReset}.
+         */
+        public boolean loadsLibrary;
 
         /** SET {@code name}: later than any RESET of it before. */
         public void set(String name) {
@@ -72,6 +78,7 @@ public final class StatementInspector {
             }
             touched.addAll(o.touched);
             dropsPrepared |= o.dropsPrepared;
+            loadsLibrary |= o.loadsLibrary;
         }
 
         @Override
@@ -209,12 +216,14 @@ public final class StatementInspector {
                 pin("SQL PREPARE");
             }
         } else if (is(s, w, "load")) {
+            findings().loadsLibrary = true;
             pin("LOAD");
         } else if (is(s, w, "declare")) {
             declare();
         } else if (is(s, w, "create")) {
             create();
         } else if (is(s, w, "do") && !inBody) {
+            findings().loadsLibrary = true;
             doBlock();
         } else if (is(s, w, "execute") && inBody) {
             dynamicSql();
@@ -403,6 +412,8 @@ public final class StatementInspector {
         }
         if ("temp".equals(w) || "temporary".equals(w)) {
             pin("temporary table");
+        } else if ("function".equals(w) || "procedure".equals(w)) {
+            findings().loadsLibrary = true;
         }
     }
 

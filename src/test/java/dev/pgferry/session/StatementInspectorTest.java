@@ -362,7 +362,16 @@ class StatementInspectorTest {
         "select 'DO $$ BEGIN SET search_path = x; END $$'",
     })
     void doBlocksThatTouchNoSessionStateFindNothing(String sql) {
-        assertThat(inspect(sql)).as(sql).isNull();
+        // a DO block may load its language's handler (see loadsLibrary), nothing more
+        StatementInspector.Findings f = inspect(sql);
+        if (f != null) {
+            assertThat(f.loadsLibrary).as(sql).isTrue();
+            assertThat(f.pinReason).as(sql).isNull();
+            assertThat(f.touched).as(sql).isEmpty();
+            assertThat(f.resetAll).as(sql).isFalse();
+            assertThat(f.dropsPrepared).as(sql).isFalse();
+        }
+        assertThat(f != null).as(sql).isEqualTo(sql.startsWith("DO"));
     }
 
     @Test
@@ -389,5 +398,25 @@ class StatementInspectorTest {
         StatementInspector.Findings f = inspect("DO $$ BEGIN NULL; END $$; SET search_path = y; LISTEN z");
         assertThat(f.touched).containsExactly("search_path");
         assertThat(f.pinReason).isEqualTo("LISTEN");
+    }
+
+    // ---- libraries ---------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "LOAD 'plpgsql'", "load 'auto_explain'", "DO $$ BEGIN NULL; END $$", "do language plpgsql 'begin null; end'",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'",
+        "create or replace function f() returns int as $$begin return 1; end$$ language plpgsql",
+        "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN NULL; END $$", "select 1; LOAD 'x'",
+    })
+    void statementsThatMayLoadALibraryAreSeen(String sql) {
+        assertThat(inspect(sql).loadsLibrary).as(sql).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SET search_path = x", "create temp table t (n int)", "LISTEN x",
+        "create temp view v as select 1"})
+    void otherStatementsLoadNoLibrary(String sql) {
+        assertThat(inspect(sql).loadsLibrary).as(sql).isFalse();
     }
 }
