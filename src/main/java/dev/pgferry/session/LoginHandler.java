@@ -85,6 +85,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
     private io.netty.channel.Channel relayBackend;
+    /** Why the password check failed, for the refused-login log line only (never sent to the client). */
+    private String refusalDetail;
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
@@ -194,6 +196,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         } catch (AuthException e) {
             sc.loginFailures.increment();
             LOG.debugf("%s authentication failed: %s", id, e);
+            if (auth != null && AuthException.INVALID_PASSWORD.equals(e.sqlState())) {
+                refusalDetail = auth.failureDetail();
+            }
             // PostgreSQL sends the detail too (errdetail: e.g. what is malformed in a SCRAM message)
             fatal(e.sqlState(), e.getMessage(), e.detail());
         }
@@ -652,6 +657,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void fatal(String sqlState, String message, String detail) {
         if (phase == Phase.DONE && !ctx.channel().isActive()) {
             return;
+        }
+        if (startup != null && phase != Phase.DONE) {
+            sc.refusedLogins.refused(ctx.channel(), id, startup.user(), startup.database(), remoteAddress(), sqlState,
+                    message, refusalDetail != null ? refusalDetail : detail);
         }
         loginEnded();
         if (loginTimeout != null) {
