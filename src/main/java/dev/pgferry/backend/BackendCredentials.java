@@ -42,4 +42,13 @@ public sealed interface BackendCredentials {
 
     /** No secret: works only where the server trusts the connection. */
     record None(String user) implements BackendCredentials {}
+
+    /**
+     * No secret and no login wanted: whether the server accepts connections, asked as {@code pg_isready} asks it
+     * (libpq's {@code PQping}). The connection succeeds as soon as the server answers the StartupMessage with an
+     * authentication request, or with an error other than 57P03 ({@code the database system is starting up}, {@code
+     * shutting down}, {@code not yet accepting connections}); a trusting server's login completes as usual. The
+     * connection it yields is closed and can carry nothing.
+     */
+    record Ping(String user) implements BackendCredentials {}
 }

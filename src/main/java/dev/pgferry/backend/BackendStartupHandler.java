@@ -143,7 +143,13 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         } catch (AuthException e) {
             fail(ctx, authFailure(e));
         }
-        if (promise.isDone() && promise.isSuccess()) {
+        if (promise.isDone() && credentials instanceof BackendCredentials.Ping) {
+            // answered: nothing follows on a ping's connection (it is closed, or terminated by its caller)
+            if (acc != null) {
+                acc.release();
+                acc = null;
+            }
+        } else if (promise.isDone() && promise.isSuccess()) {
             ByteBuf rest = Cumulator.keepRest(acc);
             acc = null;
             ctx.pipeline().replace(this, "relay", new ServerConnection.RelayHandler(conn));
@@ -179,6 +185,12 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             case ProtocolCodes.ERROR_RESPONSE -> {
                 Map<Character, String> f = MessageReader.errorFields(acc, start);
                 String code = f.getOrDefault('C', SqlState.CONNECTION_FAILURE);
+                if (credentials instanceof BackendCredentials.Ping && !code.equals(SqlState.CANNOT_CONNECT_NOW)) {
+                    // PQping: any refusal but "cannot connect now" means the server is up and taking logins
+                    LOG.debugf("%s answered the ping with %s %s", conn, code, f.get('M'));
+                    answeredPing(ctx);
+                    return;
+                }
                 LOG.debugf("%s refused: %s %s", conn, code, f.get('M'));
                 fail(ctx, new BackendException(code, f.getOrDefault('M', "server refused the connection"), true, null));
             }
@@ -198,6 +210,11 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         int code = acc.getInt(start + 5);
         boolean sasl = code == ProtocolCodes.AUTH_SASL || code == ProtocolCodes.AUTH_SASL_CONTINUE
                 || code == ProtocolCodes.AUTH_SASL_FINAL;
+        if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Ping) {
+            LOG.debugf("%s answered the ping with authentication request %d", conn, code);
+            answeredPing(ctx);
+            return;
+        }
         if (code != ProtocolCodes.AUTH_OK && !sasl) {
             channelBinding.checkNonSaslRequest(); // before any password-equivalent leaves, as libpq's check_expected_areq
         }
@@ -297,6 +314,13 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         }
         throw new AuthException(SqlState.INVALID_PASSWORD,
                 "no password for user \"" + credentials.user() + "\" to answer " + method + " authentication");
+    }
+
+    /** The server answered a {@link BackendCredentials.Ping}: it is up; the connection has served its purpose. */
+    private void answeredPing(ChannelHandlerContext ctx) {
+        promise.trySuccess(conn);
+        conn.markBroken();
+        ctx.close();
     }
 
     private void fail(ChannelHandlerContext ctx, BackendException e) {

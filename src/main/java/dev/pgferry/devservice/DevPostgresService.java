@@ -3,6 +3,7 @@ package dev.pgferry.devservice;
 import dev.pgferry.config.PgferryConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -47,11 +48,31 @@ public class DevPostgresService {
         users.add(new DbUser(LocalPostgres.SUPERUSER, dev.password(), "scram-sha-256"));
         users.addAll(DevRoles.USERS);
         UserlistFile.write(usersFile, users);
-        LOG.infof("Connect through pgferry: %s", psqlLine(dev.password()));
+    }
+
+    /**
+     * Priority 200, after the listener's (100): the line to paste is shown only once pgferry listens. When an earlier
+     * observer fails (the port is taken), this one does not run.
+     */
+    void onListening(@Observes @Priority(200) StartupEvent event) {
+        if (postgres != null) {
+            LOG.infof("Connect through pgferry: %s", psqlLine(config.devPostgres().password()));
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    /**
+     * Also when the start failed: Quarkus fires no ShutdownEvent after a StartupEvent observer threw (its shutdown
+     * event is registered only once StartupEvent has gone round), but it still destroys the beans, so a cluster
+     * started for a pgferry that never listened does not outlive it.
+     */
+    @PreDestroy
+    synchronized void stop() {
         if (postgres != null) {
+            LOG.infof("stopping the dev PostgreSQL in %s", postgres.directory());
             postgres.stop();
             postgres = null;
         }

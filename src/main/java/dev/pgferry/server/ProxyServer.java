@@ -128,7 +128,11 @@ public class ProxyServer {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true);
-        serverChannel = b.bind(config.listenHost(), config.listenPort()).sync().channel();
+        io.netty.channel.ChannelFuture bound = b.bind(config.listenHost(), config.listenPort()).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw listenFailed(ListenException.tcp(config.listenHost(), config.listenPort(), bound.cause()));
+        }
+        serverChannel = bound.channel();
         if (socket != null) {
             try {
                 unixChannel = bindUnix(vx, group, login, socket, socketMode);
@@ -136,7 +140,7 @@ public class ProxyServer {
             } catch (Exception e) {
                 serverChannel.close().awaitUninterruptibly();
                 serverChannel = null;
-                throw e;
+                throw listenFailed(ListenException.unix(socket, e));
             }
         }
         listening = true;
@@ -144,6 +148,16 @@ public class ProxyServer {
                 config.listenHost(), config.listenPort(), socket == null ? "" : " and " + socket,
                 vertx.isNativeTransportEnabled() ? "epoll" : "nio", loops.size(),
                 new BackendTarget(config.backend().host(), config.backend().port(), "").address(), config.pool().mode());
+    }
+
+    /**
+     * Logged here, where it happens, so that every way of running pgferry (the jar, dev mode, a test) shows the one
+     * line; {@code PgferryMain} then exits non-zero without printing it again.
+     */
+    private ListenException listenFailed(ListenException e) {
+        context.stopIdleSweeps();
+        LOG.error(e.getMessage());
+        return e;
     }
 
     /** What both listeners share: Vert.x's acceptor and the serving loops, the backlog, the read sizing, the login. */

@@ -182,6 +182,22 @@ final class ClientAuthExchange {
         return Step.OK;
     }
 
+    /**
+     * Why a password check failed, for the log only (PostgreSQL's {@code logdetail} in auth.c and auth-scram.c; the
+     * client is told no more than {@code password authentication failed}, so that it cannot probe for users).
+     */
+    String failureDetail() {
+        if (credential.isEmpty()) {
+            return "Role \"" + user + "\" does not exist (no secret in the users file or from auth_query).";
+        }
+        if (type != AuthType.PLAIN && type != AuthType.MD5
+                && credential.get().secret() instanceof dev.pgferry.auth.UserSecret.Md5) {
+            return "User \"" + user + "\" does not have a valid SCRAM secret: its secret is an MD5 hash, which"
+                    + " SCRAM-SHA-256 authentication cannot use (auth type md5 can, or store a SCRAM verifier).";
+        }
+        return "Password does not match for user \"" + user + "\".";
+    }
+
     /** The ClientKey proved by a SCRAM login, usable to log in to the server without a plaintext password. */
     byte[] recoveredClientKey() {
         return recoveredClientKey;

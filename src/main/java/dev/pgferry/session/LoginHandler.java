@@ -86,6 +86,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
     private io.netty.channel.Channel relayBackend;
+    /** Why the password check failed, for the refused-login log line only (never sent to the client). */
+    private String refusalDetail;
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
@@ -198,6 +200,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         } catch (AuthException e) {
             sc.loginFailures.increment();
             LOG.debugf("%s authentication failed: %s", id, e);
+            if (auth != null && AuthException.INVALID_PASSWORD.equals(e.sqlState())) {
+                refusalDetail = auth.failureDetail();
+            }
             // PostgreSQL sends the detail too (errdetail: e.g. what is malformed in a SCRAM message)
             fatal(e.sqlState(), e.getMessage(), e.detail());
         }
@@ -386,9 +391,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
         UserSecret secret = credential.map(StoredCredential::secret).orElse(null);
-        if (hbaMethod == HbaMethod.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
-            // PostgreSQL's CheckPWChallengeAuth: md5 for an MD5 secret only; a SCRAM verifier, or no user (a mock of
-            // password_encryption, scram-sha-256 by default), gets SCRAM. A plaintext secret can answer MD5 too.
+        if (exchange == AuthType.MD5 && (secret instanceof UserSecret.Scram
+                || (secret == null && hbaMethod == HbaMethod.MD5))) {
+            // md5 cannot check a SCRAM verifier, so its user gets SCRAM: PostgreSQL's CheckPWChallengeAuth and
+            // PgBouncer's auth_type=md5 agree. For no user an HBA md5 line mocks as PostgreSQL does (SCRAM, its
+            // default password_encryption); pgferry.auth.type=md5 as PgBouncer does (MD5 against a fake user).
+            // A plaintext secret can answer MD5 too.
             exchange = AuthType.SCRAM_SHA_256;
         }
         auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
@@ -746,6 +754,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void fatal(String sqlState, String message, String detail) {
         if (phase == Phase.DONE && !ctx.channel().isActive()) {
             return;
+        }
+        if (startup != null && phase != Phase.DONE) {
+            sc.refusedLogins.refused(ctx.channel(), id, startup.user(), startup.database(), remoteAddress(), sqlState,
+                    message, refusalDetail != null ? refusalDetail : detail);
         }
         loginEnded();
         if (loginTimeout != null) {

@@ -26,6 +26,8 @@ public final class SessionContext {
     public final LongAdder loginTimeouts = new LongAdder();
     public final LongAdder loginServerRefusals = new LongAdder();
     public final LongAdder loginLimitRefusals = new LongAdder();
+    /** One log line per refused login, rate-limited per client address. */
+    final RefusedLogins refusedLogins = new RefusedLogins();
     /** Receives the duration of each completed login in nanoseconds (a histogram, set by the metrics). */
     public volatile java.util.function.LongConsumer loginTimeRecorder = nanos -> {};
     /** Logins in progress per client address, when pgferry.client-max-logins-per-address is set. */

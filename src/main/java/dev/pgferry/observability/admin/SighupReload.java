@@ -20,10 +20,34 @@ public class SighupReload {
 
     void onStart(@Observes StartupEvent event) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reload());
-        } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
-            LOG.infof("SIGHUP cannot be handled here (%s): use RELOAD on the admin console", e.getMessage());
+            handle("HUP", this::reload);
+        } catch (ReflectiveOperationException | IllegalArgumentException | UnsupportedOperationException
+                | LinkageError e) {
+            Throwable why = e instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : e;
+            LOG.infof("SIGHUP cannot be handled here (%s): use RELOAD on the admin console", why);
         }
+    }
+
+    /**
+     * {@code sun.misc.Signal.handle(new Signal(name), s -> action.run())}, looked up at run time: the JDK has no
+     * public signal API, and compiling against {@code sun.misc} makes javac warn on every build (Quarkus itself
+     * reaches the same class).
+     */
+    private static void handle(String name, Runnable action) throws ReflectiveOperationException {
+        Class<?> signal = Class.forName("sun.misc.Signal");
+        Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+        Object handler = java.lang.reflect.Proxy.newProxyInstance(handlerType.getClassLoader(),
+                new Class<?>[] {handlerType}, (proxy, method, args) -> switch (method.getName()) {
+                    case "handle" -> {
+                        action.run();
+                        yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> "pgferry SIG" + name + " handler";
+                });
+        signal.getMethod("handle", signal, handlerType).invoke(null, signal.getConstructor(String.class).newInstance(name),
+                handler);
     }
 
     private void reload() {

@@ -14,7 +14,10 @@ import java.util.Optional;
 
 /**
  * Whom the readiness check logs in as: {@code pgferry.health.check-user} if set, else the first users-file entry
- * whose secret can open a backend (plaintext or MD5; a SCRAM verifier cannot answer a server's challenge).
+ * whose secret can open a backend (plaintext or MD5; a SCRAM verifier cannot answer a server's challenge). Where the
+ * configuration gives no such secret (a users file of SCRAM verifiers only, as the Kubernetes manifests recommend, or
+ * none at all) the check does not log in: it asks whether the server accepts connections as {@code pg_isready} does
+ * ({@link BackendCredentials.Ping}), which a trusting server still answers with a full login.
  * The file is read on every call, so edits and RELOAD apply; called off the event loops.
  */
 final class CheckCredentials {
@@ -24,7 +27,7 @@ final class CheckCredentials {
         Optional<String> wanted = config.health().checkUser();
         Optional<Path> file = config.auth().usersFile();
         if (file.isEmpty()) {
-            return new BackendCredentials.None(wanted.orElse("postgres"));
+            return new BackendCredentials.Ping(wanted.orElse("postgres"));
         }
         Map<String, UserSecret> users;
         try (Reader r = Files.newBufferedReader(file.get(), StandardCharsets.UTF_8)) {
@@ -32,14 +35,14 @@ final class CheckCredentials {
         }
         if (wanted.isPresent()) {
             UserSecret s = users.get(wanted.get());
-            return s == null ? new BackendCredentials.None(wanted.get()) : of(wanted.get(), s);
+            return s == null ? new BackendCredentials.Ping(wanted.get()) : of(wanted.get(), s);
         }
         for (Map.Entry<String, UserSecret> e : users.entrySet()) {
             if (!(e.getValue() instanceof UserSecret.Scram)) {
                 return of(e.getKey(), e.getValue());
             }
         }
-        return new BackendCredentials.None(users.isEmpty() ? "postgres" : users.keySet().iterator().next());
+        return new BackendCredentials.Ping(users.isEmpty() ? "postgres" : users.keySet().iterator().next());
     }
 
     private static BackendCredentials of(String user, UserSecret secret) {
@@ -49,6 +52,6 @@ final class CheckCredentials {
         if (secret instanceof UserSecret.Md5 m) {
             return new BackendCredentials.Md5Hash(user, m.hash());
         }
-        return new BackendCredentials.None(user);
+        return new BackendCredentials.Ping(user);
     }
 }
