@@ -113,6 +113,7 @@ public class ProxyServer {
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
+        ClientTls.checkCertAuth(config);
         context.clientTls = ClientTls.context(config.tls().client());
         context.hba = loadHba();
         context.startIdleSweeps(loops);
