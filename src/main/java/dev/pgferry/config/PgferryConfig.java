@@ -277,9 +277,9 @@ public interface PgferryConfig {
         /**
          * A pg_hba.conf-format file (PgBouncer's {@code auth_hba_file}) that decides per connection, by connection type
          * (local, host, hostssl, hostnossl), database, user and client address, whether the client is rejected or
-         * which method it authenticates with (trust, md5, scram-sha-256, password); the first matching line wins and
-         * no match rejects. Unset, {@code type} applies to every client. Re-read on RELOAD and SIGHUP. Not with
-         * {@code type=passthrough}.
+         * which method it authenticates with (trust, md5, scram-sha-256, password, cert; {@code clientcert=} on
+         * hostssl lines); the first matching line wins and no match rejects. Unset, {@code type} applies to every
+         * client. Re-read on RELOAD and SIGHUP. Not with {@code type=passthrough}.
          */
         Optional<Path> hbaFile();
 

@@ -180,8 +180,9 @@ public class ProxyServer {
         if (file.isPresent()) {
             return new FileCredentialStore(file.get());
         }
-        if (config.auth().type() != PgferryConfig.AuthType.TRUST) {
-            LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust");
+        if (config.auth().type() != PgferryConfig.AuthType.TRUST && config.auth().type() != PgferryConfig.AuthType.CERT) {
+            LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust"
+                    + " or cert");
         }
         return user -> Optional.empty();
     }

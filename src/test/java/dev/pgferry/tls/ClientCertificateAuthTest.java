@@ -67,7 +67,7 @@ class ClientCertificateAuthTest {
         }
     }
 
-    private static synchronized void makeCertificates() {
+    static synchronized void makeCertificates() {
         if (Files.exists(DIR.resolve("hba.conf"))) {
             return;
         }
