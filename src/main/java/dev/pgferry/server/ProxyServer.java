@@ -198,6 +198,12 @@ public class ProxyServer {
         }
         HbaFile hba = new HbaFile(file.get());
         LOG.infof("pgferry.auth.hba-file %s: %d lines", file.get(), hba.rules().rules().size());
+        if (config.tls().client().caFile().isEmpty() && hba.rules().rules().stream()
+                .anyMatch(r -> r.clientCert() != dev.pgferry.auth.hba.HbaRule.ClientCert.OFF)) {
+            // PostgreSQL loads such a file too, and refuses each login on those lines (FATAL F0000)
+            LOG.warnf("pgferry.auth.hba-file %s has cert or clientcert lines but pgferry.tls.client.ca-file is not set:"
+                    + " their logins will be refused", file.get());
+        }
         return hba;
     }
 
