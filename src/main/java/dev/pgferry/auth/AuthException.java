@@ -17,6 +17,8 @@ public final class AuthException extends Exception {
     public static final String PROTOCOL_VIOLATION = "08P01";
     /** feature_not_supported: SCRAM authzid or mandatory extensions, as PostgreSQL answers them. */
     public static final String FEATURE_NOT_SUPPORTED = "0A000";
+    /** config_file_error: what the configuration asks cannot be checked (clientcert without a CA file). */
+    public static final String CONFIG_FILE_ERROR = "F0000";
 
     private static final long serialVersionUID = 1L;
 

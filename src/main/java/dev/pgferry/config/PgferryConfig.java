@@ -133,6 +133,14 @@ public interface PgferryConfig {
 
         /** PEM private key (PKCS#8) of that certificate. */
         Optional<Path> keyFile();
+
+        /**
+         * PEM CA certificates that verify client certificates (PostgreSQL's {@code ssl_ca_file}, PgBouncer's
+         * {@code client_tls_ca_file}). Set, a TLS client is asked for a certificate; one it sends that does not verify
+         * fails the handshake, one it does not send is asked for only by an HBA {@code cert} line, a
+         * {@code clientcert=} option or {@code pgferry.auth.type=cert}.
+         */
+        Optional<Path> caFile();
     }
 
     enum ClientTlsMode {
@@ -269,9 +277,9 @@ public interface PgferryConfig {
         /**
          * A pg_hba.conf-format file (PgBouncer's {@code auth_hba_file}) that decides per connection, by connection type
          * (local, host, hostssl, hostnossl), database, user and client address, whether the client is rejected or
-         * which method it authenticates with (trust, md5, scram-sha-256, password); the first matching line wins and
-         * no match rejects. Unset, {@code type} applies to every client. Re-read on RELOAD and SIGHUP. Not with
-         * {@code type=passthrough}.
+         * which method it authenticates with (trust, md5, scram-sha-256, password, cert; {@code clientcert=} on
+         * hostssl lines); the first matching line wins and no match rejects. Unset, {@code type} applies to every
+         * client. Re-read on RELOAD and SIGHUP. Not with {@code type=passthrough}.
          */
         Optional<Path> hbaFile();
 
@@ -358,6 +366,11 @@ public interface PgferryConfig {
         MD5,
         PLAIN,
         TRUST,
-        PASSTHROUGH
+        PASSTHROUGH,
+        /**
+         * PgBouncer's {@code auth_type=cert}: a TLS client certificate verified by {@code pgferry.tls.client.ca-file}
+         * whose CN is the user, no password.
+         */
+        CERT
     }
 }

@@ -113,6 +113,7 @@ public class ProxyServer {
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
+        ClientTls.checkCertAuth(config);
         context.clientTls = ClientTls.context(config.tls().client());
         context.hba = loadHba();
         context.startIdleSweeps(loops);
@@ -193,8 +194,9 @@ public class ProxyServer {
         if (file.isPresent()) {
             return new FileCredentialStore(file.get());
         }
-        if (config.auth().type() != PgferryConfig.AuthType.TRUST) {
-            LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust");
+        if (config.auth().type() != PgferryConfig.AuthType.TRUST && config.auth().type() != PgferryConfig.AuthType.CERT) {
+            LOG.warn("pgferry.auth.users-file is not set: no client can log in except with pgferry.auth.type=trust"
+                    + " or cert");
         }
         return user -> Optional.empty();
     }
@@ -210,6 +212,12 @@ public class ProxyServer {
         }
         HbaFile hba = new HbaFile(file.get());
         LOG.infof("pgferry.auth.hba-file %s: %d lines", file.get(), hba.rules().rules().size());
+        if (config.tls().client().caFile().isEmpty() && hba.rules().rules().stream()
+                .anyMatch(r -> r.clientCert() != dev.pgferry.auth.hba.HbaRule.ClientCert.OFF)) {
+            // PostgreSQL loads such a file too, and refuses each login on those lines (FATAL F0000)
+            LOG.warnf("pgferry.auth.hba-file %s has cert or clientcert lines but pgferry.tls.client.ca-file is not set:"
+                    + " their logins will be refused", file.get());
+        }
         return hba;
     }
 

@@ -1,6 +1,7 @@
 package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
+import dev.pgferry.auth.CertificateAuth;
 import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
@@ -82,6 +83,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ClientAuthExchange auth;
     /** The method of the HBA line that let this client in; null without pgferry.auth.hba-file. */
     private HbaMethod hbaMethod;
+    /** What this login asks of the client's certificate (HBA {@code cert}, {@code clientcert}); null: nothing. */
+    private CertificateAuth certificate;
     private Pool pool;
     private Map<String, String> startupParams;
     private VirtualDatabase virtual;
@@ -340,14 +343,28 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             case MD5 -> AuthType.MD5;
             case PASSWORD -> AuthType.PLAIN;
             case SCRAM_SHA_256 -> AuthType.SCRAM_SHA_256;
+            case CERT -> AuthType.CERT;
             case REJECT -> throw new IllegalStateException("a reject line admits no one");
         };
+        if (type == AuthType.CERT && hbaMethod == null) {
+            certificate = certificateAuth(HbaMethod.CERT, HbaRule.ClientCert.VERIFY_FULL); // PgBouncer's auth_type=cert
+        }
+        if (certificate != null) {
+            try {
+                certificate.beforeExchange();
+            } catch (AuthException e) {
+                ctx.write(out);
+                throw e;
+            }
+        }
         if (type == AuthType.PASSTHROUGH && virtual == null) {
             ctx.writeAndFlush(out);
             passthrough();
             return;
         }
-        AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type;
+        // cert asks the client nothing: its certificate is checked once the (empty) exchange is over
+        AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256
+                : type == AuthType.CERT ? AuthType.TRUST : type;
         Optional<StoredCredential> credential = sc.credentials.lookup(m.user());
         if (credential.isEmpty() && sc.authQuery != null && virtual == null && exchange != AuthType.TRUST) {
             ctx.writeAndFlush(out);
@@ -378,6 +395,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         Optional<HbaRule> rule = hba.rules().match(client);
         if (rule.isPresent() && rule.get().method() != HbaMethod.REJECT) {
             hbaMethod = rule.get().method();
+            certificate = certificateAuth(hbaMethod, rule.get().clientCert());
             LOG.debugf("%s %s line %d: %s", id, hba.path(), rule.get().line(), hbaMethod.keyword());
             return true;
         }
@@ -387,6 +405,21 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.write(out);
         fatal(SqlState.INVALID_AUTHORIZATION, rule.isEmpty() ? client.noEntryMessage() : client.rejectedMessage());
         return false;
+    }
+
+    private CertificateAuth certificateAuth(HbaMethod method, HbaRule.ClientCert clientCert) {
+        return CertificateAuth.of(method, clientCert, peerCertificate(), sc.config.tls().client().caFile().isPresent());
+    }
+
+    /** The client's certificate, which the handshake verified against the CA file; null without one. */
+    private java.security.cert.X509Certificate peerCertificate() {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        try {
+            return tls != null && tls.engine().getSession().getPeerCertificates()[0]
+                    instanceof java.security.cert.X509Certificate x509 ? x509 : null;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null; // it sent none
+        }
     }
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
@@ -486,6 +519,16 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void authenticated() {
+        if (certificate != null) {
+            try {
+                certificate.afterExchange(startup.user());
+            } catch (AuthException e) {
+                sc.loginFailures.increment();
+                LOG.debugf("%s authentication failed: %s", id, e);
+                fatal(e.sqlState(), e.getMessage(), e.detail());
+                return;
+            }
+        }
         phase = Phase.ONBOARDING;
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {

@@ -11,10 +11,15 @@ public enum HbaMethod {
     MD5("md5"),
     SCRAM_SHA_256("scram-sha-256"),
     /** Cleartext password. */
-    PASSWORD("password");
+    PASSWORD("password"),
+    /**
+     * A client certificate, verified against {@code pgferry.tls.client.ca-file}, whose CN is the user; no password.
+     * {@code hostssl} lines only, and it implies {@code clientcert=verify-full}, as in PostgreSQL.
+     */
+    CERT("cert");
 
     /** PostgreSQL's other methods: named as unsupported rather than as unknown. */
-    static final Set<String> UNSUPPORTED = Set.of("ident", "peer", "gss", "sspi", "pam", "bsd", "ldap", "cert",
+    static final Set<String> UNSUPPORTED = Set.of("ident", "peer", "gss", "sspi", "pam", "bsd", "ldap",
             "radius", "krb5", "oauth");
 
     private final String keyword;

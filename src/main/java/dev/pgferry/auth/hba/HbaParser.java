@@ -1,5 +1,6 @@
 package dev.pgferry.auth.hba;
 
+import dev.pgferry.auth.hba.HbaRule.ClientCert;
 import dev.pgferry.auth.hba.HbaRule.ConnectionType;
 import dev.pgferry.auth.hba.HbaTokenizer.Line;
 import dev.pgferry.auth.hba.HbaTokenizer.Token;
@@ -13,9 +14,10 @@ import java.util.Set;
  * Reads the pg_hba.conf subset pgferry applies, the one PgBouncer's {@code auth_hba_file} takes: {@code local},
  * {@code host}, {@code hostssl}, {@code hostnossl} lines; databases and users as comma lists, {@code all},
  * {@code sameuser} and {@code replication} (databases), {@code @file} (names read from a file beside this one);
- * addresses as CIDR, address and mask, or {@code all}; methods trust, reject, md5, scram-sha-256, password. Whatever
- * PostgreSQL accepts and pgferry cannot honour (a group, a host name, peer, cert, an option) is an error naming the
- * file and line, never a line silently skipped: a skipped reject line would let in whom it meant to keep out.
+ * addresses as CIDR, address and mask, or {@code all}; methods trust, reject, md5, scram-sha-256, password, cert;
+ * the options {@code clientcert} and {@code clientname=CN}. Whatever PostgreSQL accepts and pgferry cannot honour (a
+ * group, a host name, peer, {@code map=}) is an error naming the file and line, never a line silently skipped: a
+ * skipped reject line would let in whom it meant to keep out.
  */
 final class HbaParser {
     /** Reads the text of an {@code @file} named in the file (resolved beside it). */
@@ -24,6 +26,11 @@ final class HbaParser {
     }
 
     private static final int MAX_INCLUDE_DEPTH = 10;
+    /** PostgreSQL 15's other authentication options: named as unsupported rather than as unknown. */
+    private static final Set<String> OTHER_OPTIONS = Set.of("map", "pamservice", "pam_use_hostname", "ldaptls",
+            "ldapscheme", "ldapserver", "ldapport", "ldapbinddn", "ldapbindpasswd", "ldapsearchattribute",
+            "ldapsearchfilter", "ldapbasedn", "ldapprefix", "ldapsuffix", "ldapurl", "krb_realm", "include_realm",
+            "compat_realm", "upn_username", "radiusservers", "radiussecrets", "radiusidentifiers", "radiusports");
 
     private final String source;
     private final Includes includes;
@@ -108,12 +115,69 @@ final class HbaParser {
         Token m = single(f.get(next), n, "authentication method");
         HbaMethod method = HbaMethod.of(m.text()).orElseThrow(() -> HbaMethod.UNSUPPORTED.contains(m.text())
                 ? error(n, "authentication method \"" + m.text() + "\" is not supported by pgferry (supported: trust,"
-                        + " reject, md5, scram-sha-256, password)")
+                        + " reject, md5, scram-sha-256, password, cert)")
                 : error(n, "invalid authentication method \"" + m.text() + "\""));
-        if (f.size() > next + 1) {
-            throw error(n, "authentication options are not supported: \"" + f.get(next + 1).get(0).text() + "\"");
+        if (method == HbaMethod.CERT && type != ConnectionType.HOSTSSL) {
+            throw error(n, "cert authentication is only supported on hostssl connections");
         }
-        return new HbaRule(n, type, databases, users, address, method);
+        ClientCert clientCert = ClientCert.OFF;
+        for (List<Token> options : f.subList(next + 1, f.size())) {
+            for (Token option : options) {
+                clientCert = option(option, type, method, clientCert, n);
+            }
+        }
+        if (method == HbaMethod.CERT) {
+            clientCert = ClientCert.VERIFY_FULL; // PostgreSQL's parse_hba_line: cert implies clientcert=verify-full
+        }
+        return new HbaRule(n, type, databases, users, address, method, clientCert);
+    }
+
+    /**
+     * One {@code name=value} after the method (a comma list of them counts as several), checked as PostgreSQL 15's
+     * {@code parse_hba_auth_opt} checks it; returns the line's {@code clientcert} with it applied (the last one given
+     * wins, as in PostgreSQL).
+     */
+    private ClientCert option(Token option, ConnectionType type, HbaMethod method, ClientCert clientCert, int n)
+            throws HbaException {
+        int eq = option.text().indexOf('=');
+        if (eq < 0) {
+            throw error(n, "authentication option not in name=value format: " + option.text());
+        }
+        String name = option.text().substring(0, eq);
+        String value = option.text().substring(eq + 1);
+        switch (name) {
+            case "clientcert" -> {
+                if (type != ConnectionType.HOSTSSL) {
+                    throw error(n, "clientcert can only be configured for \"hostssl\" rows");
+                }
+                return switch (value) {
+                    case "verify-full" -> ClientCert.VERIFY_FULL;
+                    case "verify-ca" -> {
+                        if (method == HbaMethod.CERT) {
+                            throw error(n, "clientcert only accepts \"verify-full\" when using \"cert\" authentication");
+                        }
+                        yield ClientCert.VERIFY_CA;
+                    }
+                    default -> throw error(n, "invalid value for clientcert: \"" + value + "\"");
+                };
+            }
+            case "clientname" -> {
+                if (type != ConnectionType.HOSTSSL) {
+                    throw error(n, "clientname can only be configured for \"hostssl\" rows");
+                }
+                if (value.equals("DN")) {
+                    throw error(n, "clientname=DN is not supported by pgferry: the certificate's CN is compared with"
+                            + " the user (clientname=CN)");
+                }
+                if (!value.equals("CN")) {
+                    throw error(n, "invalid value for clientname: \"" + value + "\"");
+                }
+                return clientCert;
+            }
+            default -> throw OTHER_OPTIONS.contains(name)
+                    ? error(n, "authentication option \"" + name + "\" is not supported by pgferry")
+                    : error(n, "unrecognized authentication option name: \"" + name + "\"");
+        }
     }
 
     private NameList names(List<Token> tokens, int n, boolean database, int depth) throws HbaException {

@@ -1,8 +1,21 @@
 package dev.pgferry.auth.hba;
 
-/** One line of the file. {@code address} is null for {@code local} lines. */
+/**
+ * One line of the file. {@code address} is null for {@code local} lines. {@code clientCert} is what the line asks of
+ * the client's certificate besides its method: {@link ClientCert#VERIFY_FULL} on every {@code cert} line.
+ */
 public record HbaRule(int line, ConnectionType type, NameList databases, NameList users, AddressRange address,
-        HbaMethod method) {
+        HbaMethod method, ClientCert clientCert) {
+
+    /**
+     * The {@code clientcert} option of a {@code hostssl} line, as PostgreSQL 15: {@code verify-ca} wants a certificate
+     * that {@code pgferry.tls.client.ca-file} verifies, {@code verify-full} wants its CN to be the user as well.
+     */
+    public enum ClientCert {
+        OFF,
+        VERIFY_CA,
+        VERIFY_FULL
+    }
 
     /** The first field of a line. */
     public enum ConnectionType {

@@ -72,6 +72,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "auth.query-cache-ttl", c.auth().queryCacheTtl());
         add(rows, "tls.client.mode", c.tls().client().mode());
         add(rows, "tls.client.cert-file", c.tls().client().certFile().map(Object::toString).orElse(""));
+        add(rows, "tls.client.ca-file", c.tls().client().caFile().map(Object::toString).orElse(""));
         add(rows, "tls.server.mode", c.tls().server().mode());
         add(rows, "tls.server.ca-file", c.tls().server().caFile().map(Object::toString).orElse(""));
         add(rows, "prepared.max-per-backend", c.prepared().maxPerBackend());

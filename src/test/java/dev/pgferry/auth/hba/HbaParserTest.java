@@ -3,6 +3,7 @@ package dev.pgferry.auth.hba;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pgferry.auth.hba.HbaRule.ClientCert;
 import dev.pgferry.auth.hba.HbaRule.ConnectionType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,8 +125,7 @@ class HbaParserTest {
     /** What PostgreSQL accepts and pgferry does not, and what neither accepts: refused with file:line. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "local all all peer                     | hba.conf:2: authentication method \"peer\" is not supported by pgferry (supported: trust, reject, md5, scram-sha-256, password)",
-        "hostssl all all all cert               | hba.conf:2: authentication method \"cert\" is not supported by pgferry (supported: trust, reject, md5, scram-sha-256, password)",
+        "local all all peer                     | hba.conf:2: authentication method \"peer\" is not supported by pgferry (supported: trust, reject, md5, scram-sha-256, password, cert)",
         "host all all all magic                 | hba.conf:2: invalid authentication method \"magic\"",
         "hosts all all all trust                | hba.conf:2: invalid connection type \"hosts\"",
         "hostgssenc all all all trust           | hba.conf:2: connection type \"hostgssenc\" is not supported: pgferry has no GSSAPI encryption",
@@ -150,7 +150,6 @@ class HbaParserTest {
         "host all all samehost trust            | hba.conf:2: \"samehost\" is not supported: give the address as CIDR",
         "host all all 1.2.3.4,5.6.7.8/32 trust  | hba.conf:2: multiple values specified for IP address",
         "local all all trust,md5                | hba.conf:2: multiple values specified for authentication method",
-        "hostssl all all all md5 clientcert=verify-full | hba.conf:2: authentication options are not supported: \"clientcert=verify-full\"",
         "local samerole all trust               | hba.conf:2: \"samerole\" is not supported: pgferry knows no role membership",
         "local samegroup all trust              | hba.conf:2: \"samegroup\" is not supported: pgferry knows no role membership",
         "local all +admins trust                | hba.conf:2: group \"+admins\" is not supported: pgferry knows no role membership",
@@ -163,6 +162,60 @@ class HbaParserTest {
     void refusedWithFileAndLine(String line, String message) {
         assertThatThrownBy(() -> parse("local all postgres trust\n" + line + "\n")).isInstanceOf(HbaException.class)
                 .hasMessage(message);
+    }
+
+    @Test
+    void certLinesAndClientcert() throws HbaException {
+        List<HbaRule> r = parse("""
+                hostssl all a 127.0.0.1/32 cert
+                hostssl all b 127.0.0.1/32 cert clientcert=verify-full clientname=CN
+                hostssl all c 127.0.0.1/32 scram-sha-256 clientcert=verify-full
+                hostssl all d 127.0.0.1/32 md5 clientcert=verify-ca
+                hostssl all e 127.0.0.1/32 trust clientcert="verify-full"
+                hostssl all f 127.0.0.1/32 password clientcert=verify-ca,clientcert=verify-full
+                hostssl all g 127.0.0.1/32 md5 clientcert=verify-full "clientcert=verify-ca"
+                hostssl all h 127.0.0.1/32 reject clientcert=verify-ca
+                hostssl all i 127.0.0.1/32 md5
+                host    all j 127.0.0.1/32 md5
+                """).rules();
+        assertThat(r).extracting(HbaRule::method).containsExactly(HbaMethod.CERT, HbaMethod.CERT,
+                HbaMethod.SCRAM_SHA_256, HbaMethod.MD5, HbaMethod.TRUST, HbaMethod.PASSWORD, HbaMethod.MD5,
+                HbaMethod.REJECT, HbaMethod.MD5, HbaMethod.MD5);
+        // cert implies verify-full; the last clientcert of a line wins, as in PostgreSQL's pg_hba_file_rules
+        assertThat(r).extracting(HbaRule::clientCert).containsExactly(ClientCert.VERIFY_FULL, ClientCert.VERIFY_FULL,
+                ClientCert.VERIFY_FULL, ClientCert.VERIFY_CA, ClientCert.VERIFY_FULL, ClientCert.VERIFY_FULL,
+                ClientCert.VERIFY_CA, ClientCert.VERIFY_CA, ClientCert.OFF, ClientCert.OFF);
+    }
+
+    /**
+     * The errors PostgreSQL 15 logs for these lines (checked against its pg_hba_file_rules and server log), and
+     * pgferry's own for what PostgreSQL takes and pgferry cannot honour.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "host all all 127.0.0.1/32 cert                          | cert authentication is only supported on hostssl connections",
+        "hostnossl all all 127.0.0.1/32 cert                     | cert authentication is only supported on hostssl connections",
+        "local all all cert                                      | cert authentication is only supported on hostssl connections",
+        "host all all 127.0.0.1/32 cert clientcert=verify-full   | cert authentication is only supported on hostssl connections",
+        "host all all 127.0.0.1/32 md5 clientcert=verify-full    | clientcert can only be configured for \"hostssl\" rows",
+        "local all all trust clientcert=verify-ca                | clientcert can only be configured for \"hostssl\" rows",
+        "hostssl all all 127.0.0.1/32 cert clientcert=verify-ca  | clientcert only accepts \"verify-full\" when using \"cert\" authentication",
+        "hostssl all all 127.0.0.1/32 cert \"clientcert=verify-ca\" | clientcert only accepts \"verify-full\" when using \"cert\" authentication",
+        "hostssl all all 127.0.0.1/32 md5 clientcert=1           | invalid value for clientcert: \"1\"",
+        "hostssl all all 127.0.0.1/32 md5 clientcert=no-verify   | invalid value for clientcert: \"no-verify\"",
+        "hostssl all all 127.0.0.1/32 md5 clientcert=VERIFY-CA   | invalid value for clientcert: \"VERIFY-CA\"",
+        "hostssl all all 127.0.0.1/32 md5 clientcert=            | invalid value for clientcert: \"\"",
+        "hostssl all all 127.0.0.1/32 md5 clientcert             | authentication option not in name=value format: clientcert",
+        "hostssl all all 127.0.0.1/32 md5 clientname=XX          | invalid value for clientname: \"XX\"",
+        "host all all 127.0.0.1/32 md5 clientname=CN             | clientname can only be configured for \"hostssl\" rows",
+        "hostssl all all 127.0.0.1/32 md5 bogus=1                | unrecognized authentication option name: \"bogus\"",
+        "hostssl all all 127.0.0.1/32 cert clientname=DN         | clientname=DN is not supported by pgferry: the certificate's CN is compared with the user (clientname=CN)",
+        "hostssl all all 127.0.0.1/32 cert map=certmap           | authentication option \"map\" is not supported by pgferry",
+        "host all all 127.0.0.1/32 md5 ldapserver=x              | authentication option \"ldapserver\" is not supported by pgferry",
+    })
+    void clientcertErrorsAtLoad(String line, String message) {
+        assertThatThrownBy(() -> parse("local all postgres trust\n" + line + "\n")).isInstanceOf(HbaException.class)
+                .hasMessage("hba.conf:2: " + message);
     }
 
     @Test
