@@ -11,6 +11,7 @@ import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.BackendLimit;
@@ -109,6 +110,8 @@ public class ProxyServer {
                     + " (epoll on Linux, quarkus.vertx.prefer-native-transport=true)");
         }
         credentials = loadCredentials();
+        EffectivePoolConfig effective = new EffectivePoolConfig(config);
+        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> forcedCredentials(effective, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
@@ -200,21 +203,36 @@ public class ProxyServer {
     }
 
     private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {
-        PgferryConfig.Database db = config.databases().get(key.database());
-        String host = db != null && db.host().isPresent() ? db.host().get() : config.backend().host();
-        int port = db != null && db.port().isPresent() ? db.port().getAsInt() : config.backend().port();
-        String dbname = db != null && db.dbname().isPresent() ? db.dbname().get() : key.database();
-        int size = db != null && db.poolSize().isPresent() ? db.poolSize().getAsInt() : config.pool().size();
-        PgferryConfig.PoolMode mode = db != null && db.poolMode().isPresent() ? db.poolMode().get() : config.pool().mode();
+        EffectivePoolConfig e = new EffectivePoolConfig(config);
+        String db = key.database();
         PgferryConfig.Pool p = config.pool();
-        PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
-                p.queryWaitTimeout(), p.reserveSize(), p.reserveTimeout());
-        BackendLimit databaseLimit = databaseLimits.computeIfAbsent(key.database(),
-                d -> new BackendLimit(config.pool().maxDbConnections()));
-        BackendLimit userLimit = userLimits.computeIfAbsent(key.user(),
-                u -> new BackendLimit(config.pool().maxUserConnections()));
-        return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
-                backendCredentials(key.user()), loops, databaseLimit, userLimit);
+        PoolSettings settings = new PoolSettings(e.poolMode(db, key.user()), e.poolSize(db, key.user()),
+                e.minPoolSize(db), p.idleTimeout(), p.maxLifetime(), p.queryWaitTimeout(), e.reserveSize(db, key.user()),
+                p.reserveTimeout());
+        // a forced user (PgBouncer's user= of [databases]) is who the server sees, and whose limit counts
+        String serverUser = e.forcedUser(db).orElse(key.user());
+        BackendLimit databaseLimit = databaseLimits.computeIfAbsent(db, d -> new BackendLimit(e.maxDbConnections(d)));
+        BackendLimit userLimit = userLimits.computeIfAbsent(serverUser, u -> new BackendLimit(e.maxUserConnections(u)));
+        BackendCredentials credentials = e.forcedUser(db).isPresent() ? forcedCredentials(e, db)
+                : backendCredentials(key.user());
+        return new Pool(key, new BackendTarget(e.host(db), e.port(db), e.dbname(db)), settings, connector,
+                credentials, loops, databaseLimit, userLimit);
+    }
+
+    /**
+     * The forced user's plaintext password, from its database entry or the users file. Only a password: a login of the
+     * client's own would otherwise teach the pool the client's credentials ({@code LoginHandler} keeps a password).
+     */
+    private BackendCredentials forcedCredentials(EffectivePoolConfig e, String database) {
+        String user = e.forcedUser(database).orElseThrow();
+        Optional<String> password = e.forcedPassword(database).or(() -> credentials.lookup(user)
+                .map(StoredCredential::secret).filter(UserSecret.Plain.class::isInstance)
+                .map(s -> ((UserSecret.Plain) s).password()));
+        if (password.isEmpty()) {
+            throw new IllegalStateException("database \"" + database + "\" forces user \"" + user
+                    + "\", which has neither a password in its entry nor a plaintext one in the users file");
+        }
+        return new BackendCredentials.Password(user, password.get());
     }
 
     private BackendCredentials backendCredentials(String user) {

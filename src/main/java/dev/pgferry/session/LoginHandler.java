@@ -322,7 +322,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
         }
         virtual = sc.virtualDatabases.get(m.database());
-        if (virtual == null) {
+        if (virtual == null && sc.servesDatabase(m.database())) {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));
         }
         phase = Phase.AUTH;
@@ -333,6 +333,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             case SCRAM_SHA_256 -> AuthType.SCRAM_SHA_256;
             case REJECT -> throw new IllegalStateException("a reject line admits no one");
         };
+        if (virtual == null && pool == null && type == AuthType.PASSTHROUGH) {
+            // no server to relay a passthrough login to: refused before authentication
+            fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + m.database());
+            out.release();
+            return;
+        }
         if (type == AuthType.PASSTHROUGH && virtual == null) {
             ctx.writeAndFlush(out);
             passthrough();
@@ -340,7 +346,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256 : type;
         Optional<StoredCredential> credential = sc.credentials.lookup(m.user());
-        if (credential.isEmpty() && sc.authQuery != null && virtual == null && exchange != AuthType.TRUST) {
+        if (credential.isEmpty() && sc.authQuery != null && pool != null && exchange != AuthType.TRUST) {
             ctx.writeAndFlush(out);
             ctx.channel().config().setAutoRead(false);
             sc.authQuery.lookup(ctx.channel().eventLoop(), m.database(), m.user(), found -> {
@@ -382,9 +388,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
         UserSecret secret = credential.map(StoredCredential::secret).orElse(null);
-        if (hbaMethod == HbaMethod.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
+        if (exchange == AuthType.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
             // PostgreSQL's CheckPWChallengeAuth: md5 for an MD5 secret only; a SCRAM verifier, or no user (a mock of
             // password_encryption, scram-sha-256 by default), gets SCRAM. A plaintext secret can answer MD5 too.
+            // PgBouncer's auth_type = md5 does the same, so an HBA md5 line and pgferry.auth.type=md5 both do.
             exchange = AuthType.SCRAM_SHA_256;
         }
         auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
@@ -458,6 +465,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {
             welcomeVirtual();
+            return;
+        }
+        if (pool == null) {
+            // PgBouncer's finish_client_login: a name it does not serve is refused only after authentication, so a
+            // login does not learn which databases exist
+            sc.loginLimitRefusals.increment();
+            fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + startup.database());
             return;
         }
         if (sc.disabledDatabases.contains(startup.database())) {

@@ -67,6 +67,14 @@ public final class SessionContext {
     }
 
     /**
+     * Whether a login to {@code database} gets a pool: a {@code pgferry.databases} entry, or any name while the default
+     * backend serves unlisted ones (PgBouncer's {@code *} entry). The console's virtual database is not a pool's.
+     */
+    public boolean servesDatabase(String database) {
+        return config.backend().serveUnlisted() || config.databases().containsKey(database);
+    }
+
+    /**
      * Starts the sweep of pgferry.client-idle-timeout and pgferry.pool.idle-transaction-timeout on each serving loop;
      * nothing when both are 0.
      */

@@ -4,6 +4,7 @@ import dev.pgferry.auth.FileCredentialStore;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
 import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.session.SessionContext;
 import java.io.IOException;
@@ -24,7 +25,11 @@ public final class UsersReload {
         }
         store.reload();
         int updated = 0;
+        EffectivePoolConfig effective = new EffectivePoolConfig(sc.config);
         for (Pool p : sc.pools.all()) {
+            if (effective.forcedUser(p.key().database()).isPresent()) {
+                continue; // its backends log in as the database's forced user, not as the client's
+            }
             Optional<BackendCredentials> c = backendCredentials(store, p.key().user());
             if (c.isPresent() && !c.get().equals(p.credentials())) {
                 p.credentials(c.get());
