@@ -14,9 +14,11 @@ public final class ConfigOrigin {
     private ConfigOrigin() {}
 
     public static String of(String key) {
-        SmallRyeConfig config;
+        SmallRyeConfig config = ConfigRebuild.latest;
         try {
-            config = ConfigProvider.getConfig(ConfigOrigin.class.getClassLoader()).unwrap(SmallRyeConfig.class);
+            if (config == null) {
+                config = ConfigProvider.getConfig(ConfigOrigin.class.getClassLoader()).unwrap(SmallRyeConfig.class);
+            }
         } catch (RuntimeException e) {
             return "";
         }

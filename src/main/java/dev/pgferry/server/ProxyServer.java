@@ -17,7 +17,7 @@ import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.BackendLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
-import dev.pgferry.pool.PoolSettings;
+import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.pool.Pools;
 import dev.pgferry.session.ClientSession;
 import dev.pgferry.session.LoginHandler;
@@ -203,20 +203,17 @@ public class ProxyServer {
     }
 
     private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {
-        EffectivePoolConfig e = new EffectivePoolConfig(config);
-        String db = key.database();
-        PgferryConfig.Pool p = config.pool();
-        PoolSettings settings = new PoolSettings(e.poolMode(db, key.user()), e.poolSize(db, key.user()),
-                e.minPoolSize(db), p.idleTimeout(), p.maxLifetime(), p.queryWaitTimeout(), e.reserveSize(db, key.user()),
-                p.reserveTimeout());
+        PgferryConfig live = context != null ? context.config : config; // RELOAD replaces the context's
+        EffectivePoolConfig e = new EffectivePoolConfig(live);
+        PoolPlan plan = PoolPlan.of(live, key);
         // a forced user (PgBouncer's user= of [databases]) is who the server sees, and whose limit counts
-        String serverUser = e.forcedUser(db).orElse(key.user());
-        BackendLimit databaseLimit = databaseLimits.computeIfAbsent(db, d -> new BackendLimit(e.maxDbConnections(d)));
-        BackendLimit userLimit = userLimits.computeIfAbsent(serverUser, u -> new BackendLimit(e.maxUserConnections(u)));
-        BackendCredentials credentials = e.forcedUser(db).isPresent() ? forcedCredentials(e, db)
-                : backendCredentials(key.user());
-        return new Pool(key, new BackendTarget(e.host(db), e.port(db), e.dbname(db)), settings, connector,
-                credentials, loops, databaseLimit, userLimit);
+        BackendLimit databaseLimit = databaseLimits.computeIfAbsent(key.database(),
+                d -> new BackendLimit(plan.maxDbConnections()));
+        BackendLimit userLimit = userLimits.computeIfAbsent(PoolPlan.serverUser(e, key),
+                u -> new BackendLimit(plan.maxUserConnections()));
+        BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
+                ? forcedCredentials(e, key.database()) : backendCredentials(key.user());
+        return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit);
     }
 
     /**

@@ -388,10 +388,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
         UserSecret secret = credential.map(StoredCredential::secret).orElse(null);
-        if (exchange == AuthType.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
+        if (hbaMethod == HbaMethod.MD5 && !(secret instanceof UserSecret.Md5 || secret instanceof UserSecret.Plain)) {
             // PostgreSQL's CheckPWChallengeAuth: md5 for an MD5 secret only; a SCRAM verifier, or no user (a mock of
             // password_encryption, scram-sha-256 by default), gets SCRAM. A plaintext secret can answer MD5 too.
-            // PgBouncer's auth_type = md5 does the same, so an HBA md5 line and pgferry.auth.type=md5 both do.
             exchange = AuthType.SCRAM_SHA_256;
         }
         auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());

@@ -13,7 +13,8 @@ import java.util.function.BiConsumer;
 
 /** What every client session shares: configuration, pools, credentials, cancel keys and counters. */
 public final class SessionContext {
-    public final PgferryConfig config;
+    /** The configuration in force: replaced as a whole by RELOAD (a rebuilt mapping), read anew by each use. */
+    public volatile PgferryConfig config;
     public final Pools pools;
     public final CredentialStore credentials;
     public final CancelRegistry cancels;

@@ -6,8 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SHOW CONFIG: the effective configuration. Only the users file's contents can change while running (RELOAD);
- * every other key is fixed at start, as Quarkus reads configuration once. The last column, {@code source}, says where
+ * SHOW CONFIG: the effective configuration. {@code changeable} is PgBouncer's: {@code yes} for what RELOAD applies
+ * ({@link SettingsReload}), {@code no} for what is read at start only, {@code contents on RELOAD} for the users and
+ * HBA files, whose path is fixed but whose contents are read again. The last column, {@code source}, says where
  * each value came from ({@link ConfigOrigin}): PgBouncer's columns are key, value, default, changeable; a column
  * added at the end leaves a reader of the others by name or by position undisturbed.
  */
@@ -104,7 +105,8 @@ final class ShowConfig implements AdminCommand {
     private static void add(List<List<String>> rows, String key, Object value) {
         String v = value instanceof Enum<?> e ? e.name().toLowerCase().replace('_', '-')
                 : value instanceof java.time.Duration d ? duration(d) : String.valueOf(value);
-        rows.add(List.of("pgferry." + key, v, "no", ConfigOrigin.of("pgferry." + key)));
+        String name = "pgferry." + key;
+        rows.add(List.of(name, v, SettingsReload.atStart(name) ? "no" : "yes", ConfigOrigin.of(name)));
     }
 
     /** A duration as it is configured: {@code 2s}, {@code 1500ms} (not Java's {@code PT2S}). */

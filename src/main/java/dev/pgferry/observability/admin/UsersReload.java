@@ -21,7 +21,7 @@ public final class UsersReload {
     /** Returns a one-line summary; throws with the file's error, leaving the previous users in force. */
     public static String run(SessionContext sc) throws IOException {
         if (!(sc.credentials instanceof FileCredentialStore store)) {
-            return "no pgferry.auth.users-file to reload; other settings need a restart";
+            return "no pgferry.auth.users-file to reload";
         }
         store.reload();
         int updated = 0;
@@ -36,8 +36,7 @@ public final class UsersReload {
                 updated++;
             }
         }
-        return "reloaded " + store.path() + ": " + store.size() + " users, new secrets for " + updated
-                + " pools; pool sizes and other settings are read at start only and need a restart";
+        return "reloaded " + store.path() + ": " + store.size() + " users, new secrets for " + updated + " pools";
     }
 
     private static Optional<BackendCredentials> backendCredentials(FileCredentialStore store, String user) {
