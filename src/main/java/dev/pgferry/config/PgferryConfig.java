@@ -70,6 +70,16 @@ public interface PgferryConfig {
     /** Per-database overrides, keyed by the name clients connect to. */
     Map<String, Database> databases();
 
+    /** Per-user pool settings, keyed by user name (PgBouncer's {@code [users]} section). */
+    Map<String, User> users();
+
+    /**
+     * A PgBouncer {@code pgbouncer.ini} read as a configuration source below every explicit {@code pgferry.*} setting:
+     * its keys are mapped to pgferry's, keys pgferry does not support are listed in one WARN line at start, and a key
+     * it cannot honour safely stops the start with the file and line. See docs/migrating-from-pgbouncer.md.
+     */
+    Optional<Path> pgbouncerIni();
+
     /** Pool sizing, mode and timeouts. */
     Pool pool();
 
@@ -171,6 +181,14 @@ public interface PgferryConfig {
          */
         @WithDefault("prefer")
         ChannelBindingMode channelBinding();
+
+        /**
+         * Whether a database name without its own {@code pgferry.databases} entry is served by this default backend
+         * (PgBouncer's {@code *} entry). {@code false} refuses such a login with FATAL {@code no such database}, as
+         * PgBouncer does without a {@code *} entry.
+         */
+        @WithDefault("true")
+        boolean serveUnlisted();
     }
 
     enum ChannelBindingMode {
@@ -194,6 +212,39 @@ public interface PgferryConfig {
 
         /** Pool mode for this database; {@code pgferry.pool.mode} when absent. */
         Optional<PoolMode> poolMode();
+
+        /** Backends kept open per pool of this database even when idle; {@code pgferry.pool.min-idle} when absent. */
+        OptionalInt minPoolSize();
+
+        /** Reserve backends per pool of this database; {@code pgferry.pool.reserve-size} when absent. */
+        OptionalInt reserveSize();
+
+        /** Backends of this database across all users at most; {@code pgferry.pool.max-db-connections} when absent or 0. */
+        OptionalInt maxDbConnections();
+
+        /**
+         * User every backend of this database logs in as, whoever the client is (PgBouncer's forced {@code user=});
+         * the client still authenticates as itself.
+         */
+        Optional<String> user();
+
+        /** Plaintext password of that forced user; the users file's entry for it when absent. */
+        Optional<String> password();
+    }
+
+    /** One user's pool settings, PgBouncer's {@code [users]}: they win over the database's and the global ones. */
+    interface User {
+        /** Pool size of this user's pools; the database's or {@code pgferry.pool.size} when absent. */
+        OptionalInt poolSize();
+
+        /** Pool mode of this user's pools; the database's or {@code pgferry.pool.mode} when absent. */
+        Optional<PoolMode> poolMode();
+
+        /** Reserve backends per pool of this user; the database's or {@code pgferry.pool.reserve-size} when absent. */
+        OptionalInt reserveSize();
+
+        /** Backends of this user across all databases at most; {@code pgferry.pool.max-user-connections} when absent or 0. */
+        OptionalInt maxUserConnections();
     }
 
     interface Pool {

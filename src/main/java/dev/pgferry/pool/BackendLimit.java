@@ -7,21 +7,31 @@ import java.util.concurrent.atomic.AtomicInteger;
  * user's, on all databases (pgferry.pool.max-user-connections); a limit of 0 means none.
  */
 public final class BackendLimit {
-    private final int max;
+    /** Replaced by RELOAD; backends already open above a lower maximum are not closed for it. */
+    private volatile int max;
     private final AtomicInteger open = new AtomicInteger();
 
     public BackendLimit(int max) {
         this.max = max;
     }
 
+    public void max(int max) {
+        this.max = max;
+    }
+
+    public int max() {
+        return max;
+    }
+
     boolean tryAcquire() {
-        if (max <= 0) {
+        int limit = max;
+        if (limit <= 0) {
             open.incrementAndGet();
             return true;
         }
         while (true) {
             int n = open.get();
-            if (n >= max) {
+            if (n >= limit) {
                 return false;
             }
             if (open.compareAndSet(n, n + 1)) {

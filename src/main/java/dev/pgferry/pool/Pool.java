@@ -35,8 +35,9 @@ public final class Pool {
     static final long REBALANCE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final PoolKey key;
-    private final BackendTarget target;
-    private final PoolSettings settings;
+    /** Both replaced by RELOAD ({@link #reconfigure}); read by every open and release. */
+    private volatile BackendTarget target;
+    private volatile PoolSettings settings;
     private final BackendConnector connector;
     private final Shard[] shards;
     private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
@@ -269,6 +270,46 @@ public final class Pool {
         }
     }
 
+    /**
+     * RELOAD's new settings and server for this pool, applied without disturbing a client: a new server is used by the
+     * backends opened from now on and the old ones are closed as they are released, as {@link #reconnect} does; a
+     * smaller size closes backends as they are released or found idle until the pool is within it (see
+     * {@link #expired}); a larger one serves the clients waiting now.
+     */
+    public void reconfigure(BackendTarget newTarget, PoolSettings newSettings) {
+        boolean moved = !newTarget.equals(target);
+        settings = newSettings;
+        target = newTarget;
+        if (moved) {
+            reconnect();
+        }
+        for (Shard s : shards) {
+            s.loop.execute(() -> {
+                for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
+                    if (overSize() && s.removeIdle(c)) {
+                        discardCounted(c);
+                    }
+                }
+                grow(s);
+            });
+        }
+    }
+
+    /** The database's and the user's backend limits this pool counts against (RELOAD sets new maxima on them). */
+    public BackendLimit databaseLimit() {
+        return databaseLimit;
+    }
+
+    public BackendLimit userLimit() {
+        return userLimit;
+    }
+
+    /** More backends open than the size (and reserve) allow: only after RELOAD made the pool smaller. */
+    private boolean overSize() {
+        PoolSettings p = settings;
+        return total.get() > p.maxSize() + (p.reserveEnabled() ? p.reserveSize() : 0);
+    }
+
     /** Opened before the last {@link #reconnect}. */
     private boolean obsolete(ServerConnection c) {
         return reconnectRequested && c.createdNanos() - reconnectStamp <= 0;
@@ -485,9 +526,9 @@ public final class Pool {
         return null;
     }
 
-    /** Past pgferry.pool.max-lifetime, or opened before a RECONNECT. */
+    /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
     private boolean expired(ServerConnection c) {
-        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c);
+        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c) || overSize();
     }
 
     private void lease(Shard s, ServerConnection c, LeaseWaiter waiter, long waitedNanos) {

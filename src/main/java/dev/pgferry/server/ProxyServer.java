@@ -11,12 +11,13 @@ import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.BackendLimit;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
-import dev.pgferry.pool.PoolSettings;
+import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.pool.Pools;
 import dev.pgferry.session.ClientSession;
 import dev.pgferry.session.LoginHandler;
@@ -109,6 +110,8 @@ public class ProxyServer {
                     + " (epoll on Linux, quarkus.vertx.prefer-native-transport=true)");
         }
         credentials = loadCredentials();
+        EffectivePoolConfig effective = new EffectivePoolConfig(config);
+        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> forcedCredentials(effective, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
@@ -222,21 +225,33 @@ public class ProxyServer {
     }
 
     private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {
-        PgferryConfig.Database db = config.databases().get(key.database());
-        String host = db != null && db.host().isPresent() ? db.host().get() : config.backend().host();
-        int port = db != null && db.port().isPresent() ? db.port().getAsInt() : config.backend().port();
-        String dbname = db != null && db.dbname().isPresent() ? db.dbname().get() : key.database();
-        int size = db != null && db.poolSize().isPresent() ? db.poolSize().getAsInt() : config.pool().size();
-        PgferryConfig.PoolMode mode = db != null && db.poolMode().isPresent() ? db.poolMode().get() : config.pool().mode();
-        PgferryConfig.Pool p = config.pool();
-        PoolSettings settings = new PoolSettings(mode, size, p.minIdle(), p.idleTimeout(), p.maxLifetime(),
-                p.queryWaitTimeout(), p.reserveSize(), p.reserveTimeout());
+        PgferryConfig live = context != null ? context.config : config; // RELOAD replaces the context's
+        EffectivePoolConfig e = new EffectivePoolConfig(live);
+        PoolPlan plan = PoolPlan.of(live, key);
+        // a forced user (PgBouncer's user= of [databases]) is who the server sees, and whose limit counts
         BackendLimit databaseLimit = databaseLimits.computeIfAbsent(key.database(),
-                d -> new BackendLimit(config.pool().maxDbConnections()));
-        BackendLimit userLimit = userLimits.computeIfAbsent(key.user(),
-                u -> new BackendLimit(config.pool().maxUserConnections()));
-        return new Pool(key, new BackendTarget(host, port, dbname), settings, connector,
-                backendCredentials(key.user()), loops, databaseLimit, userLimit);
+                d -> new BackendLimit(plan.maxDbConnections()));
+        BackendLimit userLimit = userLimits.computeIfAbsent(PoolPlan.serverUser(e, key),
+                u -> new BackendLimit(plan.maxUserConnections()));
+        BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
+                ? forcedCredentials(e, key.database()) : backendCredentials(key.user());
+        return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit);
+    }
+
+    /**
+     * The forced user's plaintext password, from its database entry or the users file. Only a password: a login of the
+     * client's own would otherwise teach the pool the client's credentials ({@code LoginHandler} keeps a password).
+     */
+    private BackendCredentials forcedCredentials(EffectivePoolConfig e, String database) {
+        String user = e.forcedUser(database).orElseThrow();
+        Optional<String> password = e.forcedPassword(database).or(() -> credentials.lookup(user)
+                .map(StoredCredential::secret).filter(UserSecret.Plain.class::isInstance)
+                .map(s -> ((UserSecret.Plain) s).password()));
+        if (password.isEmpty()) {
+            throw new IllegalStateException("database \"" + database + "\" forces user \"" + user
+                    + "\", which has neither a password in its entry nor a plaintext one in the users file");
+        }
+        return new BackendCredentials.Password(user, password.get());
     }
 
     private BackendCredentials backendCredentials(String user) {

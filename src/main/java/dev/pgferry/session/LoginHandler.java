@@ -334,7 +334,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
         }
         virtual = sc.virtualDatabases.get(m.database());
-        if (virtual == null) {
+        if (virtual == null && sc.servesDatabase(m.database())) {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));
         }
         phase = Phase.AUTH;
@@ -346,6 +346,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             case CERT -> AuthType.CERT;
             case REJECT -> throw new IllegalStateException("a reject line admits no one");
         };
+        if (virtual == null && pool == null && type == AuthType.PASSTHROUGH) {
+            // no server to relay a passthrough login to: refused before authentication
+            fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + m.database());
+            out.release();
+            return;
+        }
         if (type == AuthType.CERT && hbaMethod == null) {
             certificate = certificateAuth(HbaMethod.CERT, HbaRule.ClientCert.VERIFY_FULL); // PgBouncer's auth_type=cert
         }
@@ -366,7 +372,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         AuthType exchange = type == AuthType.PASSTHROUGH ? AuthType.SCRAM_SHA_256
                 : type == AuthType.CERT ? AuthType.TRUST : type;
         Optional<StoredCredential> credential = sc.credentials.lookup(m.user());
-        if (credential.isEmpty() && sc.authQuery != null && virtual == null && exchange != AuthType.TRUST) {
+        if (credential.isEmpty() && sc.authQuery != null && pool != null && exchange != AuthType.TRUST) {
             ctx.writeAndFlush(out);
             ctx.channel().config().setAutoRead(false);
             sc.authQuery.lookup(ctx.channel().eventLoop(), m.database(), m.user(), found -> {
@@ -533,6 +539,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {
             welcomeVirtual();
+            return;
+        }
+        if (pool == null) {
+            // PgBouncer's finish_client_login: a name it does not serve is refused only after authentication, so a
+            // login does not learn which databases exist
+            sc.loginLimitRefusals.increment();
+            fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + startup.database());
             return;
         }
         if (sc.disabledDatabases.contains(startup.database())) {

@@ -13,7 +13,8 @@ import java.util.function.BiConsumer;
 
 /** What every client session shares: configuration, pools, credentials, cancel keys and counters. */
 public final class SessionContext {
-    public final PgferryConfig config;
+    /** The configuration in force: replaced as a whole by RELOAD (a rebuilt mapping), read anew by each use. */
+    public volatile PgferryConfig config;
     public final Pools pools;
     public final CredentialStore credentials;
     public final CancelRegistry cancels;
@@ -66,6 +67,14 @@ public final class SessionContext {
         this.canceller = canceller;
         this.authQuery = config.auth().user()
                 .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
+    }
+
+    /**
+     * Whether a login to {@code database} gets a pool: a {@code pgferry.databases} entry, or any name while the default
+     * backend serves unlisted ones (PgBouncer's {@code *} entry). The console's virtual database is not a pool's.
+     */
+    public boolean servesDatabase(String database) {
+        return config.backend().serveUnlisted() || config.databases().containsKey(database);
     }
 
     /**

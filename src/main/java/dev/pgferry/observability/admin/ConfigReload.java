@@ -7,7 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What RELOAD and SIGHUP re-read: the users file ({@link UsersReload}) and pgferry.auth.hba-file. Each file is taken
+ * What RELOAD and SIGHUP re-read: the settings ({@link SettingsReload}: the pgbouncer.ini, a file-system
+ * application.properties), the users file ({@link UsersReload}) and pgferry.auth.hba-file. Each file is taken
  * or refused on its own; a refused one leaves what was in force before it, and says why. Blocking file I/O: never
  * call it on an event loop.
  */
@@ -20,6 +21,11 @@ final class ConfigReload {
     static Outcome run(SessionContext sc) {
         List<String> done = new ArrayList<>();
         List<String> failed = new ArrayList<>();
+        try {
+            done.add(SettingsReload.run(sc));
+        } catch (RuntimeException e) {
+            failed.add("could not reload the configuration, the running one stays in force: " + e.getMessage());
+        }
         try {
             done.add(UsersReload.run(sc));
         } catch (Exception e) {

@@ -2,7 +2,7 @@ package dev.pgferry.observability.admin;
 
 import java.util.List;
 
-/** RELOAD: re-reads the users file and the HBA file; see {@link ConfigReload}. */
+/** RELOAD: re-reads the settings, the users file and the HBA file; see {@link ConfigReload}. */
 final class Reload implements AdminCommand {
     @Override
     public List<String> words() {
@@ -11,7 +11,7 @@ final class Reload implements AdminCommand {
 
     @Override
     public String help() {
-        return "RELOAD: re-read the users file and the HBA file (also on SIGHUP); other settings need a restart";
+        return "RELOAD: re-read the settings (pgbouncer.ini, application.properties), the users file and the HBA file (also on SIGHUP)";
     }
 
     @Override

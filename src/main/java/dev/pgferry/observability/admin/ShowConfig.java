@@ -1,12 +1,16 @@
 package dev.pgferry.observability.admin;
 
+import dev.pgferry.config.ConfigOrigin;
 import dev.pgferry.config.PgferryConfig;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SHOW CONFIG: the effective configuration. Only the users file's contents can change while running (RELOAD);
- * every other key is fixed at start, as Quarkus reads configuration once.
+ * SHOW CONFIG: the effective configuration. {@code changeable} is PgBouncer's: {@code yes} for what RELOAD applies
+ * ({@link SettingsReload}), {@code no} for what is read at start only, {@code contents on RELOAD} for the users and
+ * HBA files, whose path is fixed but whose contents are read again. The last column, {@code source}, says where
+ * each value came from ({@link ConfigOrigin}): PgBouncer's columns are key, value, default, changeable; a column
+ * added at the end leaves a reader of the others by name or by position undisturbed.
  */
 final class ShowConfig implements AdminCommand {
     @Override
@@ -22,10 +26,10 @@ final class ShowConfig implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        return AdminResult.rows(List.of("key", "value", "changeable"), rows(admin.sc.config));
+        return AdminResult.rows(List.of("key", "value", "changeable", "source"), rows(admin.sc.config));
     }
 
-    /** (key, value, changeable) for every key of {@code c}. */
+    /** (key, value, changeable, source) for every key of {@code c}. */
     static List<List<String>> rows(PgferryConfig c) {
         List<List<String>> rows = new ArrayList<>();
         add(rows, "listen-host", c.listenHost());
@@ -39,6 +43,8 @@ final class ShowConfig implements AdminCommand {
         add(rows, "backend.host", c.backend().host());
         add(rows, "backend.port", c.backend().port());
         add(rows, "backend.connect-timeout", c.backend().connectTimeout());
+        add(rows, "backend.serve-unlisted", c.backend().serveUnlisted());
+        add(rows, "pgbouncer-ini", c.pgbouncerIni().map(Object::toString).orElse(""));
         c.databases().forEach((name, db) -> {
             String p = "databases.\"" + name + "\".";
             db.host().ifPresent(v -> add(rows, p + "host", v));
@@ -46,6 +52,18 @@ final class ShowConfig implements AdminCommand {
             db.dbname().ifPresent(v -> add(rows, p + "dbname", v));
             db.poolSize().ifPresent(v -> add(rows, p + "pool-size", v));
             db.poolMode().ifPresent(v -> add(rows, p + "pool-mode", v));
+            db.minPoolSize().ifPresent(v -> add(rows, p + "min-pool-size", v));
+            db.reserveSize().ifPresent(v -> add(rows, p + "reserve-size", v));
+            db.maxDbConnections().ifPresent(v -> add(rows, p + "max-db-connections", v));
+            db.user().ifPresent(v -> add(rows, p + "user", v));
+            db.password().ifPresent(v -> add(rows, p + "password", "<hidden>"));
+        });
+        c.users().forEach((name, user) -> {
+            String p = "users.\"" + name + "\".";
+            user.poolSize().ifPresent(v -> add(rows, p + "pool-size", v));
+            user.poolMode().ifPresent(v -> add(rows, p + "pool-mode", v));
+            user.reserveSize().ifPresent(v -> add(rows, p + "reserve-size", v));
+            user.maxUserConnections().ifPresent(v -> add(rows, p + "max-user-connections", v));
         });
         PgferryConfig.Pool pool = c.pool();
         add(rows, "pool.mode", pool.mode());
@@ -64,9 +82,9 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.check-delay", pool.checkDelay());
         add(rows, "auth.type", c.auth().type());
         rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
-                "contents on RELOAD"));
+                "contents on RELOAD", ConfigOrigin.of("pgferry.auth.users-file")));
         rows.add(List.of("pgferry.auth.hba-file", c.auth().hbaFile().map(Object::toString).orElse(""),
-                "contents on RELOAD"));
+                "contents on RELOAD", ConfigOrigin.of("pgferry.auth.hba-file")));
         add(rows, "auth.user", c.auth().user().orElse(""));
         add(rows, "auth.query", c.auth().query());
         add(rows, "auth.query-cache-ttl", c.auth().queryCacheTtl());
@@ -88,7 +106,8 @@ final class ShowConfig implements AdminCommand {
     private static void add(List<List<String>> rows, String key, Object value) {
         String v = value instanceof Enum<?> e ? e.name().toLowerCase().replace('_', '-')
                 : value instanceof java.time.Duration d ? duration(d) : String.valueOf(value);
-        rows.add(List.of("pgferry." + key, v, "no"));
+        String name = "pgferry." + key;
+        rows.add(List.of(name, v, SettingsReload.atStart(name) ? "no" : "yes", ConfigOrigin.of(name)));
     }
 
     /** A duration as it is configured: {@code 2s}, {@code 1500ms} (not Java's {@code PT2S}). */

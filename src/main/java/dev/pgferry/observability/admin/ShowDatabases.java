@@ -1,5 +1,6 @@
 package dev.pgferry.observability.admin;
 
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,13 +8,13 @@ import java.util.List;
 
 /**
  * SHOW DATABASES, PgBouncer's columns in its order (its admin.c): one row per database of {@link AdminContext#databases}.
- * {@code host}, {@code port}, {@code database}, {@code pool_size} and {@code pool_mode} are the pgferry.databases
- * entry's, else the default backend's and pgferry.pool's, as pgferry opens the database's pools with them;
- * {@code pool_mode} is NULL where the entry does not set it, as PgBouncer shows a mode inherited from the global
- * setting. {@code min_pool_size} is pgferry.pool.min-idle, {@code server_lifetime} pgferry.pool.max-lifetime in
- * seconds, {@code reserve_pool_size} pgferry.pool.reserve-size, {@code max_connections} pgferry.pool.max-db-connections
- * (0: no limit). pgferry has no forced user, host list or per-database client limit: {@code force_user} and
- * {@code load_balance_hosts} are NULL, {@code max_client_connections} 0, PgBouncer's values when they are not set.
+ * {@code host}, {@code port}, {@code database}, {@code force_user}, {@code pool_size}, {@code min_pool_size},
+ * {@code reserve_pool_size}, {@code max_connections} and {@code pool_mode} are the pgferry.databases entry's, else the
+ * default backend's and pgferry.pool's ({@link EffectivePoolConfig}, what the pools use; a user's own settings win over
+ * them, see SHOW USERS); {@code pool_mode} is NULL where the entry does not set it, as PgBouncer shows a mode
+ * inherited from the global setting; {@code server_lifetime} is pgferry.pool.max-lifetime in seconds. pgferry has no
+ * host list or per-database client limit: {@code load_balance_hosts} is NULL, {@code max_client_connections} 0,
+ * PgBouncer's values when they are not set.
  * {@code current_connections} counts the database's backends open or being opened, {@code current_client_connections}
  * its logged-in clients and those whose login waits for its pool. The console's own database comes first by name, as
  * PgBouncer lists its {@code pgbouncer}: no host, the listen port, statement mode, no pool, its logged-in console
@@ -39,6 +40,7 @@ final class ShowDatabases implements AdminCommand {
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
         PgferryConfig c = admin.sc.config;
+        EffectivePoolConfig e = new EffectivePoolConfig(c);
         List<List<String>> rows = new ArrayList<>();
         for (String name : admin.databases()) {
             if (name.equals(AdminConsole.DATABASE)) {
@@ -47,18 +49,13 @@ final class ShowDatabases implements AdminCommand {
                         str(admin.connections.get()), "0", "0"));
                 continue;
             }
-            PgferryConfig.Database db = c.databases().get(name);
-            String host = db != null && db.host().isPresent() ? db.host().get() : c.backend().host();
-            int port = db != null && db.port().isPresent() ? db.port().getAsInt() : c.backend().port();
-            String dbname = db != null && db.dbname().isPresent() ? db.dbname().get() : name;
-            int size = db != null && db.poolSize().isPresent() ? db.poolSize().getAsInt() : c.pool().size();
-            String mode = db != null && db.poolMode().isPresent() ? db.poolMode().get().name().toLowerCase() : null;
+            String mode = e.databasePoolMode(name).map(m -> m.name().toLowerCase()).orElse(null);
             int servers = admin.servers(k -> k.database().equals(name));
-            rows.add(Arrays.asList(name, host, str(port), dbname, null, str(size), str(c.pool().minIdle()),
-                    str(c.pool().reserveSize()),
-                    str(c.pool().maxLifetime().toSeconds()), mode, null, str(c.pool().maxDbConnections()),
-                    str(servers), "0", str(admin.clients(k -> k.database().equals(name))), admin.pauses.paused(name) ? "1" : "0",
-                    admin.sc.disabledDatabases.contains(name) ? "1" : "0"));
+            rows.add(Arrays.asList(name, e.host(name), str(e.port(name)), e.dbname(name),
+                    e.forcedUser(name).orElse(null), str(e.databasePoolSize(name)), str(e.minPoolSize(name)),
+                    str(e.databaseReserveSize(name)), str(c.pool().maxLifetime().toSeconds()), mode, null,
+                    str(e.maxDbConnections(name)), str(servers), "0", str(admin.clients(k -> k.database().equals(name))),
+                    admin.pauses.paused(name) ? "1" : "0", admin.sc.disabledDatabases.contains(name) ? "1" : "0"));
         }
         return AdminResult.rows(COLUMNS, rows);
     }

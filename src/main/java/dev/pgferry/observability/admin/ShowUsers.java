@@ -1,19 +1,21 @@
 package dev.pgferry.observability.admin;
 
 import dev.pgferry.auth.FileCredentialStore;
+import dev.pgferry.config.EffectivePoolConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
  * SHOW USERS, PgBouncer's columns in its order (its admin.c): one row per user pgferry knows, by name: each entry of
  * the users file and each user with a pool (an auth_query or passthrough user has none in the file), as PgBouncer's
- * user list holds its auth_file and [users] entries. PgBouncer's {@code pool_size}, {@code reserve_pool_size} and
- * {@code pool_mode} are a user's own settings from its [users] section, empty and NULL when it has none and inherits
- * them; pgferry has no per-user pool settings, so they are always so (pgferry.pool.size, reserve-size and mode are in
- * SHOW DATABASES and SHOW CONFIG). {@code max_user_connections} is pgferry.pool.max-user-connections (0: no limit), as
+ * user list holds its auth_file and [users] entries, and each {@code pgferry.users} entry. PgBouncer's {@code pool_size},
+ * {@code reserve_pool_size} and {@code pool_mode} are a user's own settings ({@code pgferry.users."u".*}, PgBouncer's
+ * [users] section), empty and NULL when it has none and inherits them (from SHOW DATABASES).
+ * {@code max_user_connections} is the user's own, else pgferry.pool.max-user-connections (0: no limit), as
  * PgBouncer shows the global value for a user without its own; {@code current_connections} counts the user's backends
  * open or being opened on every database. pgferry has no per-user client limit: {@code max_user_client_connections}
  * is 0, PgBouncer's value when unset; {@code current_client_connections} counts the user's logged-in clients and those
@@ -37,12 +39,17 @@ final class ShowUsers implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        String maxUserConnections = Integer.toString(admin.sc.config.pool().maxUserConnections());
+        EffectivePoolConfig e = new EffectivePoolConfig(admin.sc.config);
         List<List<String>> rows = new ArrayList<>();
         for (String user : users(admin)) {
             int servers = admin.servers(k -> k.user().equals(user));
             int clients = admin.clients(k -> k.user().equals(user));
-            rows.add(Arrays.asList(user, "", "", null, maxUserConnections, Integer.toString(servers), "0",
+            OptionalInt size = e.userPoolSize(user);
+            OptionalInt reserve = e.userReserveSize(user);
+            rows.add(Arrays.asList(user, size.isPresent() ? Integer.toString(size.getAsInt()) : "",
+                    reserve.isPresent() ? Integer.toString(reserve.getAsInt()) : "",
+                    e.userPoolMode(user).map(m -> m.name().toLowerCase()).orElse(null),
+                    Integer.toString(e.maxUserConnections(user)), Integer.toString(servers), "0",
                     Integer.toString(clients)));
         }
         return AdminResult.rows(COLUMNS, rows);
@@ -55,6 +62,7 @@ final class ShowUsers implements AdminCommand {
             names.addAll(file.users());
         }
         admin.sc.pools.all().forEach(p -> names.add(p.key().user()));
+        names.addAll(admin.sc.config.users().keySet());
         return names;
     }
 }

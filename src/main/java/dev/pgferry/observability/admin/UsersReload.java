@@ -4,6 +4,7 @@ import dev.pgferry.auth.FileCredentialStore;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
 import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.session.SessionContext;
 import java.io.IOException;
@@ -20,19 +21,22 @@ public final class UsersReload {
     /** Returns a one-line summary; throws with the file's error, leaving the previous users in force. */
     public static String run(SessionContext sc) throws IOException {
         if (!(sc.credentials instanceof FileCredentialStore store)) {
-            return "no pgferry.auth.users-file to reload; other settings need a restart";
+            return "no pgferry.auth.users-file to reload";
         }
         store.reload();
         int updated = 0;
+        EffectivePoolConfig effective = new EffectivePoolConfig(sc.config);
         for (Pool p : sc.pools.all()) {
+            if (effective.forcedUser(p.key().database()).isPresent()) {
+                continue; // its backends log in as the database's forced user, not as the client's
+            }
             Optional<BackendCredentials> c = backendCredentials(store, p.key().user());
             if (c.isPresent() && !c.get().equals(p.credentials())) {
                 p.credentials(c.get());
                 updated++;
             }
         }
-        return "reloaded " + store.path() + ": " + store.size() + " users, new secrets for " + updated
-                + " pools; pool sizes and other settings are read at start only and need a restart";
+        return "reloaded " + store.path() + ": " + store.size() + " users, new secrets for " + updated + " pools";
     }
 
     private static Optional<BackendCredentials> backendCredentials(FileCredentialStore store, String user) {

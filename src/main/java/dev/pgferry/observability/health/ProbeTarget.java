@@ -8,11 +8,14 @@ import java.util.List;
 /** A configured database as readiness sees it: the name clients use and the server it leads to. */
 record ProbeTarget(String name, BackendTarget target) {
 
-    /** The default backend (probed as {@code pgferry.health.default-database}) and each {@code pgferry.databases.<name>}. */
+    /**
+     * The default backend (probed as {@code pgferry.health.default-database}, unless it serves no unlisted name) and
+     * each {@code pgferry.databases.<name>}.
+     */
     static List<ProbeTarget> all(PgferryConfig config) {
         List<ProbeTarget> out = new ArrayList<>();
         String defaultDb = config.health().defaultDatabase();
-        if (!config.databases().containsKey(defaultDb)) {
+        if (config.backend().serveUnlisted() && !config.databases().containsKey(defaultDb)) {
             out.add(new ProbeTarget(defaultDb,
                     new BackendTarget(config.backend().host(), config.backend().port(), defaultDb)));
         }
