@@ -63,7 +63,7 @@ final class Differential {
             if (o.divergence() != null) {
                 return report(p, seed, steps, blocks, o, proxy, direct);
             }
-            if (run % 50 == 49) {
+            if (run % 10 == 9) {
                 LOG.infof("diff %s: %d of %d steps, %d s", p.name(), done, total, (System.nanoTime() - started) / 1_000_000_000L);
             }
         }

@@ -108,7 +108,7 @@ final class ScenarioGenerator {
     Arbitrary<String> statement() {
         List<Tuple.Tuple2<Integer, Arbitrary<? extends String>>> s = new ArrayList<>();
         s.add(Tuple.of(6, Arbitraries.of(
-                "select * from {t} order by id",
+                "select * from {t} order by id, c1",
                 "select count(*)::int as n, sum(c1) as s from {t}",
                 "update {t} set c1 = c1 + 1 where id = 1",
                 "select '2024-02-03 04:05:06+00'::timestamptz as ts, interval '1 day 02:03' as iv,"
