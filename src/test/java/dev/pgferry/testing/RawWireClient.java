@@ -75,6 +75,8 @@ public final class RawWireClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private byte[] backendKeyData;
+    /** The ParameterStatus messages of the login, in order. */
+    private final List<Msg> loginParameterStatus = new ArrayList<>();
     /** The protocol version {@link #logIn} asks for: 196608 (3.0) unless {@link #protocol} says otherwise. */
     private int protocol = PROTOCOL_3_0;
 
@@ -181,6 +183,8 @@ public final class RawWireClient implements AutoCloseable {
                     }
                 } else if (m.type == 'K') {
                     backendKeyData = m.body;
+                } else if (m.type == 'S') {
+                    loginParameterStatus.add(m);
                 } else if (m.type == 'Z') {
                     return this;
                 } else if (m.type == 'E' || m.type == -1) {
@@ -211,6 +215,11 @@ public final class RawWireClient implements AutoCloseable {
     /** The local port of a TCP connection (what the server sees as the client's port); -1 on a Unix socket. */
     public int localPort() {
         return socket == null ? -1 : socket.getLocalPort();
+    }
+
+    /** The ParameterStatus messages {@link #logIn} received, in order. */
+    public List<Msg> loginParameterStatus() {
+        return loginParameterStatus;
     }
 
     /** The body of the BackendKeyData received at login (process id, then the secret key); null before. */
