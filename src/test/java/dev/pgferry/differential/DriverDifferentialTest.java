@@ -75,40 +75,32 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: DISCARD ALL after a failing statement of the same Query never ran, yet pgferry forgets the backend's statements: pgjdbc's next Parse fails 42P05 (minimal: ROLLBACK TO SAVEPOINT s; DISCARD ALL), fixed on branch prep")
     void pgjdbcNeverServerPrepared() throws Exception {
         jdbc(0);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: DISCARD ALL after a failing statement of the same Query never ran, yet pgferry forgets the backend's statements: pgjdbc's next Parse fails 42P05 (minimal: ROLLBACK TO SAVEPOINT s; DISCARD ALL), fixed on branch prep")
     void pgjdbcPreparedFromFirstRun() throws Exception {
         jdbc(1);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: DISCARD ALL after a failing statement of the same Query never ran, yet pgferry forgets the backend's statements: pgjdbc's next Parse fails 42P05 (minimal: ROLLBACK TO SAVEPOINT s; DISCARD ALL), fixed on branch prep")
     void pgjdbcPreparedFromFifthRun() throws Exception {
         jdbc(5);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: DISCARD ALL after a failing statement of the same Query never ran, yet pgferry forgets the backend's statements: pgjdbc's next Parse fails 42P05 (minimal: ROLLBACK TO SAVEPOINT s; DISCARD ALL), fixed on branch prep")
     void pgjdbcAlwaysServerPrepared() throws Exception {
         jdbc(-1);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: in a transaction aborted by a pipelined error, prepare() succeeds through pgferry where PostgreSQL says 25P02 (pgferry answers the Parse itself), fixed on branch prep")
     void vertx() throws Exception {
         vertx("vertx", java.util.EnumSet.of(Family.SIMPLE, Family.UNNAMED, Family.NAMED, Family.PIPELINE,
                 Family.TRANSACTION, Family.SAVEPOINT, Family.ERROR, Family.DDL, Family.STARTUP));
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: preparedQuery('DO $$BEGIN SET extra_float_digits = ''0''; END$$') fails 26000"
-            + " 'prepared statement does not exist' through pgferry on a fresh connection (the unnamed statement"
-            + " parsed in one Sync, bound in the next), fixed on branch prep")
     void vertxSessionStatements() throws Exception {
         vertx("vertx_session", Family.all());
     }
@@ -136,15 +128,11 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: a named RESET ALL run after 'COMMIT; DISCARD ALL; select ...' fails 42P05 through pgferry (statements forgotten by a DISCARD ALL in a failing Query), fixed on branch prep")
     void nodePostgres() throws Exception {
         nodePostgres("node", withoutStartup());
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2 (probably): RESET extra_float_digits inside a transaction returns it to the"
-            + " server's default (1) where PostgreSQL returns it to the client's startup value (2, from"
-            + " options=-c extra_float_digits=2), fixed on branch prep (startup values put back after a RESET)")
     void nodePostgresStartupParameters() throws Exception {
         nodePostgres("node_startup", Family.all());
     }

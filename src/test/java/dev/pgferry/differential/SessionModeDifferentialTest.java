@@ -28,7 +28,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -92,9 +91,6 @@ class SessionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("issue 16 part 4: statements are renamed in session mode, so pgferry answers for the server: after"
-            + " 'select * from no_such_table; ...; DISCARD ALL' (which never ran) a Parse of a name the session still"
-            + " has succeeds where PostgreSQL says 42P05, fixed on branch sessmode")
     void namedStatementsWithDiscardInFailingQueries() throws Exception {
         check("named_discard", EnumSet.of(SIMPLE, NAMED, DDL, TRANSACTION, ERROR, DISCARD), 400);
     }
@@ -112,8 +108,6 @@ class SessionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("issue 16 part 4: a client that reconnects sometimes waits past 10 s for its login (pool of 3, 3"
-            + " clients), fixed on branch sessmode (the backend leased at login, the reset checked)")
     void everything() throws Exception {
         check("all", Family.all(), 1000);
     }

@@ -28,7 +28,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -107,25 +106,17 @@ class TransactionModeDifferentialTest {
     // ---- known divergences (see each reason) -----------------------------------------------------------
 
     @Test
-    @Disabled("issue 16 parts 1-2: a statement after the failing one of a simple Query never ran, but pgferry"
-            + " applies its RESET ALL/SET (SET TimeZone = 'UTC', then 'select * from no_such_table; RESET ALL'"
-            + " leaves TimeZone Etc/UTC on the backend), fixed on branch prep")
     void simpleQueriesWithErrorsAndResets() throws Exception {
         check("simple_reset", EnumSet.of(SIMPLE, SET, SET_LOCAL, RESET, TRANSACTION, SAVEPOINT, ERROR), 400);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: a RESET ALL in a transaction that rolls back is kept by pgferry (SET"
-            + " default_transaction_read_only = on; BEGIN; RESET ALL; ROLLBACK reads off), fixed on branch prep")
     void extendedQueriesWithResetsThatRollBack() throws Exception {
         check("extended_reset", EnumSet.of(UNNAMED, PIPELINE, FLUSH, SET, SET_LOCAL, RESET, TRANSACTION, SAVEPOINT, ERROR),
                 400);
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: DISCARD ALL after the failing statement of a simple Query never ran, yet pgferry"
-            + " forgets the backend's prepared statements: a later Parse of the same text fails 42P05 'prepared"
-            + " statement already exists' (seen by a new client), fixed on branch prep")
     void namedStatementsWithDiscardInFailingQueries() throws Exception {
         check("named_discard", EnumSet.of(SIMPLE, NAMED, DDL, TRANSACTION, ERROR, DISCARD), 400);
     }
@@ -139,7 +130,6 @@ class TransactionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("issue 16 parts 1-2: every divergence above, fixed on branch prep; re-enable with them")
     void everything() throws Exception {
         check("all", Family.all(), 1000);
     }

@@ -142,8 +142,8 @@ class UnixSocketListenerTest {
         try {
             try (ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
                 other.bind(UnixDomainSocketAddress.of(socket()));
-                assertThatThrownBy(server::start).isInstanceOf(IOException.class)
-                        .hasMessage("another server listens on " + socket() + " (is pgferry already running with this"
+                assertThatThrownBy(server::start).isInstanceOf(ListenException.class)
+                        .hasMessageEndingWith(": another server listens on " + socket() + " (is pgferry already running with this"
                                 + " pgferry.unix-socket-dir and pgferry.listen-port?)");
                 assertThat(server.listening()).isFalse();
                 try (ServerSocket tcp = new ServerSocket()) {
