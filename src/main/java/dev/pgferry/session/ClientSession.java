@@ -596,6 +596,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     case ProtocolCodes.QUERY -> {
                         pending++;
                         unsynced = false;
+                        txEffects.requestStart();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
                         router.responses.add(ResponseQueue.QUERY, null);
                         StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
@@ -610,6 +611,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             pending++;
                             unsynced = false;
                             serverSkipping = false;
+                            txEffects.requestStart();
                             router.responses.add(ResponseQueue.SYNC, null);
                         }
                     }
@@ -633,13 +635,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             // and in session mode every statement, under the client's own name on its own backend
                             if (transactionMode) {
                                 router.rememberUnnamed(c, in, nameEnd, end, f);
-                            } else if (f != null && f.loadsLibrary) {
-                                leased.markBroken(); // its Binds are not followed here: closed at its Parse
+                            } else {
+                                router.sessionParse(in, ri + 5, nameEnd, f);
                             }
                             router.responses.add(ResponseQueue.PARSE, null);
                         } else {
                             writeRun(c, in, runStart, ri);
-                            router.namedParse(c, in, ri, nameEnd, end, f);
+                            router.namedParse(c, in, ri, nameEnd, end, f, txStatus == 'E');
                             rewritten = true;
                         }
                     }
@@ -648,7 +650,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
                         PreparedStatement ps = null;
                         StatementInspector.Findings effect;
-                        if (in.getByte(stmt) == 0) {
+                        if (!transactionMode) {
+                            effect = in.getByte(stmt) == 0 ? router.unnamedEffect() : router.sessionEffect(in, stmt, end);
+                        } else if (in.getByte(stmt) == 0) {
                             if (router.restoreUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
@@ -859,6 +863,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
                     router.unsettled.readyForQuery(c, status);
+                    txEffects.readyForQuery(status);
+                    if (status == 'I') {
+                        router.discardSettled();
+                    }
                     // counted as PgBouncer counts them: a query per ReadyForQuery (a Query, a Sync, a function
                     // call), a transaction per ReadyForQuery 'I', in session mode and within a pipeline too
                     pool.queries.increment();
@@ -895,10 +903,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     // before the server's CopyInResponse came (then nothing else would clear it)
                     copyIn = false;
                     router.unsettled.commandComplete(in, ri, end);
+                    if (txEffects.watching()) {
+                        txEffects.commandComplete(in, ri, end, lastInFlight());
+                    }
+                    if (router.discardPending()) {
+                        router.commandComplete(in, ri, end);
+                    }
                     popped = pollIf(ResponseQueue.EXECUTE);
                 }
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
+                    txEffects.error(lastInFlight());
+                    router.discardFailed();
                     byte head = router.responses.peek();
                     router.serverError(c, in, ri, end);
                     ByteBuf renamed = router.duplicateError(in, ri, end);
@@ -963,6 +979,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             deferClientFlush();
             releaseBackend(c);
         }
+    }
+
+    /** Whether nothing the client sent after the request being answered is in flight. */
+    private boolean lastInFlight() {
+        return pending == 0 || (pending == 1 && !unsynced);
     }
 
     private boolean pollIf(byte kind) {
@@ -1035,16 +1056,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         String sql = params.fixupSql(f, setNames, readBack);
         if (f.resetAll) {
             c.unreported.clear();
-            params.resetAll(f.setAfterResetAll);
         }
         if (sql == null) {
-            fixedUp(c, null, setNames, readBack);
+            fixedUp(c, null, f, setNames, readBack);
             return;
         }
-        InternalQuery.run(c, sql, (conn, r) -> fixedUp(conn, r, setNames, readBack));
+        InternalQuery.run(c, sql, (conn, r) -> fixedUp(conn, r, f, setNames, readBack));
     }
 
-    private void fixedUp(ServerConnection c, InternalQuery.Result r, List<String> setNames, List<String> readBack) {
+    private void fixedUp(ServerConnection c, InternalQuery.Result r, StatementInspector.Findings f,
+            List<String> setNames, List<String> readBack) {
         if (r != null && r.closed) {
             backendLost(c);
             return;
@@ -1055,6 +1076,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         c.listener(this);
         ByteBuf out = ch.alloc().buffer(64);
+        if (r != null) {
+            // compared with what the client last saw: the RESET ALL's own reports (server defaults) reached it
+            for (String[] kv : r.parameterChanges) {
+                if (!kv[1].equals(params.reportedValue(kv[0]))) {
+                    params.reportedChanged(kv[0], kv[1]);
+                    ServerMessages.parameterStatus(out, kv[0], kv[1]);
+                }
+            }
+        }
+        if (f.resetAll) {
+            params.resetAll(f.setAfterResetAll);
+        }
         if (r != null && r.ok() && r.lastRow != null) {
             for (String k : setNames) {
                 if (!params.isReported(k)) {
@@ -1076,14 +1109,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         } else if (r != null) {
             LOG.debugf("%s: parameter read-back failed on %s: %s", id, c, r.error);
             c.markBroken();
-        }
-        if (r != null) {
-            for (String[] kv : r.parameterChanges) {
-                if (!kv[1].equals(params.reportedValue(kv[0]))) {
-                    params.reportedChanged(kv[0], kv[1]);
-                    ServerMessages.parameterStatus(out, kv[0], kv[1]);
-                }
-            }
         }
         ServerMessages.readyForQuery(out, (byte) 'I');
         ch.writeAndFlush(out, ch.voidPromise());

@@ -21,24 +21,36 @@ final class PlanInvalidation {
 
     private PlanInvalidation() {}
 
-    /** Whether the ErrorResponse frame at {@code [ri, end)} says the statement it concerns is stale. */
+    /** Whether the ErrorResponse frame at {@code [ri, end)} says the statement it concerns is stale or gone. */
     static boolean isStale(ByteBuf in, int ri, int end) {
+        return marker(in, ri, end) != null;
+    }
+
+    /**
+     * What the backend's cache should hold for the statement the ErrorResponse at {@code [ri, end)} concerns:
+     * {@link StatementRouter#GONE} for 26000 (the server has no such statement), {@link StatementRouter#STALE} for
+     * the other codes (the server keeps an outdated copy), null if the error says nothing of the statement.
+     */
+    static byte[] marker(ByteBuf in, int ri, int end) {
         int i = ri + 5;
         while (i < end) {
             byte field = in.getByte(i);
             if (field == 0) {
-                return false;
+                return null;
             }
             int nul = in.indexOf(i + 1, end, (byte) 0);
             if (nul < 0) {
-                return false;
+                return null;
             }
             if (field == 'C') {
-                return nul - i - 1 == 5 && oneOf(in, i + 1);
+                if (nul - i - 1 != 5 || !oneOf(in, i + 1)) {
+                    return null;
+                }
+                return in.getByte(i + 1) == '2' ? StatementRouter.GONE : StatementRouter.STALE;
             }
             i = nul + 1;
         }
-        return false;
+        return null;
     }
 
     private static boolean oneOf(ByteBuf in, int at) {

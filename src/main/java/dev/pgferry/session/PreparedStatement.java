@@ -12,7 +12,8 @@ import java.util.Arrays;
 final class PreparedStatement {
     final String clientName;
     final byte[] body;
-    final String serverName;
+    /** Set at its Parse: derived from the body, with a suffix where that backend's copy was stale. */
+    String serverName;
     /** What its SQL does to the session (SET, RESET, DISCARD, pinning), or null: the same as for a simple Query. */
     final StatementInspector.Findings effect;
 

@@ -32,11 +32,20 @@ final class StatementRouter {
     }
 
     /**
-     * What a backend's cache holds for a statement known to be invalid there (see {@link PlanInvalidation} and
-     * {@link UnsettledStatements}): its next Parse or Bind closes it and prepares the text again. Compared by
-     * reference; equal to no Parse body (a body holds at least a NUL and a parameter count).
+     * What a backend's cache holds for a statement known to be outdated there (see {@link PlanInvalidation} and
+     * {@link UnsettledStatements}). The server still has it, and as on PostgreSQL the clients that prepared it
+     * before keep meeting it (their Binds fail as the server decides, e.g. 0A000 "cached plan must not change result
+     * type", and the driver prepares again); a new Parse of the text prepares it under another server name
+     * ({@link #serverNameOn}), so that no client gets a row shape it did not describe. Compared by reference; equal
+     * to no Parse body (a body holds at least a NUL and a parameter count).
      */
     static final byte[] STALE = new byte[0];
+
+    /**
+     * What a backend's cache holds for a name the server may or may not have (a Parse or Close of it was skipped
+     * after an error, or the server said 26000): its next use closes the name and prepares the text again.
+     */
+    static final byte[] GONE = new byte[0];
 
     final ResponseQueue responses = new ResponseQueue();
     final UnsettledStatements unsettled = new UnsettledStatements();
@@ -50,6 +59,15 @@ final class StatementRouter {
     private long unnamedGeneration;
     /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
     private StatementInspector.Findings unnamedEffect;
+    /**
+     * Session mode, where statements keep the client's names on its own backend: what each named statement that
+     * does something to the session does, by its name; null while there is none.
+     */
+    private HashMap<String, StatementInspector.Findings> sessionEffects;
+    /** The client's statements as they were before a DISCARD ALL not yet confirmed by its tag; null otherwise. */
+    private HashMap<String, PreparedStatement> discarded;
+    private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEALLOCATE_ALL_TAG = "DEALLOCATE ALL\0".getBytes(StandardCharsets.US_ASCII);
 
     StatementRouter(Wire wire, int maxPrepared) {
         this.wire = wire;
@@ -58,10 +76,49 @@ final class StatementRouter {
 
     /** DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too. */
     void forgetAll(ServerConnection c) {
+        if (discarded == null) {
+            discarded = statements == null ? new HashMap<>() : statements;
+        }
         statements = null;
+        sessionEffects = null;
         lastStatement = null;
-        c.prepared.clear();
+        // gone if the statement succeeds; it fails inside a transaction block, after a failed statement and in a
+        // query string of several statements, and then the server keeps them: either way a use prepares afresh
+        c.prepared.replaceAll((name, shape) -> GONE);
         c.unnamedOwner = null;
+    }
+
+    /** Whether a DISCARD ALL or DEALLOCATE ALL relayed to the server has not been settled yet. */
+    boolean discardPending() {
+        return discarded != null;
+    }
+
+    /** A CommandComplete while {@link #discardPending}: its tag DISCARD ALL or DEALLOCATE ALL settles it. */
+    void commandComplete(ByteBuf in, int ri, int end) {
+        if (TransactionEffects.tagIs(in, ri, end, DISCARD_ALL_TAG)
+                || TransactionEffects.tagIs(in, ri, end, DEALLOCATE_ALL_TAG)) {
+            discarded = null;
+        }
+    }
+
+    /**
+     * An error came before the tag of a DISCARD ALL or DEALLOCATE ALL: it failed or was skipped, and the client's
+     * statements are still there on PostgreSQL. They come back (names the client prepared since win), prepared
+     * afresh on use.
+     */
+    void discardFailed() {
+        if (discarded != null) {
+            if (statements != null) {
+                discarded.putAll(statements);
+            }
+            statements = discarded.isEmpty() ? null : discarded;
+            discarded = null;
+        }
+    }
+
+    /** The transaction ended otherwise: what was forgotten stays forgotten. */
+    void discardSettled() {
+        discarded = null;
     }
 
     /**
@@ -99,6 +156,39 @@ final class StatementRouter {
     }
 
     /**
+     * Session mode: a Parse relayed as is, under the client's name ({@code nameStart} to its terminator at
+     * {@code nameEnd - 1}); what it does to the session applies at each Bind of it ({@link #sessionEffect}).
+     */
+    void sessionParse(ByteBuf in, int nameStart, int nameEnd, StatementInspector.Findings effect) {
+        if (nameEnd == nameStart + 1) {
+            unnamedEffect = effect;
+            return;
+        }
+        if (effect == null && sessionEffects == null) {
+            return;
+        }
+        String name = in.toString(nameStart, nameEnd - 1 - nameStart, StandardCharsets.UTF_8);
+        if (effect == null) {
+            sessionEffects.remove(name);
+        } else {
+            if (sessionEffects == null) {
+                sessionEffects = new HashMap<>();
+            }
+            sessionEffects.put(name, effect);
+        }
+    }
+
+    /** Session mode: what the named statement a Bind names ({@code nameStart}) does to the session, or null. */
+    StatementInspector.Findings sessionEffect(ByteBuf in, int nameStart, int end) {
+        if (sessionEffects == null || sessionEffects.isEmpty()) {
+            return null;
+        }
+        int nameEnd = in.indexOf(nameStart, end, (byte) 0);
+        return nameEnd <= nameStart ? null
+                : sessionEffects.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
+    }
+
+    /**
      * Bind/Describe of the unnamed statement: drivers like the Vert.x client Parse it in one round trip and
      * Bind it in the next, possibly on another backend or after another client's query. If this backend's
      * unnamed statement is not the client's latest, it is parsed again first (its ParseComplete swallowed).
@@ -121,11 +211,13 @@ final class StatementRouter {
      * A Parse of a named statement: recorded; relayed under its server name unless this backend has it. A name
      * the client already has is PostgreSQL's error 42P05 (the old statement stays), see {@link #duplicateParse}.
      */
-    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end, StatementInspector.Findings effect) {
+    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end, StatementInspector.Findings effect,
+            boolean aborted) {
         String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
         byte[] body = new byte[end - bodyStart];
         in.getBytes(bodyStart, body);
         PreparedStatement ps = new PreparedStatement(name, body, effect);
+        ps.serverName = serverNameOn(c, ps.serverName);
         if (statements == null) {
             statements = new HashMap<>();
         }
@@ -139,12 +231,28 @@ final class StatementRouter {
         }
         lastStatement = ps;
         byte[] have = c.prepared.get(ps.serverName);
-        if (have != null && ps.sameBody(have)) {
+        if (have != null && ps.sameBody(have) && !aborted) {
             responses.add(ResponseQueue.PARSE_LOCAL, ps);
             emitLocalResponses();
         } else {
+            // in an aborted transaction PostgreSQL refuses the Parse (25P02) before it looks at the name: the
+            // server answers (Close and Parse again, right also if a pipelined ROLLBACK ended the transaction
+            // meanwhile), and its error path forgets the client's name
             prepareOnBackend(c, ps, ResponseQueue.PARSE);
         }
+    }
+
+    /**
+     * The server name a new Parse of a text uses on backend {@code c}: its own, unless the backend's copy under it is
+     * {@link #STALE}; then the first of {@code name_1}, {@code name_2}, … that is not, which the statement keeps on
+     * every backend.
+     */
+    private static String serverNameOn(ServerConnection c, String base) {
+        String name = base;
+        for (int g = 1; c.prepared.get(name) == STALE; g++) {
+            name = base + "_" + g;
+        }
+        return name;
     }
 
     /**
@@ -218,8 +326,8 @@ final class StatementRouter {
         }
         wire.writeRun(c, in, runStart, ri);
         byte[] have = c.prepared.get(ps.serverName);
-        if (have == null || have == STALE) {
-            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+        if (have == null || have == GONE) {
+            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED); // a STALE copy is bound: it fails as on PostgreSQL
         }
         byte[] server = ps.serverNameBytes();
         ByteBuf out = wire.alloc().buffer(end - ri - (nameEnd - nameStart) + server.length);
@@ -252,15 +360,19 @@ final class StatementRouter {
      * An ErrorResponse at {@code [ri, end)}, before the queue is skipped to Sync: the transaction rolls back (see
      * {@link UnsettledStatements}), and if the Bind or Describe of a shared statement failed because the statement is
      * stale ({@link PlanInvalidation}), the backend's copy is marked so. Its client sees this error, as it would on
-     * PostgreSQL; the next Parse or Bind of the text, by any client, prepares it again instead of meeting the stale
-     * copy (PgBouncer keeps the copy and fails every client after, pgbouncer#1038).
+     * PostgreSQL, and so does every client that prepared the text before; the next Parse of the text, by any client,
+     * prepares it afresh instead of meeting the stale copy (PgBouncer keeps the copy and fails every client after,
+     * pgbouncer#1038).
      */
     void serverError(ServerConnection c, ByteBuf in, int ri, int end) {
         unsettled.error();
         byte head = responses.peek();
         if ((head == ResponseQueue.BIND || head == ResponseQueue.DESCRIBE)
-                && responses.peekRef() instanceof PreparedStatement ps && PlanInvalidation.isStale(in, ri, end)) {
-            c.prepared.replace(ps.serverName, STALE);
+                && responses.peekRef() instanceof PreparedStatement ps) {
+            byte[] marker = PlanInvalidation.marker(in, ri, end);
+            if (marker != null) {
+                c.prepared.replace(ps.serverName, marker);
+            }
         }
     }
 
@@ -287,7 +399,7 @@ final class StatementRouter {
             close.writeCharSequence(victim, StandardCharsets.US_ASCII);
             close.writeByte(0);
             wire.toBackend(c, close);
-            responses.add(ResponseQueue.CLOSE_INSERTED, null);
+            responses.add(ResponseQueue.CLOSE_INSERTED, victim);
         }
         wire.toBackend(c, parse(ps.serverNameBytes(), ps.body));
         c.prepared.put(ps.serverName, ps.body);
@@ -325,9 +437,15 @@ final class StatementRouter {
         }
         for (int i = n - 1; i >= 0; i--) {
             byte k = responses.kindAt(i);
+            if (k == ResponseQueue.CLOSE_INSERTED && responses.refAt(i) instanceof String victim) {
+                // the server skipped the Close: it still holds the name, with a text no longer recorded here
+                c.prepared.put(victim, GONE);
+            }
             if (responses.refAt(i) instanceof PreparedStatement ps) {
                 if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
-                    c.prepared.remove(ps.serverName);
+                    // not prepared; the server may still hold an older text under the name (its Close was
+                    // skipped too): the next use closes it first
+                    c.prepared.put(ps.serverName, GONE);
                 }
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {

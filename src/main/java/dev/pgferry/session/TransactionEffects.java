@@ -1,6 +1,7 @@
 package dev.pgferry.session;
 
 import dev.pgferry.session.StatementInspector.Findings;
+import io.netty.buffer.ByteBuf;
 
 /**
  * What the statements run in the current transaction did to session parameters: the findings of each simple
@@ -9,14 +10,33 @@ import dev.pgferry.session.StatementInspector.Findings;
  * before it goes on: startup values put back after a RESET, unreported parameters read back.
  */
 final class TransactionEffects {
+    private static final byte[] COMMIT_TAG = "COMMIT\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] ROLLBACK_TAG = "ROLLBACK\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** Findings of transactions that ended and did not roll back (or may not have). */
     private Findings found;
+    /** Findings of the transaction running now. */
+    private Findings current;
+    /**
+     * Findings of a transaction that failed or rolled back, set aside: void when it ends, back in {@link #current}
+     * if a ROLLBACK TO SAVEPOINT recovers it (what ran before the savepoint may still commit).
+     */
+    private Findings doomed;
+    /** Whether the request relayed last (a Query, or what went since the last Sync) brought findings of its own. */
+    private boolean requestFindings;
+
+    /** A Query, or the first message after a Sync: a new request begins. */
+    void requestStart() {
+        requestFindings = false;
+    }
 
     /** Findings fresh from the inspector, owned by no one else: kept as they are if they are the first. */
     void adopt(Findings f) {
-        if (found == null) {
-            found = f;
+        requestFindings = true;
+        if (current == null) {
+            current = f;
         } else {
-            found.add(f);
+            current.add(f);
         }
     }
 
@@ -25,13 +45,104 @@ final class TransactionEffects {
      * changed themselves (they apply again at the statement's next Bind).
      */
     void add(Findings f) {
-        if (found == null) {
-            found = new Findings();
+        requestFindings = true;
+        if (current == null) {
+            current = new Findings();
         }
-        found.add(f);
+        current.add(f);
     }
 
-    /** The transaction's findings, now forgotten here; null if it changed nothing. */
+    /** Whether the running transaction did anything to the session: only then are its outcome's messages read. */
+    boolean watching() {
+        return current != null;
+    }
+
+    /**
+     * An ErrorResponse; {@code last} if nothing the client sent after the failing request is in flight. The running
+     * transaction (implicit or explicit) is aborted, and what it did is reverted by PostgreSQL when it ends: nothing
+     * after the failing statement in its query string ran, and what ran before it, back to the transaction's start,
+     * is rolled back. With more in flight, findings cannot be told apart by transaction and are kept: a fixup that
+     * reads back what the server has is never wrong, only sometimes unneeded.
+     */
+    void error(boolean last) {
+        if (last) {
+            doom();
+        }
+    }
+
+    /**
+     * A CommandComplete's tag at {@code [ri, end)}: COMMIT settles what ran so far; ROLLBACK (also a failed block's
+     * COMMIT, and ROLLBACK TO SAVEPOINT, which the ReadyForQuery 'T' after it takes back) dooms it, if nothing in
+     * flight could have run after it ({@code last}) and its own request brought no findings (a query string with
+     * statements after the ROLLBACK would).
+     */
+    void commandComplete(ByteBuf in, int ri, int end, boolean last) {
+        if (tagIs(in, ri, end, COMMIT_TAG)) {
+            settle();
+        } else if (last && !requestFindings && tagIs(in, ri, end, ROLLBACK_TAG)) {
+            doom();
+        }
+    }
+
+    private void doom() {
+        if (current != null) {
+            if (doomed == null) {
+                doomed = current;
+            } else {
+                doomed.add(current);
+            }
+            current = null;
+        }
+    }
+
+    /**
+     * ReadyForQuery with {@code status}. At 'I' the transaction is over: what it did is settled, and a doomed
+     * transaction's findings are void, as PostgreSQL reverts every parameter a rolled-back transaction set or
+     * reset. 'T' with findings doomed is a ROLLBACK TO SAVEPOINT: the transaction goes on and may still commit what
+     * ran before it. Returns whether findings were voided.
+     */
+    boolean readyForQuery(byte status) {
+        if (status == 'I') {
+            settle();
+            boolean voided = doomed != null;
+            doomed = null;
+            return voided;
+        }
+        if (status == 'T' && doomed != null) {
+            Findings back = doomed;
+            doomed = null;
+            if (current != null) {
+                back.add(current);
+            }
+            current = back;
+        }
+        return false;
+    }
+
+    private void settle() {
+        if (current != null) {
+            if (found == null) {
+                found = current;
+            } else {
+                found.add(current);
+            }
+            current = null;
+        }
+    }
+
+    static boolean tagIs(ByteBuf in, int ri, int end, byte[] tag) {
+        if (end - ri - 5 != tag.length) {
+            return false;
+        }
+        for (int k = 0; k < tag.length; k++) {
+            if (in.getByte(ri + 5 + k) != tag[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The findings of the transactions that ended, now forgotten here; null if they changed nothing. */
     Findings take() {
         Findings f = found;
         found = null;
@@ -40,6 +151,8 @@ final class TransactionEffects {
 
     void clear() {
         found = null;
+        current = null;
+        doomed = null;
     }
 
     /**

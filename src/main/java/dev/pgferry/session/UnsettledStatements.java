@@ -17,8 +17,8 @@ import io.netty.buffer.ByteBuf;
  * transaction of an extended-protocol batch, or an aborted block), a {@code ROLLBACK} (also the answer to a COMMIT of
  * an aborted block, and to {@code ROLLBACK TO SAVEPOINT}, which may undo the objects as well), or pgferry's own
  * ROLLBACK of a client that vanished — are marked stale in the backend's cache ({@link StatementRouter#STALE}): the
- * next Parse or Bind of them closes the old copy and prepares the text again. A false alarm (the objects predate the
- * transaction) costs one Parse.
+ * client that prepared one keeps it, as on PostgreSQL, and the next Parse of the text prepares it afresh under another
+ * server name. A false alarm (the objects predate the transaction) costs one Parse.
  * <p>
  * Counted on the response side, so the order of ParseComplete, ErrorResponse, CommandComplete and ReadyForQuery is the
  * server's, also when batches are pipelined. Nothing is done per message while the list is empty.

@@ -29,6 +29,24 @@ class StaleStatementUnitTest {
         assertThat(stale("42P01")).isFalse();
     }
 
+    static byte[] marker(String code) {
+        ByteBuf b = ServerMessages.errorResponse(ByteBufAllocator.DEFAULT, "ERROR", code, "m");
+        try {
+            return PlanInvalidation.marker(b, 0, b.writerIndex());
+        } finally {
+            b.release();
+        }
+    }
+
+    /** A statement the server lacks is prepared again under its name; an outdated copy is kept, as on PostgreSQL. */
+    @Test
+    void aMissingStatementIsGoneAnOutdatedOneIsStale() {
+        assertThat(marker("26000")).isSameAs(StatementRouter.GONE);
+        assertThat(marker("0A000")).isSameAs(StatementRouter.STALE);
+        assertThat(marker("XX000")).isSameAs(StatementRouter.STALE);
+        assertThat(marker("42601")).isNull();
+    }
+
     @Test
     void rollbackTagIsRecognisedOnlyWhenStatementsAreUnsettled() {
         UnsettledStatements u = new UnsettledStatements();
@@ -53,6 +71,7 @@ class StaleStatementUnitTest {
         TransactionEffects tx = new TransactionEffects();
         tx.add(stored);
         tx.adopt(StatementInspector.inspect("reset all"));
+        tx.readyForQuery((byte) 'I');
         assertThat(tx.take().resetAll).isTrue();
         assertThat(stored.resetAll).isFalse();
         assertThat(stored.touched).containsExactly("statement_timeout");

@@ -1,0 +1,110 @@
+package dev.pgferry.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.protocol.ServerMessages;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a transaction's outcome does to the findings of the statements it ran: PostgreSQL reverts every SET and
+ * RESET of a transaction that rolls back, so their findings are void then, and only when nothing else the client
+ * sent could have run after the rollback.
+ */
+class TransactionEffectsTest {
+    static void tag(TransactionEffects tx, String tag, boolean last) {
+        ByteBuf cc = Unpooled.buffer();
+        ServerMessages.commandComplete(cc, tag);
+        tx.commandComplete(cc, 0, cc.writerIndex(), last);
+        cc.release();
+    }
+
+    static TransactionEffects running(String sql) {
+        TransactionEffects tx = new TransactionEffects();
+        query(tx, sql);
+        return tx;
+    }
+
+    static void query(TransactionEffects tx, String sql) {
+        tx.requestStart();
+        StatementInspector.Findings f = StatementInspector.inspect(sql);
+        if (f != null) {
+            tx.adopt(f);
+        }
+    }
+
+    @Test
+    void anImplicitTransactionThatFailedLeavesNothing() {
+        TransactionEffects tx = running("select * from missing; RESET ALL");
+        tx.error(true);
+        assertThat(tx.readyForQuery((byte) 'I')).isTrue();
+        assertThat(tx.take()).isNull();
+    }
+
+    @Test
+    void aCommittedTransactionKeepsItsFindings() {
+        TransactionEffects tx = running("RESET ALL");
+        tag(tx, "RESET", true);
+        assertThat(tx.readyForQuery((byte) 'I')).isFalse();
+        assertThat(tx.take().resetAll).isTrue();
+    }
+
+    @Test
+    void aRolledBackBlockLeavesNothingAndAFailedCommitIsARollback() {
+        TransactionEffects tx = running("BEGIN; RESET ALL");
+        tx.readyForQuery((byte) 'T');
+        query(tx, "COMMIT");
+        tag(tx, "ROLLBACK", true); // COMMIT of an aborted block answers ROLLBACK
+        assertThat(tx.readyForQuery((byte) 'I')).isTrue();
+        assertThat(tx.take()).isNull();
+    }
+
+    /** "ROLLBACK; SET …" runs the SET in a transaction of its own, which commits. */
+    @Test
+    void aRollbackFollowedByStatementsInItsQueryStringKeepsTheFindings() {
+        TransactionEffects tx = running("BEGIN; RESET ALL");
+        tx.readyForQuery((byte) 'T');
+        query(tx, "ROLLBACK; SET statement_timeout = 5");
+        tag(tx, "ROLLBACK", true);
+        tag(tx, "SET", true);
+        assertThat(tx.readyForQuery((byte) 'I')).isFalse();
+        assertThat(tx.take().touched).contains("statement_timeout");
+    }
+
+    @Test
+    void whatCommittedBeforeAFailureInTheSameQueryStringIsKept() {
+        TransactionEffects tx = running("BEGIN; SET statement_timeout = 5; COMMIT; select * from missing");
+        tag(tx, "BEGIN", true);
+        tag(tx, "SET", true);
+        tag(tx, "COMMIT", true);
+        tx.error(true);
+        tx.readyForQuery((byte) 'I');
+        assertThat(tx.take().touched).containsExactly("statement_timeout");
+    }
+
+    @Test
+    void aTransactionRecoveredByRollbackToSavepointMayStillCommit() {
+        TransactionEffects tx = running("BEGIN; SET statement_timeout = 5; SAVEPOINT s");
+        tx.readyForQuery((byte) 'T');
+        query(tx, "select * from missing");
+        tx.error(true);
+        tx.readyForQuery((byte) 'E');
+        query(tx, "ROLLBACK TO SAVEPOINT s");
+        tag(tx, "ROLLBACK", true);
+        tx.readyForQuery((byte) 'T');
+        query(tx, "COMMIT");
+        tag(tx, "COMMIT", true);
+        tx.readyForQuery((byte) 'I');
+        assertThat(tx.take().touched).containsExactly("statement_timeout");
+    }
+
+    /** With requests still in flight, findings cannot be told apart by transaction: kept, read back, never lost. */
+    @Test
+    void aFailureWithMoreInFlightKeepsTheFindings() {
+        TransactionEffects tx = running("SET statement_timeout = 5");
+        tx.error(false);
+        assertThat(tx.readyForQuery((byte) 'I')).isFalse();
+        assertThat(tx.take().touched).containsExactly("statement_timeout");
+    }
+}
