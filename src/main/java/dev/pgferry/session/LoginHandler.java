@@ -767,12 +767,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         fatal(sqlState, message, null);
     }
 
-    /**
-     * Ends this login as PostgreSQL ends a connection after a COMMERROR: nothing sent, the connection closed, and one
-     * line in the log (rate-limited: anyone can send a bad length).
-     */
-    private void closeWithoutReply(String reason) {
-        SILENT_CLOSES.closing(id, remoteAddress(), reason);
+    /** The login is over without a handover: its timer stopped, what it had read released. */
+    private void releaseLogin() {
         loginEnded();
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
@@ -781,6 +777,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             acc.release();
             acc = null;
         }
+    }
+
+    /**
+     * Ends this login as PostgreSQL ends a connection after a COMMERROR: nothing sent, the connection closed, and one
+     * line in the log (rate-limited: anyone can send a bad length).
+     */
+    private void closeWithoutReply(String reason) {
+        SILENT_CLOSES.closing(id, remoteAddress(), reason);
+        releaseLogin();
         ctx.close();
     }
 
@@ -831,14 +836,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         sc.clients.decrementAndGet(); // only called while this handler is in the pipeline (before handover)
         logIncompletePacket();
-        loginEnded();
-        if (loginTimeout != null) {
-            loginTimeout.cancel(false);
-        }
-        if (acc != null) {
-            acc.release();
-            acc = null;
-        }
+        releaseLogin();
         ctx.fireChannelInactive();
     }
 
