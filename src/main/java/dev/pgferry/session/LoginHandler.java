@@ -319,11 +319,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         startupParams = new LinkedHashMap<>();
-        m.params().forEach((k, v) -> {
-            if (!NOT_PARAMETERS.contains(k)) {
-                startupParams.put(k, v);
-            }
-        });
+        // as PostgreSQL's process_startup_options: the -c settings of options first, then the packet's own
+        // parameters, which win over them (pgjdbc sends TimeZone itself, -c TimeZone in options loses)
         String options = m.params().get("options");
         if (options != null && !options.isBlank()) {
             try {
@@ -333,6 +330,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, e.getMessage());
             }
         }
+        m.params().forEach((k, v) -> {
+            if (!NOT_PARAMETERS.contains(k)) {
+                startupParams.put(k, v);
+            }
+        });
         virtual = sc.virtualDatabases.get(m.database());
         if (virtual == null && sc.servesDatabase(m.database())) {
             pool = sc.pools.get(new PoolKey(m.database(), m.user()));

@@ -61,7 +61,6 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): with a TimeZone in the startup packet, pgferry reports the harness's TimeZone where PostgreSQL reports the one pgjdbc also sends (a repeated startup parameter), to be fixed")
     void pgjdbcStartupParameters() throws Exception {
         // no fix in progress elsewhere (as of this writing): with options=-c TimeZone=Asia/Tokyo and pgjdbc's own
         // TimeZone=Etc/UTC startup parameter, PostgreSQL's session has Etc/UTC (process_startup_options applies the
