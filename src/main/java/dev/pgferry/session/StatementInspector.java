@@ -562,7 +562,59 @@ public final class StatementInspector {
             pin("session advisory lock");
         } else if (is(s, e, "set_config")) {
             pin("set_config()");
+            setConfigCall(e);
         }
+    }
+
+    /**
+     * {@code set_config('name', value, false)} with a plain literal name and {@code false}: the session's value of
+     * that parameter is set, as by SET, so a fixup after a RESET ALL before it leaves it alone. Any other form only
+     * pins (above), as what it sets cannot be told.
+     */
+    private void setConfigCall(int from) {
+        int j = skipBlanks(from);
+        if (j >= end || b[j] != '(') {
+            return;
+        }
+        j = skipBlanks(j + 1);
+        if (j >= end || b[j] != '\'') {
+            return;
+        }
+        int nameStart = j + 1;
+        int nameEnd = indexOf(nameStart, end, (byte) '\'');
+        if (nameEnd <= nameStart || (nameEnd + 1 < end && b[nameEnd + 1] == '\'')) {
+            return;
+        }
+        j = skipBlanks(nameEnd + 1);
+        if (j >= end || b[j] != ',') {
+            return;
+        }
+        int depth = 0;
+        for (j++; j < end && (depth > 0 || b[j] != ','); j++) {
+            if (b[j] == '\'') {
+                int q = indexOf(j + 1, end, (byte) '\'');
+                if (q < 0) {
+                    return;
+                }
+                j = q;
+            } else if (b[j] == '(') {
+                depth++;
+            } else if (b[j] == ')' && --depth < 0) {
+                return;
+            }
+        }
+        j = skipBlanks(j + 1);
+        if (j < end && is(j, wordEnd(j), "false")) {
+            findings().set(new String(b, nameStart, nameEnd - nameStart, StandardCharsets.UTF_8)
+                    .toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    private int skipBlanks(int from) {
+        while (from < end && (b[from] == ' ' || b[from] == '\n' || b[from] == '\t' || b[from] == '\r')) {
+            from++;
+        }
+        return from;
     }
 
     private static boolean isWordByte(byte c) {

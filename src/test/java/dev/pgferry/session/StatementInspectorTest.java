@@ -234,6 +234,31 @@ class StatementInspectorTest {
         assertThat(pinOf(sql)).isEqualTo("set_config()");
     }
 
+    /** A session-wide set_config() of a literal name counts as a SET of it too (a RESET ALL fixup leaves it be). */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "select set_config('search_path', 'x', false)                            | search_path",
+        "SELECT SET_CONFIG( 'Work_Mem' , lower('1MB', 'x'), FALSE )              | work_mem",
+        "RESET ALL; DO $$BEGIN PERFORM set_config('extra_float_digits', '0', false); END$$ | extra_float_digits",
+    })
+    void setConfigOfALiteralNameIsASetOfIt(String sql, String name) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f.touched).contains(name);
+        assertThat(f.resetNames).doesNotContain(name);
+        if (f.resetAll) {
+            assertThat(f.setAfterResetAll).containsExactly(name);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "select set_config('search_path', 'x', true)", "select set_config(name, 'x', false) from t",
+        "select set_config('it''s', 'x', false)", "select set_config('a', 'x')",
+    })
+    void setConfigOfAnotherFormOnlyPins(String sql) {
+        assertThat(inspect(sql).touched).isEmpty();
+    }
+
     @Test
     void transactionAdvisoryLocksDoNotPin() {
         assertThat(inspect("select pg_advisory_xact_lock(1), pg_advisory_xact_lock_shared(2)")).isNull();
