@@ -633,7 +633,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         } else if (nameEnd == ri + 6 || !transactionMode) {
                             // relayed as is: the unnamed statement (remembered, to re-parse it on another backend),
                             // and in session mode every statement, under the client's own name on its own backend
-                            if (transactionMode) {
+                            if (nameEnd == ri + 6) {
+                                // also in session mode: pgferry's own queries (a fixup) destroy it, see InternalQuery
                                 router.rememberUnnamed(c, in, nameEnd, end, f);
                             } else {
                                 router.sessionParse(in, ri + 5, nameEnd, f);
@@ -650,8 +651,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
                         PreparedStatement ps = null;
                         StatementInspector.Findings effect;
-                        if (!transactionMode) {
-                            effect = in.getByte(stmt) == 0 ? router.unnamedEffect() : router.sessionEffect(in, stmt, end);
+                        if (!transactionMode && in.getByte(stmt) != 0) {
+                            effect = router.sessionEffect(in, stmt, end);
                         } else if (in.getByte(stmt) == 0) {
                             if (router.restoreUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
@@ -875,6 +876,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     }
                     if (--pending <= 0) {
                         pending = 0;
+                        StatementInspector.Findings resets = unsynced ? null : txEffects.requestAnswered(status, params);
                         if (!unsynced && status == 'I') {
                             boolean keeps = keepsBackend();
                             if (txEffects.needsFixup(params, keeps)) {
@@ -890,6 +892,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                                 release = true;
                             }
                         } else if (!unsynced) {
+                            if (resets != null) {
+                                writeClientRun(in, runStart, ri);
+                                in.readerIndex(end);
+                                backendAcc = Cumulator.keepRest(in);
+                                startupAfterResets(c, resets);
+                                return;
+                            }
                             rest(); // the request is over, its transaction open: idle in transaction from now
                         }
                     }
@@ -1076,15 +1085,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         c.listener(this);
         ByteBuf out = ch.alloc().buffer(64);
-        if (r != null) {
-            // compared with what the client last saw: the RESET ALL's own reports (server defaults) reached it
-            for (String[] kv : r.parameterChanges) {
-                if (!kv[1].equals(params.reportedValue(kv[0]))) {
-                    params.reportedChanged(kv[0], kv[1]);
-                    ServerMessages.parameterStatus(out, kv[0], kv[1]);
-                }
-            }
-        }
+        // compared with what the client last saw: the RESET ALL's own reports (server defaults) reached it
+        reportChanges(r, out);
         if (f.resetAll) {
             params.resetAll(f.setAfterResetAll);
         }
@@ -1117,6 +1119,59 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             startRelay(); // what the client sent meanwhile goes on to its backend
         } else {
             releaseBackend(c);
+        }
+    }
+
+    /**
+     * A RESET inside a transaction that goes on: the server set the parameter to its own default, PostgreSQL to
+     * the client's startup value. Set that value now, inside the transaction (a ROLLBACK undoes both alike), before
+     * the client reads the ReadyForQuery held back here; the transaction's end does the rest (see
+     * {@link #startFixup}).
+     */
+    private void startupAfterResets(ServerConnection c, StatementInspector.Findings f) {
+        List<String> setNames = new ArrayList<>();
+        String sql = params.startupAfterResetsSql(f, setNames);
+        state = State.FIXUP;
+        if (sql == null) {
+            inTransactionAgain(c, null);
+            return;
+        }
+        InternalQuery.run(c, sql, this::inTransactionAgain);
+    }
+
+    private void inTransactionAgain(ServerConnection c, InternalQuery.Result r) {
+        if (r != null && r.closed) {
+            backendLost(c);
+            return;
+        }
+        if (state == State.CLOSED) {
+            finishAfterClose(c, false);
+            return;
+        }
+        c.listener(this);
+        ByteBuf out = ch.alloc().buffer(64);
+        if (r != null && !r.ok()) {
+            LOG.debugf("%s: startup values after RESET failed on %s: %s", id, c, r.error);
+            c.markBroken();
+        }
+        reportChanges(r, out);
+        txStatus = r == null ? (byte) 'T' : r.status; // 'E' only if pgferry's own SET failed (never seen)
+        ServerMessages.readyForQuery(out, txStatus);
+        ch.writeAndFlush(out, ch.voidPromise());
+        rest();
+        startRelay(); // what the client sent meanwhile goes on to its backend
+    }
+
+    /** The ParameterStatus messages of pgferry's own query, those that differ from what the client last saw. */
+    private void reportChanges(InternalQuery.Result r, ByteBuf out) {
+        if (r == null) {
+            return;
+        }
+        for (String[] kv : r.parameterChanges) {
+            if (!kv[1].equals(params.reportedValue(kv[0]))) {
+                params.reportedChanged(kv[0], kv[1]);
+                ServerMessages.parameterStatus(out, kv[0], kv[1]);
+            }
         }
     }
 

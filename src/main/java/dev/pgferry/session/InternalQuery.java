@@ -53,6 +53,7 @@ final class InternalQuery implements BackendListener {
     static void run(ServerConnection conn, String sql, Callback callback) {
         InternalQuery q = new InternalQuery(callback);
         conn.syncedTo = null; // its parameters may change
+        conn.unnamedOwner = null; // a simple query destroys the unnamed statement: a client's is parsed again
         conn.listener(q);
         ByteBuf out = conn.channel().alloc().buffer(sql.length() + 8);
         FrontendMessages.query(out, sql);
@@ -68,6 +69,7 @@ final class InternalQuery implements BackendListener {
         InternalQuery q = new InternalQuery(callback);
         q.readies = sqls.size();
         conn.syncedTo = null;
+        conn.unnamedOwner = null;
         conn.listener(q);
         ByteBuf out = conn.channel().alloc().buffer(64);
         for (String sql : sqls) {

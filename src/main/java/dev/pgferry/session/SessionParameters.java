@@ -244,7 +244,29 @@ public final class SessionParameters {
      * result row carries, after one column per set.
      */
     public String fixupSql(StatementInspector.Findings f, List<String> setNames, List<String> readBack) {
-        StringBuilder cols = null;
+        StringBuilder cols = appendStartupAfterResets(null, f, setNames);
+        for (String raw : f.touched) {
+            String k = canonical(raw);
+            if (!isReported(k) && !readBack.contains(k)) {
+                cols = (cols == null ? new StringBuilder() : cols.append(','))
+                        .append("pg_catalog.current_setting(").append(literal(k)).append(",true)");
+                readBack.add(k);
+            }
+        }
+        return cols == null ? null : "SELECT " + cols;
+    }
+
+    /**
+     * The SQL that sets every startup parameter {@code f} RESET (all of them after a RESET ALL, but those SET after
+     * it) back to the client's startup value, inside the transaction it runs in; null if there is none.
+     */
+    public String startupAfterResetsSql(StatementInspector.Findings f, List<String> setNames) {
+        StringBuilder cols = appendStartupAfterResets(null, f, setNames);
+        return cols == null ? null : "SELECT " + cols;
+    }
+
+    private StringBuilder appendStartupAfterResets(StringBuilder cols, StatementInspector.Findings f,
+            List<String> setNames) {
         if (f.resetAll) {
             Set<String> keep = new HashSet<>();
             f.setAfterResetAll.forEach(n -> keep.add(canonical(n)));
@@ -263,15 +285,7 @@ public final class SessionParameters {
                 setNames.add(k);
             }
         }
-        for (String raw : f.touched) {
-            String k = canonical(raw);
-            if (!isReported(k) && !readBack.contains(k)) {
-                cols = (cols == null ? new StringBuilder() : cols.append(','))
-                        .append("pg_catalog.current_setting(").append(literal(k)).append(",true)");
-                readBack.add(k);
-            }
-        }
-        return cols == null ? null : "SELECT " + cols;
+        return cols;
     }
 
     private static StringBuilder appendSet(StringBuilder sb, String name, String value) {

@@ -24,15 +24,35 @@ final class TransactionEffects {
     private Findings doomed;
     /** Whether the request relayed last (a Query, or what went since the last Sync) brought findings of its own. */
     private boolean requestFindings;
+    /**
+     * The findings of the request relayed last alone (a copy, null without any): its RESETs are what
+     * {@link #requestAnswered} hands back when the transaction goes on after it.
+     */
+    private Findings request;
+    /** Whether a ROLLBACK (TO SAVEPOINT) completed since {@link #request} began. */
+    private boolean requestRolledBack;
+    /** A Query or Sync was relayed since {@link #request} began: the next findings begin another. */
+    private boolean requestOver;
 
-    /** A Query, or the first message after a Sync: a new request begins. */
+    /** A Query, or a Sync: a new request begins (for a Sync, with the message after it). */
     void requestStart() {
         requestFindings = false;
+        requestOver = true;
+    }
+
+    private void noteRequest(Findings f) {
+        requestFindings = true;
+        if (requestOver || request == null) {
+            request = new Findings();
+            requestRolledBack = false;
+            requestOver = false;
+        }
+        request.add(f);
     }
 
     /** Findings fresh from the inspector, owned by no one else: kept as they are if they are the first. */
     void adopt(Findings f) {
-        requestFindings = true;
+        noteRequest(f);
         if (current == null) {
             current = f;
         } else {
@@ -45,7 +65,7 @@ final class TransactionEffects {
      * changed themselves (they apply again at the statement's next Bind).
      */
     void add(Findings f) {
-        requestFindings = true;
+        noteRequest(f);
         if (current == null) {
             current = new Findings();
         }
@@ -79,9 +99,42 @@ final class TransactionEffects {
     void commandComplete(ByteBuf in, int ri, int end, boolean last) {
         if (tagIs(in, ri, end, COMMIT_TAG)) {
             settle();
-        } else if (last && !requestFindings && tagIs(in, ri, end, ROLLBACK_TAG)) {
-            doom();
+        } else if (tagIs(in, ri, end, ROLLBACK_TAG)) {
+            requestRolledBack = true;
+            if (last && !requestFindings) {
+                doom();
+            }
         }
+    }
+
+    /**
+     * The request just answered, its transaction going on ('T'): its findings if a RESET in it returned a startup
+     * parameter to the server's own default, which PostgreSQL would have set to the client's startup value. Put
+     * right at once (a RESET is as transactional as the SET that puts it right), not only when the transaction
+     * ends, the client could read the server's default meanwhile. Null when the request rolled back to a
+     * savepoint too: what the RESET did may be undone, and the transaction's end puts it right in any case.
+     *
+     * <p>Called when the client has nothing else in flight ({@code status} is the last ReadyForQuery it waits
+     * for): the findings are those of the last requests that brought any, each answered now, and forgotten here.
+     * Within a pipeline the client may read the server's default in a later request: it is sent before the first
+     * one is answered.
+     */
+    Findings requestAnswered(byte status, SessionParameters params) {
+        Findings f = request;
+        request = null;
+        if (f == null || requestRolledBack || status != 'T') {
+            return null;
+        }
+        return f.resetAll || resetsStartup(f, params) ? f : null;
+    }
+
+    private static boolean resetsStartup(Findings f, SessionParameters params) {
+        for (String n : f.resetNames) {
+            if (params.startup().containsKey(params.canonical(n))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void doom() {
@@ -153,6 +206,7 @@ final class TransactionEffects {
         found = null;
         current = null;
         doomed = null;
+        request = null;
     }
 
     /**
@@ -165,13 +219,8 @@ final class TransactionEffects {
         if (f == null) {
             return false;
         }
-        if (f.resetAll) {
+        if (f.resetAll || resetsStartup(f, params)) {
             return true;
-        }
-        for (String n : f.resetNames) {
-            if (params.startup().containsKey(params.canonical(n))) {
-                return true;
-            }
         }
         if (keeps) {
             return false;

@@ -104,7 +104,6 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): RESET or RESET ALL inside an open transaction gives the backend's own startup values until the transaction ends; pgferry puts the client's back only then (seed 16: BEGIN; RESET ALL; probe)")
     void vertxSessionStatements() throws Exception {
         vertx("vertx_session", Family.all());
     }
@@ -137,7 +136,6 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): RESET or RESET ALL inside an open transaction gives the backend's own startup values until the transaction ends; pgferry puts the client's back only then (seed 16: BEGIN; RESET ALL; probe)")
     void nodePostgresStartupParameters() throws Exception {
         nodePostgres("node_startup", Family.all());
     }

@@ -103,10 +103,7 @@ class SessionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): RESET or RESET ALL inside an open transaction gives the backend's own startup values until the transaction ends; pgferry puts the client's back only then (seed 16: BEGIN; RESET ALL; probe)")
     void startupParametersAndResetAll() throws Exception {
-        // no fix in progress elsewhere (as of this writing): after RESET ALL the client is told the server's
-        // defaults (ParameterStatus DateStyle=ISO, MDY) while the session is back at its startup values (SQL, DMY)
         check("startup_reset", EnumSet.of(SIMPLE, STARTUP, SET, RESET, DISCARD, TRANSACTION), 300);
     }
 

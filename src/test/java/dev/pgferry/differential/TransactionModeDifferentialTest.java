@@ -28,7 +28,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -123,16 +122,11 @@ class TransactionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): RESET or RESET ALL inside an open transaction gives the backend's own startup values until the transaction ends; pgferry puts the client's back only then (seed 16: BEGIN; RESET ALL; probe)")
     void startupParametersAndResetAll() throws Exception {
-        // no fix in progress elsewhere (as of this writing): after RESET ALL or DISCARD ALL the client is told the
-        // server's defaults (ParameterStatus DateStyle=ISO, MDY) while the session is back at its startup values
-        // (SQL, DMY), which pgferry restores without telling it
         check("startup_reset", EnumSet.of(SIMPLE, STARTUP, SET, RESET, DISCARD, TRANSACTION), 300);
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): RESET or RESET ALL inside an open transaction gives the backend's own startup values until the transaction ends; pgferry puts the client's back only then (seed 16: BEGIN; RESET ALL; probe)")
     void everything() throws Exception {
         check("all", Family.all(), 1000);
     }

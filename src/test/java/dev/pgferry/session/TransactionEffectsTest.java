@@ -107,4 +107,40 @@ class TransactionEffectsTest {
         assertThat(tx.readyForQuery((byte) 'I')).isFalse();
         assertThat(tx.take().touched).containsExactly("statement_timeout");
     }
+
+    /** A RESET in a transaction that goes on is handed back once, when its request is answered. */
+    @Test
+    void aResetOfAStartupParameterInAnOpenTransactionIsHandedBackOnce() {
+        SessionParameters params = new SessionParameters(java.util.Map.of(), java.util.Map.of("statement_timeout", "5s"));
+        TransactionEffects tx = running("BEGIN; RESET statement_timeout");
+        assertThat(tx.requestAnswered((byte) 'T', params).resetNames).containsExactly("statement_timeout");
+        query(tx, "select 1");
+        assertThat(tx.requestAnswered((byte) 'T', params)).isNull();
+    }
+
+    @Test
+    void aResetIsNotHandedBackWhenItRolledBackFailedOrEndedItsTransaction() {
+        SessionParameters params = new SessionParameters(java.util.Map.of(), java.util.Map.of("statement_timeout", "5s"));
+        TransactionEffects tx = running("RESET statement_timeout; ROLLBACK TO SAVEPOINT s");
+        tag(tx, "ROLLBACK", true);
+        assertThat(tx.requestAnswered((byte) 'T', params)).isNull();
+        query(tx, "RESET statement_timeout");
+        assertThat(tx.requestAnswered((byte) 'E', params)).isNull();
+        query(tx, "RESET statement_timeout");
+        assertThat(tx.requestAnswered((byte) 'I', params)).isNull();
+        query(tx, "RESET work_mem");
+        assertThat(tx.requestAnswered((byte) 'T', params)).as("not a startup parameter").isNull();
+        query(tx, "RESET ALL; SET work_mem = 1");
+        assertThat(tx.requestAnswered((byte) 'T', params).resetAll).isTrue();
+    }
+
+    /** An extended request's findings come with its Bind, before its Sync: they are the request's all the same. */
+    @Test
+    void findingsBeforeTheSyncBelongToTheRequestItEnds() {
+        SessionParameters params = new SessionParameters(java.util.Map.of(), java.util.Map.of("statement_timeout", "5s"));
+        TransactionEffects tx = new TransactionEffects();
+        tx.add(StatementInspector.inspect("RESET statement_timeout"));
+        tx.requestStart(); // its Sync
+        assertThat(tx.requestAnswered((byte) 'T', params)).isNotNull();
+    }
 }
