@@ -34,6 +34,15 @@ def results(cur, out):
             break
 
 
+def reported(c):
+    # ConnectionInfo.parameter_status gives str (psycopg 3.1, Debian 12) or bytes (its PGconn): both read alike
+    values = {}
+    for n in REPORTED:
+        v = c.info.parameter_status(n)
+        values[n] = v.decode() if isinstance(v, bytes) else v
+    return json.dumps(values, sort_keys=True)
+
+
 def open_client(cid, startup):
     kw = {}
     options = []
@@ -53,8 +62,7 @@ def open_client(cid, startup):
         return ["login failed " + error(e)]
     conns[cid] = c
     named[cid] = {}
-    return ["reported " + json.dumps({n: c.info.parameter_status(n) and c.info.parameter_status(n).decode()
-                                      for n in REPORTED}, sort_keys=True)]
+    return ["reported " + reported(c)]
 
 
 def run(cid, op):
@@ -108,8 +116,7 @@ for line in sys.stdin:
         answer = run(cid, {"kind": "simple", "sql": cmd["sql"]})
         c = conns.get(cid)
         if c is not None:
-            answer.append("reported " + json.dumps({n: c.info.parameter_status(n) and c.info.parameter_status(n).decode()
-                                                    for n in REPORTED}, sort_keys=True))
+            answer.append("reported " + reported(c))
     elif cmd["cmd"] == "status":
         c = conns.get(cid)
         answer = [STATUS.get(c.info.transaction_status, "?") if c is not None else "I"]
