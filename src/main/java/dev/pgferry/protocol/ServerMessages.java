@@ -31,6 +31,26 @@ public final class ServerMessages {
         return out;
     }
 
+    /**
+     * An ERROR as the server words it, with the source position fields ('F', 'L', 'R') that drivers read: pgjdbc
+     * prepares a statement again after 0A000 only when the routine is PostgreSQL's {@code RevalidateCachedQuery}.
+     */
+    public static ByteBuf serverError(ByteBufAllocator alloc, String sqlState, String message, String file, String line,
+            String routine) {
+        ByteBuf out = alloc.buffer(64 + message.length() + file.length() + routine.length());
+        int start = begin(out, ProtocolCodes.ERROR_RESPONSE);
+        field(out, 'S', "ERROR");
+        field(out, 'V', "ERROR");
+        field(out, 'C', sqlState);
+        field(out, 'M', message);
+        field(out, 'F', file);
+        field(out, 'L', line);
+        field(out, 'R', routine);
+        out.writeByte(0);
+        end(out, start);
+        return out;
+    }
+
     public static void noticeResponse(ByteBuf out, String severity, String sqlState, String message) {
         fields(out, ProtocolCodes.NOTICE_RESPONSE, severity, sqlState, message, null);
     }

@@ -126,7 +126,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             public void writeRun(ServerConnection c, ByteBuf in, int from, int to) {
                 ClientSession.this.writeRun(c, in, from, to);
             }
-        }, Math.max(1, sc.config.prepared().maxPerBackend()));
+        }, Math.max(1, sc.config.prepared().maxPerBackend()), sc.schemaEpoch);
         this.processId = sc.cancels.register(this, backendPid);
     }
 
@@ -571,11 +571,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * backend first where it lacks them); everything relayed is recorded in {@link #responses}.
      */
     private void relayClient() {
+        if (router.shapes.waiting()) {
+            return; // resumed when the server described the copy (onBackendRead)
+        }
         ServerConnection c = leased;
         ByteBuf in = inbound;
         final int start = in.readerIndex();
         int runStart = start;
         try {
+            relay:
             while (true) {
                 int ri = in.readerIndex();
                 int frame = Framing.messageFrameLength(in, maxMessage);
@@ -599,6 +603,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         txEffects.requestStart();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
                         router.responses.add(ResponseQueue.QUERY, null);
+                        if (SchemaEpoch.isSchemaChangeText(in, ri + 5, end)) {
+                            router.schemaChange();
+                        }
                         StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
                         if (f != null && runs(f, true)) {
                             writeRun(c, in, runStart, ri);
@@ -623,6 +630,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     case ProtocolCodes.PARSE -> {
                         unsynced = true;
                         int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
+                        if (SchemaEpoch.isSchemaChangeText(in, nameEnd, end)) {
+                            router.schemaChange(); // a named Parse pipelined behind it joins the new generation
+                        }
                         // what the statement does to the session is found once, here, and applies at each Bind
                         StatementInspector.Findings f = StatementInspector.inspect(in, nameEnd, end);
                         if (f != null && pinRefused(f)) {
@@ -660,8 +670,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             effect = router.unnamedEffect();
                         } else {
                             rewritten = router.rewriteStatementName(c, in, runStart, ri, stmt, end);
+                            if (router.shapes.waiting()) {
+                                runStart = ri; // this Bind waits for the server's description (ShapeCheck)
+                                break relay;
+                            }
                             ps = rewritten ? router.lastStatement() : null;
                             effect = ps == null ? null : ps.effect;
+                        }
+                        if (in.getByte(ri + 5) == 0) {
+                            router.shapes.boundUnnamedPortal(ps);
                         }
                         router.responses.add(ResponseQueue.BIND, ps);
                         if (effect != null) {
@@ -676,6 +693,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             }
                         } else if (in.getByte(ri + 5) == 'S') {
                             rewritten = router.rewriteStatementName(c, in, runStart, ri, ri + 6, end);
+                            if (router.shapes.waiting()) {
+                                runStart = ri; // this Describe waits for the server's description (ShapeCheck)
+                                break relay;
+                            }
+                        } else if (in.getByte(ri + 6) == 0) {
+                            // the unnamed portal: its description gives the row shape of the statement it came from
+                            router.responses.add(ResponseQueue.DESCRIBE, router.shapes.portalStatement());
+                            break;
                         }
                         router.responses.add(ResponseQueue.DESCRIBE, rewritten ? router.lastStatement() : null);
                     }
@@ -840,6 +865,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         final int start = in.readerIndex();
         int runStart = start;
         boolean release = false;
+        boolean resumeClient = false;
         while (true) {
             int ri = in.readerIndex();
             int frame;
@@ -864,6 +890,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
                     router.unsettled.readyForQuery(c, status);
+                    router.readyForQuery(status);
                     txEffects.readyForQuery(status);
                     if (status == 'I') {
                         router.discardSettled();
@@ -906,12 +933,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 case ProtocolCodes.PARSE_COMPLETE -> swallow = router.parseComplete();
                 case ProtocolCodes.CLOSE_COMPLETE -> swallow = router.responses.poll() == ResponseQueue.CLOSE_INSERTED;
                 case ProtocolCodes.BIND_COMPLETE -> router.responses.poll();
-                case ProtocolCodes.ROW_DESCRIPTION, 'n' -> popped = pollIf(ResponseQueue.DESCRIBE);
+                case ProtocolCodes.ROW_DESCRIPTION, 'n', 't' -> {
+                    swallow = router.shapes.described(c, in, ri, end);
+                    if (swallow) {
+                        popped = false;
+                        resumeClient |= !router.shapes.waiting();
+                    } else {
+                        popped = type != 't' && pollIf(ResponseQueue.DESCRIBE);
+                    }
+                }
                 case ProtocolCodes.COMMAND_COMPLETE, 'I', 's' -> {
                     // a COPY FROM STDIN is over at its CommandComplete, also when the client's CopyDone went out
                     // before the server's CopyInResponse came (then nothing else would clear it)
                     copyIn = false;
                     router.unsettled.commandComplete(in, ri, end);
+                    router.commandTag(in, ri, end);
                     if (txEffects.watching()) {
                         txEffects.commandComplete(in, ri, end, lastInFlight());
                     }
@@ -927,6 +963,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     byte head = router.responses.peek();
                     router.serverError(c, in, ri, end);
                     ByteBuf renamed = router.duplicateError(in, ri, end);
+                    if (renamed == null) {
+                        renamed = router.shapes.staleError(in, ri, end);
+                    }
+                    boolean waited = router.shapes.waiting();
                     if (renamed != null) {
                         writeClientRun(in, runStart, ri);
                         ch.write(renamed, ch.voidPromise());
@@ -940,6 +980,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         // skipped by the server too
                         serverSkipping = router.responses.peek() != ResponseQueue.SYNC;
                     }
+                    resumeClient |= waited && !router.shapes.waiting();
                     popped = false;
                 }
                 case ProtocolCodes.PARAMETER_STATUS -> {
@@ -987,6 +1028,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (release) {
             deferClientFlush();
             releaseBackend(c);
+        } else if (resumeClient && state == State.LEASED && inbound != null) {
+            relayClient(); // the client's messages that waited for a ShapeCheck
+            flushBackend();
         }
     }
 

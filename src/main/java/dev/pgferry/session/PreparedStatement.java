@@ -12,8 +12,12 @@ import java.util.Arrays;
 final class PreparedStatement {
     final String clientName;
     final byte[] body;
-    /** Set at its Parse: derived from the body, with a suffix where that backend's copy was stale. */
+    /** Set at its Parse: derived from the body, suffixed with the schema generation ({@link SchemaEpoch}). */
     String serverName;
+    /** The schema generation at its Parse ({@link SchemaEpoch}). */
+    long epoch;
+    /** The row shape the client was given for it ({@link ShapeCheck#shapeOf}); 0 until it is described. */
+    long shape;
     /** What its SQL does to the session (SET, RESET, DISCARD, pinning), or null: the same as for a simple Query. */
     final StatementInspector.Findings effect;
 

@@ -34,6 +34,8 @@ final class ResponseQueue {
      * {@link StatementRouter#namedParse}): its error is passed on with the client's name in it.
      */
     static final byte PARSE_DUPLICATE = 13;
+    /** A Describe pgferry inserted to learn a copy's row shape ({@link ShapeCheck}): its answer is swallowed. */
+    static final byte DESCRIBE_CHECK = 14;
 
     // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
     private byte[] kinds = new byte[4];

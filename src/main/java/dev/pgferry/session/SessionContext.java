@@ -34,6 +34,8 @@ public final class SessionContext {
     /** Logins in progress per client address, when pgferry.client-max-logins-per-address is set. */
     final ConcurrentHashMap<java.net.InetAddress, AtomicInteger> loginsInProgress = new ConcurrentHashMap<>();
     public final LongAdder protocolErrors = new LongAdder();
+    /** The generation of shared prepared statements a new Parse joins: moved on by schema changes. */
+    final SchemaEpoch schemaEpoch = new SchemaEpoch();
     public final LongAdder pinnedSessions = new LongAdder();
     public final LongAdder logins = new LongAdder();
     /** Sessions alive now, for SHOW CLIENTS and draining. */

@@ -49,8 +49,13 @@ final class StatementRouter {
 
     final ResponseQueue responses = new ResponseQueue();
     final UnsettledStatements unsettled = new UnsettledStatements();
+    final ShapeCheck shapes;
     private final Wire wire;
     private final int maxPrepared;
+    /** The generation a new Parse of a text joins (see {@link SchemaEpoch}), shared by every session. */
+    private final SchemaEpoch epoch;
+    /** A schema change ran in the open transaction: its end starts a new generation too (others now see it). */
+    private boolean schemaChangeOpen;
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
     private PreparedStatement lastStatement;
@@ -69,9 +74,35 @@ final class StatementRouter {
     private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DEALLOCATE_ALL_TAG = "DEALLOCATE ALL\0".getBytes(StandardCharsets.US_ASCII);
 
-    StatementRouter(Wire wire, int maxPrepared) {
+    StatementRouter(Wire wire, int maxPrepared, SchemaEpoch epoch) {
         this.wire = wire;
         this.maxPrepared = maxPrepared;
+        this.epoch = epoch;
+        this.shapes = new ShapeCheck(wire, responses, this::closeOnBackend);
+    }
+
+    /**
+     * A schema change is about to run (a Query or Parse of DDL text, a Bind of a DDL statement) or ran (its tag): a
+     * Parse from now on joins a new generation, and so does one after the transaction ends.
+     */
+    void schemaChange() {
+        epoch.advance();
+        schemaChangeOpen = true;
+    }
+
+    /** A CommandComplete at {@code [ri, end)}: a DDL tag is a schema change, also one run past the request side. */
+    void commandTag(ByteBuf in, int ri, int end) {
+        if (SchemaEpoch.isSchemaChange(in, ri, end)) {
+            schemaChange();
+        }
+    }
+
+    /** ReadyForQuery: at 'I' a schema change of the transaction is committed or rolled back, visible to all. */
+    void readyForQuery(byte status) {
+        if (status == 'I' && schemaChangeOpen) {
+            schemaChangeOpen = false;
+            epoch.advance();
+        }
     }
 
     /** DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too. */
@@ -217,7 +248,8 @@ final class StatementRouter {
         byte[] body = new byte[end - bodyStart];
         in.getBytes(bodyStart, body);
         PreparedStatement ps = new PreparedStatement(name, body, effect);
-        ps.serverName = serverNameOn(c, ps.serverName);
+        ps.serverName = serverNameOn(c, ps.serverName, epoch);
+        ps.epoch = epoch.current();
         if (statements == null) {
             statements = new HashMap<>();
         }
@@ -243,16 +275,18 @@ final class StatementRouter {
     }
 
     /**
-     * The server name a new Parse of a text uses on backend {@code c}: its own, unless the backend's copy under it is
-     * {@link #STALE}; then the first of {@code name_1}, {@code name_2}, … that is not, which the statement keeps on
-     * every backend.
+     * The server name a new Parse of a text uses, which the statement keeps on every backend: that of the current
+     * generation ({@link SchemaEpoch}). Its copy on backend {@code c} may be {@link #STALE} (the server said so, or
+     * the transaction that prepared it rolled back): then the text starts a new generation.
      */
-    private static String serverNameOn(ServerConnection c, String base) {
-        String name = base;
-        for (int g = 1; c.prepared.get(name) == STALE; g++) {
-            name = base + "_" + g;
+    static String serverNameOn(ServerConnection c, String base, SchemaEpoch epoch) {
+        while (true) {
+            String name = SchemaEpoch.serverName(base, epoch.current());
+            if (c.prepared.get(name) != STALE) {
+                return name;
+            }
+            epoch.advance();
         }
-        return name;
     }
 
     /**
@@ -325,11 +359,24 @@ final class StatementRouter {
             lastStatement = ps;
         }
         wire.writeRun(c, in, runStart, ri);
-        byte[] have = c.prepared.get(ps.serverName);
-        if (have == null || have == GONE) {
-            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED); // a STALE copy is bound: it fails as on PostgreSQL
+        byte[] server;
+        if (shapes.substitute == ps) {
+            // a copy parsed now has another shape than the client's statement: the server fails this message here
+            shapes.substitute = null;
+            shapes.failing = ps;
+            server = ShapeCheck.ABSENT;
+        } else {
+            byte[] have = c.prepared.get(ps.serverName);
+            if (have == null || have == GONE) {
+                // a STALE copy is bound as it is: it fails as on PostgreSQL
+                prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+                if (ps.epoch != epoch.current() && ps.shape != 0) {
+                    shapes.describe(c, ps);
+                    return false;
+                }
+            }
+            server = ps.serverNameBytes();
         }
-        byte[] server = ps.serverNameBytes();
         ByteBuf out = wire.alloc().buffer(end - ri - (nameEnd - nameStart) + server.length);
         out.writeByte(in.getByte(ri)).writeInt(0);
         out.writeBytes(in, ri + 5, nameStart - ri - 5);
@@ -373,6 +420,9 @@ final class StatementRouter {
             if (marker != null) {
                 c.prepared.replace(ps.serverName, marker);
             }
+            if (marker == STALE) {
+                epoch.advance(); // the schema changed, maybe past pgferry: a new Parse must not meet other old copies
+            }
         }
     }
 
@@ -392,18 +442,22 @@ final class StatementRouter {
     void prepareOnBackend(ServerConnection c, PreparedStatement ps, byte kind) {
         byte[] have = c.prepared.remove(ps.serverName);
         if (have != null || c.prepared.size() >= maxPrepared) {
-            String victim = have != null ? ps.serverName : c.prepared.keySet().iterator().next();
-            c.prepared.remove(victim);
-            ByteBuf close = wire.alloc().buffer(victim.length() + 7);
-            close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
-            close.writeCharSequence(victim, StandardCharsets.US_ASCII);
-            close.writeByte(0);
-            wire.toBackend(c, close);
-            responses.add(ResponseQueue.CLOSE_INSERTED, victim);
+            closeOnBackend(c, have != null ? ps.serverName : c.prepared.keySet().iterator().next());
         }
         wire.toBackend(c, parse(ps.serverNameBytes(), ps.body));
         c.prepared.put(ps.serverName, ps.body);
         responses.add(kind, ps);
+    }
+
+    /** Closes the server's statement {@code victim} on the backend and forgets it there (its answer swallowed). */
+    void closeOnBackend(ServerConnection c, String victim) {
+        c.prepared.remove(victim);
+        ByteBuf close = wire.alloc().buffer(victim.length() + 7);
+        close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
+        close.writeCharSequence(victim, StandardCharsets.US_ASCII);
+        close.writeByte(0);
+        wire.toBackend(c, close);
+        responses.add(ResponseQueue.CLOSE_INSERTED, victim);
     }
 
     /** Answers, in order, the messages at the head of the queue that pgferry answers itself. */
@@ -437,6 +491,9 @@ final class StatementRouter {
         }
         for (int i = n - 1; i >= 0; i--) {
             byte k = responses.kindAt(i);
+            if (k == ResponseQueue.DESCRIBE_CHECK) {
+                shapes.pending = null; // the client's messages that waited are skipped by the server too
+            }
             if (k == ResponseQueue.CLOSE_INSERTED && responses.refAt(i) instanceof String victim) {
                 // the server skipped the Close: it still holds the name, with a text no longer recorded here
                 c.prepared.put(victim, GONE);
@@ -462,6 +519,7 @@ final class StatementRouter {
             responses.poll();
         }
         lastStatement = null;
+        shapes.failing = null;
     }
 
 }

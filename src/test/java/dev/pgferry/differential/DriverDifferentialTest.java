@@ -80,7 +80,6 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): after ALTER TABLE under a shared statement, an unnamed re-parse is answered 08P01 and a multi-statement query 0A000 where PostgreSQL runs them (seed 16), to be investigated")
     void pgjdbcPreparedFromFirstRun() throws Exception {
         jdbc(1);
     }
@@ -91,13 +90,11 @@ class DriverDifferentialTest {
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): a shared statement prepared again after ALTER TABLE gives pgjdbc rows of a new shape for a row description it cached (pgjdbc fails decoding); PostgreSQL would answer 0A000")
     void pgjdbcAlwaysServerPrepared() throws Exception {
         jdbc(-1);
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): after ALTER TABLE, a new Prepare of a text whose shared copy went stale is answered 0A000 where PostgreSQL prepares it (seed 16, step 80), to be investigated")
     void vertx() throws Exception {
         vertx("vertx", java.util.EnumSet.of(Family.SIMPLE, Family.UNNAMED, Family.NAMED, Family.PIPELINE,
                 Family.TRANSACTION, Family.SAVEPOINT, Family.ERROR, Family.DDL, Family.STARTUP));

@@ -116,9 +116,9 @@ class StaleSharedStatementTest {
             old.rollback();
             old.setAutoCommit(true);
             assertThat(columns(ps)).as("the old client's retry").isEqualTo(2);
-            // Not asserted: another old pgjdbc client (ops) now binds the copy prepared again, but pgjdbc reuses the row
-            // description it cached for its statement (1 column); on PostgreSQL its Bind would fail with 0A000 and
-            // pgjdbc would describe again. Open point of issue 16, see the branch report.
+            // another old client's statement still binds the outdated copy (not the one prepared again): its 0A000 is
+            // PostgreSQL's, routine included, and pgjdbc prepares again and describes the new shape
+            assertThat(columns(ops)).as("another old client").isEqualTo(2);
             for (int i = 0; i < 3; i++) {
                 try (Connection fresh = pgjdbc(); java.sql.PreparedStatement f = fresh.prepareStatement("select * from stale_j")) {
                     assertThat(columns(f)).as("new client " + i).isEqualTo(2);
