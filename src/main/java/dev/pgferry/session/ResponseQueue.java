@@ -34,6 +34,11 @@ final class ResponseQueue {
      * {@link StatementRouter#namedParse}): its error is passed on with the client's name in it.
      */
     static final byte PARSE_DUPLICATE = 13;
+    /**
+     * A simple Query {@code DEALLOCATE name} of the client's statement, answered by pgferry once what was sent before
+     * it is answered (see {@link StatementRouter#deallocate}); its reference is the statement the client forgot.
+     */
+    static final byte DEALLOCATE_LOCAL = 14;
 
     // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
     private byte[] kinds = new byte[4];

@@ -51,6 +51,8 @@ final class StatementRouter {
     final UnsettledStatements unsettled = new UnsettledStatements();
     private final Wire wire;
     private final int maxPrepared;
+    /** The transaction status of the client's last ReadyForQuery from the server; 'I' when none is leased. */
+    private byte txStatus = 'I';
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
     private PreparedStatement lastStatement;
@@ -132,6 +134,52 @@ final class StatementRouter {
         }
         responses.add(ResponseQueue.CLOSE_LOCAL, closed);
         emitLocalResponses();
+    }
+
+    /** A ReadyForQuery with transaction status {@code status} came from backend {@code c}. */
+    void readyForQuery(ServerConnection c, byte status) {
+        txStatus = status;
+        unsettled.readyForQuery(c, status);
+    }
+
+    /**
+     * A simple Query at {@code [ri, end)} that is one {@code DEALLOCATE [PREPARE] name} ({@link DeallocateQuery}) of a
+     * statement the client prepared: as PostgreSQL's {@code DeallocateQuery}, the name is gone at once (a Parse of it
+     * may follow in the same batch), also if a ROLLBACK follows; the shared server-side statement is other clients'
+     * too and stays. It is answered here, behind whatever is still in flight, with the status the server reports
+     * for that point ({@link #emitLocalResponses}): no lease for it, nothing sent. Returns false to relay it:
+     * <ul>
+     * <li>a name the client has not prepared: the server answers 26000 as PostgreSQL would, or, in a session pinned
+     * by an SQL {@code PREPARE}, deallocates that one. Should it be one of pgferry's own server names, the
+     * backend's copy is taken as gone ({@link #GONE}), so no other client binds a statement that may no longer be
+     * there;</li>
+     * <li>a failed transaction with nothing in flight: the server answers 25P02 byte for byte, as PostgreSQL checks
+     * that before it looks at the name;</li>
+     * <li>no backend ({@code c} null) while answers are owed: not expected, but then the server decides.</li>
+     * </ul>
+     */
+    boolean deallocate(ServerConnection c, ByteBuf in, int ri, int end) {
+        String name = DeallocateQuery.statementName(in, ri + 5, end);
+        if (name == null) {
+            return false;
+        }
+        PreparedStatement ps = statements == null ? null : statements.get(name);
+        if (ps == null) {
+            if (c != null) {
+                c.prepared.computeIfPresent(name, (k, body) -> GONE);
+            }
+            return false;
+        }
+        if (responses.isEmpty() ? txStatus == 'E' : c == null) {
+            return false;
+        }
+        statements.remove(name);
+        if (ps == lastStatement) {
+            lastStatement = null;
+        }
+        responses.add(ResponseQueue.DEALLOCATE_LOCAL, ps);
+        emitLocalResponses();
+        return true;
     }
 
     /**
@@ -418,6 +466,17 @@ final class StatementRouter {
                 ByteBuf out = wire.alloc().buffer(5);
                 ServerMessages.closeComplete(out);
                 wire.toClient(out);
+            } else if (k == ResponseQueue.DEALLOCATE_LOCAL) {
+                if (txStatus == 'E') {
+                    // what was in flight failed the transaction: PostgreSQL refuses the DEALLOCATE (25P02), and the
+                    // statement is the client's again unless it prepared the name anew meanwhile
+                    PreparedStatement ps = (PreparedStatement) responses.peekRef();
+                    if (statements == null) {
+                        statements = new HashMap<>();
+                    }
+                    statements.putIfAbsent(ps.clientName, ps);
+                }
+                wire.toClient(DeallocateQuery.answer(wire.alloc(), txStatus));
             } else {
                 return;
             }

@@ -1,0 +1,329 @@
+package dev.pgferry.prepared;
+
+import static dev.pgferry.prepared.DuplicateParseTest.errors;
+import static dev.pgferry.prepared.DuplicateParseTest.readies;
+import static dev.pgferry.prepared.DuplicateParseTest.types;
+import static dev.pgferry.testing.RawWireClient.bind;
+import static dev.pgferry.testing.RawWireClient.execute;
+import static dev.pgferry.testing.RawWireClient.parse;
+import static dev.pgferry.testing.RawWireClient.query;
+import static dev.pgferry.testing.RawWireClient.sync;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
+import dev.pgferry.testing.RawWireClient.Msg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A simple Query {@code DEALLOCATE name} of a statement the client prepared at protocol level drops the client's
+ * statement, as on PostgreSQL, although pgferry prepares it under a shared name on the server (issue 16). Each
+ * scenario sends the same bytes to PostgreSQL itself and through pgferry (one backend, so every client shares it);
+ * the transcripts must be equal byte for byte, or, where pgferry itself gives an error PostgreSQL's source file and
+ * line are not part of, field for field.
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(DuplicateParseTest.OneBackend.class)
+class SqlDeallocateTest {
+    static final String DB = DuplicateParseTest.DB;
+
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    RawWireClient proxy() throws IOException {
+        return RawWireClient.login("127.0.0.1", port, 20_000, "postgres", "secret", DB);
+    }
+
+    List<Msg> sameAsPostgres(DuplicateParseTest.Scenario scenario) throws IOException {
+        List<Msg> expected;
+        try (RawWireClient s = DuplicateParseTest.direct()) {
+            expected = scenario.run(s);
+        }
+        List<Msg> actual;
+        try (RawWireClient s = proxy()) {
+            actual = scenario.run(s);
+        }
+        assertThat(actual).as("through pgferry vs PostgreSQL").containsExactlyElementsOf(expected);
+        return actual;
+    }
+
+    /** As {@link #sameAsPostgres}, errors compared by severity, SQLSTATE and message only. */
+    List<String> alikeToPostgres(DuplicateParseTest.Scenario scenario) throws IOException {
+        List<String> expected;
+        try (RawWireClient s = DuplicateParseTest.direct()) {
+            expected = fields(scenario.run(s));
+        }
+        List<String> actual;
+        try (RawWireClient s = proxy()) {
+            actual = fields(scenario.run(s));
+        }
+        assertThat(actual).as("through pgferry vs PostgreSQL").containsExactlyElementsOf(expected);
+        return actual;
+    }
+
+    private static List<String> fields(List<Msg> transcript) {
+        List<String> out = new ArrayList<>();
+        for (Msg m : transcript) {
+            out.add(m.type() == 'E' ? "E " + m.field('S') + " " + m.field('V') + " " + m.field('C') + " " + m.field('M')
+                    : m.toString());
+        }
+        return out;
+    }
+
+    private static String dataRow(String value) {
+        byte[] v = value.getBytes(StandardCharsets.UTF_8);
+        return new Msg('D', RawWireClient.concat(new byte[] {0, 1, 0, 0, 0, (byte) v.length}, v)).toString();
+    }
+
+    static final String GONE_S1 = "26000 prepared statement \"s1\" does not exist\n";
+
+    @Test
+    @Timeout(60)
+    void deallocateDropsTheStatementAndTheNameCanBePreparedAgainWithAnotherText() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), bind("s1"), execute(), sync());
+            all.addAll(s.exchange(1, query("DEALLOCATE S1"))); // folded to s1
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            all.addAll(s.exchange(1, RawWireClient.describeStatement("s1"), sync()));
+            all.addAll(s.exchange(1, parse("s1", "select 2"), bind("s1"), execute(), sync()));
+            all.addAll(s.exchange(1, query("deallocate prepare s1;")));
+            all.addAll(s.exchange(1, parse("s1", "select 1"), bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("12DCZ" + "CZ" + "EZ" + "EZ" + "12DCZ" + "CZ" + "12DCZ");
+        assertThat(t.get(5).toString()).isEqualTo("Complete(DEALLOCATE)");
+        assertThat(errors(t)).isEqualTo(GONE_S1 + GONE_S1);
+        assertThat(t.get(13).toString()).isEqualTo(dataRow("2"));
+        assertThat(readies(t)).isEqualTo("IIIIIII");
+    }
+
+    @Test
+    @Timeout(60)
+    void quotedNamesKeepTheirCaseAndUnknownNamesAre26000() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("Foo", "select 1"), sync());
+            all.addAll(s.exchange(1, query("DEALLOCATE Foo"))); // folded: foo, which it has not
+            all.addAll(s.exchange(1, query("/* psycopg */ DEALLOCATE PREPARE \"Foo\" -- evicted")));
+            all.addAll(s.exchange(1, query("DEALLOCATE \"Foo\"")));
+            all.addAll(s.exchange(1, query("DEALLOCATE nope")));
+            all.addAll(s.exchange(1, query("DEALLOCATE select")));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("1Z" + "EZ" + "CZ" + "EZ" + "EZ" + "EZ");
+        assertThat(errors(t)).startsWith("26000 prepared statement \"foo\" does not exist\n"
+                + "26000 prepared statement \"Foo\" does not exist\n"
+                + "26000 prepared statement \"nope\" does not exist\n"
+                + "42601 syntax error at or near \"select\"");
+    }
+
+    @Test
+    @Timeout(60)
+    void insideATransactionItIsNotUndoneByRollback() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, query("begin"));
+            all.addAll(s.exchange(1, parse("s1", "select 1"), sync()));
+            all.addAll(s.exchange(1, query("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, query("rollback")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("CZ" + "1Z" + "CZ" + "CZ" + "EZ");
+        assertThat(readies(t)).isEqualTo("TTTII");
+        assertThat(errors(t)).isEqualTo(GONE_S1);
+    }
+
+    @Test
+    @Timeout(60)
+    void insideAFailedTransactionItIs25P02AndTheStatementStays() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, query("begin"));
+            all.addAll(s.exchange(1, parse("s1", "select 1"), sync()));
+            all.addAll(s.exchange(1, query("select 1/0")));
+            all.addAll(s.exchange(1, query("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, query("rollback")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(readies(t)).isEqualTo("TTEEII");
+        assertThat(errors(t)).contains("25P02 current transaction is aborted");
+        assertThat(types(t)).endsWith("CZ" + "2DCZ");
+    }
+
+    @Test
+    @Timeout(60)
+    void pipelinedBehindOtherRequestsItIsAnsweredInOrder() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), sync());
+            all.addAll(s.exchange(4, query("select 10"), query("DEALLOCATE s1"), parse("s1", "select 2"), bind("s1"),
+                    execute(), sync(), query("begin; select 11")));
+            all.addAll(s.exchange(3, query("DEALLOCATE s1"), query("commit"), bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("1Z" + "TDCZ" + "CZ" + "12DCZ" + "CTDCZ" + "CZ" + "CZ" + "EZ");
+        assertThat(readies(t)).isEqualTo("I" + "IIIT" + "TII");
+        assertThat(errors(t)).isEqualTo(GONE_S1);
+    }
+
+    @Test
+    @Timeout(60)
+    void pipelinedIntoAFailedTransactionItIs25P02AndTheStatementStays() throws Exception {
+        // pgferry answers the DEALLOCATE itself here, once the server reported the failed transaction
+        List<String> t = alikeToPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), sync());
+            all.addAll(s.exchange(4, query("begin"), query("select 1/0"), query("DEALLOCATE s1"), query("rollback")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(t).contains("E ERROR ERROR 25P02 current transaction is aborted, commands ignored until end of"
+                + " transaction block");
+        assertThat(t.subList(t.size() - 4, t.size()).toString()).contains("Complete(SELECT 1)");
+    }
+
+    @Test
+    @Timeout(60)
+    void afterATransactionThatResetAParameterItIsAnsweredAfterItsEnd() throws Exception {
+        // RESET ALL makes pgferry put the client's startup values back once the transaction is over (FIXUP)
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), sync());
+            all.addAll(s.exchange(2, query("reset all"), query("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("1Z" + "CZ" + "CZ" + "EZ");
+    }
+
+    @Test
+    @Timeout(60)
+    void answeredWithoutABackendAndOtherClientsKeepTheSharedStatement() throws Exception {
+        try (RawWireClient holder = proxy(); RawWireClient a = proxy(); RawWireClient b = proxy()) {
+            assertThat(types(a.exchange(1, parse("a1", "select 42"), sync()))).isEqualTo("1Z");
+            assertThat(types(b.exchange(1, parse("b1", "select 42"), sync()))).isEqualTo("1Z");
+            // the pool's one backend is held in a transaction: a lease would wait, then fail after 2 s
+            assertThat(readies(holder.exchange(1, query("begin")))).isEqualTo("T");
+            long t0 = System.nanoTime();
+            List<Msg> answer = a.exchange(1, query("DEALLOCATE a1"));
+            assertThat((System.nanoTime() - t0) / 1e9).as("seconds").isLessThan(1.0);
+            assertThat(answer.toString()).isEqualTo("[Complete(DEALLOCATE), Ready(I)]");
+            assertThat(readies(holder.exchange(1, query("commit")))).isEqualTo("I");
+            // b's statement is the same text under the same server name, and still there
+            List<Msg> rows = b.exchange(1, bind("b1"), execute(), sync());
+            assertThat(types(rows)).isEqualTo("2DCZ");
+            assertThat(rows.get(1).toString()).isEqualTo(dataRow("42"));
+            assertThat(errors(a.exchange(1, bind("a1"), execute(), sync())))
+                    .isEqualTo("26000 prepared statement \"a1\" does not exist\n");
+        }
+    }
+
+    /** pgjdbc preparing at protocol level and sending plain SQL as simple Queries (extendedForPrepared). */
+    private static String pgjdbcRun(String url) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", "secret");
+        p.setProperty("prepareThreshold", "1");
+        p.setProperty("preferQueryMode", "extendedForPrepared");
+        StringBuilder out = new StringBuilder();
+        try (Connection c = new org.postgresql.Driver().connect(url, p);
+                PreparedStatement ps = c.prepareStatement("select 5");
+                Statement st = c.createStatement()) {
+            for (int i = 0; i < 2; i++) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    out.append(rs.getInt(1)).append(' ');
+                }
+            }
+            st.execute("DEALLOCATE \"S_1\"");
+            out.append(st.getUpdateCount()).append(' ');
+            try {
+                st.execute("DEALLOCATE \"S_1\"");
+            } catch (SQLException e) {
+                out.append(e.getSQLState()).append(' ');
+            }
+            c.setAutoCommit(false);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                out.append(rs.getInt(1));
+            } catch (SQLException e) {
+                out.append(e.getSQLState());
+            }
+        }
+        return out.toString();
+    }
+
+    @Test
+    @Timeout(60)
+    void pgjdbcDeallocatingItsStatementBehavesAsOnPostgres() throws Exception {
+        PostgresFixture pg = PostgresFixture.get();
+        String direct = pgjdbcRun("jdbc:postgresql://" + pg.host() + ":" + pg.port() + "/" + DB);
+        String viaPgferry = pgjdbcRun("jdbc:postgresql://127.0.0.1:" + port + "/" + DB);
+        assertThat(direct).startsWith("5 5 0 26000 ");
+        assertThat(viaPgferry).isEqualTo(direct);
+    }
+
+    static final String PSYCOPG_SCRIPT = """
+            import sys, psycopg
+            host, port = sys.argv[1], sys.argv[2]
+            conn = psycopg.connect(host=host, port=port, user="postgres", password="secret", dbname="postgres",
+                                   autocommit=True)
+            def run(sql):
+                try:
+                    # prepared unless plain SQL to drop a statement: that goes as a simple Query
+                    cur = conn.execute(sql, prepare=not sql.startswith("DEALLOCATE"))
+                    print(sql, "->", cur.statusmessage, cur.fetchall() if cur.description else "")
+                except psycopg.Error as e:
+                    print(sql, "->", e.sqlstate, e.diag.message_primary)
+            run("select 7")
+            run("DEALLOCATE _pg3_0")
+            run("DEALLOCATE _pg3_0")
+            run("select 8")
+            with conn.transaction():
+                run("DEALLOCATE _pg3_1")
+            run("select 8")
+            """;
+
+    static String runPsycopg(int port) throws IOException, InterruptedException {
+        Path dir = Path.of("target", "psycopg").toAbsolutePath();
+        Files.createDirectories(dir);
+        Path script = dir.resolve("sql_deallocate.py");
+        Files.writeString(script, PSYCOPG_SCRIPT);
+        Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "127.0.0.1", String.valueOf(port))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("psycopg script did not finish: " + out);
+        }
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    @Timeout(120)
+    void psycopgSendingDeallocateAsPlainSqlBehavesAsOnPostgres() throws Exception {
+        assumeTrue(PreparedSessionEffectsTest.psycopgInstalled(),
+                "/usr/bin/python3 has no psycopg (Debian package python3-psycopg): skipped");
+        String direct = runPsycopg(PostgresFixture.get().port());
+        assertThat(direct).contains("DEALLOCATE _pg3_0 -> DEALLOCATE", "DEALLOCATE _pg3_0 -> 26000");
+        assertThat(runPsycopg(port)).isEqualTo(direct);
+    }
+}
