@@ -235,6 +235,22 @@ class SqlDeallocateTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void inASessionPinnedBySqlPrepareItsOwnStatementsGoToTheServer() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, query("PREPARE q AS select 3")); // pins the session to its backend
+            all.addAll(s.exchange(1, parse("s1", "select 1"), sync()));
+            all.addAll(s.exchange(1, query("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, query("DEALLOCATE q")));
+            all.addAll(s.exchange(1, query("EXECUTE q")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("CZ" + "1Z" + "CZ" + "CZ" + "EZ" + "EZ");
+        assertThat(errors(t)).isEqualTo("26000 prepared statement \"q\" does not exist\n" + GONE_S1);
+    }
+
     /** pgjdbc preparing at protocol level and sending plain SQL as simple Queries (extendedForPrepared). */
     private static String pgjdbcRun(String url) throws SQLException {
         Properties p = new Properties();
