@@ -38,6 +38,7 @@ final class DeallocateQuery {
             "freeze", "full", "ilike", "inner", "is", "isnull", "join", "left", "like", "natural", "notnull", "outer",
             "overlaps", "right", "similar", "tablesample", "verbose");
 
+    private static final String KEYWORD = "deallocate";
     private static final String ABORTED = "current transaction is aborted, commands ignored until end of transaction block";
 
     private final ByteBuf in;
@@ -58,10 +59,10 @@ final class DeallocateQuery {
      */
     static String statementName(ByteBuf in, int from, int end) {
         int i = skipBlanks(in, from, end);
-        if (i < 0 || end - i < 10 || (in.getByte(i) | 0x20) != 'd') {
+        if (i < 0 || !startsWithKeyword(in, i, end)) {
             return null;
         }
-        return new DeallocateQuery(in, i, end).parse();
+        return new DeallocateQuery(in, i + KEYWORD.length(), end).parse();
     }
 
     static String statementName(String sql) {
@@ -84,9 +85,23 @@ final class DeallocateQuery {
         return out;
     }
 
+    /** Whether the word at {@code i} is {@code DEALLOCATE}, in any case: compared in place, nothing allocated. */
+    private static boolean startsWithKeyword(ByteBuf in, int i, int end) {
+        if (end - i < KEYWORD.length()) {
+            return false;
+        }
+        for (int k = 0; k < KEYWORD.length(); k++) {
+            byte c = in.getByte(i + k);
+            if ((c >= 'A' && c <= 'Z' ? c | 0x20 : c) != KEYWORD.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private String parse() {
-        if (!"deallocate".equals(word())) {
-            return null;
+        if (!blanksAfter(i)) {
+            return null; // DEALLOCATEx, DEALLOCATE"x" (which PostgreSQL reads, but it is left to the server)
         }
         String name = name();
         if (name != null && !quoted && name.equals("prepare") && i < end) {
