@@ -16,7 +16,10 @@ import java.util.Set;
  * <p>
  * Anything it is not sure PostgreSQL reads the same way is left to the server: {@code ALL}, a reserved keyword, a
  * {@code U&"…"} identifier, a name of 64 bytes or more (PostgreSQL truncates it with a NOTICE), more than one
- * statement, an unterminated comment.
+ * statement, an unterminated comment. A DEALLOCATE among other statements of one Query still gets the server's 26000:
+ * answering it here would mean splitting the string, which changes its implicit transaction block and error handling.
+ * The same text sent as an unnamed Parse/Bind/Execute (libpq's PQsendQueryParams: psycopg 3.1, and psycopg in
+ * pipeline mode) is not handled here either.
  */
 final class DeallocateQuery {
     /** PostgreSQL's NAMEDATALEN: identifiers of this many bytes or more are truncated. */
