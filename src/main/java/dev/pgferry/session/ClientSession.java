@@ -665,7 +665,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         if (!transactionMode) {
                             effect = in.getByte(stmt) == 0 ? router.unnamedEffect() : router.sessionEffect(in, stmt, end);
                         } else if (in.getByte(stmt) == 0) {
-                            if (router.restoreUnnamed(c, in, runStart, ri)) {
+                            if (router.bindUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
                             effect = router.unnamedEffect();
@@ -703,7 +703,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     }
                     case ProtocolCodes.EXECUTE -> {
                         unsynced = true;
-                        router.responses.add(ResponseQueue.EXECUTE, null);
+                        router.execute(in, ri);
                     }
                     // Flush asks for output and is followed by more and a Sync: the backend is not clean before it.
                     case ProtocolCodes.FLUSH -> unsynced = true;

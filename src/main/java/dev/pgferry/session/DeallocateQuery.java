@@ -19,7 +19,8 @@ import java.util.Set;
  * statement, an unterminated comment. A DEALLOCATE among other statements of one Query still gets the server's 26000:
  * answering it here would mean splitting the string, which changes its implicit transaction block and error handling.
  * The same text sent as an unnamed Parse/Bind/Execute (libpq's PQsendQueryParams: psycopg 3.1, and psycopg in
- * pipeline mode) is not handled here either.
+ * pipeline mode) is read here too; the server is made to answer that as PostgreSQL would
+ * ({@link StatementRouter#bindUnnamed}).
  */
 final class DeallocateQuery {
     /** PostgreSQL's NAMEDATALEN: identifiers of this many bytes or more are truncated. */

@@ -16,6 +16,10 @@ final class ResponseQueue {
     static final byte PARSE_INSERTED = 3;
     static final byte BIND = 4;
     static final byte DESCRIBE = 5;
+    /**
+     * Execute; its reference, if any, is the client's statement a {@code DEALLOCATE} in the portal drops (see
+     * {@link StatementRouter#execute}), put back if the Execute is skipped after an error.
+     */
     static final byte EXECUTE = 6;
     /** Close of a portal or unnamed statement, relayed. */
     static final byte CLOSE = 7;

@@ -59,6 +59,10 @@ final class StatementRouter {
     private byte[] unnamedBody;
     private int unnamedLen = -1;
     private long unnamedGeneration;
+    /** The client's statement its last unnamed Parse deallocates ({@code DEALLOCATE name}), or null. */
+    private String unnamedDealloc;
+    /** The client's statement the unnamed portal deallocates when executed ({@link #bindUnnamed}), or null. */
+    private PreparedStatement portalDealloc;
     /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
     private StatementInspector.Findings unnamedEffect;
     /**
@@ -194,6 +198,7 @@ final class StatementRouter {
         in.getBytes(bodyStart, unnamedBody, 0, len);
         unnamedLen = len;
         unnamedEffect = effect;
+        unnamedDealloc = DeallocateQuery.statementName(in, bodyStart, end);
         unnamedGeneration++;
         c.unnamedOwner = this;
         c.unnamedGeneration = unnamedGeneration;
@@ -253,6 +258,83 @@ final class StatementRouter {
         c.unnamedOwner = this;
         c.unnamedGeneration = unnamedGeneration;
         return true;
+    }
+
+    /** The throwaway statement an unnamed {@code DEALLOCATE} of a client's statement drops instead (see below). */
+    private static final byte[] DEALLOC_NAME = "pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEALLOC_BODY = "SELECT 1\0\0\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEALLOC_TEXT = "DEALLOCATE pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Bind of the unnamed statement at {@code ri}. If that is one {@code DEALLOCATE [PREPARE] name}
+     * ({@link DeallocateQuery}; libpq's PQsendQueryParams, so psycopg 3.1 evicts a cached statement) of a statement
+     * the client prepared, bound to the unnamed portal, the server would look for the client's name, which it does
+     * not have (pgferry prepares the statement under a shared name that other clients use too). So the statement
+     * bound is {@code DEALLOCATE pgf_dealloc} instead, of a throwaway {@code SELECT 1} prepared just before (closed
+     * first, should a run that never executed have left one): the server answers the Bind, Describe and Execute as
+     * PostgreSQL answers the client's, byte for byte, and the client's name goes at the Execute ({@link #execute}).
+     * These three messages are inserted right before the Bind and their answers swallowed; the backend's unnamed
+     * statement is no longer the client's, so a Describe or Bind of it later re-parses the client's text.
+     * <p>
+     * Otherwise the statement is re-parsed where this backend lost it ({@link #restoreUnnamed}): a name the client
+     * does not have gets the server's 26000, as on PostgreSQL, and in a failed transaction (as far as the server
+     * reported) the Bind gets its 25P02. Left to the server, which answers 26000: the statement bound to a named
+     * portal. Returns whether the run before {@code ri} was written.
+     */
+    boolean bindUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        PreparedStatement ps = unnamedDealloc == null || statements == null || txStatus == 'E'
+                || in.getByte(ri + 5) != 0 ? null : statements.get(unnamedDealloc);
+        if (in.getByte(ri + 5) == 0) {
+            portalDealloc = ps; // a Bind to the unnamed portal replaces what it held
+        }
+        if (ps == null) {
+            if (unnamedDealloc != null) {
+                c.prepared.computeIfPresent(unnamedDealloc, (k, body) -> GONE); // as for a simple Query
+            }
+            return restoreUnnamed(c, in, runStart, ri);
+        }
+        wire.writeRun(c, in, runStart, ri);
+        ByteBuf out = wire.alloc().buffer(64 + unnamedLen);
+        out.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + DEALLOC_NAME.length + 1).writeByte('S');
+        out.writeBytes(DEALLOC_NAME).writeByte(0);
+        responses.add(ResponseQueue.CLOSE_INSERTED, null);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + DEALLOC_NAME.length + 1 + DEALLOC_BODY.length);
+        out.writeBytes(DEALLOC_NAME).writeByte(0).writeBytes(DEALLOC_BODY);
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        int textEnd = 0;
+        while (unnamedBody[textEnd] != 0) {
+            textEnd++;
+        }
+        // the client's parameter types stay: its Bind carries values for them
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + DEALLOC_TEXT.length + unnamedLen - textEnd).writeByte(0);
+        out.writeBytes(DEALLOC_TEXT).writeBytes(unnamedBody, textEnd, unnamedLen - textEnd);
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        wire.toBackend(c, out);
+        c.unnamedOwner = null;
+        return true;
+    }
+
+    /**
+     * Execute of the portal at {@code ri}. If it runs a {@code DEALLOCATE} of the client's statement
+     * ({@link #bindUnnamed}), the client's name is gone from here on, as on PostgreSQL (a Parse of the name may follow
+     * in the same batch); the shared server-side statement stays. Should the server fail or skip the Execute, the
+     * name comes back ({@link #skipToSync}).
+     */
+    void execute(ByteBuf in, int ri) {
+        PreparedStatement ps = null;
+        if (portalDealloc != null && in.getByte(ri + 5) == 0) {
+            ps = portalDealloc;
+            portalDealloc = null; // runs once
+            if (statements != null && statements.get(ps.clientName) == ps) {
+                statements.remove(ps.clientName);
+                if (ps == lastStatement) {
+                    lastStatement = null;
+                }
+            } else {
+                ps = null; // closed meanwhile
+            }
+        }
+        responses.add(ResponseQueue.EXECUTE, ps);
     }
 
     /**
@@ -360,6 +442,9 @@ final class StatementRouter {
         int nameEnd = in.indexOf(nameStart, end, (byte) 0);
         if (nameEnd < 0) {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+        }
+        if (in.getByte(ri) == ProtocolCodes.BIND && in.getByte(ri + 5) == 0) {
+            portalDealloc = null; // the unnamed portal is bound to a named statement now
         }
         if (nameEnd == nameStart || statements == null) {
             return false;
@@ -509,7 +594,8 @@ final class StatementRouter {
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {
                     statements.remove(ps.clientName);
-                } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                } else if (k == ResponseQueue.CLOSE_LOCAL || k == ResponseQueue.EXECUTE) {
+                    // a Close answered here, or the Execute of a DEALLOCATE of it (see #execute)
                     if (statements == null) {
                         statements = new HashMap<>();
                     }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A simple Query {@code DEALLOCATE name} of a statement the client prepared at protocol level drops the client's
- * statement, as on PostgreSQL, although pgferry prepares it under a shared name on the server (issue 16). Each
+ * statement, as on PostgreSQL, although pgferry prepares it under a shared name on the server (issue 16); so does the
+ * same text sent as an unnamed Parse/Bind/Execute, as libpq's PQsendQueryParams sends it (psycopg 3.1). Each
  * scenario sends the same bytes to PostgreSQL itself and through pgferry (one backend, so every client shares it);
  * the transcripts must be equal byte for byte, or, where pgferry itself gives an error PostgreSQL's source file and
  * line are not part of, field for field.
@@ -249,6 +250,92 @@ class SqlDeallocateTest {
         });
         assertThat(types(t)).isEqualTo("CZ" + "1Z" + "CZ" + "CZ" + "EZ" + "EZ");
         assertThat(errors(t)).isEqualTo("26000 prepared statement \"q\" does not exist\n" + GONE_S1);
+    }
+
+    /** What libpq's PQsendQueryParams sends for {@code sql} without parameters (psycopg 3.1 evicts statements so). */
+    static byte[] extended(String sql) {
+        return RawWireClient.concat(unsynced(sql), sync());
+    }
+
+    /** {@link #extended} without its Sync. */
+    static byte[] unsynced(String sql) {
+        byte[] describePortal = RawWireClient.message('D', RawWireClient.concat(new byte[] {'P'}, new byte[] {0}));
+        return RawWireClient.concat(parse("", sql), bind(""), describePortal, execute());
+    }
+
+    @Test
+    @Timeout(60)
+    void extendedDeallocateDropsTheStatementAsOnPostgres() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), bind("s1"), execute(), sync());
+            all.addAll(s.exchange(1, extended("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            all.addAll(s.exchange(1, extended("DEALLOCATE s1"))); // a name it has not: 26000 from the server
+            all.addAll(s.exchange(1, parse("s1", "select 2"), bind("s1"), execute(), sync()));
+            all.addAll(s.exchange(1, extended("/* evict */ deallocate prepare S1;")));
+            // the unnamed statement is still the client's text: described, then bound again, now without s1
+            all.addAll(s.exchange(1, RawWireClient.describeStatement(""), sync()));
+            all.addAll(s.exchange(1, bind(""), execute(), sync()));
+            all.addAll(s.exchange(1, query("begin")));
+            all.addAll(s.exchange(2, parse("s1", "select 3"), sync(), extended("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, query("rollback"))); // DEALLOCATE is not undone
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("12DCZ" + "12nCZ" + "EZ" + "12nEZ" + "12DCZ" + "12nCZ" + "tnZ" + "2EZ"
+                + "CZ" + "1Z12nCZ" + "CZ" + "EZ");
+        assertThat(t.get(8).toString()).isEqualTo("Complete(DEALLOCATE)");
+        assertThat(errors(t)).isEqualTo(GONE_S1 + GONE_S1 + GONE_S1 + GONE_S1);
+        assertThat(readies(t)).isEqualTo("IIIIIIII" + "TTTI" + "I");
+    }
+
+    @Test
+    @Timeout(60)
+    void extendedDeallocatePipelinedWithAParseOfTheNameOrSkippedAfterAnError() throws Exception {
+        List<Msg> t = sameAsPostgres(s -> {
+            List<Msg> all = s.exchange(1, parse("s1", "select 1"), sync());
+            // gone at once: the name is free for the Parse behind it
+            all.addAll(s.exchange(1, unsynced("DEALLOCATE s1"), parse("s1", "select 2"), bind("s1"), execute(),
+                    sync()));
+            // skipped after the error before it: s1 stays
+            all.addAll(s.exchange(1, parse("", "DEALLOCATE s1"), parse("bad", "selec 1"), bind(""), execute(),
+                    sync()));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            // in a failed transaction the server refuses its Parse: s1 stays
+            all.addAll(s.exchange(1, query("begin")));
+            all.addAll(s.exchange(1, query("select 1/0")));
+            all.addAll(s.exchange(1, extended("DEALLOCATE s1")));
+            all.addAll(s.exchange(1, query("rollback")));
+            all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+            return all;
+        });
+        assertThat(types(t)).isEqualTo("1Z" + "12nC12DCZ" + "1EZ" + "2DCZ" + "CZ" + "EZ" + "EZ" + "CZ" + "2DCZ");
+        assertThat(t.get(8).toString()).isEqualTo(dataRow("2"));
+        assertThat(errors(t)).startsWith("42601 syntax error at or near \"selec\"\n")
+                .contains("22012 division by zero\n25P02 current transaction is aborted");
+    }
+
+    @Test
+    @Timeout(60)
+    void extendedDeallocateBoundAfterAnotherClientsUnnamedStatement() throws Exception {
+        // with one backend, the other client's Parse replaces the server's unnamed statement in between
+        DuplicateParseTest.Scenario other = o -> o.exchange(1, parse("", "select 9"), bind(""), execute(), sync());
+        List<List<Msg>> runs = new ArrayList<>();
+        for (boolean direct : new boolean[] {true, false}) {
+            try (RawWireClient s = direct ? DuplicateParseTest.direct() : proxy();
+                    RawWireClient o = direct ? DuplicateParseTest.direct() : proxy()) {
+                List<Msg> all = s.exchange(1, parse("s1", "select 1"), parse("", "DEALLOCATE s1"), sync());
+                other.run(o);
+                all.addAll(s.exchange(1, bind(""), execute(), sync()));
+                all.addAll(s.exchange(1, bind("s1"), execute(), sync()));
+                other.run(o);
+                all.addAll(s.exchange(1, bind(""), execute(), sync()));
+                runs.add(all);
+            }
+        }
+        assertThat(runs.get(1)).as("through pgferry vs PostgreSQL").containsExactlyElementsOf(runs.get(0));
+        assertThat(types(runs.get(1))).isEqualTo("11Z" + "2CZ" + "EZ" + "2EZ");
+        assertThat(errors(runs.get(1))).isEqualTo(GONE_S1 + GONE_S1);
     }
 
     /** pgjdbc preparing at protocol level and sending plain SQL as simple Queries (extendedForPrepared). */
