@@ -404,11 +404,46 @@ class SqlDeallocateTest {
             run("select 8")
             """;
 
+    /**
+     * psycopg 3.1 with its default settings but {@code prepared_max}: when a new text comes, it evicts the oldest of
+     * more than {@code prepared_max} prepared statements with {@code DEALLOCATE _pg3_n}, sent as an unnamed
+     * Parse/Bind/Describe/Execute/Sync (pipelined in pipeline mode), and raises if that fails. A text evicted is
+     * prepared again under a new name.
+     */
+    static final String PSYCOPG_EVICTING_SCRIPT = """
+            import sys, psycopg
+            host, port = sys.argv[1], sys.argv[2]
+            conn = psycopg.connect(host=host, port=port, user="postgres", password="secret", dbname="postgres",
+                                   autocommit=True)
+            conn.prepared_max = 1
+            def run(sql):
+                for _ in range(6):  # prepared at the 6th run (prepare_threshold 5)
+                    cur = conn.execute(sql)
+                names = [n.decode() for n in conn._prepared._names.values()]
+                print(sql, "->", cur.statusmessage, cur.fetchall(), names)
+            run("select 1")
+            run("select 2")
+            run("select 3")  # evicts _pg3_0
+            run("select 1")
+            with conn.transaction():
+                run("select 4")
+                run("select 2")
+            if psycopg.Pipeline.is_supported():
+                with conn.pipeline():
+                    run("select 5")
+                    run("select 1")
+            run("select 6")
+            """;
+
     static String runPsycopg(int port) throws IOException, InterruptedException {
+        return runPsycopg(port, "sql_deallocate.py", PSYCOPG_SCRIPT);
+    }
+
+    static String runPsycopg(int port, String name, String text) throws IOException, InterruptedException {
         Path dir = Path.of("target", "psycopg").toAbsolutePath();
         Files.createDirectories(dir);
-        Path script = dir.resolve("sql_deallocate.py");
-        Files.writeString(script, PSYCOPG_SCRIPT);
+        Path script = dir.resolve(name);
+        Files.writeString(script, text);
         Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "127.0.0.1", String.valueOf(port))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -428,5 +463,16 @@ class SqlDeallocateTest {
         String direct = runPsycopg(PostgresFixture.get().port());
         assertThat(direct).contains("DEALLOCATE _pg3_0 -> DEALLOCATE", "DEALLOCATE _pg3_0 -> 26000");
         assertThat(runPsycopg(port)).isEqualTo(direct);
+    }
+
+    @Test
+    @Timeout(120)
+    void psycopgEvictingStatementsFromItsCacheBehavesAsOnPostgres() throws Exception {
+        assumeTrue(PreparedSessionEffectsTest.psycopgInstalled(),
+                "/usr/bin/python3 has no psycopg (Debian package python3-psycopg): skipped");
+        String direct = runPsycopg(PostgresFixture.get().port(), "evicting.py", PSYCOPG_EVICTING_SCRIPT);
+        assertThat(direct).contains("select 3 -> SELECT 1 [(3,)] ['_pg3_1', '_pg3_2']",
+                "select 1 -> SELECT 1 [(1,)] ['_pg3_2', '_pg3_3']");
+        assertThat(runPsycopg(port, "evicting.py", PSYCOPG_EVICTING_SCRIPT)).isEqualTo(direct);
     }
 }
