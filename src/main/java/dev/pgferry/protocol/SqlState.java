@@ -19,6 +19,7 @@ public final class SqlState {
     public static final String SYNTAX_ERROR = "42601";
     public static final String UNDEFINED_OBJECT = "42704";
     public static final String INVALID_SQL_STATEMENT_NAME = "26000";
+    public static final String IN_FAILED_SQL_TRANSACTION = "25P02";
     public static final String INTERNAL_ERROR = "XX000";
 
     private SqlState() {}

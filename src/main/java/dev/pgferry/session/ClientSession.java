@@ -289,6 +289,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         flushBackend();
+        deferClientFlush(); // answers pgferry gave itself (CloseComplete, DEALLOCATE) with nothing else to send
     }
 
     private void flushBackend() {
@@ -341,6 +342,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     ServerMessages.readyForQuery(out, (byte) 'I');
                     ch.writeAndFlush(out, ch.voidPromise());
                 }
+                continue;
+            }
+            if (type == ProtocolCodes.QUERY && transactionMode
+                    && router.deallocate(null, inbound, inbound.readerIndex(), inbound.readerIndex() + frame)) {
+                inbound.skipBytes(frame); // answered without a backend
+                deferClientFlush();
                 continue;
             }
             // While waiting, reading goes on (toggling it costs two epoll_ctl calls per transaction); a client
@@ -598,6 +605,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 boolean rewritten = false;
                 switch (type) {
                     case ProtocolCodes.QUERY -> {
+                        if (transactionMode && !unsynced && !copyIn && router.deallocate(c, in, ri, end)) {
+                            writeRun(c, in, runStart, ri);
+                            rewritten = true; // answered here, in order
+                            break;
+                        }
                         pending++;
                         unsynced = false;
                         txEffects.requestStart();
@@ -664,7 +676,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                         if (!transactionMode && in.getByte(stmt) != 0) {
                             effect = router.sessionEffect(in, stmt, end);
                         } else if (in.getByte(stmt) == 0) {
-                            if (router.restoreUnnamed(c, in, runStart, ri)) {
+                            if (router.bindUnnamed(c, in, runStart, ri)) {
                                 runStart = ri;
                             }
                             effect = router.unnamedEffect();
@@ -717,7 +729,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     }
                     case ProtocolCodes.EXECUTE -> {
                         unsynced = true;
-                        router.responses.add(ResponseQueue.EXECUTE, null);
+                        router.execute(in, ri);
                     }
                     // Flush asks for output and is followed by more and a Sync: the backend is not clean before it.
                     case ProtocolCodes.FLUSH -> unsynced = true;
@@ -889,8 +901,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     router.responses.poll();
                     byte status = in.getByte(ri + 5);
                     txStatus = status;
-                    router.unsettled.readyForQuery(c, status);
-                    router.readyForQuery(status);
+                    router.readyForQuery(c, status);
                     txEffects.readyForQuery(status);
                     if (status == 'I') {
                         router.discardSettled();
@@ -1013,7 +1024,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             in.readerIndex(end);
             if (popped) {
                 byte head = router.responses.peek();
-                if (head == ResponseQueue.PARSE_LOCAL || head == ResponseQueue.CLOSE_LOCAL) {
+                if (head == ResponseQueue.PARSE_LOCAL || head == ResponseQueue.CLOSE_LOCAL
+                        || head == ResponseQueue.DEALLOCATE_LOCAL) {
                     writeClientRun(in, runStart, end);
                     runStart = end;
                     router.emitLocalResponses();
@@ -1157,7 +1169,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             c.markBroken();
         }
         ServerMessages.readyForQuery(out, (byte) 'I');
-        ch.writeAndFlush(out, ch.voidPromise());
+        ch.write(out, ch.voidPromise());
+        router.emitLocalResponses(); // a DEALLOCATE the client sent after the transaction's end
+        ch.flush();
         state = State.LEASED;
         if (keepsBackend()) {
             startRelay(); // what the client sent meanwhile goes on to its backend

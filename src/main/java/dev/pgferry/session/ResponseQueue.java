@@ -16,6 +16,10 @@ final class ResponseQueue {
     static final byte PARSE_INSERTED = 3;
     static final byte BIND = 4;
     static final byte DESCRIBE = 5;
+    /**
+     * Execute; its reference, if any, is the client's statement a {@code DEALLOCATE} in the portal drops (see
+     * {@link StatementRouter#execute}), put back if the Execute is skipped after an error.
+     */
     static final byte EXECUTE = 6;
     /** Close of a portal or unnamed statement, relayed. */
     static final byte CLOSE = 7;
@@ -36,6 +40,11 @@ final class ResponseQueue {
     static final byte PARSE_DUPLICATE = 13;
     /** A Describe pgferry inserted to learn a copy's row shape ({@link ShapeCheck}): its answer is swallowed. */
     static final byte DESCRIBE_CHECK = 14;
+    /**
+     * A simple Query {@code DEALLOCATE name} of the client's statement, answered by pgferry once what was sent before
+     * it is answered (see {@link StatementRouter#deallocate}); its reference is the statement the client forgot.
+     */
+    static final byte DEALLOCATE_LOCAL = 15;
 
     // small at first: most clients are idle or run one statement at a time; grows by doubling for pipelines
     private byte[] kinds = new byte[4];

@@ -56,12 +56,18 @@ final class StatementRouter {
     private final SchemaEpoch epoch;
     /** A schema change ran in the open transaction: its end starts a new generation too (others now see it). */
     private boolean schemaChangeOpen;
+    /** The transaction status of the client's last ReadyForQuery from the server; 'I' when none is leased. */
+    private byte txStatus = 'I';
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
     private PreparedStatement lastStatement;
     private byte[] unnamedBody;
     private int unnamedLen = -1;
     private long unnamedGeneration;
+    /** The client's statement its last unnamed Parse deallocates ({@code DEALLOCATE name}), or null. */
+    private String unnamedDealloc;
+    /** The client's statement the unnamed portal deallocates when executed ({@link #bindUnnamed}), or null. */
+    private PreparedStatement portalDealloc;
     /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
     private StatementInspector.Findings unnamedEffect;
     /**
@@ -97,13 +103,6 @@ final class StatementRouter {
         }
     }
 
-    /** ReadyForQuery: at 'I' a schema change of the transaction is committed or rolled back, visible to all. */
-    void readyForQuery(byte status) {
-        if (status == 'I' && schemaChangeOpen) {
-            schemaChangeOpen = false;
-            epoch.advance();
-        }
-    }
 
     /** DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too. */
     void forgetAll(ServerConnection c) {
@@ -166,6 +165,59 @@ final class StatementRouter {
     }
 
     /**
+     * A ReadyForQuery with transaction status {@code status} came from backend {@code c}; at 'I' a schema change of the transaction is committed or rolled back,
+     * visible to all.
+     */
+    void readyForQuery(ServerConnection c, byte status) {
+        txStatus = status;
+        unsettled.readyForQuery(c, status);
+        if (status == 'I' && schemaChangeOpen) {
+            schemaChangeOpen = false;
+            epoch.advance();
+        }
+    }
+
+    /**
+     * A simple Query at {@code [ri, end)} that is one {@code DEALLOCATE [PREPARE] name} ({@link DeallocateQuery}) of a
+     * statement the client prepared: as PostgreSQL's {@code DeallocateQuery}, the name is gone at once (a Parse of it
+     * may follow in the same batch), also if a ROLLBACK follows; the shared server-side statement is other clients'
+     * too and stays. It is answered here, behind whatever is still in flight, with the status the server reports
+     * for that point ({@link #emitLocalResponses}): no lease for it, nothing sent. Returns false to relay it:
+     * <ul>
+     * <li>a name the client has not prepared: the server answers 26000 as PostgreSQL would, or, in a session pinned
+     * by an SQL {@code PREPARE}, deallocates that one. Should it be one of pgferry's own server names, the
+     * backend's copy is taken as gone ({@link #GONE}), so no other client binds a statement that may no longer be
+     * there;</li>
+     * <li>a failed transaction with nothing in flight: the server answers 25P02 byte for byte, as PostgreSQL checks
+     * that before it looks at the name;</li>
+     * <li>no backend ({@code c} null) while answers are owed: not expected, but then the server decides.</li>
+     * </ul>
+     */
+    boolean deallocate(ServerConnection c, ByteBuf in, int ri, int end) {
+        String name = DeallocateQuery.statementName(in, ri + 5, end);
+        if (name == null) {
+            return false;
+        }
+        PreparedStatement ps = statements == null ? null : statements.get(name);
+        if (ps == null) {
+            if (c != null) {
+                c.prepared.computeIfPresent(name, (k, body) -> GONE);
+            }
+            return false;
+        }
+        if (responses.isEmpty() ? txStatus == 'E' : c == null) {
+            return false;
+        }
+        statements.remove(name);
+        if (ps == lastStatement) {
+            lastStatement = null;
+        }
+        responses.add(ResponseQueue.DEALLOCATE_LOCAL, ps);
+        emitLocalResponses();
+        return true;
+    }
+
+    /**
      * The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend, and what it
      * does to the session, which applies at each Bind of it ({@link #unnamedEffect()}).
      */
@@ -177,6 +229,7 @@ final class StatementRouter {
         in.getBytes(bodyStart, unnamedBody, 0, len);
         unnamedLen = len;
         unnamedEffect = effect;
+        unnamedDealloc = DeallocateQuery.statementName(in, bodyStart, end);
         unnamedGeneration++;
         c.unnamedOwner = this;
         c.unnamedGeneration = unnamedGeneration;
@@ -236,6 +289,83 @@ final class StatementRouter {
         c.unnamedOwner = this;
         c.unnamedGeneration = unnamedGeneration;
         return true;
+    }
+
+    /** The throwaway statement an unnamed {@code DEALLOCATE} of a client's statement drops instead (see below). */
+    private static final byte[] DEALLOC_NAME = "pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEALLOC_BODY = "SELECT 1\0\0\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEALLOC_TEXT = "DEALLOCATE pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Bind of the unnamed statement at {@code ri}. If that is one {@code DEALLOCATE [PREPARE] name}
+     * ({@link DeallocateQuery}; libpq's PQsendQueryParams, so psycopg 3.1 evicts a cached statement) of a statement
+     * the client prepared, bound to the unnamed portal, the server would look for the client's name, which it does
+     * not have (pgferry prepares the statement under a shared name that other clients use too). So the statement
+     * bound is {@code DEALLOCATE pgf_dealloc} instead, of a throwaway {@code SELECT 1} prepared just before (closed
+     * first, should a run that never executed have left one): the server answers the Bind, Describe and Execute as
+     * PostgreSQL answers the client's, byte for byte, and the client's name goes at the Execute ({@link #execute}).
+     * These three messages are inserted right before the Bind and their answers swallowed; the backend's unnamed
+     * statement is no longer the client's, so a Describe or Bind of it later re-parses the client's text.
+     * <p>
+     * Otherwise the statement is re-parsed where this backend lost it ({@link #restoreUnnamed}): a name the client
+     * does not have gets the server's 26000, as on PostgreSQL, and in a failed transaction (as far as the server
+     * reported) the Bind gets its 25P02. Left to the server, which answers 26000: the statement bound to a named
+     * portal. Returns whether the run before {@code ri} was written.
+     */
+    boolean bindUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        PreparedStatement ps = unnamedDealloc == null || statements == null || txStatus == 'E'
+                || in.getByte(ri + 5) != 0 ? null : statements.get(unnamedDealloc);
+        if (in.getByte(ri + 5) == 0) {
+            portalDealloc = ps; // a Bind to the unnamed portal replaces what it held
+        }
+        if (ps == null) {
+            if (unnamedDealloc != null) {
+                c.prepared.computeIfPresent(unnamedDealloc, (k, body) -> GONE); // as for a simple Query
+            }
+            return restoreUnnamed(c, in, runStart, ri);
+        }
+        wire.writeRun(c, in, runStart, ri);
+        ByteBuf out = wire.alloc().buffer(64 + unnamedLen);
+        out.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + DEALLOC_NAME.length + 1).writeByte('S');
+        out.writeBytes(DEALLOC_NAME).writeByte(0);
+        responses.add(ResponseQueue.CLOSE_INSERTED, null);
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + DEALLOC_NAME.length + 1 + DEALLOC_BODY.length);
+        out.writeBytes(DEALLOC_NAME).writeByte(0).writeBytes(DEALLOC_BODY);
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        int textEnd = 0;
+        while (unnamedBody[textEnd] != 0) {
+            textEnd++;
+        }
+        // the client's parameter types stay: its Bind carries values for them
+        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + DEALLOC_TEXT.length + unnamedLen - textEnd).writeByte(0);
+        out.writeBytes(DEALLOC_TEXT).writeBytes(unnamedBody, textEnd, unnamedLen - textEnd);
+        responses.add(ResponseQueue.PARSE_INSERTED, null);
+        wire.toBackend(c, out);
+        c.unnamedOwner = null;
+        return true;
+    }
+
+    /**
+     * Execute of the portal at {@code ri}. If it runs a {@code DEALLOCATE} of the client's statement
+     * ({@link #bindUnnamed}), the client's name is gone from here on, as on PostgreSQL (a Parse of the name may follow
+     * in the same batch); the shared server-side statement stays. Should the server fail or skip the Execute, the
+     * name comes back ({@link #skipToSync}).
+     */
+    void execute(ByteBuf in, int ri) {
+        PreparedStatement ps = null;
+        if (portalDealloc != null && in.getByte(ri + 5) == 0) {
+            ps = portalDealloc;
+            portalDealloc = null; // runs once
+            if (statements != null && statements.get(ps.clientName) == ps) {
+                statements.remove(ps.clientName);
+                if (ps == lastStatement) {
+                    lastStatement = null;
+                }
+            } else {
+                ps = null; // closed meanwhile
+            }
+        }
+        responses.add(ResponseQueue.EXECUTE, ps);
     }
 
     /**
@@ -346,6 +476,9 @@ final class StatementRouter {
         int nameEnd = in.indexOf(nameStart, end, (byte) 0);
         if (nameEnd < 0) {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
+        }
+        if (in.getByte(ri) == ProtocolCodes.BIND && in.getByte(ri + 5) == 0) {
+            portalDealloc = null; // the unnamed portal is bound to a named statement now
         }
         if (nameEnd == nameStart || statements == null) {
             return false;
@@ -472,6 +605,17 @@ final class StatementRouter {
                 ByteBuf out = wire.alloc().buffer(5);
                 ServerMessages.closeComplete(out);
                 wire.toClient(out);
+            } else if (k == ResponseQueue.DEALLOCATE_LOCAL) {
+                if (txStatus == 'E') {
+                    // what was in flight failed the transaction: PostgreSQL refuses the DEALLOCATE (25P02), and the
+                    // statement is the client's again unless it prepared the name anew meanwhile
+                    PreparedStatement ps = (PreparedStatement) responses.peekRef();
+                    if (statements == null) {
+                        statements = new HashMap<>();
+                    }
+                    statements.putIfAbsent(ps.clientName, ps);
+                }
+                wire.toClient(DeallocateQuery.answer(wire.alloc(), txStatus));
             } else {
                 return;
             }
@@ -507,7 +651,8 @@ final class StatementRouter {
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {
                     statements.remove(ps.clientName);
-                } else if (k == ResponseQueue.CLOSE_LOCAL) {
+                } else if (k == ResponseQueue.CLOSE_LOCAL || k == ResponseQueue.EXECUTE) {
+                    // a Close answered here, or the Execute of a DEALLOCATE of it (see #execute)
                     if (statements == null) {
                         statements = new HashMap<>();
                     }
