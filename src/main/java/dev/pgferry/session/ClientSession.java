@@ -813,10 +813,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (f.dropsPrepared) {
             // DISCARD ALL / DEALLOCATE ALL: the server drops this backend's statements, the client forgets its names
-            router.forgetAll(leased);
+            router.forgetAll(leased, fresh ? pending - 1 : pending); // requests ahead of its own
         }
         if (fresh) {
-            txEffects.adopt(f);
+            // alone: nothing else is answered before this Query's tags, which tell its transaction ends apart
+            txEffects.adopt(f, pending == 1 && router.responses.size() == 1);
         } else {
             txEffects.add(f);
         }
@@ -903,9 +904,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     txStatus = status;
                     router.readyForQuery(c, status);
                     txEffects.readyForQuery(status);
-                    if (status == 'I') {
-                        router.discardSettled();
-                    }
                     // counted as PgBouncer counts them: a query per ReadyForQuery (a Query, a Sync, a function
                     // call), a transaction per ReadyForQuery 'I', in session mode and within a pipeline too
                     pool.queries.increment();

@@ -36,6 +36,20 @@ public final class StatementInspector {
          * object file of a C function). See {@link SessionReset}.
          */
         public boolean loadsLibrary;
+        /**
+         * The SETs and RESETs of a query string's statements after its next transaction end (COMMIT, ROLLBACK,
+         * ROLLBACK TO SAVEPOINT, their synonyms), which PostgreSQL keeps or reverts apart from these: a chain, one
+         * link per transaction end, in order (see {@link TransactionEffects}). Pins, dropped statements and loaded
+         * libraries are always on the first link.
+         */
+        public Findings next;
+        /** On a link of {@link #next}: how the statements before it ended, {@link #COMMIT}, {@link #ROLLBACK} or
+         * {@link #ROLLBACK_TO}. */
+        public byte endedBy;
+
+        public static final byte COMMIT = 'C';
+        public static final byte ROLLBACK = 'R';
+        public static final byte ROLLBACK_TO = 'S';
 
         /** SET {@code name}: later than any RESET of it before. */
         public void set(String name) {
@@ -104,6 +118,10 @@ public final class StatementInspector {
     private int end;
     private int i;
     private Findings f;
+    private Findings link;
+    /** Transaction ends since {@link #link} began, not yet linked (nothing was found after them yet). */
+    private int breaks;
+    private byte[] breakKinds = new byte[4];
     /** Inside a DO block's body: block words (BEGIN, THEN, ELSE, LOOP) start statements there. */
     private boolean inBody;
     /** DO blocks and EXECUTEd literals looked into, nested; past {@link #MAX_NESTING} the session is pinned. */
@@ -126,11 +144,14 @@ public final class StatementInspector {
         s.i = 0;
         s.end = len;
         s.f = null;
+        s.link = null;
+        s.breaks = 0;
         s.inBody = false;
         s.nesting = 0;
         s.run();
         Findings found = s.f;
         s.f = null;
+        s.link = null;
         s.b = null;
         return found;
     }
@@ -149,15 +170,63 @@ public final class StatementInspector {
         return -1;
     }
 
+    /** Where SETs and RESETs go: the link of {@link Findings#next} after the transaction ends seen so far. */
     private Findings findings() {
+        Findings x = head();
+        for (int k = 0; k < breaks; k++) {
+            Findings n = new Findings();
+            n.endedBy = breakKinds[k];
+            link.next = n;
+            link = n;
+        }
+        breaks = 0;
+        return link;
+    }
+
+    /** What the whole query string does: pins, dropped statements, loaded libraries, and its first link. */
+    private Findings head() {
         if (f == null) {
             f = new Findings();
+            link = f;
         }
         return f;
     }
 
+    /** COMMIT, ROLLBACK (TO SAVEPOINT) and their synonyms, at the top level: a link begins for what follows. */
+    private void transactionEnd(int s, int w) {
+        byte kind;
+        if (is(s, w, "commit") || is(s, w, "end")) {
+            kind = Findings.COMMIT;
+        } else if (is(s, w, "rollback") || is(s, w, "abort")) {
+            kind = Findings.ROLLBACK;
+        } else {
+            return;
+        }
+        int save = i;
+        skipSpaceAndComments();
+        int e = wordEnd(i);
+        if (is(i, e, "work") || is(i, e, "transaction")) {
+            i = e;
+            skipSpaceAndComments();
+            e = wordEnd(i);
+        }
+        boolean prepared = is(i, e, "prepared");
+        boolean to = is(i, e, "to");
+        i = save;
+        if (prepared) {
+            return; // COMMIT/ROLLBACK PREPARED: another transaction, and not allowed inside one
+        }
+        if (to) {
+            kind = Findings.ROLLBACK_TO;
+        }
+        if (breaks == breakKinds.length) {
+            breakKinds = java.util.Arrays.copyOf(breakKinds, breaks * 2);
+        }
+        breakKinds[breaks++] = kind;
+    }
+
     private void pin(String reason) {
-        Findings x = findings();
+        Findings x = head();
         if (x.pinReason == null) {
             x.pinReason = reason;
         }
@@ -190,6 +259,9 @@ public final class StatementInspector {
         }
         int s = i;
         i = w;
+        if (!inBody) {
+            transactionEnd(s, w);
+        }
         if (is(s, w, "set")) {
             set();
         } else if (is(s, w, "reset")) {
@@ -198,7 +270,7 @@ public final class StatementInspector {
             String what = nextWord();
             if ("all".equals(what)) {
                 findings().resetAll();
-                findings().dropsPrepared = true;
+                head().dropsPrepared = true;
             }
         } else if (is(s, w, "deallocate")) {
             String what = nextWord();
@@ -206,7 +278,7 @@ public final class StatementInspector {
                 what = nextWord();
             }
             if ("all".equals(what)) {
-                findings().dropsPrepared = true;
+                head().dropsPrepared = true;
             }
         } else if (is(s, w, "listen")) {
             pin("LISTEN");
@@ -216,14 +288,14 @@ public final class StatementInspector {
                 pin("SQL PREPARE");
             }
         } else if (is(s, w, "load")) {
-            findings().loadsLibrary = true;
+            head().loadsLibrary = true;
             pin("LOAD");
         } else if (is(s, w, "declare")) {
             declare();
         } else if (is(s, w, "create")) {
             create();
         } else if (is(s, w, "do") && !inBody) {
-            findings().loadsLibrary = true;
+            head().loadsLibrary = true;
             doBlock();
         } else if (is(s, w, "execute") && inBody) {
             dynamicSql();
@@ -413,7 +485,7 @@ public final class StatementInspector {
         if ("temp".equals(w) || "temporary".equals(w)) {
             pin("temporary table");
         } else if ("function".equals(w) || "procedure".equals(w)) {
-            findings().loadsLibrary = true;
+            head().loadsLibrary = true;
         }
     }
 

@@ -77,6 +77,8 @@ final class StatementRouter {
     private HashMap<String, StatementInspector.Findings> sessionEffects;
     /** The client's statements as they were before a DISCARD ALL not yet confirmed by its tag; null otherwise. */
     private HashMap<String, PreparedStatement> discarded;
+    /** Requests relayed before the one with the DISCARD ALL and not answered yet: their errors are not its. */
+    private int discardAhead;
     private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DEALLOCATE_ALL_TAG = "DEALLOCATE ALL\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -103,11 +105,15 @@ final class StatementRouter {
         }
     }
 
-
-    /** DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too. */
-    void forgetAll(ServerConnection c) {
+    /**
+     * DISCARD ALL / DEALLOCATE ALL: the server dropped the backend's statements; the client's names go too.
+     * {@code ahead}: requests the client sent before the one with it, not answered yet (a pipeline of several
+     * Syncs): an error of theirs is not the DISCARD's.
+     */
+    void forgetAll(ServerConnection c, int ahead) {
         if (discarded == null) {
             discarded = statements == null ? new HashMap<>() : statements;
+            discardAhead = ahead;
         }
         statements = null;
         sessionEffects = null;
@@ -137,7 +143,7 @@ final class StatementRouter {
      * afresh on use.
      */
     void discardFailed() {
-        if (discarded != null) {
+        if (discarded != null && discardAhead == 0) { // else the error is an earlier request's
             if (statements != null) {
                 discarded.putAll(statements);
             }
@@ -146,10 +152,6 @@ final class StatementRouter {
         }
     }
 
-    /** The transaction ended otherwise: what was forgotten stays forgotten. */
-    void discardSettled() {
-        discarded = null;
-    }
 
     /**
      * Close of a named statement: forgotten here at once (a Parse of the name may follow in the same batch);
@@ -170,6 +172,13 @@ final class StatementRouter {
      */
     void readyForQuery(ServerConnection c, byte status) {
         txStatus = status;
+        if (discarded != null) {
+            if (discardAhead > 0) {
+                discardAhead--; // an earlier request of the pipeline is over
+            } else if (status == 'I') {
+                discarded = null; // its request is over without an error: what was forgotten stays forgotten
+            }
+        }
         unsettled.readyForQuery(c, status);
         if (status == 'I' && schemaChangeOpen) {
             schemaChangeOpen = false;

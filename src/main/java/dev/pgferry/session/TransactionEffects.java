@@ -33,6 +33,13 @@ final class TransactionEffects {
     private boolean requestRolledBack;
     /** A Query or Sync was relayed since {@link #request} began: the next findings begin another. */
     private boolean requestOver;
+    /**
+     * The links of a Query's findings after its transaction ends not yet answered (see {@link Findings#next}): each
+     * becomes {@link #current} at the COMMIT or ROLLBACK tag before it, so a COMMIT does not settle, nor a ROLLBACK
+     * doom, what the query string runs after it. Only for a Query nothing else is in flight with; otherwise the
+     * links are merged at once, as before.
+     */
+    private Findings links;
 
     /** A Query, or a Sync: a new request begins (for a Sync, with the message after it). */
     void requestStart() {
@@ -47,16 +54,53 @@ final class TransactionEffects {
             requestRolledBack = false;
             requestOver = false;
         }
-        request.add(f);
+        for (Findings l = f; l != null; l = l.next) {
+            request.add(l);
+        }
     }
 
-    /** Findings fresh from the inspector, owned by no one else: kept as they are if they are the first. */
-    void adopt(Findings f) {
+    /**
+     * Findings fresh from the inspector, owned by no one else: kept as they are if they are the first. {@code alone}:
+     * a Query that nothing else the client sent is in flight with, whose links (transaction ends in its query
+     * string) can be told apart by the tags that answer it.
+     */
+    void adopt(Findings f, boolean alone) {
         noteRequest(f);
+        Findings rest = f.next;
+        f.next = null;
         if (current == null) {
             current = f;
         } else {
             current.add(f);
+        }
+        if (rest != null) {
+            if (alone && links == null) {
+                links = rest;
+            } else {
+                mergeLinks(rest);
+            }
+        }
+    }
+
+    /** Links that cannot be told apart: what they did counts as if in the running transaction (read back after). */
+    private void mergeLinks(Findings l) {
+        for (; l != null; l = l.next) {
+            if (current == null) {
+                current = new Findings();
+            }
+            current.add(l);
+        }
+    }
+
+    /** The next link of the Query being answered: the transaction before it ended. */
+    private void nextLink() {
+        Findings l = links;
+        links = l.next;
+        l.next = null;
+        if (current == null) {
+            current = l;
+        } else {
+            current.add(l);
         }
     }
 
@@ -70,11 +114,14 @@ final class TransactionEffects {
             current = new Findings();
         }
         current.add(f);
+        if (f.next != null) {
+            mergeLinks(f.next); // one statement only, in a Parse; never seen
+        }
     }
 
     /** Whether the running transaction did anything to the session: only then are its outcome's messages read. */
     boolean watching() {
-        return current != null;
+        return current != null || links != null;
     }
 
     /**
@@ -87,6 +134,10 @@ final class TransactionEffects {
     void error(boolean last) {
         if (last) {
             doom();
+            links = null; // the rest of the query string did not run
+        } else if (links != null) {
+            mergeLinks(links);
+            links = null;
         }
     }
 
@@ -99,9 +150,19 @@ final class TransactionEffects {
     void commandComplete(ByteBuf in, int ri, int end, boolean last) {
         if (tagIs(in, ri, end, COMMIT_TAG)) {
             settle();
+            if (links != null) {
+                nextLink();
+            }
         } else if (tagIs(in, ri, end, ROLLBACK_TAG)) {
             requestRolledBack = true;
-            if (last && !requestFindings) {
+            if (links != null) {
+                // a COMMIT of a failed transaction answers ROLLBACK too; a ROLLBACK TO SAVEPOINT leaves what ran
+                // before the savepoint to the transaction's end
+                if (links.endedBy != Findings.ROLLBACK_TO) {
+                    doom();
+                }
+                nextLink();
+            } else if (last && !requestFindings) {
                 doom();
             }
         }
@@ -155,6 +216,10 @@ final class TransactionEffects {
      * ran before it. Returns whether findings were voided.
      */
     boolean readyForQuery(byte status) {
+        if (links != null) {
+            mergeLinks(links); // more transaction ends than tags: not told apart, kept
+            links = null;
+        }
         if (status == 'I') {
             settle();
             boolean voided = doomed != null;
@@ -207,6 +272,7 @@ final class TransactionEffects {
         current = null;
         doomed = null;
         request = null;
+        links = null;
     }
 
     /**

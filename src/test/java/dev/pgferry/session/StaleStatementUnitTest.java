@@ -70,7 +70,7 @@ class StaleStatementUnitTest {
         StatementInspector.Findings stored = StatementInspector.inspect("set statement_timeout = '1s'");
         TransactionEffects tx = new TransactionEffects();
         tx.add(stored);
-        tx.adopt(StatementInspector.inspect("reset all"));
+        tx.adopt(StatementInspector.inspect("reset all"), true);
         tx.readyForQuery((byte) 'I');
         assertThat(tx.take().resetAll).isTrue();
         assertThat(stored.resetAll).isFalse();

@@ -234,6 +234,27 @@ class StatementInspectorTest {
         assertThat(pinOf(sql)).isEqualTo("set_config()");
     }
 
+    /** Each transaction end in a query string starts a link for what follows; pins stay on the first. */
+    @Test
+    void transactionEndsInAQueryStringLinkWhatFollows() {
+        StatementInspector.Findings f = inspect(
+                "SET a = 1; COMMIT; RESET b; ROLLBACK TO SAVEPOINT s; END; ROLLBACK PREPARED 'x'; ABORT; LISTEN c; SET d = 2");
+        assertThat(f.touched).containsExactly("a");
+        assertThat(f.pinReason).isEqualTo("LISTEN");
+        StatementInspector.Findings b = f.next;
+        assertThat(b.endedBy).isEqualTo(StatementInspector.Findings.COMMIT);
+        assertThat(b.resetNames).containsExactly("b");
+        assertThat(b.next.endedBy).isEqualTo(StatementInspector.Findings.ROLLBACK_TO);
+        assertThat(b.next.touched).isEmpty();
+        assertThat(b.next.next.endedBy).isEqualTo(StatementInspector.Findings.COMMIT);
+        StatementInspector.Findings d = b.next.next.next;
+        assertThat(d.endedBy).isEqualTo(StatementInspector.Findings.ROLLBACK);
+        assertThat(d.touched).containsExactly("d");
+        assertThat(d.next).isNull();
+        assertThat(inspect("COMMIT")).isNull();
+        assertThat(inspect("SET a = 1; COMMIT").next).isNull();
+    }
+
     /** A session-wide set_config() of a literal name counts as a SET of it too (a RESET ALL fixup leaves it be). */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {

@@ -30,7 +30,7 @@ class TransactionEffectsTest {
         tx.requestStart();
         StatementInspector.Findings f = StatementInspector.inspect(sql);
         if (f != null) {
-            tx.adopt(f);
+            tx.adopt(f, true);
         }
     }
 
@@ -60,16 +60,63 @@ class TransactionEffectsTest {
         assertThat(tx.take()).isNull();
     }
 
-    /** "ROLLBACK; SET …" runs the SET in a transaction of its own, which commits. */
+    /**
+     * "ROLLBACK; SET …" runs the SET in a transaction of its own, which commits; the RESET ALL before the ROLLBACK is
+     * void (the query string's links tell the two apart).
+     */
     @Test
-    void aRollbackFollowedByStatementsInItsQueryStringKeepsTheFindings() {
+    void aRollbackFollowedByStatementsInItsQueryStringKeepsTheirFindingsOnly() {
         TransactionEffects tx = running("BEGIN; RESET ALL");
         tx.readyForQuery((byte) 'T');
         query(tx, "ROLLBACK; SET statement_timeout = 5");
         tag(tx, "ROLLBACK", true);
         tag(tx, "SET", true);
-        assertThat(tx.readyForQuery((byte) 'I')).isFalse();
-        assertThat(tx.take().touched).contains("statement_timeout");
+        assertThat(tx.readyForQuery((byte) 'I')).isTrue();
+        StatementInspector.Findings f = tx.take();
+        assertThat(f.touched).containsExactly("statement_timeout");
+        assertThat(f.resetAll).isFalse();
+    }
+
+    /** What follows a COMMIT in a query string and fails is not settled by that COMMIT (seed 1, step 147). */
+    @Test
+    void aCommitDoesNotSettleWhatFollowsItInTheQueryString() {
+        TransactionEffects tx = running("BEGIN; SET statement_timeout = 5");
+        tx.readyForQuery((byte) 'T');
+        query(tx, "COMMIT; insert into t values (1); RESET TimeZone");
+        tag(tx, "COMMIT", true);
+        tx.error(true); // the insert failed: the RESET never ran
+        tx.readyForQuery((byte) 'I');
+        StatementInspector.Findings f = tx.take();
+        assertThat(f.touched).containsExactly("statement_timeout");
+        assertThat(f.resetNames).isEmpty();
+    }
+
+    /** A ROLLBACK TO SAVEPOINT in the string leaves both sides to the transaction's end, as before. */
+    @Test
+    void aRollbackToSavepointInTheQueryStringKeepsBothSides() {
+        TransactionEffects tx = running("BEGIN; SAVEPOINT s; RESET TimeZone; ROLLBACK TO s; SET work_mem = 1");
+        tag(tx, "BEGIN", true);
+        tag(tx, "SAVEPOINT", true);
+        tag(tx, "RESET", true);
+        tag(tx, "ROLLBACK", true);
+        tag(tx, "SET", true);
+        tx.readyForQuery((byte) 'T');
+        query(tx, "COMMIT");
+        tag(tx, "COMMIT", true);
+        tx.readyForQuery((byte) 'I');
+        assertThat(tx.take().touched).containsExactly("timezone", "work_mem");
+    }
+
+    /** With other requests in flight the tags cannot be matched to the links: all kept, as before. */
+    @Test
+    void linksOfAQueryThatIsNotAloneAreMergedAtOnce() {
+        TransactionEffects tx = new TransactionEffects();
+        tx.requestStart();
+        tx.adopt(StatementInspector.inspect("ROLLBACK; SET statement_timeout = 5"), false);
+        tag(tx, "COMMIT", false); // another request's
+        tag(tx, "ROLLBACK", false);
+        tx.readyForQuery((byte) 'I');
+        assertThat(tx.take().touched).containsExactly("statement_timeout");
     }
 
     @Test
