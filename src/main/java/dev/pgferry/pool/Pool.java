@@ -24,7 +24,8 @@ import org.jboss.logging.Logger;
  * reuse (most recently used first). Sharded by event loop so that a client and the backend it leases
  * share a thread; a backend released where nobody waits moves to a loop where somebody does, if that
  * loop needs it: it has no backend of its own out (starved) or its oldest client has waited
- * {@link LoopBalance#REBALANCE_AFTER_NANOS}; a loop with two or more idle backends also gives to any loop with waiters
+ * {@link LoopBalance#REBALANCE_AFTER_NANOS}, and if neither yet, is offered again when the waiter is due (see
+ * {@link #lendWhenDue}); a loop with two or more idle backends also gives to any loop with waiters
  * (see {@link #askOthersForIdle}). Each move costs two
  * epoll_ctl calls and two hand-offs between threads, so under steady load, where every loop's own backends
  * come back within microseconds, backends stay where they are.
