@@ -24,15 +24,14 @@ import org.jboss.logging.Logger;
  * reuse (most recently used first). Sharded by event loop so that a client and the backend it leases
  * share a thread; a backend released where nobody waits moves to a loop where somebody does, if that
  * loop needs it: it has no backend of its own out (starved) or its oldest client has waited
- * {@link #REBALANCE_AFTER_NANOS}; a loop with two or more idle backends also gives to any loop with waiters
+ * {@link LoopBalance#REBALANCE_AFTER_NANOS}, and if neither yet, is offered again when the waiter is due (see
+ * {@link #lendWhenDue}); a loop with two or more idle backends also gives to any loop with waiters
  * (see {@link #askOthersForIdle}). Each move costs two
  * epoll_ctl calls and two hand-offs between threads, so under steady load, where every loop's own backends
  * come back within microseconds, backends stay where they are.
  */
 public final class Pool {
     private static final Logger LOG = Logger.getLogger(Pool.class);
-    /** A waiter older than this takes an idle backend from another loop even if its own will come back. */
-    static final long REBALANCE_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final PoolKey key;
     /** Both replaced by RELOAD ({@link #reconfigure}); read by every open and release. */
@@ -357,15 +356,6 @@ public final class Pool {
         return false;
     }
 
-    /** Whether shard {@code o}, where clients wait, should get an idle backend from another loop now. */
-    private static boolean needsBackend(Shard o, long now) {
-        if (o.waitingCount.get() <= o.connecting) {
-            return false;
-        }
-        long since = o.oldestWaitSince;
-        return o.leased == 0 || (since != 0 && now - since >= REBALANCE_AFTER_NANOS);
-    }
-
     /**
      * Takes in a backend opened outside the pool (a passthrough login) if there is room; closes it otherwise.
      * Called on the backend's loop.
@@ -580,13 +570,39 @@ public final class Pool {
         if (shards.length > 1) {
             long now = System.nanoTime();
             for (Shard o : shards) {
-                if (o != s && needsBackend(o, now)) {
+                if (o != s && LoopBalance.needsBackend(o, now)) {
                     migrate(c, o);
                     return;
                 }
             }
         }
         park(s, c);
+        lendWhenDue(s);
+    }
+
+    /**
+     * A backend was just parked on shard {@code s} while clients may wait on other loops that did not need it yet
+     * (see {@link LoopBalance#needsBackend}): {@code s} offers its idle backends again once the first of those is due.
+     * Nothing else would: a waiter's own acquire looks at other loops' idle backends only when it arrives, and a
+     * backend freed elsewhere within {@link LoopBalance#REBALANCE_AFTER_NANOS} after that (a session-mode client
+     * leaving, its backend reset, just as the next one logs in) would idle here while the waiter timed out.
+     */
+    private void lendWhenDue(Shard s) {
+        if (shards.length == 1 || s.lendScheduled) {
+            return;
+        }
+        long delay = LoopBalance.untilDue(s, shards, System.nanoTime());
+        if (delay == LoopBalance.NONE) {
+            return;
+        }
+        s.lendScheduled = true;
+        s.loop.schedule(() -> {
+            s.lendScheduled = false;
+            ServerConnection c = takeIdle(s);
+            if (c != null) {
+                offer(s, c); // to a waiter here, to a loop now due, or parked again
+            }
+        }, Math.max(delay, LoopBalance.REBALANCE_AFTER_NANOS / 10), TimeUnit.NANOSECONDS);
     }
 
     private void park(Shard s, ServerConnection c) {
@@ -622,14 +638,14 @@ public final class Pool {
 
     /**
      * Shard {@code s} has waiters and nothing idle: other loops hand over an idle backend if {@code s} needs
-     * one now (see {@link #needsBackend}) or they have two or more; otherwise {@code s} checks again once
+     * one now (see {@link LoopBalance#needsBackend}) or they have two or more; otherwise {@code s} checks again once
      * its oldest waiter is due for rebalancing, in case its own backends are held by long transactions.
      */
     private void askOthersForIdle(Shard s) {
         if (shards.length == 1) {
             return;
         }
-        boolean needs = needsBackend(s, System.nanoTime());
+        boolean needs = LoopBalance.needsBackend(s, System.nanoTime());
         boolean deferred = false;
         for (Shard o : shards) {
             if (o == s || o.idleCount == 0) {
@@ -655,7 +671,7 @@ public final class Pool {
                 if (s.waiters.size() > s.connecting && !paused) {
                     askOthersForIdle(s);
                 }
-            }, REBALANCE_AFTER_NANOS, TimeUnit.NANOSECONDS);
+            }, LoopBalance.REBALANCE_AFTER_NANOS, TimeUnit.NANOSECONDS);
         }
     }
 

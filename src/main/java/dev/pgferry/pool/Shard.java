@@ -25,6 +25,8 @@ final class Shard {
     boolean retryScheduled;
     /** A second look for other loops' idle backends is scheduled (see Pool#askOthersForIdle). */
     boolean rebalanceScheduled;
+    /** A second offer of this shard's idle backends to loops whose waiters are not due yet is scheduled (see Pool#lendWhenDue). */
+    boolean lendScheduled;
     /** Backends of this shard out with clients; read by other loops to tell whether this one is starved. */
     volatile int leased;
     /** Backends given back while a cancel forwarded for them is in flight (see Pool#release); counted from any thread. */

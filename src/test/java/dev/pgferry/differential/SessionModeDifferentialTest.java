@@ -28,7 +28,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -97,19 +96,16 @@ class SessionModeDifferentialTest {
     }
 
     @Test
-    @Disabled("known defect (issue 16, open), not deterministic: in session mode with pool.size = clients, a Reconnect (client closed, new login) sometimes times out waiting for a backend (seed 16, step 128 in one CI run, passed in the run before): the leaving client's backend is not back in time, to be investigated")
     void startupParameters() throws Exception {
         check("startup", EnumSet.of(SIMPLE, UNNAMED, STARTUP, SET, SET_LOCAL, TRANSACTION), 300);
     }
 
     @Test
-    @Disabled("known defect (issue 16, open), not deterministic: in session mode with pool.size = clients, a Reconnect (client closed, new login) sometimes times out waiting for a backend (seed 16, step 40 in one run); RESET inside a transaction agrees since 238bea2")
     void startupParametersAndResetAll() throws Exception {
         check("startup_reset", EnumSet.of(SIMPLE, STARTUP, SET, RESET, DISCARD, TRANSACTION), 300);
     }
 
     @Test
-    @Disabled("known divergence (issue 16, open): a Reconnect timed out at login in session mode with pool.size = clients, to be investigated")
     void everything() throws Exception {
         check("all", Family.all(), 1000);
     }
