@@ -95,4 +95,37 @@ class PoolPlanTest {
         PoolPlan plan = PoolPlan.of(CONFIG, new PoolKey("forced", "alice"));
         assertThat(plan.maxUserConnections()).as("svc's, whom the server sees").isEqualTo(9);
     }
+
+    @Test
+    void theClientsOfADatabaseWithAForcedUserShareOnePool() {
+        // PgBouncer's finish_set_pool: get_pool(db, db->forced_user_credentials), whoever logged in
+        assertThat(PoolPlan.key(CONFIG, "forced", "alice")).isEqualTo(new PoolKey("forced", "svc"));
+        assertThat(PoolPlan.key(CONFIG, "forced", "bob")).isEqualTo(new PoolKey("forced", "svc"));
+        assertThat(PoolPlan.key(CONFIG, "forced", "svc")).isEqualTo(new PoolKey("forced", "svc"));
+        assertThat(PoolPlan.key(CONFIG, "reports", "alice")).as("no forced user: the client's own pool")
+                .isEqualTo(new PoolKey("reports", "alice"));
+        assertThat(PoolPlan.key(CONFIG, "unlisted", "bob")).isEqualTo(new PoolKey("unlisted", "bob"));
+    }
+
+    @Test
+    void theForcedUsersPoolRunsWithTheForcedUsersSettings() {
+        PgferryConfig config = config(Map.of("pgferry.pool.size", "20",
+                "pgferry.databases.\"forced\".user", "svc",
+                "pgferry.databases.\"forced\".password", "svc_pw",
+                "pgferry.databases.\"forced\".pool-size", "6",
+                "pgferry.users.\"alice\".pool-size", "3",
+                "pgferry.users.\"svc\".pool-size", "2"));
+        PoolPlan plan = PoolPlan.of(config, PoolPlan.key(config, "forced", "alice"));
+        assertThat(plan.settings().maxSize()).as("svc's [users] pool_size, as PgBouncer's pool of svc").isEqualTo(2);
+    }
+
+    @Test
+    void withPassthroughEachClientKeepsAPoolOfItsOwn() {
+        // the server authenticates each client on a backend of the client's own, which joins the client's pool
+        PgferryConfig config = config(Map.of("pgferry.auth.type", "passthrough",
+                "pgferry.databases.\"forced\".user", "svc",
+                "pgferry.databases.\"forced\".password", "svc_pw"));
+        assertThat(PoolPlan.key(config, "forced", "alice")).isEqualTo(new PoolKey("forced", "alice"));
+        assertThat(PoolPlan.key(config, "forced", "bob")).isEqualTo(new PoolKey("forced", "bob"));
+    }
 }
