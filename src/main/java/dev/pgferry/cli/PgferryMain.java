@@ -17,7 +17,8 @@ import org.jboss.logging.Logger;
  */
 @QuarkusMain
 public final class PgferryMain {
-    private PgferryMain() {}
+    /** Not private: ArC makes a bean of the {@code @QuarkusMain} class and logs private members at every build. */
+    PgferryMain() {}
 
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals(HashPasswordCommand.NAME)) {

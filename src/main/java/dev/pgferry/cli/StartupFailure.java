@@ -1,5 +1,7 @@
 package dev.pgferry.cli;
 
+import dev.pgferry.config.pgbouncer.IniException;
+import dev.pgferry.config.pgbouncer.PgBouncerIniConfigSourceFactory;
 import dev.pgferry.server.ListenException;
 import io.quarkus.runtime.LaunchMode;
 import java.util.Optional;
@@ -15,14 +17,18 @@ final class StartupFailure {
 
     /**
      * {@code ""} when the failure was logged where it happened (a {@link ListenException}), a line naming the HTTP
-     * address, port and key when Quarkus's HTTP server could not bind, and null for anything else (a bug, or a
-     * configuration error with its own stack of causes: log it whole).
+     * address, port and key when Quarkus's HTTP server could not bind, the refusal with its file and line when
+     * pgferry.pgbouncer-ini names a file pgferry will not start from ({@link IniException}), and null for anything
+     * else (a bug, or a configuration error with its own stack of causes: log it whole).
      */
     static String describe(Throwable failure) {
         boolean http = false;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ListenException) {
                 return "";
+            }
+            if (t instanceof IniException) {
+                return "pgferry cannot start from " + PgBouncerIniConfigSourceFactory.PROPERTY + ": " + t.getMessage();
             }
             http |= HTTP_START.equals(t.getMessage());
             if (http && t.getCause() == null && isBindFailure(t)) {

@@ -111,7 +111,8 @@ public class ProxyServer {
         }
         credentials = loadCredentials();
         EffectivePoolConfig effective = new EffectivePoolConfig(config);
-        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> forcedCredentials(effective, db)));
+        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> forcedCredentials(effective,
+                credentials, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
@@ -234,15 +235,17 @@ public class ProxyServer {
         BackendLimit userLimit = userLimits.computeIfAbsent(PoolPlan.serverUser(e, key),
                 u -> new BackendLimit(plan.maxUserConnections()));
         BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
-                ? forcedCredentials(e, key.database()) : backendCredentials(key.user());
+                ? forcedCredentials(e, this.credentials, key.database()) : backendCredentials(key.user());
         return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit);
     }
 
     /**
      * The forced user's plaintext password, from its database entry or the users file. Only a password: a login of the
      * client's own would otherwise teach the pool the client's credentials ({@code LoginHandler} keeps a password).
+     * Checked at start and by RELOAD ({@code SettingsReload}); an IllegalStateException says which is missing.
      */
-    private BackendCredentials forcedCredentials(EffectivePoolConfig e, String database) {
+    public static BackendCredentials forcedCredentials(EffectivePoolConfig e, CredentialStore credentials,
+            String database) {
         String user = e.forcedUser(database).orElseThrow();
         Optional<String> password = e.forcedPassword(database).or(() -> credentials.lookup(user)
                 .map(StoredCredential::secret).filter(UserSecret.Plain.class::isInstance)

@@ -54,6 +54,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final Pool pool;
     private final SessionParameters params;
     private final String id;
+    /** The user the client logged in as; with a forced user not its pool's ({@link Pool#key()}). */
+    private final String user;
     private final byte[] cancelKey;
     private final int processId;
     private final boolean transactionMode;
@@ -93,9 +95,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * {@code backendPid}: in session mode the real process id of the backend leased at login, which the client keeps
      * ({@link #begin}) and is told as its own; 0 in transaction mode, where pgferry makes one up.
      */
-    ClientSession(SessionContext sc, Pool pool, SessionParameters params, String id, byte[] cancelKey,
+    ClientSession(SessionContext sc, Pool pool, String user, SessionParameters params, String id, byte[] cancelKey,
             long connectedMillis, int backendPid) {
         this.sc = sc;
+        this.user = user;
         this.connectedMillis = connectedMillis;
         this.pool = pool;
         this.params = params;
@@ -200,6 +203,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     public Pool pool() {
         return pool;
+    }
+
+    /** The user the client logged in as (SHOW CLIENTS' user); the pool's may be the database's forced user. */
+    public String user() {
+        return user;
     }
 
     public String id() {

@@ -15,7 +15,7 @@ import dev.pgferry.config.PgferryConfig.AuthType;
 import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
-import dev.pgferry.pool.PoolKey;
+import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.protocol.Cumulator;
 import dev.pgferry.protocol.EncryptionNegotiation;
 import dev.pgferry.protocol.Framing;
@@ -104,6 +104,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     /** The pool the login is for (null before the StartupMessage, or for the admin console). */
     public Pool pool() {
         return pool;
+    }
+
+    /**
+     * The user the client logged in as (null before the StartupMessage): SHOW CLIENTS' user, which with a forced user
+     * is not its pool's.
+     */
+    public String user() {
+        StartupPacket.StartupMessage m = startup;
+        return m == null ? null : m.user();
     }
 
     /** When the client connected. */
@@ -337,7 +346,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         });
         virtual = sc.virtualDatabases.get(m.database());
         if (virtual == null && sc.servesDatabase(m.database())) {
-            pool = sc.pools.get(new PoolKey(m.database(), m.user()));
+            // a database's forced user has one pool for all its clients, as PgBouncer's (PoolPlan.key)
+            pool = sc.pools.get(PoolPlan.key(sc.config, m.database(), m.user()));
         }
         phase = Phase.AUTH;
         AuthType type = hbaMethod == null ? sc.config.auth().type() : switch (hbaMethod) {
@@ -713,7 +723,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
         sc.random.nextBytes(key);
-        ClientSession session = new ClientSession(sc, pool, params, id, key, connectedMillis,
+        ClientSession session = new ClientSession(sc, pool, startup.user(), params, id, key, connectedMillis,
                 kept == null ? 0 : kept.processId());
         ServerMessages.backendKeyData(out, session.processId(), key);
         ServerMessages.readyForQuery(out, (byte) 'I');

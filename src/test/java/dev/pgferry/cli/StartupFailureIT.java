@@ -101,6 +101,72 @@ class StartupFailureIT {
         }
     }
 
+    /**
+     * A pgbouncer.ini key pgferry cannot honour safely stops the start as a taken port does: one ERROR line with the
+     * file and line, exit code 1, no stack trace, nothing listening.
+     */
+    @Test
+    void anIniKeyPgferryCannotHonourIsOneErrorLineWithFileAndLine() throws Exception {
+        Path dir = Files.createTempDirectory("pgferry-it-ini");
+        Path ini = dir.resolve("pgbouncer.ini");
+        Files.writeString(ini, """
+                [databases]
+                bench = host=127.0.0.1 port=5432 dbname=bench
+
+                [pgbouncer]
+                listen_port = 6432
+                auth_type = pam
+                """);
+        try {
+            PackagedJar.Outcome out = PackagedJar.run(PackagedJar.options("-Dpgferry.listen-host=127.0.0.1",
+                    "-Dpgferry.listen-port=" + PackagedJar.freePort(), "-Dpgferry.pgbouncer-ini=" + ini), List.of(), "",
+                    RUN);
+            assertThat(out.exitCode()).as(out.toString()).isNotZero();
+            assertOneErrorLine(out, "pgferry.pgbouncer-ini", "auth_type = pam cannot be honoured", ini + ":6)");
+            assertThat(out.matching(l -> l.contains("pgferry listening"))).as(out.toString()).isEmpty();
+        } finally {
+            Files.deleteIfExists(ini);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * The connect line comes once pgferry listens (a client can use it at once), and stopping pgferry as an operator
+     * does (SIGTERM, or Ctrl+C in dev mode) stops the dev PostgreSQL with it.
+     */
+    @Test
+    void devPostgresIsStoppedWhenPgferryStops() throws Exception {
+        assumeTrue(hasServerBinaries(), "needs the PostgreSQL server binaries (" + PostgresBinaries.installCommand()
+                + ")");
+        int backendPort = PackagedJar.freePort();
+        int port = PackagedJar.freePort();
+        Path dir = Path.of("root".equals(System.getProperty("user.name")) ? "/tmp" : "target")
+                .resolve("pgferry-it-devpg-" + backendPort).toAbsolutePath();
+        try {
+            PackagedJar.Running jar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=127.0.0.1",
+                    "-Dpgferry.listen-port=" + port, "-Dpgferry.dev-postgres.enabled=true",
+                    "-Dpgferry.dev-postgres.directory=" + dir, "-Dpgferry.backend.port=" + backendPort,
+                    "-Dpgferry.auth.users-file=" + dir.resolve("userlist.txt")), List.of(), "");
+            try (jar) {
+                jar.await(l -> l.contains("Connect through pgferry") && l.contains("127.0.0.1:" + port),
+                        Duration.ofSeconds(180));
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 2000); // listening when the line is printed
+                }
+                assertThat(Files.exists(dir.resolve("data").resolve("postmaster.pid"))).isTrue();
+            }
+            assertThat(Files.exists(dir.resolve("data").resolve("postmaster.pid"))).as("postmaster.pid left: "
+                    + String.join("\n", jar.lines())).isFalse();
+            try (Socket s = new Socket()) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.connect(
+                        new InetSocketAddress("127.0.0.1", backendPort), 2000)).as("dev PostgreSQL still accepts")
+                        .isInstanceOf(IOException.class);
+            }
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
     private static void assertOneErrorLine(PackagedJar.Outcome out, String... mentions) {
         List<String> errors = out.matching(l -> l.contains("ERROR"));
         assertThat(errors).as(out.toString()).hasSize(1);

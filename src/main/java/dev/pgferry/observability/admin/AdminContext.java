@@ -74,6 +74,21 @@ final class AdminContext {
     }
 
     /**
+     * Logged-in clients, and logins waiting for their pool, that logged in as {@code user} (with a database's forced
+     * user, whatever their pool's user).
+     */
+    int clientsOfUser(String user) {
+        int n = 0;
+        for (ClientSession s : sc.sessions) {
+            n += user.equals(s.user()) ? 1 : 0;
+        }
+        for (LoginHandler l : sc.waitingLogins) {
+            n += l.pool() != null && user.equals(l.user()) ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
      * PgBouncer's database list: the admin console's own, the configured ones (pgferry.databases), and those of the
      * default backend that have a pool, are paused or disabled, or that a command named; ordered by name.
      */

@@ -1,9 +1,13 @@
 package dev.pgferry.observability.admin;
 
+import dev.pgferry.auth.CredentialStore;
+import dev.pgferry.auth.FileCredentialStore;
 import dev.pgferry.config.ConfigRebuild;
+import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolPlan;
+import dev.pgferry.server.ProxyServer;
 import dev.pgferry.session.SessionContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +20,10 @@ import java.util.Set;
  * ({@link ConfigRebuild}) and replaces the one in force, and every pool takes its new server and settings
  * ({@link Pool#reconfigure}) without dropping a client: a new pool size applies as backends are released, a new host
  * is used by new backends while the old ones close when released (as RECONNECT), a removed database refuses new
- * logins (with {@code serve-unlisted=false}) and keeps its logged-in clients. Keys pgferry reads only at start are
+ * logins (with {@code serve-unlisted=false}) and keeps its logged-in clients. A database's forced user added, changed
+ * or removed: new logins join the pool of (database, the new forced user) or of (database, their own user), made then,
+ * while logged-in clients keep the pool they joined and its backends until they leave; a forced user with no password
+ * to log in with refuses the settings, as it stops a start. Keys pgferry reads only at start are
  * named in the answer as needing a restart. A broken file changes nothing. Blocking file I/O: never on an event loop.
  */
 final class SettingsReload {
@@ -36,6 +43,7 @@ final class SettingsReload {
     static synchronized String run(SessionContext sc) {
         PgferryConfig before = sc.config;
         PgferryConfig after = ConfigRebuild.rebuild();
+        checkForcedUsers(sc, after);
         Map<String, String> old = values(before);
         Map<String, String> now = values(after);
         List<String> applied = new ArrayList<>();
@@ -57,7 +65,9 @@ final class SettingsReload {
                 reconfigured++;
             }
             p.databaseLimit().max(plan.maxDbConnections());
-            p.userLimit().max(plan.maxUserConnections());
+            // the limit of the user the pool's backends log in as, chosen when it was made: a forced user changed
+            // since then does not log in on this pool's backends
+            p.userLimit().max(new EffectivePoolConfig(after).maxUserConnections(p.credentials().user()));
         }
         if (applied.isEmpty() && restart.isEmpty()) {
             return "settings unchanged";
@@ -66,6 +76,32 @@ final class SettingsReload {
                 + reconfigured + " pools reconfigured)")
                 + (restart.isEmpty() ? "" : (applied.isEmpty() ? "" : "; ") + String.join(", ", restart)
                         + " changed but read at start only: restart to apply");
+    }
+
+    /**
+     * Refuses, as start does ({@code ProxyServer}), a forced user with no password to log in with: neither in its
+     * database entry nor in plaintext in the users file, read afresh, as this RELOAD re-reads it next
+     * ({@link UsersReload}); otherwise the forced user's pool could not be made at the first login.
+     */
+    private static void checkForcedUsers(SessionContext sc, PgferryConfig after) {
+        CredentialStore store = sc.credentials;
+        if (store instanceof FileCredentialStore file) {
+            try {
+                store = new FileCredentialStore(file.path());
+            } catch (java.io.IOException | RuntimeException e) {
+                // a broken users file is refused by UsersReload, which keeps the running one: check against that
+            }
+        }
+        EffectivePoolConfig e = new EffectivePoolConfig(after);
+        for (String database : after.databases().keySet()) {
+            if (e.forcedUser(database).isPresent()) {
+                try {
+                    ProxyServer.forcedCredentials(e, store, database);
+                } catch (IllegalStateException missing) {
+                    throw new IllegalArgumentException(missing.getMessage());
+                }
+            }
+        }
     }
 
     /** Whether {@code key} is read at start only (SHOW CONFIG's changeable {@code no}). */

@@ -34,7 +34,7 @@ final class ShowClients implements AdminCommand {
                 continue; // being closed: PgBouncer's client has left its pool's lists then (SHOW POOLS skips it too)
             }
             ServerConnection link = s.currentBackend();
-            rows.add(row(s.pool(), state(state), s.remoteAddress(), s.connectedMillis(),
+            rows.add(row(s.pool(), s.user(), state(state), s.remoteAddress(), s.connectedMillis(),
                     link == null ? null : "S-" + link.id(), s.id()));
         }
         // PgBouncer lists its CL_WAITING_LOGIN clients (pool->waiting_client_list) 'waiting' too; those still
@@ -42,7 +42,7 @@ final class ShowClients implements AdminCommand {
         for (LoginHandler l : admin.sc.waitingLogins) {
             Pool pool = l.pool();
             if (pool != null) {
-                rows.add(row(pool, "waiting", l.remoteAddress(), l.connectedMillis(), null, l.id()));
+                rows.add(row(pool, l.user(), "waiting", l.remoteAddress(), l.connectedMillis(), null, l.id()));
             }
         }
         rows.sort(Comparator.comparingLong(Row::connectedMillis));
@@ -52,9 +52,14 @@ final class ShowClients implements AdminCommand {
 
     private record Row(long connectedMillis, List<String> cells) {}
 
-    private static Row row(Pool pool, String state, String address, long connectedMillis, String link, String id) {
+    /**
+     * {@code user} is the client's login user, as PgBouncer's SHOW CLIENTS shows it: with a database's forced user not
+     * its pool's (SHOW POOLS and SHOW SERVERS show that one).
+     */
+    private static Row row(Pool pool, String user, String state, String address, long connectedMillis, String link,
+            String id) {
         String[] addr = AdminContext.hostPort(address);
-        return new Row(connectedMillis, Arrays.asList("C", pool.key().user(), pool.key().database(), state, addr[0],
+        return new Row(connectedMillis, Arrays.asList("C", user, pool.key().database(), state, addr[0],
                 addr[1], AdminContext.time(connectedMillis), link, id));
     }
 

@@ -17,9 +17,10 @@ import java.util.TreeSet;
  * [users] section), empty and NULL when it has none and inherits them (from SHOW DATABASES).
  * {@code max_user_connections} is the user's own, else pgferry.pool.max-user-connections (0: no limit), as
  * PgBouncer shows the global value for a user without its own; {@code current_connections} counts the user's backends
- * open or being opened on every database. pgferry has no per-user client limit: {@code max_user_client_connections}
- * is 0, PgBouncer's value when unset; {@code current_client_connections} counts the user's logged-in clients and those
- * whose login waits for its pool (admin console connections are not counted).
+ * open or being opened on every database (with a database's forced user, they are that user's, not its clients'). pgferry has no per-user client limit: {@code max_user_client_connections}
+ * is 0, PgBouncer's value when unset; {@code current_client_connections} counts the clients logged in as the user and
+ * those whose login waits for its pool, whatever user their pool's backends log in as (admin console connections are
+ * not counted), as PgBouncer counts a client for its login user.
  */
 final class ShowUsers implements AdminCommand {
     static final List<String> COLUMNS = List.of("name", "pool_size", "reserve_pool_size", "pool_mode",
@@ -43,7 +44,7 @@ final class ShowUsers implements AdminCommand {
         List<List<String>> rows = new ArrayList<>();
         for (String user : users(admin)) {
             int servers = admin.servers(k -> k.user().equals(user));
-            int clients = admin.clients(k -> k.user().equals(user));
+            int clients = admin.clientsOfUser(user);
             OptionalInt size = e.userPoolSize(user);
             OptionalInt reserve = e.userReserveSize(user);
             rows.add(Arrays.asList(user, size.isPresent() ? Integer.toString(size.getAsInt()) : "",
@@ -62,6 +63,7 @@ final class ShowUsers implements AdminCommand {
             names.addAll(file.users());
         }
         admin.sc.pools.all().forEach(p -> names.add(p.key().user()));
+        admin.sc.sessions.forEach(s -> names.add(s.user())); // a forced user's pool does not name its clients' users
         names.addAll(admin.sc.config.users().keySet());
         return names;
     }

@@ -8,8 +8,9 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 /**
- * SIGHUP re-reads the users file and the HBA file, as RELOAD does (PgBouncer's habit). Where the JVM cannot take the
- * signal (Windows, {@code -Xrs}, a handler already installed) pgferry logs that and RELOAD remains.
+ * SIGHUP re-reads what RELOAD re-reads ({@link ConfigReload}: the pgbouncer.ini or properties file, the users file,
+ * the HBA file) and applies it, as PgBouncer's SIGHUP does; each outcome is one log line. Where the JVM cannot take
+ * the signal (Windows, {@code -Xrs}, a handler already installed) pgferry logs that and RELOAD remains.
  */
 @ApplicationScoped
 public class SighupReload {

@@ -171,4 +171,63 @@ class PgBouncerIniReloadTest {
             assertThat(value(held, "SELECT current_database()")).isEqualTo("bench");
         }
     }
+
+    /** The start's file with one more entry, {@code svcdb = <server> <svcdb>}. */
+    private static String withSvcdb(String svcdb) {
+        PostgresFixture pg = PostgresFixture.get();
+        return ini("dbname=postgres pool_size=3", true, "").replace("[pgbouncer]\n",
+                "svcdb = host=" + pg.host() + " port=" + pg.port() + " dbname=postgres " + svcdb + "\n[pgbouncer]\n");
+    }
+
+    private Connection connectAs(String user, String password, String database) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
+    }
+
+    private static List<String> poolUsers(Connection admin, String database) throws SQLException {
+        return AdminConsoleRows.rows(admin, "SHOW POOLS").stream().filter(r -> r.get("database").equals(database))
+                .map(r -> r.get("user")).sorted().toList();
+    }
+
+    @Test
+    void aForcedUserAddedByReloadTakesNewLoginsToItsOnePool() throws Exception {
+        try (Connection admin = connect("pgferry", "preferQueryMode", "simple")) {
+            try {
+                Files.writeString(INI, withSvcdb("pool_size=2"));
+                assertThat(reload(admin)).contains("settings reloaded");
+                try (Connection before = connectAs("md5_u", "md5_pw", "svcdb")) {
+                    assertThat(value(before, "SELECT current_user")).isEqualTo("md5_u");
+
+                    // [databases] svcdb = ... user=plain_u: new logins of any user join (svcdb, plain_u)
+                    Files.writeString(INI, withSvcdb("pool_size=2 user=plain_u password=plain_pw"));
+                    assertThat(reload(admin)).contains("settings reloaded").contains("pgferry.databases.\"svcdb\".user");
+                    try (Connection md5 = connectAs("md5_u", "md5_pw", "svcdb");
+                            Connection scram = connectAs("scram_u", "scram_pw", "svcdb")) {
+                        assertThat(value(md5, "SELECT current_user")).isEqualTo("plain_u");
+                        assertThat(value(scram, "SELECT current_user")).isEqualTo("plain_u");
+                        // the client logged in before the reload keeps the pool it joined, and its backends
+                        assertThat(value(before, "SELECT current_user")).isEqualTo("md5_u");
+                        assertThat(poolUsers(admin, "svcdb")).containsExactly("md5_u", "plain_u");
+                        assertThat(AdminConsoleRows.rows(admin, "SHOW CLIENTS").stream()
+                                .filter(r -> r.get("database").equals("svcdb")).map(r -> r.get("user")))
+                                .containsExactlyInAnyOrder("md5_u", "md5_u", "scram_u");
+                    }
+
+                    // a forced user with no password to log in with is refused, as at start: the running one stays
+                    Files.writeString(INI, withSvcdb("pool_size=2 user=nobody_u"));
+                    assertThatThrownBy(() -> reload(admin)).isInstanceOf(SQLException.class)
+                            .hasMessageContaining("the running one stays in force")
+                            .hasMessageContaining("database \"svcdb\" forces user \"nobody_u\"");
+                    try (Connection md5 = connectAs("md5_u", "md5_pw", "svcdb")) {
+                        assertThat(value(md5, "SELECT current_user")).isEqualTo("plain_u");
+                    }
+                }
+            } finally {
+                Files.writeString(INI, ini("dbname=postgres pool_size=3", true, "")); // as the start had it
+                reload(admin);
+            }
+        }
+    }
 }
