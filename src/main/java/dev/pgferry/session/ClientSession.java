@@ -1137,18 +1137,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void fixedUp(ServerConnection c, InternalQuery.Result r, StatementInspector.Findings f,
             List<String> setNames, List<String> readBack) {
-        if (r != null && r.closed) {
-            backendLost(c);
-            return;
-        }
-        if (state == State.CLOSED) {
-            finishAfterClose(c, false);
-            return;
-        }
-        c.listener(this);
-        ByteBuf out = ch.alloc().buffer(64);
         // compared with what the client last saw: the RESET ALL's own reports (server defaults) reached it
-        reportChanges(r, out);
+        ByteBuf out = backFromOwnQuery(c, r);
+        if (out == null) {
+            return;
+        }
         if (f.resetAll) {
             params.resetAll(f.setAfterResetAll);
         }
@@ -1204,21 +1197,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void inTransactionAgain(ServerConnection c, InternalQuery.Result r) {
-        if (r != null && r.closed) {
-            backendLost(c);
+        ByteBuf out = backFromOwnQuery(c, r);
+        if (out == null) {
             return;
         }
-        if (state == State.CLOSED) {
-            finishAfterClose(c, false);
-            return;
-        }
-        c.listener(this);
-        ByteBuf out = ch.alloc().buffer(64);
         if (r != null && !r.ok()) {
             LOG.debugf("%s: startup values after RESET failed on %s: %s", id, c, r.error);
             c.markBroken();
         }
-        reportChanges(r, out);
         txStatus = r == null ? (byte) 'T' : r.status; // 'E' only if pgferry's own SET failed (never seen)
         ServerMessages.readyForQuery(out, txStatus);
         ch.writeAndFlush(out, ch.voidPromise());
@@ -1226,7 +1212,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         startRelay(); // what the client sent meanwhile goes on to its backend
     }
 
-    /** The ParameterStatus messages of pgferry's own query, those that differ from what the client last saw. */
+    /**
+     * pgferry's own query ({@code r}, null if none ran) on the client's backend is over: the backend is the client's
+     * again, and the buffer returned holds the ParameterStatus messages of that query that differ from what the
+     * client last saw. Null if the session is over (the client left, or the backend was lost).
+     */
+    private ByteBuf backFromOwnQuery(ServerConnection c, InternalQuery.Result r) {
+        if (r != null && r.closed) {
+            backendLost(c);
+            return null;
+        }
+        if (state == State.CLOSED) {
+            finishAfterClose(c, false);
+            return null;
+        }
+        c.listener(this);
+        ByteBuf out = ch.alloc().buffer(64);
+        reportChanges(r, out);
+        return out;
+    }
+
     private void reportChanges(InternalQuery.Result r, ByteBuf out) {
         if (r == null) {
             return;
