@@ -1,5 +1,7 @@
 package dev.pgferry.cli;
 
+import dev.pgferry.observability.admin.SighupReload;
+
 import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -25,6 +27,7 @@ public final class PgferryMain {
             System.exit(HashPasswordCommand.run(Arrays.copyOfRange(args, 1, args.length), System.console(), System.in,
                     System.out, System.err));
         }
+        SighupReload.ignoreUntilStarted();
         Quarkus.run(null, PgferryMain::exit, args);
     }
 

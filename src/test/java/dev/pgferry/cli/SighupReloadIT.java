@@ -60,4 +60,37 @@ class SighupReloadIT {
             Files.deleteIfExists(dir);
         }
     }
+
+    /**
+     * A SIGHUP while pgferry starts (before its reload handler is in place) is ignored with a log line; the JVM's own
+     * handler would end the process (exit 129). Whether a signal lands in that window depends on timing: the
+     * deterministic check is SighupIgnoredUntilStartedTest.
+     */
+    @Test
+    void aSighupWhileStartingDoesNotStopPgferry() throws Exception {
+        Path dir = Files.createTempDirectory("pgferry-it-hup");
+        Path ini = dir.resolve("pgbouncer.ini");
+        Files.writeString(ini, ini("20", ""));
+        try {
+            PackagedJar.Running jar = PackagedJar.start(PackagedJar.options(
+                    "-Dpgferry.listen-port=" + PackagedJar.freePort(), "-Dpgferry.pgbouncer-ini=" + ini), List.of(), "");
+            try (jar) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+                while (jar.lines().stream().allMatch(String::isBlank) && System.nanoTime() < deadline) {
+                    Thread.sleep(2); // its first line: main is running (a signal before main ends any JVM)
+                }
+                // a SIGHUP every few milliseconds until pgferry has started: some land before its reload handler
+                while (jar.process.isAlive() && jar.lines().stream().noneMatch(l -> l.contains("started in"))
+                        && System.nanoTime() < deadline) {
+                    hangUp(jar.process);
+                    Thread.sleep(5);
+                }
+                assertThat(jar.process.isAlive()).as(String.join("\n", jar.lines())).isTrue();
+                assertThat(jar.lines()).anyMatch(l -> l.contains("started in"));
+            }
+        } finally {
+            Files.deleteIfExists(ini);
+            Files.deleteIfExists(dir);
+        }
+    }
 }

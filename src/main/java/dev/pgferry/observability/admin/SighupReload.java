@@ -30,6 +30,20 @@ public class SighupReload {
     }
 
     /**
+     * From the JVM's start until {@link #onStart} installs the reload: the JVM's own SIGHUP handler ends the process,
+     * so a SIGHUP sent while pgferry starts (a config management tool reloading every service it touched) would stop
+     * it. Called first thing in {@code main}; where the signal cannot be handled, {@link #onStart} says so.
+     */
+    public static void ignoreUntilStarted() {
+        try {
+            handle("HUP", () -> LOG.info("SIGHUP while pgferry starts: ignored (nothing to reload yet)"));
+        } catch (ReflectiveOperationException | IllegalArgumentException | UnsupportedOperationException
+                | LinkageError e) {
+            // onStart tries again and logs why not
+        }
+    }
+
+    /**
      * {@code sun.misc.Signal.handle(new Signal(name), s -> action.run())}, looked up at run time: the JDK has no
      * public signal API, and compiling against {@code sun.misc} makes javac warn on every build (Quarkus itself
      * reaches the same class).
