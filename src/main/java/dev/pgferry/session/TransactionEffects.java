@@ -68,11 +68,7 @@ final class TransactionEffects {
         noteRequest(f);
         Findings rest = f.next;
         f.next = null;
-        if (current == null) {
-            current = f;
-        } else {
-            current.add(f);
-        }
+        join(f);
         if (rest != null) {
             if (alone && links == null) {
                 links = rest;
@@ -82,7 +78,19 @@ final class TransactionEffects {
         }
     }
 
-    /** Links that cannot be told apart: what they did counts as if in the running transaction (read back after). */
+    /** Findings owned here, with no link after them, join the running transaction's: kept as they are if first. */
+    private void join(Findings owned) {
+        if (current == null) {
+            current = owned;
+        } else {
+            current.add(owned);
+        }
+    }
+
+    /**
+     * Findings and their links, not owned here (a prepared statement's apply again at its next Bind) or that cannot
+     * be told apart: what they did counts as if in the running transaction (read back after); copied, never changed.
+     */
     private void mergeLinks(Findings l) {
         for (; l != null; l = l.next) {
             if (current == null) {
@@ -97,11 +105,7 @@ final class TransactionEffects {
         Findings l = links;
         links = l.next;
         l.next = null;
-        if (current == null) {
-            current = l;
-        } else {
-            current.add(l);
-        }
+        join(l);
     }
 
     /**
@@ -110,13 +114,7 @@ final class TransactionEffects {
      */
     void add(Findings f) {
         noteRequest(f);
-        if (current == null) {
-            current = new Findings();
-        }
-        current.add(f);
-        if (f.next != null) {
-            mergeLinks(f.next); // one statement only, in a Parse; never seen
-        }
+        mergeLinks(f); // links only with several statements, which a Parse refuses
     }
 
     /** Whether the running transaction did anything to the session: only then are its outcome's messages read. */
