@@ -28,7 +28,7 @@ final class PlanInvalidation {
 
     /**
      * What the backend's cache should hold for the statement the ErrorResponse at {@code [ri, end)} concerns:
-     * {@link StatementRouter#GONE} for 26000 (the server has no such statement), {@link StatementRouter#STALE} for
+     * {@link SharedStatements#GONE} for 26000 (the server has no such statement), {@link SharedStatements#STALE} for
      * the other codes (the server keeps an outdated copy), null if the error says nothing of the statement.
      */
     static byte[] marker(ByteBuf in, int ri, int end) {
@@ -46,7 +46,7 @@ final class PlanInvalidation {
                 if (nul - i - 1 != 5 || !oneOf(in, i + 1)) {
                     return null;
                 }
-                return in.getByte(i + 1) == '2' ? StatementRouter.GONE : StatementRouter.STALE;
+                return in.getByte(i + 1) == '2' ? SharedStatements.GONE : SharedStatements.STALE;
             }
             i = nul + 1;
         }

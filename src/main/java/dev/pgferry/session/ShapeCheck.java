@@ -33,7 +33,7 @@ final class ShapeCheck {
 
     private final StatementRouter.Wire wire;
     private final ResponseQueue responses;
-    /** Closes a server statement on a backend and forgets it there ({@link StatementRouter#closeOnBackend}). */
+    /** Closes a server statement on a backend and forgets it there ({@link SharedStatements#close}). */
     private final BiConsumer<ServerConnection, String> close;
     /** The statement whose copy is being described, or null. */
     PreparedStatement pending;
@@ -111,7 +111,7 @@ final class ShapeCheck {
     ByteBuf staleError(ByteBuf in, int ri, int end) {
         byte head = responses.peek();
         if (failing == null || (head != ResponseQueue.BIND && head != ResponseQueue.DESCRIBE)
-                || responses.peekRef() != failing || PlanInvalidation.marker(in, ri, end) != StatementRouter.GONE) {
+                || responses.peekRef() != failing || PlanInvalidation.marker(in, ri, end) != SharedStatements.GONE) {
             return null;
         }
         failing = null;

@@ -1,7 +1,6 @@
 package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
-import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
 import dev.pgferry.protocol.ServerMessages;
@@ -17,6 +16,10 @@ import java.util.HashMap;
  * in a per-backend LRU; its unnamed statement is re-parsed where a backend lost it. {@link #responses}
  * records what the server owes the client, so that answers pgferry gives itself and answers to messages it
  * inserted land at the right place in the stream.
+ * <p>
+ * This class maps the client's names and routes its messages; what a backend holds is {@link SharedStatements}',
+ * the unnamed statement {@link UnnamedStatement}'s, an unsettled DISCARD ALL {@link UnsettledDiscard}'s, and session
+ * mode's statement effects {@link SessionModeEffects}'.
  */
 final class StatementRouter {
     /** Where the router's messages go; implemented by the session, which owns the channels and flushing. */
@@ -31,27 +34,11 @@ final class StatementRouter {
         void writeRun(ServerConnection c, ByteBuf in, int from, int to);
     }
 
-    /**
-     * What a backend's cache holds for a statement known to be outdated there (see {@link PlanInvalidation} and
-     * {@link UnsettledStatements}). The server still has it, and as on PostgreSQL the clients that prepared it
-     * before keep meeting it (their Binds fail as the server decides, e.g. 0A000 "cached plan must not change result
-     * type", and the driver prepares again); a new Parse of the text prepares it under another server name
-     * ({@link #serverNameOn}), so that no client gets a row shape it did not describe. Compared by reference; equal
-     * to no Parse body (a body holds at least a NUL and a parameter count).
-     */
-    static final byte[] STALE = new byte[0];
-
-    /**
-     * What a backend's cache holds for a name the server may or may not have (a Parse or Close of it was skipped
-     * after an error, or the server said 26000): its next use closes the name and prepares the text again.
-     */
-    static final byte[] GONE = new byte[0];
-
     final ResponseQueue responses = new ResponseQueue();
     final UnsettledStatements unsettled = new UnsettledStatements();
     final ShapeCheck shapes;
+    private final SharedStatements shared;
     private final Wire wire;
-    private final int maxPrepared;
     /** The generation a new Parse of a text joins (see {@link SchemaEpoch}), shared by every session. */
     private final SchemaEpoch epoch;
     /** A schema change ran in the open transaction: its end starts a new generation too (others now see it). */
@@ -61,32 +48,16 @@ final class StatementRouter {
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
     private PreparedStatement lastStatement;
-    private byte[] unnamedBody;
-    private int unnamedLen = -1;
-    private long unnamedGeneration;
-    /** The client's statement its last unnamed Parse deallocates ({@code DEALLOCATE name}), or null. */
-    private String unnamedDealloc;
-    /** The client's statement the unnamed portal deallocates when executed ({@link #bindUnnamed}), or null. */
-    private PreparedStatement portalDealloc;
-    /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
-    private StatementInspector.Findings unnamedEffect;
-    /**
-     * Session mode, where statements keep the client's names on its own backend: what each named statement that
-     * does something to the session does, by its name; null while there is none.
-     */
-    private HashMap<String, StatementInspector.Findings> sessionEffects;
-    /** The client's statements as they were before a DISCARD ALL not yet confirmed by its tag; null otherwise. */
-    private HashMap<String, PreparedStatement> discarded;
-    /** Requests relayed before the one with the DISCARD ALL and not answered yet: their errors are not its. */
-    private int discardAhead;
-    private static final byte[] DISCARD_ALL_TAG = "DISCARD ALL\0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DEALLOCATE_ALL_TAG = "DEALLOCATE ALL\0".getBytes(StandardCharsets.US_ASCII);
+    private final UnnamedStatement unnamed;
+    private final SessionModeEffects sessionEffects = new SessionModeEffects();
+    private final UnsettledDiscard discard = new UnsettledDiscard();
 
     StatementRouter(Wire wire, int maxPrepared, SchemaEpoch epoch) {
         this.wire = wire;
-        this.maxPrepared = maxPrepared;
         this.epoch = epoch;
-        this.shapes = new ShapeCheck(wire, responses, this::closeOnBackend);
+        this.shared = new SharedStatements(wire, responses, maxPrepared, epoch);
+        this.unnamed = new UnnamedStatement(wire, responses);
+        this.shapes = new ShapeCheck(wire, responses, shared::close);
     }
 
     /**
@@ -111,47 +82,30 @@ final class StatementRouter {
      * Syncs): an error of theirs is not the DISCARD's.
      */
     void forgetAll(ServerConnection c, int ahead) {
-        if (discarded == null) {
-            discarded = statements == null ? new HashMap<>() : statements;
-            discardAhead = ahead;
-        }
+        discard.dropped(statements, ahead);
         statements = null;
-        sessionEffects = null;
+        sessionEffects.clear();
         lastStatement = null;
         // gone if the statement succeeds; it fails inside a transaction block, after a failed statement and in a
         // query string of several statements, and then the server keeps them: either way a use prepares afresh
-        c.prepared.replaceAll((name, shape) -> GONE);
+        c.prepared.replaceAll((name, shape) -> SharedStatements.GONE);
         c.unnamedOwner = null;
     }
 
     /** Whether a DISCARD ALL or DEALLOCATE ALL relayed to the server has not been settled yet. */
     boolean discardPending() {
-        return discarded != null;
+        return discard.pending();
     }
 
     /** A CommandComplete while {@link #discardPending}: its tag DISCARD ALL or DEALLOCATE ALL settles it. */
     void commandComplete(ByteBuf in, int ri, int end) {
-        if (TransactionEffects.tagIs(in, ri, end, DISCARD_ALL_TAG)
-                || TransactionEffects.tagIs(in, ri, end, DEALLOCATE_ALL_TAG)) {
-            discarded = null;
-        }
+        discard.commandComplete(in, ri, end);
     }
 
-    /**
-     * An error came before the tag of a DISCARD ALL or DEALLOCATE ALL: it failed or was skipped, and the client's
-     * statements are still there on PostgreSQL. They come back (names the client prepared since win), prepared
-     * afresh on use.
-     */
+    /** An error came: a DISCARD ALL or DEALLOCATE ALL it fails gives the client its statements back. */
     void discardFailed() {
-        if (discarded != null && discardAhead == 0) { // else the error is an earlier request's
-            if (statements != null) {
-                discarded.putAll(statements);
-            }
-            statements = discarded.isEmpty() ? null : discarded;
-            discarded = null;
-        }
+        statements = discard.failed(statements);
     }
-
 
     /**
      * Close of a named statement: forgotten here at once (a Parse of the name may follow in the same batch);
@@ -167,18 +121,12 @@ final class StatementRouter {
     }
 
     /**
-     * A ReadyForQuery with transaction status {@code status} came from backend {@code c}; at 'I' a schema change of the transaction is committed or rolled back,
-     * visible to all.
+     * A ReadyForQuery with transaction status {@code status} came from backend {@code c}; at 'I' a schema change of
+     * the transaction is committed or rolled back, visible to all.
      */
     void readyForQuery(ServerConnection c, byte status) {
         txStatus = status;
-        if (discarded != null) {
-            if (discardAhead > 0) {
-                discardAhead--; // an earlier request of the pipeline is over
-            } else if (status == 'I') {
-                discarded = null; // its request is over without an error: what was forgotten stays forgotten
-            }
-        }
+        discard.readyForQuery(status);
         unsettled.readyForQuery(c, status);
         if (status == 'I' && schemaChangeOpen) {
             schemaChangeOpen = false;
@@ -195,8 +143,8 @@ final class StatementRouter {
      * <ul>
      * <li>a name the client has not prepared: the server answers 26000 as PostgreSQL would, or, in a session pinned
      * by an SQL {@code PREPARE}, deallocates that one. Should it be one of pgferry's own server names, the
-     * backend's copy is taken as gone ({@link #GONE}), so no other client binds a statement that may no longer be
-     * there;</li>
+     * backend's copy is taken as gone ({@link SharedStatements#GONE}), so no other client binds a statement that
+     * may no longer be there;</li>
      * <li>a failed transaction with nothing in flight: the server answers 25P02 byte for byte, as PostgreSQL checks
      * that before it looks at the name;</li>
      * <li>no backend ({@code c} null) while answers are owed: not expected, but then the server decides.</li>
@@ -210,7 +158,7 @@ final class StatementRouter {
         PreparedStatement ps = statements == null ? null : statements.get(name);
         if (ps == null) {
             if (c != null) {
-                c.prepared.computeIfPresent(name, (k, body) -> GONE);
+                c.prepared.computeIfPresent(name, (k, body) -> SharedStatements.GONE);
             }
             return false;
         }
@@ -226,26 +174,31 @@ final class StatementRouter {
         return true;
     }
 
-    /**
-     * The client's last unnamed Parse body, kept (in a reused array) to re-parse it on another backend, and what it
-     * does to the session, which applies at each Bind of it ({@link #unnamedEffect()}).
-     */
+    /** An unnamed Parse relayed as is: remembered, to parse it again where a backend lost it. */
     void rememberUnnamed(ServerConnection c, ByteBuf in, int bodyStart, int end, StatementInspector.Findings effect) {
-        int len = end - bodyStart;
-        if (unnamedBody == null || unnamedBody.length < len) {
-            unnamedBody = new byte[Math.max(len, 64)];
-        }
-        in.getBytes(bodyStart, unnamedBody, 0, len);
-        unnamedLen = len;
-        unnamedEffect = effect;
-        unnamedDealloc = DeallocateQuery.statementName(in, bodyStart, end);
-        unnamedGeneration++;
-        c.unnamedOwner = this;
-        c.unnamedGeneration = unnamedGeneration;
+        unnamed.remember(c, in, bodyStart, end, effect);
     }
 
+    /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
     StatementInspector.Findings unnamedEffect() {
-        return unnamedEffect;
+        return unnamed.effect;
+    }
+
+    /** Describe of the unnamed statement: parsed again first where this backend lost it ({@link UnnamedStatement}). */
+    boolean restoreUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        return unnamed.restore(c, in, runStart, ri);
+    }
+
+    /**
+     * Bind of the unnamed statement at {@code ri} ({@link UnnamedStatement#bind}): the client's statement its text
+     * deallocates, if it is bound to the unnamed portal, is looked up here. Returns whether the run before {@code ri}
+     * was written.
+     */
+    boolean bindUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
+        String name = unnamed.deallocates;
+        PreparedStatement ps = name == null || statements == null || txStatus == 'E' || in.getByte(ri + 5) != 0 ? null
+                : statements.get(name);
+        return unnamed.bind(c, in, runStart, ri, ps);
     }
 
     /**
@@ -254,117 +207,26 @@ final class StatementRouter {
      */
     void sessionParse(ByteBuf in, int nameStart, int nameEnd, StatementInspector.Findings effect) {
         if (nameEnd == nameStart + 1) {
-            unnamedEffect = effect;
+            unnamed.effect = effect;
             return;
         }
-        if (effect == null && sessionEffects == null) {
-            return;
-        }
-        String name = in.toString(nameStart, nameEnd - 1 - nameStart, StandardCharsets.UTF_8);
-        if (effect == null) {
-            sessionEffects.remove(name);
-        } else {
-            if (sessionEffects == null) {
-                sessionEffects = new HashMap<>();
-            }
-            sessionEffects.put(name, effect);
-        }
+        sessionEffects.parsed(in, nameStart, nameEnd, effect);
     }
 
     /** Session mode: what the named statement a Bind names ({@code nameStart}) does to the session, or null. */
     StatementInspector.Findings sessionEffect(ByteBuf in, int nameStart, int end) {
-        if (sessionEffects == null || sessionEffects.isEmpty()) {
-            return null;
-        }
-        int nameEnd = in.indexOf(nameStart, end, (byte) 0);
-        return nameEnd <= nameStart ? null
-                : sessionEffects.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
-    }
-
-    /**
-     * Bind/Describe of the unnamed statement: drivers like the Vert.x client Parse it in one round trip and
-     * Bind it in the next, possibly on another backend or after another client's query. If this backend's
-     * unnamed statement is not the client's latest, it is parsed again first (its ParseComplete swallowed).
-     */
-    boolean restoreUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
-        if (unnamedLen < 0 || (c.unnamedOwner == this && c.unnamedGeneration == unnamedGeneration)) {
-            return false;
-        }
-        wire.writeRun(c, in, runStart, ri);
-        ByteBuf out = wire.alloc().buffer(6 + unnamedLen);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + unnamedLen).writeByte(0).writeBytes(unnamedBody, 0, unnamedLen);
-        wire.toBackend(c, out);
-        responses.add(ResponseQueue.PARSE_INSERTED, null);
-        c.unnamedOwner = this;
-        c.unnamedGeneration = unnamedGeneration;
-        return true;
-    }
-
-    /** The throwaway statement an unnamed {@code DEALLOCATE} of a client's statement drops instead (see below). */
-    private static final byte[] DEALLOC_NAME = "pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DEALLOC_BODY = "SELECT 1\0\0\0".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DEALLOC_TEXT = "DEALLOCATE pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
-
-    /**
-     * Bind of the unnamed statement at {@code ri}. If that is one {@code DEALLOCATE [PREPARE] name}
-     * ({@link DeallocateQuery}; libpq's PQsendQueryParams, so psycopg 3.1 evicts a cached statement) of a statement
-     * the client prepared, bound to the unnamed portal, the server would look for the client's name, which it does
-     * not have (pgferry prepares the statement under a shared name that other clients use too). So the statement
-     * bound is {@code DEALLOCATE pgf_dealloc} instead, of a throwaway {@code SELECT 1} prepared just before (closed
-     * first, should a run that never executed have left one): the server answers the Bind, Describe and Execute as
-     * PostgreSQL answers the client's, byte for byte, and the client's name goes at the Execute ({@link #execute}).
-     * These three messages are inserted right before the Bind and their answers swallowed; the backend's unnamed
-     * statement is no longer the client's, so a Describe or Bind of it later re-parses the client's text.
-     * <p>
-     * Otherwise the statement is re-parsed where this backend lost it ({@link #restoreUnnamed}): a name the client
-     * does not have gets the server's 26000, as on PostgreSQL, and in a failed transaction (as far as the server
-     * reported) the Bind gets its 25P02. Left to the server, which answers 26000: the statement bound to a named
-     * portal. Returns whether the run before {@code ri} was written.
-     */
-    boolean bindUnnamed(ServerConnection c, ByteBuf in, int runStart, int ri) {
-        PreparedStatement ps = unnamedDealloc == null || statements == null || txStatus == 'E'
-                || in.getByte(ri + 5) != 0 ? null : statements.get(unnamedDealloc);
-        if (in.getByte(ri + 5) == 0) {
-            portalDealloc = ps; // a Bind to the unnamed portal replaces what it held
-        }
-        if (ps == null) {
-            if (unnamedDealloc != null) {
-                c.prepared.computeIfPresent(unnamedDealloc, (k, body) -> GONE); // as for a simple Query
-            }
-            return restoreUnnamed(c, in, runStart, ri);
-        }
-        wire.writeRun(c, in, runStart, ri);
-        ByteBuf out = wire.alloc().buffer(64 + unnamedLen);
-        out.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + DEALLOC_NAME.length + 1).writeByte('S');
-        out.writeBytes(DEALLOC_NAME).writeByte(0);
-        responses.add(ResponseQueue.CLOSE_INSERTED, null);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + DEALLOC_NAME.length + 1 + DEALLOC_BODY.length);
-        out.writeBytes(DEALLOC_NAME).writeByte(0).writeBytes(DEALLOC_BODY);
-        responses.add(ResponseQueue.PARSE_INSERTED, null);
-        int textEnd = 0;
-        while (unnamedBody[textEnd] != 0) {
-            textEnd++;
-        }
-        // the client's parameter types stay: its Bind carries values for them
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + 1 + DEALLOC_TEXT.length + unnamedLen - textEnd).writeByte(0);
-        out.writeBytes(DEALLOC_TEXT).writeBytes(unnamedBody, textEnd, unnamedLen - textEnd);
-        responses.add(ResponseQueue.PARSE_INSERTED, null);
-        wire.toBackend(c, out);
-        c.unnamedOwner = null;
-        return true;
+        return sessionEffects.of(in, nameStart, end);
     }
 
     /**
      * Execute of the portal at {@code ri}. If it runs a {@code DEALLOCATE} of the client's statement
-     * ({@link #bindUnnamed}), the client's name is gone from here on, as on PostgreSQL (a Parse of the name may follow
-     * in the same batch); the shared server-side statement stays. Should the server fail or skip the Execute, the
-     * name comes back ({@link #skipToSync}).
+     * ({@link UnnamedStatement#bind}), the client's name is gone from here on, as on PostgreSQL (a Parse of the name
+     * may follow in the same batch); the shared server-side statement stays. Should the server fail or skip the
+     * Execute, the name comes back ({@link #skipToSync}).
      */
     void execute(ByteBuf in, int ri) {
-        PreparedStatement ps = null;
-        if (portalDealloc != null && in.getByte(ri + 5) == 0) {
-            ps = portalDealloc;
-            portalDealloc = null; // runs once
+        PreparedStatement ps = unnamed.executed(in, ri);
+        if (ps != null) {
             if (statements != null && statements.get(ps.clientName) == ps) {
                 statements.remove(ps.clientName);
                 if (ps == lastStatement) {
@@ -387,7 +249,7 @@ final class StatementRouter {
         byte[] body = new byte[end - bodyStart];
         in.getBytes(bodyStart, body);
         PreparedStatement ps = new PreparedStatement(name, body, effect);
-        ps.serverName = serverNameOn(c, ps.serverName, epoch);
+        ps.serverName = shared.serverNameOn(c, ps.serverName);
         ps.epoch = epoch.current();
         if (statements == null) {
             statements = new HashMap<>();
@@ -397,7 +259,7 @@ final class StatementRouter {
             statements.put(name, had);
             byte[] clientName = new byte[bodyStart - ri - 6];
             in.getBytes(ri + 5, clientName);
-            duplicateParse(c, ps, clientName);
+            shared.duplicateParse(c, ps, clientName);
             return;
         }
         lastStatement = ps;
@@ -409,70 +271,8 @@ final class StatementRouter {
             // in an aborted transaction PostgreSQL refuses the Parse (25P02) before it looks at the name: the
             // server answers (Close and Parse again, right also if a pipelined ROLLBACK ended the transaction
             // meanwhile), and its error path forgets the client's name
-            prepareOnBackend(c, ps, ResponseQueue.PARSE);
+            shared.prepare(c, ps, ResponseQueue.PARSE);
         }
-    }
-
-    /**
-     * The server name a new Parse of a text uses, which the statement keeps on every backend: that of the current
-     * generation ({@link SchemaEpoch}). Its copy on backend {@code c} may be {@link #STALE} (the server said so, or
-     * the transaction that prepared it rolled back): then the text starts a new generation.
-     */
-    static String serverNameOn(ServerConnection c, String base, SchemaEpoch epoch) {
-        while (true) {
-            String name = SchemaEpoch.serverName(base, epoch.current());
-            if (c.prepared.get(name) != STALE) {
-                return name;
-            }
-            epoch.advance();
-        }
-    }
-
-    /**
-     * The client's Parse of a name it already has prepared. PostgreSQL parses and analyses the text first and
-     * only then finds the name taken ({@code exec_parse_message} → {@code StorePreparedStatement}): a syntax
-     * error, 25P02 in an aborted transaction or a missing table wins over 42P05. Then, as after any error, it
-     * skips every message up to Sync and aborts an explicit transaction.
-     * <p>
-     * Rather than answering locally — which would need pgferry to drop the client's messages up to Sync
-     * itself, to keep local answers queued behind the error from going out, and to track the aborted
-     * transaction (25P02 for what follows, ReadyForQuery 'E', ROLLBACK) that the backend would not know
-     * about — the backend is made to fail at this exact point: the client's text is parsed under its server
-     * name on a backend that holds that name (parsed there first if it does not). The server then gives the
-     * error PostgreSQL would give, in PostgreSQL's order, skips to Sync, keeps the transaction state, and every
-     * queued response stays in order through the existing error path ({@link #skipToSync}). Only the server
-     * name in the 42P05 message is put back to the client's ({@link #duplicateError}).
-     */
-    private void duplicateParse(ServerConnection c, PreparedStatement ps, byte[] clientName) {
-        byte[] have = c.prepared.get(ps.serverName);
-        if (have == null || !ps.sameBody(have)) {
-            prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
-        }
-        byte[] server = ps.serverNameBytes();
-        wire.toBackend(c, parse(server, ps.body));
-        responses.add(ResponseQueue.PARSE_DUPLICATE, new Duplicate(server, clientName));
-    }
-
-    /** The server name and the client's name of a duplicate Parse, to put the latter in the former's error. */
-    private record Duplicate(byte[] serverName, byte[] clientName) {}
-
-    /**
-     * The server's error for the message at the head of the queue, if that is a duplicate Parse: re-encoded
-     * with the client's statement name in place of the server name (every other field as the server sent
-     * it), or null to relay it unchanged (an error that does not name the statement, e.g. a syntax error).
-     */
-    ByteBuf duplicateError(ByteBuf in, int ri, int end) {
-        if (responses.peek() != ResponseQueue.PARSE_DUPLICATE) {
-            return null;
-        }
-        Duplicate d = (Duplicate) responses.peekRef();
-        return ServerMessages.replaceInMessageField(wire.alloc(), in, ri, end, d.serverName, d.clientName);
-    }
-
-    private ByteBuf parse(byte[] name, byte[] body) {
-        ByteBuf out = wire.alloc().buffer(6 + name.length + body.length);
-        out.writeByte(ProtocolCodes.PARSE).writeInt(4 + name.length + 1 + body.length);
-        return out.writeBytes(name).writeByte(0).writeBytes(body);
     }
 
     /**
@@ -487,7 +287,7 @@ final class StatementRouter {
             throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "invalid string in message");
         }
         if (in.getByte(ri) == ProtocolCodes.BIND && in.getByte(ri + 5) == 0) {
-            portalDealloc = null; // the unnamed portal is bound to a named statement now
+            unnamed.portalRebound(); // the unnamed portal is bound to a named statement now
         }
         if (nameEnd == nameStart || statements == null) {
             return false;
@@ -509,9 +309,9 @@ final class StatementRouter {
             server = ShapeCheck.ABSENT;
         } else {
             byte[] have = c.prepared.get(ps.serverName);
-            if (have == null || have == GONE) {
-                // a STALE copy is bound as it is: it fails as on PostgreSQL
-                prepareOnBackend(c, ps, ResponseQueue.PARSE_INSERTED);
+            if (have == null || have == SharedStatements.GONE) {
+                // a stale copy is bound as it is: it fails as on PostgreSQL
+                shared.prepare(c, ps, ResponseQueue.PARSE_INSERTED);
                 if (ps.epoch != epoch.current() && ps.shape != 0) {
                     shapes.describe(c, ps);
                     return false;
@@ -547,25 +347,19 @@ final class StatementRouter {
 
     /**
      * An ErrorResponse at {@code [ri, end)}, before the queue is skipped to Sync: the transaction rolls back (see
-     * {@link UnsettledStatements}), and if the Bind or Describe of a shared statement failed because the statement is
-     * stale ({@link PlanInvalidation}), the backend's copy is marked so. Its client sees this error, as it would on
-     * PostgreSQL, and so does every client that prepared the text before; the next Parse of the text, by any client,
-     * prepares it afresh instead of meeting the stale copy (PgBouncer keeps the copy and fails every client after,
-     * pgbouncer#1038).
+     * {@link UnsettledStatements}), and a failed Bind or Describe may say the backend's copy of a shared statement is
+     * stale ({@link SharedStatements#serverError}). Its client sees this error, as it would on PostgreSQL, and so does
+     * every client that prepared the text before; the next Parse of the text, by any client, prepares it afresh
+     * instead of meeting the stale copy (PgBouncer keeps the copy and fails every client after, pgbouncer#1038).
      */
     void serverError(ServerConnection c, ByteBuf in, int ri, int end) {
         unsettled.error();
-        byte head = responses.peek();
-        if ((head == ResponseQueue.BIND || head == ResponseQueue.DESCRIBE)
-                && responses.peekRef() instanceof PreparedStatement ps) {
-            byte[] marker = PlanInvalidation.marker(in, ri, end);
-            if (marker != null) {
-                c.prepared.replace(ps.serverName, marker);
-            }
-            if (marker == STALE) {
-                epoch.advance(); // the schema changed, maybe past pgferry: a new Parse must not meet other old copies
-            }
-        }
+        shared.serverError(c, in, ri, end);
+    }
+
+    /** A duplicate Parse's error with the client's statement name put back, or null ({@link SharedStatements}). */
+    ByteBuf duplicateError(ByteBuf in, int ri, int end) {
+        return shared.duplicateError(in, ri, end);
     }
 
     private static boolean nameEquals(ByteBuf in, int from, int to, String name) {
@@ -578,28 +372,6 @@ final class StatementRouter {
             }
         }
         return true;
-    }
-
-    /** Parses {@code ps} on the backend under its server name, evicting the least recently used statement if full. */
-    void prepareOnBackend(ServerConnection c, PreparedStatement ps, byte kind) {
-        byte[] have = c.prepared.remove(ps.serverName);
-        if (have != null || c.prepared.size() >= maxPrepared) {
-            closeOnBackend(c, have != null ? ps.serverName : c.prepared.keySet().iterator().next());
-        }
-        wire.toBackend(c, parse(ps.serverNameBytes(), ps.body));
-        c.prepared.put(ps.serverName, ps.body);
-        responses.add(kind, ps);
-    }
-
-    /** Closes the server's statement {@code victim} on the backend and forgets it there (its answer swallowed). */
-    void closeOnBackend(ServerConnection c, String victim) {
-        c.prepared.remove(victim);
-        ByteBuf close = wire.alloc().buffer(victim.length() + 7);
-        close.writeByte(ProtocolCodes.CLOSE).writeInt(4 + 1 + victim.length() + 1).writeByte('S');
-        close.writeCharSequence(victim, StandardCharsets.US_ASCII);
-        close.writeByte(0);
-        wire.toBackend(c, close);
-        responses.add(ResponseQueue.CLOSE_INSERTED, victim);
     }
 
     /** Answers, in order, the messages at the head of the queue that pgferry answers itself. */
@@ -649,13 +421,13 @@ final class StatementRouter {
             }
             if (k == ResponseQueue.CLOSE_INSERTED && responses.refAt(i) instanceof String victim) {
                 // the server skipped the Close: it still holds the name, with a text no longer recorded here
-                c.prepared.put(victim, GONE);
+                c.prepared.put(victim, SharedStatements.GONE);
             }
             if (responses.refAt(i) instanceof PreparedStatement ps) {
                 if (k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_INSERTED) {
                     // not prepared; the server may still hold an older text under the name (its Close was
                     // skipped too): the next use closes it first
-                    c.prepared.put(ps.serverName, GONE);
+                    c.prepared.put(ps.serverName, SharedStatements.GONE);
                 }
                 if ((k == ResponseQueue.PARSE || k == ResponseQueue.PARSE_LOCAL) && statements != null
                         && statements.get(ps.clientName) == ps) {

@@ -16,7 +16,7 @@ import io.netty.buffer.ByteBuf;
  * sound one: statements first prepared here inside a transaction that ends in a rollback — an error (the implicit
  * transaction of an extended-protocol batch, or an aborted block), a {@code ROLLBACK} (also the answer to a COMMIT of
  * an aborted block, and to {@code ROLLBACK TO SAVEPOINT}, which may undo the objects as well), or pgferry's own
- * ROLLBACK of a client that vanished — are marked stale in the backend's cache ({@link StatementRouter#STALE}): the
+ * ROLLBACK of a client that vanished — are marked stale in the backend's cache ({@link SharedStatements#STALE}): the
  * client that prepared one keeps it, as on PostgreSQL, and the next Parse of the text prepares it afresh under another
  * server name. A false alarm (the objects predate the transaction) costs one Parse.
  * <p>
@@ -103,7 +103,7 @@ final class UnsettledStatements {
 
     private void markStale(ServerConnection c) {
         for (int k = 0; k < size; k++) {
-            c.prepared.replace(names[k], StatementRouter.STALE); // only if still cached (not closed, evicted or discarded)
+            c.prepared.replace(names[k], SharedStatements.STALE); // only if still cached (not closed, evicted or discarded)
         }
     }
 }

@@ -41,9 +41,9 @@ class StaleStatementUnitTest {
     /** A statement the server lacks is prepared again under its name; an outdated copy is kept, as on PostgreSQL. */
     @Test
     void aMissingStatementIsGoneAnOutdatedOneIsStale() {
-        assertThat(marker("26000")).isSameAs(StatementRouter.GONE);
-        assertThat(marker("0A000")).isSameAs(StatementRouter.STALE);
-        assertThat(marker("XX000")).isSameAs(StatementRouter.STALE);
+        assertThat(marker("26000")).isSameAs(SharedStatements.GONE);
+        assertThat(marker("0A000")).isSameAs(SharedStatements.STALE);
+        assertThat(marker("XX000")).isSameAs(SharedStatements.STALE);
         assertThat(marker("42601")).isNull();
     }
 
