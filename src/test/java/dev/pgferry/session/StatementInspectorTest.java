@@ -271,6 +271,14 @@ class StatementInspectorTest {
         }
     }
 
+    @Test
+    void setConfigMayHaveCommentsBetweenItsArguments() {
+        StatementInspector.Findings f =
+                inspect("select set_config /* c */ (-- c\n 'lock_timeout' /* c */, '1s',\f/* c */ false)");
+        assertThat(f.pinReason).isEqualTo("set_config()");
+        assertThat(f.touched).containsExactly("lock_timeout");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
         "select set_config('search_path', 'x', true)", "select set_config(name, 'x', false) from t",
