@@ -654,7 +654,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                             router.schemaChange(); // a named Parse pipelined behind it joins the new generation
                         }
                         // what the statement does to the session is found once, here, and applies at each Bind
-                        StatementInspector.Findings f = StatementInspector.inspect(in, nameEnd, end);
+                        StatementInspector.Findings f = StatementInspector.inspectShared(in, nameEnd, end);
                         if (f != null && pinRefused(f)) {
                             writeRun(c, in, runStart, ri);
                             router.responses.add(ResponseQueue.PARSE, null);

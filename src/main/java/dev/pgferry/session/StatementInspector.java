@@ -1,5 +1,6 @@
 package dev.pgferry.session;
 
+import dev.pgferry.session.sql.SqlTextCache;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -19,6 +20,8 @@ import java.util.Set;
  * Returns null — no allocation — for the common statement that touches no session state.
  * <p>
  * The lexical rules are {@link dev.pgferry.session.sql.SqlLexer}'s, the classification is {@link StatementRules}'.
+ * What a text was found to do is kept per event loop ({@link SqlTextCache}), so a text seen before (the same Parse
+ * of every transaction) is not scanned again.
  */
 public final class StatementInspector {
 
@@ -105,10 +108,11 @@ public final class StatementInspector {
         }
     }
 
-    /** Per thread (event loop): the scratch copy the text is scanned in, and the rules. */
+    /** Per thread (event loop): the scratch copy the text is scanned in, the rules, and the texts seen. */
     private static final class PerThread {
         byte[] scratch = new byte[256];
         final StatementRules rules = new StatementRules();
+        final SqlTextCache<Findings> seen = new SqlTextCache<>();
     }
 
     private static final FastThreadLocal<PerThread> PER_THREAD = new FastThreadLocal<>() {
@@ -123,7 +127,8 @@ public final class StatementInspector {
 
     /**
      * Inspects the SQL text in {@code [from, end)} (a NUL terminator, if included, ends it). The findings are the
-     * caller's own, to merge into.
+     * caller's own, to merge into (a simple Query's). No cache: a Query's text often differs each time (its values are
+     * in it), and each would push out a Parse's text that does repeat.
      */
     public static Findings inspect(ByteBuf buf, int from, int end) {
         PerThread t = PER_THREAD.get();
@@ -131,9 +136,38 @@ public final class StatementInspector {
         return t.rules.classify(copy(t, buf, from, len), len);
     }
 
+    /**
+     * Inspects the SQL text in {@code [from, end)} like {@link #inspect(ByteBuf, int, int)}, but a text seen before
+     * on this thread is not scanned again (a Parse's: drivers send the same few texts again and again). The findings
+     * may be shared with every statement of the same text and must never be changed: a Parse's apply again at each
+     * Bind, and are only ever merged into others.
+     */
+    public static Findings inspectShared(ByteBuf buf, int from, int end) {
+        PerThread t = PER_THREAD.get();
+        int len = Math.max(0, end - from);
+        byte[] text = copy(t, buf, from, len);
+        if (len > SqlTextCache.MAX_TEXT) {
+            return t.rules.classify(text, len);
+        }
+        int hash = SqlTextCache.hash(text, len);
+        int slot = t.seen.find(text, len, hash);
+        if (slot >= 0) {
+            return t.seen.valueAt(slot);
+        }
+        Findings f = t.rules.classify(text, len);
+        t.seen.put(text, len, hash, f);
+        return f;
+    }
+
     public static Findings inspect(String sql) {
         ByteBuf buf = Unpooled.wrappedBuffer(sql.getBytes(StandardCharsets.UTF_8));
         return inspect(buf, 0, buf.writerIndex());
+    }
+
+    /** Inspects {@code sql} with no cache and no per-thread state on the way, as a reference for the cached path. */
+    static Findings inspectFresh(String sql) {
+        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
+        return new StatementRules().classify(text, text.length);
     }
 
     /**

@@ -39,6 +39,7 @@ public class HotPathBenchmark {
     private ByteBuf responses;
     private ByteBuf query;
     private int sqlEnd;
+    private ByteBuf parse;
     private SessionParameters params;
     private Map<String, String> backendReported;
     private final Map<String, String> backendUnreported = new HashMap<>();
@@ -58,6 +59,9 @@ public class HotPathBenchmark {
         query = PooledByteBufAllocator.DEFAULT.directBuffer(128);
         query.writeByte('Q').writeInt(4 + sql.length).writeBytes(sql);
         sqlEnd = query.writerIndex();
+        byte[] body = "SELECT abalance FROM pgbench_accounts WHERE aid = $1;\0\0\0".getBytes(StandardCharsets.US_ASCII);
+        parse = PooledByteBufAllocator.DEFAULT.directBuffer(128);
+        parse.writeByte('P').writeInt(4 + 1 + body.length).writeByte(0).writeBytes(body);
         Map<String, String> defaults = Map.of("application_name", "", "DateStyle", "ISO, MDY", "TimeZone", "UTC",
                 "client_encoding", "UTF8", "server_version", "15.18", "integer_datetimes", "on",
                 "standard_conforming_strings", "on", "IntervalStyle", "postgres", "is_superuser", "on");
@@ -70,6 +74,7 @@ public class HotPathBenchmark {
     public void tearDown() {
         responses.release();
         query.release();
+        parse.release();
     }
 
     /** Frames one read batch as the relay does: length checks and type bytes, no copies. */
@@ -91,6 +96,12 @@ public class HotPathBenchmark {
     @Benchmark
     public Object inspectSelect() {
         return StatementInspector.inspect(query, 5, sqlEnd);
+    }
+
+    /** A pgbench -M extended Parse seen before: a cache hit, no lexer pass, nothing allocated. */
+    @Benchmark
+    public Object inspectParseSeenBefore() {
+        return StatementInspector.inspectShared(parse, 6, parse.writerIndex());
     }
 
     /** The per-lease parameter check when the backend already has the client's parameters. */

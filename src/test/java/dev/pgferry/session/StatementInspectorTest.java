@@ -13,7 +13,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** What the lexer finds in the SQL of a Query or Parse: parameter changes, resets, and what pins a session. */
 class StatementInspectorTest {
 
+    /**
+     * Every input of these tests also checks the cache: a text's findings, fresh from the rules, equal those of the
+     * cached paths, on the miss that fills the cache and on the hits after it.
+     */
     private static StatementInspector.Findings inspect(String sql) {
+        InspectionCacheTest.assertCachedEqualsFresh(sql);
         return StatementInspector.inspect(sql);
     }
 
