@@ -18,7 +18,7 @@ import java.util.HashMap;
  * records what the server owes the client, so that answers pgferry gives itself and answers to messages it
  * inserted land at the right place in the stream.
  */
-final class StatementRouter {
+final class StatementRouter implements dev.pgferry.backend.UnnamedStatementOwner {
     /** Where the router's messages go; implemented by the session, which owns the channels and flushing. */
     interface Wire {
         ByteBufAllocator alloc();
