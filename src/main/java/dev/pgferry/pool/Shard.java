@@ -126,11 +126,16 @@ final class Shard implements PoolSlot {
     /** A client in the wait queue; the shard's sweep gives up on its behalf after the wait timeout. */
     static final class Waiting {
         final LeaseWaiter waiter;
-        final long sinceNanos = System.nanoTime();
+        final long sinceNanos;
         boolean done;
 
         Waiting(LeaseWaiter waiter) {
+            this(waiter, System.nanoTime());
+        }
+
+        Waiting(LeaseWaiter waiter, long sinceNanos) {
             this.waiter = waiter;
+            this.sinceNanos = sinceNanos;
         }
     }
 }

@@ -28,8 +28,12 @@ public final class PoolParameters implements FreshBackendListener {
      */
     @Override
     public void opened(ServerConnection c, boolean paused) {
+        learn(c.reported, paused);
+    }
+
+    void learn(Map<String, String> reported, boolean paused) {
         if (serverParams == null || (stale && !paused)) {
-            serverParams = Map.copyOf(c.reported);
+            serverParams = Map.copyOf(reported);
             stale = false;
         }
     }
