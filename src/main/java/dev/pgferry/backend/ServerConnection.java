@@ -28,9 +28,9 @@ public final class ServerConnection {
      * The parameter signature of the client this backend was last brought to, while nothing changed since
      * (see SessionParameters#signature); null when unknown.
      */
-    public Object syncedTo;
+    public ParameterSignature syncedTo;
     /** Whose unnamed statement this backend holds (a client session), and which of its Parses. */
-    public Object unnamedOwner;
+    public UnnamedStatementOwner unnamedOwner;
     public long unnamedGeneration;
     /** Statements pgferry prepared here: server name → Parse body, least recently used first. */
     public final java.util.LinkedHashMap<String, byte[]> prepared = new java.util.LinkedHashMap<>(16, 0.75f, true);
@@ -44,7 +44,7 @@ public final class ServerConnection {
     private Runnable whenNoCancelInFlight;
     private long lastUsedNanos;
     private boolean broken;
-    private Object poolSlot;
+    private PoolSlot poolSlot;
 
     ServerConnection(Channel channel, BackendTarget target, long id) {
         this.channel = channel;
@@ -113,12 +113,12 @@ public final class ServerConnection {
         this.listener = l == null ? NO_LISTENER : l;
     }
 
-    /** The pool's bookkeeping object for this connection. */
-    public Object poolSlot() {
+    /** Where this connection goes back to; null while no pool counts it. */
+    public PoolSlot poolSlot() {
         return poolSlot;
     }
 
-    public void poolSlot(Object slot) {
+    public void poolSlot(PoolSlot slot) {
         this.poolSlot = slot;
     }
 

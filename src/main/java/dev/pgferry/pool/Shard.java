@@ -1,5 +1,6 @@
 package dev.pgferry.pool;
 
+import dev.pgferry.backend.PoolSlot;
 import dev.pgferry.backend.ServerConnection;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
@@ -7,9 +8,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The part of a pool that lives on one event loop: its idle backends and its waiting clients. Touched
- * only on that loop, except the volatile counters other loops read to decide whether to hand a backend over.
+ * only on that loop, except the volatile counters other loops read to decide whether to hand a backend over. It is
+ * the {@link PoolSlot} of the backends it counts, so that a backend given back finds its loop's part of its pool.
  */
-final class Shard {
+final class Shard implements PoolSlot {
+    private final Pool pool;
     final EventLoop loop;
     final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
     final ArrayDeque<Waiting> waiters = new ArrayDeque<>();
@@ -21,19 +24,81 @@ final class Shard {
     /** Backends being offered, and whether an offer is under way (see Pool#offer). */
     final ArrayDeque<ServerConnection> offers = new ArrayDeque<>(2);
     boolean offering;
-    /** A connect retry after a failure is scheduled (see Pool#grow). */
+    /** A connect retry after a failure is scheduled (see PoolGrowth#grow). */
     boolean retryScheduled;
-    /** A second look for other loops' idle backends is scheduled (see Pool#askOthersForIdle). */
+    /** A second look for other loops' idle backends is scheduled (see LoopLending#askOthersForIdle). */
     boolean rebalanceScheduled;
-    /** A second offer of this shard's idle backends to loops whose waiters are not due yet is scheduled (see Pool#lendWhenDue). */
+    /** A second offer of this shard's idle backends to loops whose waiters are not due yet is scheduled (see LoopLending#lendWhenDue). */
     boolean lendScheduled;
     /** Backends of this shard out with clients; read by other loops to tell whether this one is starved. */
     volatile int leased;
     /** Backends given back while a cancel forwarded for them is in flight (see Pool#release); counted from any thread. */
     final java.util.Set<ServerConnection> beingCanceled = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    Shard(EventLoop loop) {
+    Shard(Pool pool, EventLoop loop) {
+        this.pool = pool;
         this.loop = loop;
+    }
+
+    @Override
+    public void release(ServerConnection c) {
+        pool.released(this, c);
+    }
+
+    @Override
+    public void discard(ServerConnection c) {
+        pool.discarded(this, c);
+    }
+
+    /** Puts {@code waiter} at the end of the queue. */
+    void enqueue(LeaseWaiter waiter) {
+        waiters.addLast(new Waiting(waiter));
+        noteOldestWaiter();
+        waitingCount.incrementAndGet();
+    }
+
+    /** Takes the first waiter still waiting off the queue, or null; it is done waiting. */
+    Waiting nextWaiter() {
+        Waiting w;
+        while ((w = pollWaiter()) != null) {
+            if (!w.done) {
+                w.done = true;
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Takes the first queued waiter off the queue, done or not, or null. */
+    Waiting pollWaiter() {
+        Waiting w = waiters.pollFirst();
+        if (w != null) {
+            noteOldestWaiter();
+            waitingCount.decrementAndGet();
+        }
+        return w;
+    }
+
+    /** Takes {@code w} off the queue unless it is done waiting; whether it was taken. */
+    boolean remove(Waiting w) {
+        if (w.done) {
+            return false;
+        }
+        w.done = true;
+        waiters.remove(w);
+        noteOldestWaiter();
+        waitingCount.decrementAndGet();
+        return true;
+    }
+
+    /** Takes the waiter of {@code waiter} off the queue if it still waits there (a cancel); whether it did. */
+    boolean withdraw(LeaseWaiter waiter) {
+        for (Waiting w : waiters) {
+            if (w.waiter == waiter && !w.done) {
+                return remove(w);
+            }
+        }
+        return false;
     }
 
     void noteOldestWaiter() {
@@ -61,11 +126,16 @@ final class Shard {
     /** A client in the wait queue; the shard's sweep gives up on its behalf after the wait timeout. */
     static final class Waiting {
         final LeaseWaiter waiter;
-        final long sinceNanos = System.nanoTime();
+        final long sinceNanos;
         boolean done;
 
         Waiting(LeaseWaiter waiter) {
+            this(waiter, System.nanoTime());
+        }
+
+        Waiting(LeaseWaiter waiter, long sinceNanos) {
             this.waiter = waiter;
+            this.sinceNanos = sinceNanos;
         }
     }
 }

@@ -236,7 +236,8 @@ public class ProxyServer {
                 u -> new BackendLimit(plan.maxUserConnections()));
         BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
                 ? forcedCredentials(e, this.credentials, key.database()) : backendCredentials(key.user());
-        return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit);
+        return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit,
+                context.poolParameters(key));
     }
 
     /**

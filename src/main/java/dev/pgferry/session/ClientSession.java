@@ -269,7 +269,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (verdict == IdleLimits.Verdict.NONE || state == State.CLOSED) {
             return;
         }
-        (verdict == IdleLimits.Verdict.CLIENT_IDLE ? pool.clientIdleTimeouts : pool.idleTransactionTimeouts).increment();
+        (verdict == IdleLimits.Verdict.CLIENT_IDLE ? pool.stats().clientIdleTimeouts : pool.stats().idleTransactionTimeouts).increment();
         LOG.debugf("%s closed: %s", id, verdict.message);
         closeWithFatal(SqlState.PROTOCOL_VIOLATION, verdict.message);
     }
@@ -283,7 +283,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             data.release();
             return;
         }
-        pool.bytesFromClients.add(data.readableBytes());
+        pool.stats().bytesFromClients.add(data.readableBytes());
         inbound = Cumulator.append(ctx.alloc(), inbound, data);
         if (state == State.IDLE) {
             onIdleData();
@@ -418,7 +418,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         txStatus = 'I';
         router.responses.clear();
         router.unsettled.clear();
-        Object signature = params.signature();
+        dev.pgferry.backend.ParameterSignature signature = params.signature();
         if (c.syncedTo == signature || !params.needsRestore(c.reported, c.unreported)) {
             c.syncedTo = signature;
             startRelay();
@@ -880,7 +880,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             data.release();
             return;
         }
-        pool.bytesFromServers.add(data.readableBytes());
+        pool.stats().bytesFromServers.add(data.readableBytes());
         backendAcc = Cumulator.append(ch.alloc(), backendAcc, data);
         ByteBuf in = backendAcc;
         final int start = in.readerIndex();
@@ -914,9 +914,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     txEffects.readyForQuery(status);
                     // counted as PgBouncer counts them: a query per ReadyForQuery (a Query, a Sync, a function
                     // call), a transaction per ReadyForQuery 'I', in session mode and within a pipeline too
-                    pool.queries.increment();
+                    pool.stats().queries.increment();
                     if (status == 'I') {
-                        pool.transactions.increment();
+                        pool.stats().transactions.increment();
                     }
                     if (--pending <= 0) {
                         pending = 0;

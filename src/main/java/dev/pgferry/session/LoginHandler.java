@@ -583,8 +583,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      */
     private void prepareWelcome() {
         boolean keeps = keepsBackend();
-        if (!keeps && pool.serverParamsKnown() && pool.startupChecked(startupParams)) {
-            startupParams = pool.normalizedStartup(startupParams);
+        PoolParameters known = sc.poolParameters(pool.key());
+        if (!keeps && known.known() && known.startupChecked(startupParams)) {
+            startupParams = known.normalizedStartup(startupParams);
             welcome(null);
             return;
         }
@@ -601,11 +602,11 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     pool.release(conn);
                     return;
                 }
-                if (pool.startupChecked(startupParams)) {
+                if (known.startupChecked(startupParams)) {
                     if (!keeps) {
                         pool.release(conn);
                     }
-                    startupParams = pool.normalizedStartup(startupParams);
+                    startupParams = known.normalizedStartup(startupParams);
                     ctx.channel().config().setAutoRead(true);
                     welcome(keeps ? conn : null);
                     return;
@@ -637,7 +638,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void checkStartup(ServerConnection conn) {
-        Map<String, String> defaults = pool.serverParams();
+        PoolParameters known = sc.poolParameters(pool.key());
+        Map<String, String> defaults = known.serverParams();
         Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
         // RESET ALL first: values are normalised against a fresh session (DateStyle=ISO keeps the order it finds)
         String prefix = "RESET ALL;SELECT ";
@@ -656,7 +658,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                     }
                     String value = reported != null ? reported : v;
                     normalized.put(k, value);
-                    pool.startupChecked(k, v, value);
+                    known.startupChecked(k, v, value);
                 });
                 startupParams = normalized;
             }
@@ -716,9 +718,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         loginEnded();
         loginTimeout.cancel(false);
-        SessionParameters params = new SessionParameters(pool.serverParams(), startupParams, pool.parameterSignatures);
+        PoolParameters known = sc.poolParameters(pool.key());
+        SessionParameters params = new SessionParameters(known.serverParams(), startupParams, known.signatures());
         ByteBuf out = ctx.alloc().buffer(512);
-        for (String name : pool.serverParams().keySet()) {
+        for (String name : known.serverParams().keySet()) {
             ServerMessages.parameterStatus(out, name, params.reportedValue(name));
         }
         byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];

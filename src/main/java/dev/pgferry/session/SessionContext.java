@@ -56,6 +56,8 @@ public final class SessionContext {
     public volatile io.netty.handler.ssl.SslContext clientTls;
     /** Virtual databases by name (the admin console), registered by the server at start. */
     public final java.util.Map<String, VirtualDatabase> virtualDatabases = new ConcurrentHashMap<>();
+    /** What the sessions of each pool know about its server's parameters; pools live as long as the process. */
+    private final java.util.Map<dev.pgferry.pool.PoolKey, PoolParameters> poolParameters = new ConcurrentHashMap<>();
     /** Client-idle and idle-transaction sweeps per event loop; empty when both timeouts are 0. */
     private final java.util.Map<io.netty.channel.EventLoop, IdleSweep> idleSweeps = new ConcurrentHashMap<>();
 
@@ -69,6 +71,11 @@ public final class SessionContext {
         this.canceller = canceller;
         this.authQuery = config.auth().user()
                 .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
+    }
+
+    /** The parameter cache of the pool of {@code key}; the pool is given it when created, to learn from its backends. */
+    public PoolParameters poolParameters(dev.pgferry.pool.PoolKey key) {
+        return poolParameters.computeIfAbsent(key, k -> new PoolParameters());
     }
 
     /**

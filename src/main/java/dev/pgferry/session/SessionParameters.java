@@ -1,5 +1,6 @@
 package dev.pgferry.session;
 
+import dev.pgferry.backend.ParameterSignature;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,36 +22,28 @@ public final class SessionParameters {
     private boolean ownOverrides;
     private final Map<String, String> startup;
 
-    /** The pool's interned sets: override sets to their signature object, startup sets to shared maps. */
-    private final java.util.concurrent.ConcurrentHashMap<Object, Object> signatures;
-    private Object signature;
+    /** The pool's interned sets: shared by its clients, so that equal parameter sets have one signature. */
+    private final ParameterSignatures signatures;
+    private ParameterSignature signature;
 
     /** {@code serverDefaults}: the ParameterStatus set of a fresh backend, shared by all clients of a pool. */
     public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues) {
-        this(serverDefaults, startupValues, new java.util.concurrent.ConcurrentHashMap<>());
+        this(serverDefaults, startupValues, new ParameterSignatures());
     }
 
     /** {@code signatures}: shared by the clients of one pool, so equal parameter sets have one signature. */
     public SessionParameters(Map<String, String> serverDefaults, Map<String, String> startupValues,
-            java.util.concurrent.ConcurrentHashMap<Object, Object> signatures) {
+            ParameterSignatures signatures) {
         this.signatures = signatures;
         this.serverDefaults = serverDefaults;
         Map<String, String> s = new HashMap<>(startupValues.size() * 2);
         startupValues.forEach((k, v) -> s.put(canonical(k), v));
         Map<String, String> o = new HashMap<>(s);
         o.entrySet().removeIf(e -> e.getValue().equals(serverDefaults.get(e.getKey())));
-        // Idle clients are most of a pooler's clients and most log in alike (one application, one driver):
-        // their startup and override maps are interned, one immutable copy per distinct set of values.
-        Startup shared = (Startup) signatures.computeIfAbsent(new StartupKey(s),
-                k -> new Startup(Map.copyOf(s), Map.copyOf(o)));
-        this.startup = shared.startup;
-        this.overrides = shared.overrides;
+        ParameterSignatures.Startup shared = signatures.startup(s, o);
+        this.startup = shared.startup();
+        this.overrides = shared.overrides();
     }
-
-    /** Key of an interned startup set in the pool's signature map (kept apart from override-set keys). */
-    private record StartupKey(Map<String, String> values) {}
-
-    private record Startup(Map<String, String> startup, Map<String, String> overrides) {}
 
     private Map<String, String> ownOverrides() {
         if (!ownOverrides) {
@@ -78,13 +71,10 @@ public final class SessionParameters {
      * (and untouched since) needs nothing for any client with the same signature — the per-lease check is
      * then one reference comparison.
      */
-    public Object signature() {
-        Object sig = signature;
+    public ParameterSignature signature() {
+        ParameterSignature sig = signature;
         if (sig == null) {
-            if (signatures.size() > 10_000) {
-                signatures.clear(); // bounded; a stale signature only costs a full comparison
-            }
-            sig = signatures.computeIfAbsent(Map.copyOf(overrides), k -> new Object());
+            sig = signatures.signature(overrides);
             signature = sig;
         }
         return sig;

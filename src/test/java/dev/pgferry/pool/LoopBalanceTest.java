@@ -12,7 +12,7 @@ class LoopBalanceTest {
 
     /** A shard with {@code waiting} clients, the oldest since {@code since}, and {@code leased} backends out. */
     private static Shard shard(int waiting, long since, int leased) {
-        Shard s = new Shard(null);
+        Shard s = new Shard(null, null);
         s.waitingCount.set(waiting);
         s.oldestWaitSince = waiting == 0 ? 0 : since;
         s.leased = leased;

@@ -198,9 +198,9 @@ class HostileClientsTest {
             // ~2 GB of rows; this client reads none of them
             w.send(RawWireClient.query("select repeat('x', 1000) from generate_series(1, 2000000)"));
             Thread.sleep(3000);
-            long b1 = pool.bytesFromServers.sum();
+            long b1 = pool.stats().bytesFromServers.sum();
             Thread.sleep(3000);
-            long b2 = pool.bytesFromServers.sum();
+            long b2 = pool.stats().bytesFromServers.sum();
             System.gc();
             long heapDuring = rt.totalMemory() - rt.freeMemory();
             // other clients keep working meanwhile

@@ -40,7 +40,7 @@ class SessionParametersTest {
 
     @Test
     void clientsThatLoggedInAlikeShareTheirMapsUntilOneChangesSomething() {
-        var interned = new java.util.concurrent.ConcurrentHashMap<Object, Object>();
+        var interned = new ParameterSignatures();
         SessionParameters a = new SessionParameters(serverDefaults(), map("application_name", "app", "search_path", "s"), interned);
         SessionParameters b = new SessionParameters(serverDefaults(), map("search_path", "s", "application_name", "app"), interned);
         SessionParameters c = new SessionParameters(serverDefaults(), map("application_name", "other"), interned);

@@ -45,14 +45,14 @@ final class ShowStats implements AdminCommand {
         Map<String, long[]> byDb = new LinkedHashMap<>();
         for (Pool p : admin.pools()) {
             long[] t = byDb.computeIfAbsent(p.key().database(), k -> new long[COUNTERS]);
-            t[LEASES] += p.leases.sum();
-            t[XACTS] += p.transactions.sum();
-            t[QUERIES] += p.queries.sum();
-            t[RECEIVED] += p.bytesFromClients.sum();
-            t[SENT] += p.bytesFromServers.sum();
-            t[WAIT_US] += p.totalWaitNanos.sum() / 1000;
-            t[TIMEOUTS] += p.waitTimeouts.sum();
-            t[CONNECT_ERRORS] += p.connectErrors.sum();
+            t[LEASES] += p.stats().leases.sum();
+            t[XACTS] += p.stats().transactions.sum();
+            t[QUERIES] += p.stats().queries.sum();
+            t[RECEIVED] += p.stats().bytesFromClients.sum();
+            t[SENT] += p.stats().bytesFromServers.sum();
+            t[WAIT_US] += p.stats().totalWaitNanos.sum() / 1000;
+            t[TIMEOUTS] += p.stats().waitTimeouts.sum();
+            t[CONNECT_ERRORS] += p.stats().connectErrors.sum();
         }
         return byDb;
     }

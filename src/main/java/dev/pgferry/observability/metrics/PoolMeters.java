@@ -75,26 +75,26 @@ final class PoolMeters {
                 p -> p.counts().maxWaitNanos() / 1e9, "seconds");
         gauge("pgferry.pool.paused", "1 while the pool is paused (PAUSE on the admin console)",
                 p -> p.paused() ? 1 : 0, null);
-        counter("pgferry.leases", "Backends handed to clients", pool.leases, null);
+        counter("pgferry.leases", "Backends handed to clients", pool.stats().leases, null);
         counter("pgferry.transactions", "Transactions completed (ReadyForQuery 'I' relayed to a client)",
-                pool.transactions, null);
+                pool.stats().transactions, null);
         counter("pgferry.queries", "Queries completed (ReadyForQuery relayed to a client: a Query, a Sync)",
-                pool.queries, null);
-        counter("pgferry.received", "Bytes received from clients", pool.bytesFromClients, "bytes");
-        counter("pgferry.sent", "Bytes relayed from backends to clients", pool.bytesFromServers, "bytes");
+                pool.stats().queries, null);
+        counter("pgferry.received", "Bytes received from clients", pool.stats().bytesFromClients, "bytes");
+        counter("pgferry.sent", "Bytes relayed from backends to clients", pool.stats().bytesFromServers, "bytes");
         counter("pgferry.pool.timeouts", "Clients that gave up waiting for a backend (query-wait-timeout)",
-                pool.waitTimeouts, null);
+                pool.stats().waitTimeouts, null);
         counter("pgferry.client.idle.timeouts", "Clients closed holding no backend (client-idle-timeout)",
-                pool.clientIdleTimeouts, null);
+                pool.stats().clientIdleTimeouts, null);
         counter("pgferry.idle.transaction.timeouts",
                 "Clients closed idle inside a transaction, their backend rolled back (idle-transaction-timeout)",
-                pool.idleTransactionTimeouts, null);
+                pool.stats().idleTransactionTimeouts, null);
         counter("pgferry.backend.migrations", "Idle backends moved to another event loop where clients waited",
-                pool.migrations, null);
+                pool.stats().migrations, null);
         counter("pgferry.backend.reserve.opened",
                 "Backends opened beyond the pool's size for clients that waited reserve-timeout (PgBouncer's reserve pool)",
-                pool.reserveOpened, null);
-        counter("pgferry.backend.connect.errors", "Failed attempts to open a backend", pool.connectErrors, null);
+                pool.stats().reserveOpened, null);
+        counter("pgferry.backend.connect.errors", "Failed attempts to open a backend", pool.stats().connectErrors, null);
         leaseWait = Timer.builder("pgferry.lease.wait")
                 .description("Time a client waited for a backend, 0 when one was idle")
                 .tags(tags)
