@@ -21,7 +21,7 @@ import java.util.HashMap;
  * the unnamed statement {@link UnnamedStatement}'s, an unsettled DISCARD ALL {@link UnsettledDiscard}'s, and session
  * mode's statement effects {@link SessionModeEffects}'.
  */
-final class StatementRouter implements dev.pgferry.backend.UnnamedStatementOwner {
+final class StatementRouter {
     /** Where the router's messages go; implemented by the session, which owns the channels and flushing. */
     interface Wire {
         ByteBufAllocator alloc();

@@ -1,6 +1,7 @@
 package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.backend.UnnamedStatementOwner;
 import dev.pgferry.protocol.ProtocolCodes;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * unnamed statement is this client's while {@link ServerConnection#unnamedOwner} is this object at this generation.
  * Also the unnamed portal's {@code DEALLOCATE} of a named statement ({@link #bind}).
  */
-final class UnnamedStatement {
+final class UnnamedStatement implements UnnamedStatementOwner {
     /** The throwaway statement an unnamed {@code DEALLOCATE} of a client's statement drops instead (see below). */
     private static final byte[] DEALLOC_NAME = "pgf_dealloc".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DEALLOC_BODY = "SELECT 1\0\0\0".getBytes(StandardCharsets.US_ASCII);
