@@ -1,6 +1,6 @@
 package dev.pgferry.cli;
 
-import dev.pgferry.observability.admin.SighupReload;
+import dev.pgferry.config.ReloadSignal;
 
 import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
@@ -27,7 +27,7 @@ public final class PgferryMain {
             System.exit(HashPasswordCommand.run(Arrays.copyOfRange(args, 1, args.length), System.console(), System.in,
                     System.out, System.err));
         }
-        SighupReload.ignoreUntilStarted();
+        ReloadSignal.ignoreUntilStarted();
         Quarkus.run(null, PgferryMain::exit, args);
     }
 

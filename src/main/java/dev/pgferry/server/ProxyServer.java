@@ -13,16 +13,17 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
 import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
-import dev.pgferry.observability.admin.AdminConsole;
 import dev.pgferry.pool.BackendLimit;
+import dev.pgferry.pool.ForcedUserCredentials;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.pool.Pools;
-import dev.pgferry.session.ClientSession;
-import dev.pgferry.session.LoginHandler;
-import dev.pgferry.session.SessionContext;
 import dev.pgferry.protocol.SqlState;
+import dev.pgferry.session.LoginHandler;
+import dev.pgferry.session.ProxyStatus;
+import dev.pgferry.session.SessionContext;
+import dev.pgferry.session.VirtualDatabase;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -40,6 +41,7 @@ import io.vertx.core.impl.VertxInternal;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,10 +59,11 @@ import org.jboss.logging.Logger;
  * the event-loop group serves), so each client and the backends it leases share one loop; on TCP, and on a
  * Unix-domain socket too with {@code pgferry.unix-socket-dir}. Starts on {@link StartupEvent}; on
  * {@link ShutdownEvent} it stops accepting, closes idle clients with 57P01 and lets transactions in flight finish
- * up to the drain timeout.
+ * up to the drain timeout. Virtual databases (the admin console) plug in through CDI ({@link VirtualDatabase.Plugin});
+ * health checks and meters read it as a {@link ProxyStatus}.
  */
 @ApplicationScoped
-public class ProxyServer {
+public class ProxyServer implements ProxyStatus {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
     /**
      * One read-size policy for every client channel: Netty otherwise gives each channel its own allocator object
@@ -73,6 +76,9 @@ public class ProxyServer {
 
     @Inject
     PgferryConfig config;
+
+    @Inject
+    Instance<VirtualDatabase.Plugin> virtualDatabases;
 
     private Channel serverChannel;
     /** The Unix-domain socket's server channel and file; null without {@code pgferry.unix-socket-dir}. */
@@ -111,18 +117,20 @@ public class ProxyServer {
         }
         credentials = loadCredentials();
         EffectivePoolConfig effective = new EffectivePoolConfig(config);
-        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> forcedCredentials(effective,
+        config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> ForcedUserCredentials.of(effective,
                 credentials, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         ClientTls.checkCertAuth(config);
-        context.clientTls = ClientTls.context(config.tls().client());
-        context.hba = loadHba();
+        context.clientTls(ClientTls.context(config.tls().client()));
+        context.hba(loadHba());
         context.startIdleSweeps(loops);
         SessionContext sc = context;
-        sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
+        for (VirtualDatabase.Plugin plugin : virtualDatabases) {
+            sc.addVirtualDatabase(plugin.start(sc));
+        }
         ChannelHandler login = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -226,7 +234,7 @@ public class ProxyServer {
     }
 
     private Pool newPool(PoolKey key, BackendConnector connector, List<EventLoop> loops) {
-        PgferryConfig live = context != null ? context.config : config; // RELOAD replaces the context's
+        PgferryConfig live = context != null ? context.config() : config; // RELOAD replaces the context's
         EffectivePoolConfig e = new EffectivePoolConfig(live);
         PoolPlan plan = PoolPlan.of(live, key);
         // a forced user (PgBouncer's user= of [databases]) is who the server sees, and whose limit counts
@@ -235,27 +243,9 @@ public class ProxyServer {
         BackendLimit userLimit = userLimits.computeIfAbsent(PoolPlan.serverUser(e, key),
                 u -> new BackendLimit(plan.maxUserConnections()));
         BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
-                ? forcedCredentials(e, this.credentials, key.database()) : backendCredentials(key.user());
+                ? ForcedUserCredentials.of(e, this.credentials, key.database()) : backendCredentials(key.user());
         return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit,
                 context.poolParameters(key));
-    }
-
-    /**
-     * The forced user's plaintext password, from its database entry or the users file. Only a password: a login of the
-     * client's own would otherwise teach the pool the client's credentials ({@code LoginHandler} keeps a password).
-     * Checked at start and by RELOAD ({@code SettingsReload}); an IllegalStateException says which is missing.
-     */
-    public static BackendCredentials forcedCredentials(EffectivePoolConfig e, CredentialStore credentials,
-            String database) {
-        String user = e.forcedUser(database).orElseThrow();
-        Optional<String> password = e.forcedPassword(database).or(() -> credentials.lookup(user)
-                .map(StoredCredential::secret).filter(UserSecret.Plain.class::isInstance)
-                .map(s -> ((UserSecret.Plain) s).password()));
-        if (password.isEmpty()) {
-            throw new IllegalStateException("database \"" + database + "\" forces user \"" + user
-                    + "\", which has neither a password in its entry nor a plaintext one in the users file");
-        }
-        return new BackendCredentials.Password(user, password.get());
     }
 
     private BackendCredentials backendCredentials(String user) {
@@ -277,7 +267,7 @@ public class ProxyServer {
             return;
         }
         listening = false;
-        context.draining = true;
+        context.startDraining();
         serverChannel.close().awaitUninterruptibly();
         if (unixChannel != null) {
             unixChannel.close().awaitUninterruptibly();
@@ -285,10 +275,8 @@ public class ProxyServer {
             unixChannel = null;
         }
         long deadline = System.nanoTime() + config.shutdown().drainTimeout().toNanos();
-        while (System.nanoTime() < deadline && !context.sessions.isEmpty()) {
-            for (ClientSession s : context.sessions) {
-                s.drainStep();
-            }
+        while (System.nanoTime() < deadline && context.anySession()) {
+            context.drainStep();
             try {
                 TimeUnit.MILLISECONDS.sleep(50);
             } catch (InterruptedException e) {
@@ -296,9 +284,7 @@ public class ProxyServer {
                 break;
             }
         }
-        for (ClientSession s : context.sessions) {
-            s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
-        }
+        context.terminateAll(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         context.stopIdleSweeps();
         serverChannel = null;
         LOG.info("pgferry stopped");
@@ -313,15 +299,18 @@ public class ProxyServer {
         }
     }
 
+    @Override
     public boolean listening() {
         return listening;
     }
 
+    @Override
     public SessionContext context() {
         return context;
     }
 
     /** Opens the pools' backends; null before {@link #start()}. */
+    @Override
     public BackendConnector connector() {
         return connector;
     }

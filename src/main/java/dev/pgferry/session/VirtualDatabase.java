@@ -9,6 +9,9 @@ import java.util.Map;
  * Clients log in as usual (same users, same authentication); then the handler serves them.
  */
 public interface VirtualDatabase {
+    /** The database name clients log in to. */
+    String name();
+
     /** ParameterStatus values sent at login. */
     Map<String, String> parameters();
 
@@ -17,4 +20,13 @@ public interface VirtualDatabase {
      * Throws (e.g. SQLSTATE 42501) to refuse the user, which ends the login with a FATAL error.
      */
     ChannelHandler open(String user, String connectionId) throws ProtocolException;
+
+    /**
+     * Plugs a virtual database into the proxy: the listener asks every CDI bean of this type for its database once the
+     * sessions' shared state exists, before the port is bound. The admin console comes in this way, so that nothing
+     * below it knows it.
+     */
+    interface Plugin {
+        VirtualDatabase start(SessionContext sessions);
+    }
 }

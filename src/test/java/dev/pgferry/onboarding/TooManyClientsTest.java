@@ -3,10 +3,10 @@ package dev.pgferry.onboarding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.pgferry.admin.AdminConsoleRows;
+import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.WireBytes;
-import dev.pgferry.observability.AdminConsoleRows;
-import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -2,7 +2,7 @@ package dev.pgferry.pooling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;

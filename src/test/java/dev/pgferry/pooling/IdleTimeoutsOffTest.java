@@ -2,10 +2,10 @@ package dev.pgferry.pooling;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.testing.PostgresResource;
-import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.RawWireClient.Msg;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;

@@ -3,7 +3,7 @@ package dev.pgferry.pooling;
 import static dev.pgferry.pooling.Clients.one;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

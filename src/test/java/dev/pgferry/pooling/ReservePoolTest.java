@@ -4,7 +4,7 @@ import static dev.pgferry.pooling.Clients.one;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.observability.PrometheusText;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;

@@ -4,7 +4,7 @@ import static dev.pgferry.pooling.Clients.one;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;

@@ -77,7 +77,7 @@ class UnixSocketBackendTest {
                 st.execute("select 1"); // holds its backend until commit
             }
             java.util.List<java.util.Map<String, String>> servers =
-                    dev.pgferry.observability.AdminConsoleRows.rows(admin, "SHOW SERVERS");
+                    dev.pgferry.admin.AdminConsoleRows.rows(admin, "SHOW SERVERS");
             assertThat(servers).filteredOn(s -> user.equals(s.get("user"))).isNotEmpty().allSatisfy(s -> {
                 assertThat(s.get("addr")).isEqualTo("unix");
                 assertThat(s.get("local_addr")).isEqualTo("unix");

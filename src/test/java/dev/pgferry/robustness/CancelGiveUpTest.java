@@ -3,14 +3,14 @@ package dev.pgferry.robustness;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.observability.PrometheusText;
 import dev.pgferry.observability.ThroughPgferry;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.server.ProxyServer;
-import dev.pgferry.testing.RawWireClient;
 import dev.pgferry.testing.RawWireClient.Msg;
+import dev.pgferry.testing.RawWireClient;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;

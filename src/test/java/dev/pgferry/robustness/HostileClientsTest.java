@@ -129,7 +129,7 @@ class HostileClientsTest {
             }
             double loginSecs = (System.nanoTime() - l0) / 1e9;
             // the storm is still there: its connections are open on pgferry's side
-            assertThat(server.context().clients.get()).as("storm opened in %.2f s", openSecs)
+            assertThat(server.context().clientConnections()).as("storm opened in %.2f s", openSecs)
                     .isGreaterThanOrEqualTo(STORM);
             assertThat(loginSecs).as("login + select 1 under a storm of " + STORM).isLessThan(1.0);
         } finally {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgferry.pool.Pool;
 import dev.pgferry.server.ProxyServer;
-import dev.pgferry.session.ClientSession;
+import dev.pgferry.session.ClientView;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +18,9 @@ final class PgferryState {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         Set<String> seen = new TreeSet<>();
         while (System.nanoTime() < deadline) {
-            for (ClientSession s : server.context().sessions) {
-                seen.add(s.stateName());
-                if (s.stateName().equals(state)) {
+            for (ClientView s : server.context().loggedInClients()) {
+                seen.add(s.state());
+                if (s.state().equals(state)) {
                     return;
                 }
             }

@@ -3,7 +3,7 @@ package dev.pgferry.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.pgferry.observability.AdminConsoleRows;
+import dev.pgferry.admin.AdminConsoleRows;
 import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresResource;
 import dev.pgferry.testing.RawWireClient;

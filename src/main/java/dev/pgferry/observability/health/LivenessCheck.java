@@ -1,6 +1,6 @@
 package dev.pgferry.observability.health;
 
-import dev.pgferry.server.ProxyServer;
+import dev.pgferry.session.ProxyStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -16,7 +16,7 @@ public class LivenessCheck implements HealthCheck {
     static final long BLOCKED_AFTER_MILLIS = 5000;
 
     @Inject
-    ProxyServer server;
+    ProxyStatus server;
 
     @Inject
     EventLoopWatchdog watchdog;

@@ -1,7 +1,7 @@
 package dev.pgferry.observability.health;
 
-import dev.pgferry.server.ProxyServer;
-import dev.pgferry.session.SessionContext;
+import dev.pgferry.session.ProxyStatus;
+import dev.pgferry.session.SessionStats;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -17,16 +17,16 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class ReadinessCheck implements HealthCheck {
     @Inject
-    ProxyServer server;
+    ProxyStatus server;
 
     @Inject
     BackendProbe probe;
 
     @Override
     public HealthCheckResponse call() {
-        SessionContext sc = server.context();
+        SessionStats sc = server.context();
         boolean listening = server.listening();
-        boolean draining = sc != null && sc.draining;
+        boolean draining = sc != null && sc.draining();
         HealthCheckResponseBuilder r = HealthCheckResponse.named("pgferry-readiness")
                 .withData("listening", listening)
                 .withData("draining", draining);

@@ -1,8 +1,8 @@
 package dev.pgferry.observability.metrics;
 
-import dev.pgferry.observability.ClientCounts;
-import dev.pgferry.server.ProxyServer;
-import dev.pgferry.session.SessionContext;
+import dev.pgferry.session.ClientCounts;
+import dev.pgferry.session.ProxyStatus;
+import dev.pgferry.session.SessionStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -15,8 +15,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Registers pgferry's meters once, after the listener started: process-wide login and protocol counters here,
@@ -31,31 +30,31 @@ public class PgferryMetrics {
     MeterRegistry registry;
 
     @Inject
-    ProxyServer injected;
+    ProxyStatus injected;
 
-    private ProxyServer server;
+    private ProxyStatus server;
     /** Every meter registered here and by {@link PoolMeters}, removed at shutdown. */
     private final Queue<Meter> meters = new ConcurrentLinkedQueue<>();
 
     void onStart(@Observes StartupEvent event) {
         server = ClientProxy.unwrap(injected);
-        SessionContext sc = server.context();
-        meters.add(Gauge.builder("pgferry.client.connections", server, s -> s.context().clients.get())
+        SessionStats sc = server.context();
+        meters.add(Gauge.builder("pgferry.client.connections", server, s -> s.context().clientConnections())
                 .description("Client connections open (logging in or logged in; admin console excluded)")
                 .strongReference(true).register(registry));
-        meters.add(Gauge.builder("pgferry.pools", server, s -> s.pools().all().size())
+        meters.add(Gauge.builder("pgferry.pools", server, s -> s.context().pools().all().size())
                 .description("Pools, one per (database, user) a client asked for").strongReference(true)
                 .register(registry));
-        counter("pgferry.logins", "Client logins completed", c -> c.logins);
+        counter("pgferry.logins", "Client logins completed", SessionStats::logins);
         counter("pgferry.login.failures", "Client logins refused (authentication or admin permission)",
-                c -> c.loginFailures);
-        refusals("authentication", "wrong password, unknown user, or no admin permission", c -> c.loginFailures);
-        refusals("timeout", "login not completed within pgferry.client-login-timeout", c -> c.loginTimeouts);
+                SessionStats::loginFailures);
+        refusals("authentication", "wrong password, unknown user, or no admin permission", SessionStats::loginFailures);
+        refusals("timeout", "login not completed within pgferry.client-login-timeout", SessionStats::loginTimeouts);
         refusals("server", "the server refused (database, startup parameter, backend login) or was unreachable",
-                c -> c.loginServerRefusals);
+                SessionStats::loginServerRefusals);
         refusals("limit", "max-client-connections, logins per address, a disabled database, or shutting down",
-                c -> c.loginLimitRefusals);
-        refusals("protocol", "malformed startup or authentication messages", c -> c.protocolErrors);
+                SessionStats::loginLimitRefusals);
+        refusals("protocol", "malformed startup or authentication messages", SessionStats::protocolErrors);
         io.micrometer.core.instrument.Timer loginTime = io.micrometer.core.instrument.Timer.builder("pgferry.login.time")
                 .description("Onboarding time, from TCP accept to ReadyForQuery")
                 .serviceLevelObjectives(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(5),
@@ -63,15 +62,15 @@ public class PgferryMetrics {
                         java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5))
                 .register(registry);
         meters.add(loginTime);
-        sc.loginTimeRecorder = nanos -> loginTime.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", c -> c.protocolErrors);
+        sc.onLoginTime(nanos -> loginTime.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
+        counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", SessionStats::protocolErrors);
         counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
-                c -> c.pinnedSessions);
+                SessionStats::pinnedSessions);
         backendScramLogins("SCRAM-SHA-256-PLUS", true);
         backendScramLogins("SCRAM-SHA-256", false);
-        ProxyServer s = server;
+        ProxyStatus s = server;
         ClientCounts clients = new ClientCounts(s::context);
-        sc.pools.onPool(pool -> PoolMeters.attach(registry, pool, clients, meters));
+        sc.pools().onPool(pool -> PoolMeters.attach(registry, pool, clients, meters));
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -85,8 +84,8 @@ public class PgferryMetrics {
         }
     }
 
-    private void refusals(String reason, String description, Function<SessionContext, LongAdder> adder) {
-        meters.add(FunctionCounter.builder("pgferry.login.refusals", server, s -> adder.apply(s.context()).sum())
+    private void refusals(String reason, String description, ToLongFunction<SessionStats> count) {
+        meters.add(FunctionCounter.builder("pgferry.login.refusals", server, s -> count.applyAsLong(s.context()))
                 .description("Client logins refused, by reason: authentication (wrong password, unknown user, no admin"
                         + " permission), timeout (login timeout), server (database, startup parameter or backend login"
                         + " refused, or unreachable), limit (connection limits, a disabled database, shutting down), protocol (malformed)")
@@ -101,8 +100,8 @@ public class PgferryMetrics {
                 .tag("mechanism", mechanism).register(registry));
     }
 
-    private void counter(String name, String description, Function<SessionContext, LongAdder> adder) {
-        meters.add(FunctionCounter.builder(name, server, s -> adder.apply(s.context()).sum()).description(description)
+    private void counter(String name, String description, ToLongFunction<SessionStats> count) {
+        meters.add(FunctionCounter.builder(name, server, s -> count.applyAsLong(s.context())).description(description)
                 .register(registry));
     }
 }

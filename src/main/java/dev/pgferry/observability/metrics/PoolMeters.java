@@ -1,7 +1,7 @@
 package dev.pgferry.observability.metrics;
 
-import dev.pgferry.observability.ClientCounts;
 import dev.pgferry.pool.Pool;
+import dev.pgferry.session.ClientCounts;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

@@ -1,0 +1,18 @@
+package dev.pgferry.session;
+
+import dev.pgferry.backend.BackendConnector;
+
+/**
+ * What the running proxy shows the health checks and meters, implemented by the listener
+ * ({@code dev.pgferry.server.ProxyServer}) and found through CDI, so that readers above need not know the server.
+ */
+public interface ProxyStatus {
+    /** Whether the PostgreSQL port is bound. */
+    boolean listening();
+
+    /** The sessions' state; null before the listener started. */
+    SessionStats context();
+
+    /** Opens the pools' backends; null before the listener started. */
+    BackendConnector connector();
+}
