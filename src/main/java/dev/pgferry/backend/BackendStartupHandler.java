@@ -6,9 +6,10 @@ import dev.pgferry.auth.ChannelBindingPolicy;
 import dev.pgferry.auth.ClientChannelBinding;
 import dev.pgferry.auth.Md5Auth;
 import dev.pgferry.auth.ScramClient;
-import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.Framing;
 import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -33,15 +34,33 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(BackendStartupHandler.class);
     private static final int MAX_STARTUP_MESSAGE = 1 << 20;
 
+    /** Where the login to the server stands. */
+    private enum State {
+        /** Connecting: nothing sent yet. */
+        CONNECTING,
+        /** SSLRequest sent: the next byte read is the server's answer, 'S' or 'N'. */
+        SSL_NEGOTIATION,
+        /** 'S' came: the TLS handshake runs, and the StartupMessage follows it. */
+        TLS_HANDSHAKE,
+        /** StartupMessage sent: the server's Authentication requests are answered until AuthenticationOk. */
+        AUTHENTICATING,
+        /** Authenticated: ParameterStatus and BackendKeyData are collected until ReadyForQuery. */
+        READING_PARAMETERS,
+        /** ReadyForQuery came, or a ping was answered: the promise holds the connection. */
+        READY,
+        /** Given up: the promise failed and the connection is closing. */
+        FAILED
+    }
+
     private final ServerConnection conn;
     private final BackendCredentials credentials;
     private final Map<String, String> startupParams;
     private final Promise<ServerConnection> promise;
-    private ByteBuf acc;
+    private final MessageFrameDecoder frames = new MessageFrameDecoder(MAX_STARTUP_MESSAGE);
+    private State state = State.CONNECTING;
     private ScramClient scram;
     private final BackendTls tls;
     private final ChannelBindingPolicy channelBinding;
-    private boolean awaitingSslAnswer;
 
     BackendStartupHandler(ServerConnection conn, BackendCredentials credentials, Map<String, String> startupParams,
             Promise<ServerConnection> promise, BackendTls tls, ChannelBindingPolicy channelBinding) {
@@ -59,7 +78,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             ByteBuf out = ctx.alloc().buffer(8);
             FrontendMessages.sslRequest(out);
             ctx.writeAndFlush(out);
-            awaitingSslAnswer = true;
+            state = State.SSL_NEGOTIATION;
             LOG.debugf("%s sent SSLRequest", conn);
             return;
         }
@@ -68,7 +87,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     /** The server's one-byte answer to SSLRequest: 'S' starts the handshake, 'N' means no TLS there. */
     private void onSslAnswer(ChannelHandlerContext ctx, ByteBuf in) {
-        awaitingSslAnswer = false;
+        state = State.TLS_HANDSHAKE; // or, at 'N', AUTHENTICATING at once (sendStartup), or FAILED
         byte answer = in.readByte();
         if (in.isReadable()) {
             // anything after the answer would be trusted as if it came over TLS (CVE-2021-23222)
@@ -118,25 +137,35 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         ByteBuf out = ctx.alloc().buffer(64);
         FrontendMessages.startupMessage(out, params);
         ctx.writeAndFlush(out);
+        state = State.AUTHENTICATING;
         LOG.debugf("%s sent StartupMessage", conn);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingSslAnswer) {
-            onSslAnswer(ctx, (ByteBuf) msg);
-            return;
+        ByteBuf in = (ByteBuf) msg;
+        switch (state) {
+            case SSL_NEGOTIATION -> onSslAnswer(ctx, in);
+            // the server speaks only after the StartupMessage; whatever it sends earlier is read as the same stream
+            case CONNECTING, TLS_HANDSHAKE, AUTHENTICATING, READING_PARAMETERS -> onMessages(ctx, in);
+            case READY, FAILED -> in.release(); // the pipeline is handed over or closing: nothing more is read here
         }
-        acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
+    }
+
+    private boolean reading() {
+        return !promise.isDone() && state != State.READY && state != State.FAILED;
+    }
+
+    private void onMessages(ChannelHandlerContext ctx, ByteBuf in) {
+        frames.append(ctx.alloc(), in);
         try {
-            while (!promise.isDone()) {
-                int frame = Framing.messageFrameLength(acc, MAX_STARTUP_MESSAGE);
-                if (frame == Framing.NEED_MORE) {
-                    break;
+            while (reading() && frames.next() != FrameDecoder.NEED_MORE) {
+                ByteBuf message = frames.readFrame();
+                try {
+                    handle(ctx, message);
+                } finally {
+                    message.release();
                 }
-                int start = acc.readerIndex();
-                handle(ctx, acc.getByte(start), start, frame);
-                acc.readerIndex(start + frame);
             }
         } catch (ProtocolException e) {
             fail(ctx, new BackendException(e.sqlState(), "server sent an invalid message: " + e.getMessage(), false, e));
@@ -145,13 +174,9 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         }
         if (promise.isDone() && credentials instanceof BackendCredentials.Ping) {
             // answered: nothing follows on a ping's connection (it is closed, or terminated by its caller)
-            if (acc != null) {
-                acc.release();
-                acc = null;
-            }
+            frames.release();
         } else if (promise.isDone() && promise.isSuccess()) {
-            ByteBuf rest = Cumulator.keepRest(acc);
-            acc = null;
+            ByteBuf rest = frames.takeRest();
             ctx.pipeline().replace(this, "relay", new ServerConnection.RelayHandler(conn));
             if (rest != null) {
                 conn.markBroken(); // nothing may follow ReadyForQuery before we send a query
@@ -159,31 +184,34 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         } else {
-            acc = Cumulator.keepRest(acc);
+            frames.releaseIfEmpty();
         }
     }
 
-    private void handle(ChannelHandlerContext ctx, byte type, int start, int frame)
-            throws ProtocolException, AuthException {
-        int end = start + frame;
+    /** One whole message from the server, at {@code m}'s reader index. */
+    private void handle(ChannelHandlerContext ctx, ByteBuf m) throws ProtocolException, AuthException {
+        int start = m.readerIndex();
+        int frame = m.readableBytes();
+        byte type = m.getByte(start);
         switch (type) {
-            case ProtocolCodes.AUTHENTICATION -> authenticate(ctx, start, end);
+            case ProtocolCodes.AUTHENTICATION -> authenticate(ctx, m, start, start + frame);
             case ProtocolCodes.PARAMETER_STATUS -> {
-                String[] kv = MessageReader.parameterStatus(acc, start);
+                String[] kv = MessageReader.parameterStatus(m, start);
                 conn.reported.put(kv[0], kv[1]);
             }
             case ProtocolCodes.BACKEND_KEY_DATA -> {
-                conn.processId = acc.getInt(start + 5);
+                conn.processId = m.getInt(start + 5);
                 byte[] key = new byte[frame - 9];
-                acc.getBytes(start + 9, key);
+                m.getBytes(start + 9, key);
                 conn.secretKey = key;
             }
             case ProtocolCodes.READY_FOR_QUERY -> {
                 LOG.debugf("%s ready", conn);
+                state = State.READY;
                 promise.trySuccess(conn);
             }
             case ProtocolCodes.ERROR_RESPONSE -> {
-                Map<Character, String> f = MessageReader.errorFields(acc, start);
+                Map<Character, String> f = MessageReader.errorFields(m, start);
                 String code = f.getOrDefault('C', SqlState.CONNECTION_FAILURE);
                 if (credentials instanceof BackendCredentials.Ping && !code.equals(SqlState.CANNOT_CONNECT_NOW)) {
                     // PQping: any refusal but "cannot connect now" means the server is up and taking logins
@@ -206,8 +234,9 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
         return new BackendException(e.sqlState(), "authentication with the server failed: " + e.getMessage(), false, e);
     }
 
-    private void authenticate(ChannelHandlerContext ctx, int start, int end) throws ProtocolException, AuthException {
-        int code = acc.getInt(start + 5);
+    private void authenticate(ChannelHandlerContext ctx, ByteBuf m, int start, int end)
+            throws ProtocolException, AuthException {
+        int code = m.getInt(start + 5);
         boolean sasl = code == ProtocolCodes.AUTH_SASL || code == ProtocolCodes.AUTH_SASL_CONTINUE
                 || code == ProtocolCodes.AUTH_SASL_FINAL;
         if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Ping) {
@@ -219,7 +248,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             channelBinding.checkNonSaslRequest(); // before any password-equivalent leaves, as libpq's check_expected_areq
         }
         if (code != ProtocolCodes.AUTH_OK && credentials instanceof BackendCredentials.Relay relay) {
-            relay.relay().onServerAuthRequest(ctx.channel(), acc.retainedSlice(start, end - start));
+            relay.relay().onServerAuthRequest(ctx.channel(), m.retainedSlice(start, end - start));
             return;
         }
         ByteBuf out;
@@ -230,6 +259,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                 if (scram != null && scram.verified()) {
                     conn.saslMechanism = scram.mechanism();
                 }
+                state = State.READING_PARAMETERS;
                 LOG.debugf("%s authenticated%s", conn, bound ? " (channel bound)" : "");
                 return;
             }
@@ -239,7 +269,7 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             }
             case ProtocolCodes.AUTH_MD5 -> {
                 byte[] salt = new byte[4];
-                acc.getBytes(start + 9, salt);
+                m.getBytes(start + 9, salt);
                 String secret = credentials instanceof BackendCredentials.Md5Hash h ? h.md5Hash() : password("md5");
                 out = ctx.alloc().buffer();
                 FrontendMessages.passwordMessage(out, Md5Auth.response(secret, credentials.user(), salt));
@@ -250,9 +280,9 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
                 }
                 List<String> mechanisms = new ArrayList<>(2);
                 int i = start + 9;
-                while (i < end && acc.getByte(i) != 0) {
-                    mechanisms.add(MessageReader.cstring(acc, i, end));
-                    i = MessageReader.skipCstring(acc, i, end);
+                while (i < end && m.getByte(i) != 0) {
+                    mechanisms.add(MessageReader.cstring(m, i, end));
+                    i = MessageReader.skipCstring(m, i, end);
                 }
                 SslHandler ssl = ctx.pipeline().get(SslHandler.class);
                 ClientChannelBinding binding = channelBinding.choose(mechanisms, ssl != null,
@@ -272,14 +302,14 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
             case ProtocolCodes.AUTH_SASL_CONTINUE -> {
                 requireScram();
                 byte[] data = new byte[end - start - 9];
-                acc.getBytes(start + 9, data);
+                m.getBytes(start + 9, data);
                 out = ctx.alloc().buffer();
                 FrontendMessages.saslResponse(out, scram.handleServerFirst(data));
             }
             case ProtocolCodes.AUTH_SASL_FINAL -> {
                 requireScram();
                 byte[] data = new byte[end - start - 9];
-                acc.getBytes(start + 9, data);
+                m.getBytes(start + 9, data);
                 scram.verifyServerFinal(data);
                 return;
             }
@@ -318,12 +348,14 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     /** The server answered a {@link BackendCredentials.Ping}: it is up; the connection has served its purpose. */
     private void answeredPing(ChannelHandlerContext ctx) {
+        state = State.READY;
         promise.trySuccess(conn);
         conn.markBroken();
         ctx.close();
     }
 
     private void fail(ChannelHandlerContext ctx, BackendException e) {
+        state = State.FAILED;
         promise.tryFailure(e);
         conn.markBroken();
         ctx.close();
@@ -331,9 +363,9 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (acc != null) {
-            acc.release();
-            acc = null;
+        frames.release();
+        if (state != State.READY) {
+            state = State.FAILED;
         }
         promise.tryFailure(new BackendException(SqlState.CONNECTION_FAILURE,
                 "server closed the connection during startup", false, null));

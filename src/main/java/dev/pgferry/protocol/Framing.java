@@ -24,10 +24,15 @@ public final class Framing {
             return NEED_MORE;
         }
         int len = in.getInt(in.readerIndex());
+        checkStartupLength(len);
+        return in.readableBytes() < len ? NEED_MORE : len;
+    }
+
+    /** The check of {@link #startupFrameLength} on a declared length alone: refused before anything is buffered. */
+    public static void checkStartupLength(int len) throws ProtocolException {
         if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len - 4 > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
             throw ProtocolException.unanswered("invalid length of startup packet");
         }
-        return in.readableBytes() < len ? NEED_MORE : len;
     }
 
     /**
@@ -40,11 +45,16 @@ public final class Framing {
             return NEED_MORE;
         }
         int len = in.getInt(in.readerIndex() + 1);
-        if (len < 4 || len > maxLength) {
-            throw invalidLength(in.getByte(in.readerIndex()), len, maxLength);
-        }
+        checkMessageLength(in.getByte(in.readerIndex()), len, maxLength);
         // readable - 1, not len + 1: a length of Integer.MAX_VALUE (allowed when maxLength is) must not overflow
         return readable - 1 < len ? NEED_MORE : len + 1;
+    }
+
+    /** The check of {@link #messageFrameLength} on a declared length alone: refused before anything is buffered. */
+    public static void checkMessageLength(byte type, int len, int maxLength) throws ProtocolException {
+        if (len < 4 || len > maxLength) {
+            throw invalidLength(type, len, maxLength);
+        }
     }
 
     public static ProtocolException invalidLength(byte type, int len, int maxLength) {

@@ -2,9 +2,9 @@ package dev.pgferry.session;
 
 import dev.pgferry.backend.BackendListener;
 import dev.pgferry.backend.ServerConnection;
-import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -43,7 +43,7 @@ final class InternalQuery implements BackendListener {
     private final Result result = new Result();
     /** ReadyForQuery messages still to come: one per query sent. */
     private int readies = 1;
-    private ByteBuf acc;
+    private final MessageFrameDecoder frames = new MessageFrameDecoder(MAX_RESPONSE);
     private boolean finished;
 
     private InternalQuery(Callback callback) {
@@ -84,16 +84,12 @@ final class InternalQuery implements BackendListener {
             data.release();
             return;
         }
-        acc = Cumulator.append(conn.channel().alloc(), acc, data);
+        frames.append(conn.channel().alloc(), data);
         try {
-            while (!finished) {
-                int frame = Framing.messageFrameLength(acc, MAX_RESPONSE);
-                if (frame == Framing.NEED_MORE) {
-                    break;
-                }
-                int start = acc.readerIndex();
-                handle(conn, acc.getByte(start), start, frame);
-                acc.readerIndex(start + frame);
+            while (!finished && frames.next() != FrameDecoder.NEED_MORE) {
+                // read in place: each message is parsed here and dropped, nothing of it outlives this loop
+                handle(conn, frames.buffer());
+                frames.skipFrame();
             }
         } catch (ProtocolException e) {
             conn.markBroken();
@@ -101,23 +97,22 @@ final class InternalQuery implements BackendListener {
             finish(conn);
         }
         if (finished) {
-            if (acc != null) {
-                acc.release();
-                acc = null;
-            }
+            frames.release();
         } else {
-            acc = Cumulator.keepRest(acc);
+            frames.releaseIfEmpty();
         }
     }
 
-    private void handle(ServerConnection conn, byte type, int start, int frame) throws ProtocolException {
-        switch (type) {
+    /** Takes in the message at {@code acc}'s reader index. */
+    private void handle(ServerConnection conn, ByteBuf acc) throws ProtocolException {
+        int start = acc.readerIndex();
+        switch (acc.getByte(start)) {
             case ProtocolCodes.PARAMETER_STATUS -> {
                 String[] kv = MessageReader.parameterStatus(acc, start);
                 conn.reported.put(kv[0], kv[1]);
                 result.parameterChanges.add(kv);
             }
-            case ProtocolCodes.DATA_ROW -> result.lastRow = dataRow(start);
+            case ProtocolCodes.DATA_ROW -> result.lastRow = dataRow(acc, start);
             case ProtocolCodes.ERROR_RESPONSE -> {
                 Map<Character, String> error = MessageReader.errorFields(acc, start);
                 if (result.error == null) {
@@ -139,7 +134,7 @@ final class InternalQuery implements BackendListener {
         }
     }
 
-    private List<String> dataRow(int start) {
+    private static List<String> dataRow(ByteBuf acc, int start) {
         int n = acc.getUnsignedShort(start + 5);
         List<String> row = new ArrayList<>(n);
         int i = start + 7;
@@ -166,10 +161,7 @@ final class InternalQuery implements BackendListener {
 
     @Override
     public void onBackendClosed(ServerConnection conn, Throwable cause) {
-        if (acc != null) {
-            acc.release();
-            acc = null;
-        }
+        frames.release();
         if (!finished) {
             result.closed = true;
             finish(conn);

@@ -1,0 +1,341 @@
+package dev.pgferry.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The two frame decoders fed as a connection feeds them: in an {@link EmbeddedChannel}, one byte at a time and in
+ * random splits, with bad lengths refused from the header alone, and every buffer released in the end (the test JVM
+ * runs Netty's leak detector at paranoid; here each buffer's count is checked as well).
+ */
+class FrameDecoderTest {
+    private static final int MAX = 1000;
+
+    /** Every buffer a test fed or got back, all of which must end released. */
+    private final List<ByteBuf> tracked = new ArrayList<>();
+
+    @AfterEach
+    void nothingLeaks() {
+        for (ByteBuf b : tracked) {
+            assertThat(b.refCnt()).as("reference count of %s", b).isZero();
+        }
+    }
+
+    /** A handler that reads with {@code decoder} as the login and relay handlers do, passing each frame on. */
+    private static final class Framer extends ChannelInboundHandlerAdapter {
+        final FrameDecoder decoder;
+        ProtocolException refused;
+
+        Framer(FrameDecoder decoder) {
+            this.decoder = decoder;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            decoder.append(ctx.alloc(), (ByteBuf) msg);
+            try {
+                while (decoder.next() != FrameDecoder.NEED_MORE) {
+                    ctx.fireChannelRead(decoder.readFrame());
+                }
+            } catch (ProtocolException e) {
+                refused = e;
+                ctx.close();
+            }
+            decoder.releaseIfEmpty();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            decoder.release();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    private ByteBuf pooled(byte[] bytes, int from, int to) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.buffer(Math.max(1, to - from)).writeBytes(bytes, from, to - from);
+        tracked.add(b);
+        return b;
+    }
+
+    /** Feeds {@code stream} cut at {@code cuts} (ascending) and returns the frames that came out, as bytes. */
+    private List<byte[]> feed(Framer framer, byte[] stream, int[] cuts) {
+        EmbeddedChannel ch = new EmbeddedChannel(framer);
+        int from = 0;
+        for (int cut : cuts) {
+            if (cut > from && ch.isOpen()) {
+                ch.writeInbound(pooled(stream, from, cut));
+                from = cut;
+            }
+        }
+        if (from < stream.length && ch.isOpen()) {
+            ch.writeInbound(pooled(stream, from, stream.length));
+        }
+        List<byte[]> frames = new ArrayList<>();
+        for (ByteBuf f; (f = ch.readInbound()) != null; ) {
+            tracked.add(f);
+            frames.add(ByteBufUtil.getBytes(f));
+            f.release();
+        }
+        ch.finishAndReleaseAll();
+        return frames;
+    }
+
+    private static int[] everyByte(int length) {
+        int[] cuts = new int[length];
+        Arrays.setAll(cuts, i -> i + 1);
+        return cuts;
+    }
+
+    private static int[] randomCuts(Random random, int length) {
+        return random.ints(random.nextInt(6), 0, length + 1).sorted().toArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        WireBytes w = WireBytes.create();
+        for (byte[] p : parts) {
+            w.bytes(p);
+        }
+        return w.toArray();
+    }
+
+    private static final byte[][] MESSAGES = {
+        WireBytes.query("select 1"),
+        WireBytes.message('P', WireBytes.create().cstring("s1").cstring("select $1").byte1(0).byte1(0).toArray()),
+        WireBytes.message('S', new byte[0]),
+        WireBytes.message('d', new byte[MAX - 4]),
+        WireBytes.message('X', new byte[0]),
+    };
+
+    private static final byte[][] STARTUP_PACKETS = {
+        WireBytes.startupPacket(WireBytes.create().int32(ProtocolCodes.SSL_REQUEST_CODE).toArray()),
+        WireBytes.startupPacket(WireBytes.create().int32(ProtocolCodes.GSSENC_REQUEST_CODE).toArray()),
+        WireBytes.startupMessage(ProtocolCodes.PROTOCOL_3_0, "user", "alice", "database", "shop"),
+    };
+
+    private void assertFramesSurviveAnySplit(Supplier<FrameDecoder> decoders, byte[][] frames) {
+        byte[] stream = concat(frames);
+        List<byte[]> byByte = feed(new Framer(decoders.get()), stream, everyByte(stream.length));
+        assertThat(byByte).containsExactly(frames);
+        Random random = new Random(17);
+        for (int i = 0; i < 300; i++) {
+            int[] cuts = randomCuts(random, stream.length);
+            assertThat(feed(new Framer(decoders.get()), stream, cuts)).as("cut at %s", Arrays.toString(cuts))
+                    .containsExactly(frames);
+        }
+    }
+
+    // ---- typed messages ----------------------------------------------------------------------------
+
+    @Test
+    void messagesComeOutWholeFedByteByByteOrInRandomSplits() {
+        assertFramesSurviveAnySplit(() -> new MessageFrameDecoder(MAX), MESSAGES);
+    }
+
+    @Test
+    void aFrameInsideOneReadIsASliceOfThatReadNotACopy() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        byte[] stream = concat(MESSAGES[0], MESSAGES[2]);
+        ByteBuf read = pooled(stream, 0, stream.length);
+        d.append(PooledByteBufAllocator.DEFAULT, read);
+        assertThat(d.next()).isEqualTo(MESSAGES[0].length);
+        ByteBuf frame = d.readFrame();
+        assertThat(ByteBufUtil.getBytes(frame)).isEqualTo(MESSAGES[0]);
+        read.setByte(0, 'q');
+        assertThat(frame.getByte(0)).as("the frame shares the read's memory").isEqualTo((byte) 'q');
+        frame.release();
+        assertThat(d.next()).isEqualTo(5);
+        d.skipFrame();
+        d.releaseIfEmpty();
+        assertThat(d.buffer()).isNull();
+        assertThat(read.refCnt()).isZero();
+    }
+
+    @Test
+    void statesFollowTheFrame() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        byte[] q = MESSAGES[0];
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.HEADER);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(q, 0, 4));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(d.state()).as("no length word yet").isEqualTo(FrameDecoder.State.HEADER);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(q, 4, 6));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(d.state()).as("length accepted, body missing").isEqualTo(FrameDecoder.State.BODY);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(q, 6, q.length));
+        assertThat(d.next()).isEqualTo(q.length);
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.HEADER);
+        d.skipFrame();
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        d.release();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {Integer.MIN_VALUE, -1, 0, 3, MAX + 1, Integer.MAX_VALUE})
+    void aBadLengthIsRefusedFromTheHeaderAloneAndForGood(int declared) throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        byte[] header = WireBytes.messageHeader('Q', declared);
+        for (int i = 0; i < 4; i++) {
+            d.append(PooledByteBufAllocator.DEFAULT, pooled(header, i, i + 1));
+            assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        }
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(header, 4, 5));
+        String message = "invalid message length " + declared + " for message type \"Q\" (expected: 4 to 1000)";
+        assertThatThrownBy(d::next).isInstanceOf(ProtocolException.class).hasMessage(message);
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.CORRUPT);
+        assertThat(d.buffer()).as("nothing kept once corrupt").isNull();
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[0], 0, MESSAGES[0].length));
+        assertThat(d.readableBytes()).as("later reads dropped").isZero();
+        assertThatThrownBy(d::next).isInstanceOf(ProtocolException.class).hasMessage(message);
+        assertThat(d.takeRest()).isNull();
+    }
+
+    @Test
+    void aBadLengthAfterGoodFramesClosesTheChannelAfterThem() {
+        Framer framer = new Framer(new MessageFrameDecoder(MAX));
+        byte[] stream = concat(MESSAGES[0], WireBytes.messageHeader('B', -5), new byte[20]);
+        List<byte[]> frames = feed(framer, stream, everyByte(stream.length));
+        assertThat(frames).containsExactly(MESSAGES[0]);
+        assertThat(framer.refused).hasMessageContaining("invalid message length -5 for message type \"B\"");
+        assertThat(framer.refused.answered()).isTrue();
+        assertThat(framer.refused.sqlState()).isEqualTo(SqlState.PROTOCOL_VIOLATION);
+    }
+
+    @Test
+    void aTruncatedMessageNeedsMoreAndIsReleasedWithTheDecoder() throws ProtocolException {
+        byte[] q = MESSAGES[1];
+        for (int n = 1; n < q.length; n++) {
+            MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+            d.append(PooledByteBufAllocator.DEFAULT, pooled(q, 0, n));
+            assertThat(d.next()).as("prefix of %d bytes", n).isEqualTo(FrameDecoder.NEED_MORE);
+            assertThat(d.readableBytes()).isEqualTo(n);
+            d.release();
+        }
+    }
+
+    @Test
+    void aHugeLengthUnderAHugeMaximumNeedsMoreRatherThanOverflowing() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(Integer.MAX_VALUE);
+        byte[] header = WireBytes.messageHeader('d', Integer.MAX_VALUE);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(header, 0, header.length));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        d.release();
+    }
+
+    @Test
+    void aNewMaximumAppliesToTheNextHeader() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        byte[] stream = concat(MESSAGES[3], MESSAGES[3]);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(stream, 0, stream.length));
+        assertThat(d.peekType()).isEqualTo('d');
+        assertThat(d.next()).isEqualTo(MAX + 1);
+        d.skipFrame();
+        d.maxLength(MAX - 1);
+        assertThatThrownBy(d::next).hasMessage(
+                "invalid message length 1000 for message type \"d\" (expected: 4 to 999)");
+    }
+
+    @Test
+    void peekTypeIsUnsignedAndMinusOneWhenEmpty() {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        assertThat(d.peekType()).isEqualTo(-1);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(new byte[] {(byte) 0xff}, 0, 1));
+        assertThat(d.peekType()).isEqualTo(0xff);
+        d.release();
+    }
+
+    // ---- startup packets ---------------------------------------------------------------------------
+
+    @Test
+    void startupPacketsComeOutWholeFedByteByByteOrInRandomSplits() {
+        assertFramesSurviveAnySplit(StartupFrameDecoder::new, STARTUP_PACKETS);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {Integer.MIN_VALUE, -1, 0, 4, 7, 10_005, 1 << 30, Integer.MAX_VALUE})
+    void aStartupLengthOutsideEightTo10004IsRefusedFromTheLengthWordAlone(int declared) throws ProtocolException {
+        StartupFrameDecoder d = new StartupFrameDecoder();
+        byte[] word = WireBytes.create().int32(declared).toArray();
+        for (int i = 0; i < 3; i++) {
+            d.append(PooledByteBufAllocator.DEFAULT, pooled(word, i, i + 1));
+            assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        }
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(word, 3, 4));
+        assertThatThrownBy(d::next).isInstanceOfSatisfying(ProtocolException.class, e -> {
+            assertThat(e.getMessage()).isEqualTo("invalid length of startup packet");
+            assertThat(e.answered()).as("PostgreSQL's COMMERROR: logged, no reply").isFalse();
+        });
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.CORRUPT);
+        assertThat(d.buffer()).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {8, 10_004})
+    void aStartupLengthAtTheLimitsIsAccepted(int declared) throws ProtocolException {
+        byte[] packet = new byte[declared];
+        System.arraycopy(WireBytes.create().int32(declared).toArray(), 0, packet, 0, 4);
+        StartupFrameDecoder d = new StartupFrameDecoder();
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(packet, 0, declared - 1));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.BODY);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(packet, declared - 1, declared));
+        assertThat(d.next()).isEqualTo(declared);
+        d.skipFrame();
+        d.release();
+    }
+
+    @Test
+    void messagesAfterTheStartupMessageInTheSameReadGoToTheMessageDecoder() throws ProtocolException {
+        byte[] startup = STARTUP_PACKETS[2];
+        byte[] password = WireBytes.message('p', WireBytes.create().cstring("secret").toArray());
+        byte[] stream = concat(startup, password, Arrays.copyOf(MESSAGES[0], 3));
+        StartupFrameDecoder s = new StartupFrameDecoder();
+        s.append(PooledByteBufAllocator.DEFAULT, pooled(stream, 0, stream.length));
+        assertThat(s.next()).isEqualTo(startup.length);
+        ByteBuf packet = s.readFrame();
+        assertThat(StartupParser.parse(packet)).isInstanceOf(StartupPacket.StartupMessage.class);
+        packet.release();
+        MessageFrameDecoder m = new MessageFrameDecoder(MAX);
+        m.takeOver(s);
+        assertThat(s.buffer()).isNull();
+        assertThat(m.next()).isEqualTo(password.length);
+        ByteBuf p = m.readFrame();
+        assertThat(ByteBufUtil.getBytes(p)).isEqualTo(password);
+        p.release();
+        assertThat(m.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(m.readableBytes()).isEqualTo(3);
+        m.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[0], 3, MESSAGES[0].length));
+        assertThat(m.next()).isEqualTo(MESSAGES[0].length);
+        ByteBuf rest = m.takeRest();
+        assertThat(ByteBufUtil.getBytes(rest)).isEqualTo(MESSAGES[0]);
+        rest.release();
+        assertThat(m.state()).isEqualTo(FrameDecoder.State.HEADER);
+        assertThat(m.takeRest()).isNull();
+    }
+
+    @Test
+    void takingOverFromAnEmptyDecoderKeepsNothing() {
+        StartupFrameDecoder s = new StartupFrameDecoder();
+        MessageFrameDecoder m = new MessageFrameDecoder(MAX);
+        m.takeOver(s);
+        assertThat(m.buffer()).isNull();
+        s.append(PooledByteBufAllocator.DEFAULT, pooled(new byte[1], 0, 0));
+        m.takeOver(s);
+        assertThat(m.buffer()).as("an empty read is released, not handed over").isNull();
+    }
+}
