@@ -518,7 +518,8 @@ public final class Pool {
 
     /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
     private boolean expired(ServerConnection c) {
-        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c) || overSize();
+        return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos() || obsolete(c) || overSize()
+                || databaseLimit.overShare();
     }
 
     private void lease(Shard s, ServerConnection c, LeaseWaiter waiter, long waitedNanos) {

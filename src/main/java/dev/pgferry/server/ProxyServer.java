@@ -79,6 +79,8 @@ public class ProxyServer {
     private Channel unixChannel;
     private Path unixSocket;
     private SessionContext context;
+    /** Cancels among replicas and the cluster budget (pgferry.peer-id, peers, cluster-max-db-connections). */
+    private dev.pgferry.peer.Peering peering;
     private Pools pools;
     private BackendConnector connector;
     private CredentialStore credentials;
@@ -122,6 +124,9 @@ public class ProxyServer {
         context.hba = loadHba();
         context.startIdleSweeps(loops);
         SessionContext sc = context;
+        peering = dev.pgferry.peer.Peering.start(config, () -> sc.config, vx.transport().channelFactory(false), pools);
+        context.peerCancels = peering.cancels;
+        context.clusterBudget = peering.budget;
         sc.virtualDatabases.put(AdminConsole.DATABASE, new AdminConsole(sc));
         ChannelHandler login = new ChannelInitializer<>() {
             @Override
@@ -161,6 +166,7 @@ public class ProxyServer {
      */
     private ListenException listenFailed(ListenException e) {
         context.stopIdleSweeps();
+        peering.close();
         LOG.error(e.getMessage());
         return e;
     }
@@ -299,6 +305,7 @@ public class ProxyServer {
             s.terminate(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         }
         context.stopIdleSweeps();
+        peering.close();
         serverChannel = null;
         LOG.info("pgferry stopped");
     }
@@ -327,6 +334,11 @@ public class ProxyServer {
 
     public Pools pools() {
         return pools;
+    }
+
+    /** Peering and the cluster budget; null before {@link #start()}. */
+    public dev.pgferry.peer.Peering peering() {
+        return peering;
     }
 
     public CredentialStore credentials() {

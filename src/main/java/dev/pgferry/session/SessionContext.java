@@ -18,6 +18,12 @@ public final class SessionContext {
     public final Pools pools;
     public final CredentialStore credentials;
     public final CancelRegistry cancels;
+    /** Draws the cancel keys of BackendKeyData, stamped with this replica's peer id (pgferry.peer-id). */
+    public final dev.pgferry.peer.CancelKeys cancelKeys;
+    /** Where a CancelRequest goes among the replicas (pgferry.peers); set by the server once peering started. */
+    public volatile dev.pgferry.peer.PeerCancels peerCancels = dev.pgferry.peer.PeerCancels.NONE;
+    /** This replica's shares of pgferry.pool.cluster-max-db-connections; null until the server started. */
+    public volatile dev.pgferry.peer.ClusterBudget clusterBudget;
     public final SecureRandom random;
     /** Forwards a CancelRequest to a backend, then runs the callback ({@link dev.pgferry.backend.CancelForwarder}). */
     public final BiConsumer<ServerConnection, Runnable> canceller;
@@ -65,7 +71,9 @@ public final class SessionContext {
         this.pools = pools;
         this.credentials = credentials;
         this.random = random;
-        this.cancels = new CancelRegistry(random);
+        this.cancelKeys = new dev.pgferry.peer.CancelKeys(random,
+                dev.pgferry.peer.PeerIdentity.of(config, dev.pgferry.peer.PeerIdentity::hostname));
+        this.cancels = new CancelRegistry(cancelKeys);
         this.canceller = canceller;
         this.authQuery = config.auth().user()
                 .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
