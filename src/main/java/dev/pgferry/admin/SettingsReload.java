@@ -35,7 +35,7 @@ final class SettingsReload {
             "pgferry.auth.user", "pgferry.auth.query", "pgferry.auth.query-cache-ttl", "pgferry.event-loops",
             "pgferry.max-message-length");
     private static final List<String> AT_START_PREFIXES = List.of("pgferry.tls.", "pgferry.health.",
-            "pgferry.shutdown.", "pgferry.dev-postgres.");
+            "pgferry.shutdown.", "pgferry.dev-postgres.", "pgferry.peer");
 
     private SettingsReload() {}
 
@@ -68,6 +68,9 @@ final class SettingsReload {
             // the limit of the user the pool's backends log in as, chosen when it was made: a forced user changed
             // since then does not log in on this pool's backends
             p.userLimit().max(new EffectivePoolConfig(after).maxUserConnections(p.credentials().user()));
+        }
+        if (sc.clusterBudget() != null) {
+            sc.clusterBudget().reapply(); // pgferry.pool.cluster-max-db-connections
         }
         if (applied.isEmpty() && restart.isEmpty()) {
             return "settings unchanged";

@@ -26,7 +26,13 @@ final class ShowConfig implements AdminCommand {
     @Override
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
-        return AdminResult.rows(List.of("key", "value", "changeable", "source"), rows(admin.sc.config()));
+        List<List<String>> rows = rows(admin.sc.config());
+        if (admin.sc.clusterBudget() != null) {
+            // not settings but what this replica takes of the cluster budget now, as peers come and go
+            admin.sc.clusterBudget().shares().forEach((db, share) -> rows.add(List.of("cluster-share." + db,
+                    String.valueOf(share), "no", "peers alive: " + admin.sc.clusterBudget().alive())));
+        }
+        return AdminResult.rows(List.of("key", "value", "changeable", "source"), rows);
     }
 
     /** (key, value, changeable, source) for every key of {@code c}. */
@@ -55,6 +61,7 @@ final class ShowConfig implements AdminCommand {
             db.minPoolSize().ifPresent(v -> add(rows, p + "min-pool-size", v));
             db.reserveSize().ifPresent(v -> add(rows, p + "reserve-size", v));
             db.maxDbConnections().ifPresent(v -> add(rows, p + "max-db-connections", v));
+            db.clusterMaxDbConnections().ifPresent(v -> add(rows, p + "cluster-max-db-connections", v));
             db.user().ifPresent(v -> add(rows, p + "user", v));
             db.password().ifPresent(v -> add(rows, p + "password", "<hidden>"));
         });
@@ -76,6 +83,7 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.idle-transaction-timeout", pool.idleTransactionTimeout());
         add(rows, "pool.max-db-connections", pool.maxDbConnections());
         add(rows, "pool.max-user-connections", pool.maxUserConnections());
+        add(rows, "pool.cluster-max-db-connections", pool.clusterMaxDbConnections());
         add(rows, "pool.reserve-size", pool.reserveSize());
         add(rows, "pool.reserve-timeout", pool.reserveTimeout());
         add(rows, "pool.pinning", pool.pinning());
@@ -100,6 +108,13 @@ final class ShowConfig implements AdminCommand {
         add(rows, "health.default-database", c.health().defaultDatabase());
         add(rows, "health.check-user", c.health().checkUser().orElse(""));
         add(rows, "shutdown.drain-timeout", c.shutdown().drainTimeout());
+        add(rows, "peer-id", c.peerId().isPresent() ? c.peerId().getAsInt() : "");
+        c.peers().forEach((id, peer) -> {
+            add(rows, "peers.\"" + id + "\".host", peer.host());
+            add(rows, "peers.\"" + id + "\".port", peer.port());
+        });
+        add(rows, "peers-dns", c.peersDns().orElse(""));
+        add(rows, "peer-probe-interval", c.peerProbeInterval());
         return rows;
     }
 

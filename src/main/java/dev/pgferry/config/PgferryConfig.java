@@ -80,6 +80,34 @@ public interface PgferryConfig {
      */
     Optional<Path> pgbouncerIni();
 
+    /**
+     * This replica's id among its peers, 1..16383 (PgBouncer's {@code peer_id}): every cancel key it issues carries it,
+     * so a CancelRequest that the load balancer sends to another replica is forwarded here. Unset, there is no peering;
+     * with {@code peers-dns} it is taken from the pod's StatefulSet ordinal (hostname {@code name-N}: N + 1).
+     */
+    OptionalInt peerId();
+
+    /** The other replicas by id (PgBouncer's {@code [peers]}): {@code pgferry.peers."2".host=…}, {@code .port}. */
+    Map<String, Peer> peers();
+
+    /**
+     * {@code <headless service>:<port>}: the peers are the pods behind it, re-resolved every {@code peer-probe-interval};
+     * peer N is {@code <statefulset>-<N-1>.<service>}, the StatefulSet's name taken from this pod's hostname.
+     */
+    Optional<String> peersDns();
+
+    /** How often peers are probed (a TCP connect to each one's port) or their DNS name resolved again. */
+    @WithDefault("2s")
+    Duration peerProbeInterval();
+
+    /** One peer: where its PostgreSQL listener is. */
+    interface Peer {
+        String host();
+
+        @WithDefault("6432")
+        int port();
+    }
+
     /** Pool sizing, mode and timeouts. */
     Pool pool();
 
@@ -222,6 +250,9 @@ public interface PgferryConfig {
         /** Backends of this database across all users at most; {@code pgferry.pool.max-db-connections} when absent or 0. */
         OptionalInt maxDbConnections();
 
+        /** Backends of this database for all peers together; {@code pgferry.pool.cluster-max-db-connections} when absent. */
+        OptionalInt clusterMaxDbConnections();
+
         /**
          * User every backend of this database logs in as, whoever the client is (PgBouncer's forced {@code user=});
          * the client still authenticates as itself.
@@ -291,6 +322,14 @@ public interface PgferryConfig {
         /** Backends per database across all users at most; 0 means no limit. */
         @WithDefault("0")
         int maxDbConnections();
+
+        /**
+         * Backends per database for all peers together (the replicas of {@code pgferry.peers} or {@code peers-dns});
+         * each takes its share, this total divided by the peers it sees alive, rounded down, at least 1, within its own
+         * {@code max-db-connections}. 0 means no cluster budget.
+         */
+        @WithDefault("0")
+        int clusterMaxDbConnections();
 
         /**
          * Backends per user across all databases at most, as PgBouncer's {@code max_user_connections}; 0 means no

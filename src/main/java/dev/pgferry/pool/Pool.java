@@ -247,7 +247,7 @@ public final class Pool {
     /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
     private boolean expired(ServerConnection c) {
         return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos()
-                || control.obsolete(c.createdNanos()) || overSize();
+                || control.obsolete(c.createdNanos()) || overSize() || databaseLimit().overShare();
     }
 
     /** More backends open than the size (and reserve) allow: only after RELOAD made the pool smaller. */

@@ -85,6 +85,8 @@ public class ProxyServer implements ProxyStatus {
     private Channel unixChannel;
     private Path unixSocket;
     private SessionContext context;
+    /** Cancels among replicas and the cluster budget (pgferry.peer-id, peers, cluster-max-db-connections). */
+    private dev.pgferry.peer.Peering peering;
     private Pools pools;
     private BackendConnector connector;
     private CredentialStore credentials;
@@ -128,6 +130,8 @@ public class ProxyServer implements ProxyStatus {
         context.hba(loadHba());
         context.startIdleSweeps(loops);
         SessionContext sc = context;
+        peering = dev.pgferry.peer.Peering.start(config, sc::config, vx.transport().channelFactory(false), pools);
+        context.usePeering(peering.cancels, peering.budget);
         for (VirtualDatabase.Plugin plugin : virtualDatabases) {
             sc.addVirtualDatabase(plugin.start(sc));
         }
@@ -169,6 +173,7 @@ public class ProxyServer implements ProxyStatus {
      */
     private ListenException listenFailed(ListenException e) {
         context.stopIdleSweeps();
+        peering.close();
         LOG.error(e.getMessage());
         return e;
     }
@@ -286,6 +291,7 @@ public class ProxyServer implements ProxyStatus {
         }
         context.terminateAll(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         context.stopIdleSweeps();
+        peering.close();
         serverChannel = null;
         LOG.info("pgferry stopped");
     }
@@ -317,6 +323,11 @@ public class ProxyServer implements ProxyStatus {
 
     public Pools pools() {
         return pools;
+    }
+
+    /** Peering and the cluster budget; null before {@link #start()}. */
+    public dev.pgferry.peer.Peering peering() {
+        return peering;
     }
 
     public CredentialStore credentials() {

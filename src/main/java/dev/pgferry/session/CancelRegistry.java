@@ -36,9 +36,17 @@ public final class CancelRegistry {
     /** The clients issued each process id; almost always one. Arrays are replaced, never changed in place. */
     private final ConcurrentHashMap<Integer, Target[]> byProcessId = new ConcurrentHashMap<>();
     private final SecureRandom random;
+    /** Redraws a secret keeping this replica's peer stamp. */
+    private final dev.pgferry.peer.CancelKeys keys;
 
+    /** Without peering. */
     public CancelRegistry(SecureRandom random) {
-        this.random = random;
+        this(new dev.pgferry.peer.CancelKeys(random, 0));
+    }
+
+    public CancelRegistry(dev.pgferry.peer.CancelKeys keys) {
+        this.random = keys.random();
+        this.keys = keys;
     }
 
     /** Registers {@code target} under a fresh positive process id that no other client has, which is returned. */
@@ -63,7 +71,7 @@ public final class CancelRegistry {
         byProcessId.compute(pid, (k, had) -> {
             Target[] others = had == null ? NONE : had;
             while (sameSecret(others, target.cancelKey()) != null) {
-                random.nextBytes(target.cancelKey());
+                keys.redraw(target.cancelKey()); // keeping the peer stamp
             }
             Target[] now = Arrays.copyOf(others, others.length + 1);
             now[others.length] = target;

@@ -251,7 +251,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             loginEnded();
             // PostgreSQL answers nothing and closes; pgferry closes once the server has taken the forwarded request,
             // so that a client waiting for that close (libpq, pgjdbc) sends its next query only after the cancel
-            sc.cancels.cancel(cancel.processId(), cancel.secretKey(), sc.canceller, ctx::close);
+            // a key of another replica goes to it (pgferry.peers); ours comes back with its hop mark cleared
+            byte[] own = sc.peerCancels.route(ctx.channel().eventLoop(), cancel.processId(), cancel.secretKey(),
+                    ctx::close);
+            if (own != null) {
+                sc.cancels.cancel(cancel.processId(), own, sc.canceller, ctx::close);
+            }
         } else {
             onStartupMessage((StartupPacket.StartupMessage) packet);
         }
@@ -724,8 +729,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         for (String name : known.serverParams().keySet()) {
             ServerMessages.parameterStatus(out, name, params.reportedValue(name));
         }
-        byte[] key = new byte[startup.minorVersion() >= 2 ? 32 : 4];
-        sc.random.nextBytes(key);
+        byte[] key = sc.cancelKeys.issue(startup.minorVersion() >= 2 ? 32 : 4);
         ClientSession session = new ClientSession(sc, pool, startup.user(), params, id, key, connectedMillis,
                 kept == null ? 0 : kept.processId());
         ServerMessages.backendKeyData(out, session.processId(), key);

@@ -15,4 +15,7 @@ public interface ProxyStatus {
 
     /** Opens the pools' backends; null before the listener started. */
     BackendConnector connector();
+
+    /** Peering with the other replicas (cancel forwarding, budget share); null before the listener started. */
+    dev.pgferry.peer.Peering peering();
 }

@@ -29,6 +29,12 @@ public final class SessionContext implements SessionStats {
     final Pools pools;
     final CredentialStore credentials;
     final CancelRegistry cancels;
+    /** Draws the cancel keys of BackendKeyData, stamped with this replica's peer id (pgferry.peer-id). */
+    final dev.pgferry.peer.CancelKeys cancelKeys;
+    /** Where a CancelRequest goes among the replicas (pgferry.peers); set by the server once peering started. */
+    volatile dev.pgferry.peer.PeerCancels peerCancels = dev.pgferry.peer.PeerCancels.NONE;
+    /** This replica's shares of pgferry.pool.cluster-max-db-connections; null until the server started. */
+    private volatile dev.pgferry.peer.ClusterBudget clusterBudget;
     final SecureRandom random;
     /** Forwards a CancelRequest to a backend, then runs the callback ({@link dev.pgferry.backend.CancelForwarder}). */
     final BiConsumer<ServerConnection, Runnable> canceller;
@@ -78,7 +84,9 @@ public final class SessionContext implements SessionStats {
         this.pools = pools;
         this.credentials = credentials;
         this.random = random;
-        this.cancels = new CancelRegistry(random);
+        this.cancelKeys = new dev.pgferry.peer.CancelKeys(random,
+                dev.pgferry.peer.PeerIdentity.of(config, dev.pgferry.peer.PeerIdentity::hostname));
+        this.cancels = new CancelRegistry(cancelKeys);
         this.canceller = canceller;
         this.authQuery = config.auth().user()
                 .map(u -> new AuthQuery(this, u, config.auth().query(), config.auth().queryCacheTtl())).orElse(null);
@@ -120,6 +128,17 @@ public final class SessionContext implements SessionStats {
     }
 
     /** The configuration in force. */
+    /** Peering started: cancels of other replicas' keys go to them, and pools take this replica's budget share. */
+    public void usePeering(dev.pgferry.peer.PeerCancels cancels, dev.pgferry.peer.ClusterBudget budget) {
+        this.peerCancels = cancels;
+        this.clusterBudget = budget;
+    }
+
+    /** This replica's shares of the cluster backend budget; null when none is configured or before start. */
+    public dev.pgferry.peer.ClusterBudget clusterBudget() {
+        return clusterBudget;
+    }
+
     public PgferryConfig config() {
         return config;
     }

@@ -9,6 +9,9 @@ import java.util.function.LongConsumer;
  * only: the admin console acts through {@link SessionContext} itself.
  */
 public interface SessionStats {
+    /** The configuration in force (RELOAD replaces it). */
+    dev.pgferry.config.PgferryConfig config();
+
     /** Client connections open now, logging in or logged in (admin console connections excluded). */
     int clientConnections();
 

@@ -38,6 +38,17 @@ class ShowConfigTest {
                 .containsEntry("pgferry.pool.max-user-connections", "7");
     }
 
+    @Test
+    void theClusterBudgetAndPeersAreListed() {
+        assertThat(keys(Map.of())).containsEntry("pgferry.pool.cluster-max-db-connections", "0")
+                .containsEntry("pgferry.peer-id", "").containsEntry("pgferry.peers-dns", "")
+                .containsEntry("pgferry.peer-probe-interval", "2s");
+        assertThat(keys(Map.of("pgferry.pool.cluster-max-db-connections", "12", "pgferry.peer-id", "2",
+                "pgferry.peers.\"3\".host", "10.0.0.3")))
+                .containsEntry("pgferry.pool.cluster-max-db-connections", "12").containsEntry("pgferry.peer-id", "2")
+                .containsEntry("pgferry.peers.\"3\".host", "10.0.0.3").containsEntry("pgferry.peers.\"3\".port", "6432");
+    }
+
     /** SHOW CONFIG's key to value for the defaults overridden by {@code properties}. */
     static Map<String, String> keys(Map<String, String> properties) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(PgferryConfig.class)

@@ -20,11 +20,11 @@ import java.util.function.Predicate;
  * jar exists only after {@code package}: failsafe runs the {@code *IT} classes after it ({@code ./mvnw verify}); a
  * run without it skips with that hint.
  */
-final class PackagedJar {
+public final class PackagedJar {
     private PackagedJar() {}
 
     /** The jar, or a skipped test saying how to build it. */
-    static Path jar() {
+    public static Path jar() {
         Path jar = Path.of(System.getProperty("pgferry.jar", "target/quarkus-app/quarkus-run.jar")).toAbsolutePath();
         assumeTrue(Files.isRegularFile(jar), "no packaged jar at " + jar + ": run ./mvnw verify (failsafe runs this"
                 + " test after package)");
@@ -32,7 +32,7 @@ final class PackagedJar {
     }
 
     /** A port nothing listens on at the moment of asking (the test binds it or hands it to the jar at once). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {
@@ -53,8 +53,8 @@ final class PackagedJar {
     }
 
     /** A running jar; {@link #close()} stops it as SIGTERM would and waits. */
-    static final class Running implements AutoCloseable {
-        final Process process;
+    public static final class Running implements AutoCloseable {
+        public final Process process;
         final Path console;
 
         Running(Process process, Path console) {
@@ -62,7 +62,7 @@ final class PackagedJar {
             this.console = console;
         }
 
-        List<String> lines() {
+        public List<String> lines() {
             try {
                 return Files.readAllLines(console, StandardCharsets.UTF_8);
             } catch (IOException e) {
@@ -71,7 +71,7 @@ final class PackagedJar {
         }
 
         /** Waits for a console line matching {@code p}; fails with the console so far when it does not come. */
-        String await(Predicate<String> p, Duration timeout) throws InterruptedException {
+        public String await(Predicate<String> p, Duration timeout) throws InterruptedException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
                 for (String line : lines()) {
@@ -106,7 +106,7 @@ final class PackagedJar {
     }
 
     /** Starts {@code java <jvmOptions> -jar quarkus-run.jar <args>}, standard input from {@code stdin}. */
-    static Running start(List<String> jvmOptions, List<String> args, String stdin) throws IOException {
+    public static Running start(List<String> jvmOptions, List<String> args, String stdin) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -133,7 +133,7 @@ final class PackagedJar {
      * Options every run shares: a free HTTP port, no backend check noise, and the prod profile's console log (the jar
      * runs with the prod profile).
      */
-    static List<String> options(String... more) {
+    public static List<String> options(String... more) {
         List<String> o = new ArrayList<>();
         o.add("-Dquarkus.http.port=" + freePort());
         o.add("-Dpgferry.event-loops=1");

@@ -71,6 +71,7 @@ public class PgferryMetrics {
         ProxyStatus s = server;
         ClientCounts clients = new ClientCounts(s::context);
         sc.pools().onPool(pool -> PoolMeters.attach(registry, pool, clients, meters));
+        PeerMeters.register(registry, s::peering, () -> s.context().config(), meters);
     }
 
     void onStop(@Observes ShutdownEvent event) {
