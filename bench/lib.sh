@@ -11,11 +11,18 @@ pick_pgdir() {
   say "environment scripts: $PGDIR"
 }
 
+# The interpreter itself, resolved once in the foreground: a pyenv shim as python3 can hang when started in the
+# background (the cost sampler) or under timeout.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
+
 raise_fd_limit() {
   ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 }
 
-pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1; }
+# The PgBouncer to measure: PGB_BIN, else the one on PATH, else Debian's. Exported: pgbouncer.sh runs $PGB_BIN.
+PGB_BIN=${PGB_BIN:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}
+export PGB_BIN
+pgbouncer_version() { "$PGB_BIN" --version | head -1; }
 
 # The JVM options pgferry runs with in every bench (BENCH_FERRY_JVM overrides them). A fixed young generation
 # (-Xmn64m): pgferry's relay allocates next to nothing and a login about 8 KB, so 64 MiB is plenty, and a fixed

@@ -60,7 +60,7 @@ open_clients() {
   local port=$1 name=$2
   # the holder reads stdin: keep it open with a sleeping writer, close it to release the connections
   mkfifo "$WORK/hold.fifo"
-  python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
+  "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
   HOLDER_PID=$!
   exec 9>"$WORK/hold.fifo"
   for _ in $(seq 1200); do
@@ -104,7 +104,7 @@ hold() {
     say "$name (pid $pid): warm-up, $N logins in rounds of $CHURN clients that log in and leave"
     local done_logins=0
     while [ "$done_logins" -lt "$N" ]; do
-      python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$CHURN" --hold 0.01 </dev/null >/dev/null 2>&1
+      "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$CHURN" --hold 0.01 </dev/null >/dev/null 2>&1
       done_logins=$((done_logins + CHURN))
     done
     sleep "$SETTLE"
