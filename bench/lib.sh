@@ -28,7 +28,8 @@ pgbouncer_version() { "$PGB_BIN" --version | head -1; }
 # (-Xmn64m): pgferry's relay allocates next to nothing and a login about 8 KB, so 64 MiB is plenty, and a fixed
 # size is touched once, while the server starts, instead of growing page by page as the first clients log in
 # (ParallelGC's adaptive sizing charged that growth, up to its eden of ~85 MiB, to whatever connected first).
-FERRY_JVM=${BENCH_FERRY_JVM:--Xms256m -Xmx1g -Xmn64m -XX:+UseParallelGC}
+# BENCH_FERRY_JVM="" (set, empty) runs the JVM with its defaults, as a plain `java -jar` does.
+FERRY_JVM=${BENCH_FERRY_JVM--Xms256m -Xmx1g -Xmn64m -XX:+UseParallelGC}
 
 # start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT [BACKEND_HOST] [NAME]: starts the packaged jar (production
 # profile) with a users file for the pgenv.sh users and waits for 'select 1'. BACKEND_HOST: 127.0.0.1 (default) or
