@@ -11,17 +11,25 @@ pick_pgdir() {
   say "environment scripts: $PGDIR"
 }
 
+# The interpreter itself, resolved once in the foreground: a pyenv shim as python3 can hang when started in the
+# background (the cost sampler) or under timeout.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
+
 raise_fd_limit() {
   ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 }
 
-pgbouncer_version() { "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1; }
+# The PgBouncer to measure: PGB_BIN, else the one on PATH, else Debian's. Exported: pgbouncer.sh runs $PGB_BIN.
+PGB_BIN=${PGB_BIN:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}
+export PGB_BIN
+pgbouncer_version() { "$PGB_BIN" --version | head -1; }
 
 # The JVM options pgferry runs with in every bench (BENCH_FERRY_JVM overrides them). A fixed young generation
 # (-Xmn64m): pgferry's relay allocates next to nothing and a login about 8 KB, so 64 MiB is plenty, and a fixed
 # size is touched once, while the server starts, instead of growing page by page as the first clients log in
 # (ParallelGC's adaptive sizing charged that growth, up to its eden of ~85 MiB, to whatever connected first).
-FERRY_JVM=${BENCH_FERRY_JVM:--Xms256m -Xmx1g -Xmn64m -XX:+UseParallelGC}
+# BENCH_FERRY_JVM="" (set, empty) runs the JVM with its defaults, as a plain `java -jar` does.
+FERRY_JVM=${BENCH_FERRY_JVM--Xms256m -Xmx1g -Xmn64m -XX:+UseParallelGC}
 
 # start_pgferry JAR PORT HTTP_PORT POOL BACKEND_PORT [BACKEND_HOST] [NAME]: starts the packaged jar (production
 # profile) with a users file for the pgenv.sh users and waits for 'select 1'. BACKEND_HOST: 127.0.0.1 (default) or

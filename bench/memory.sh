@@ -17,6 +17,8 @@
 #        BENCH_MEMORY_WARMUP=1: first the same N clients log in and leave (memory kept from them is not charged again);
 #        BENCH_MEMORY_WARMUP=churn: first N logins in rounds of BENCH_MEMORY_CHURN=200 clients that log in and leave
 #        (a pooler that has served short connections: warm, but never held N clients)
+#        BENCH_MEMORY_HISTOGRAM=1: keep jcmd GC.class_histogram (top 60) taken with the N clients held
+#        BENCH_FERRY_JVM="-XX:NativeMemoryTracking=summary ...": keep the NMT diff the clients caused
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
 # pgferry's RSS includes the JVM (FERRY_JVM in lib.sh): heap that was touched stays resident
 # after garbage collection, so "after - before" is the growth the connections caused, not their live size.
@@ -60,7 +62,7 @@ open_clients() {
   local port=$1 name=$2
   # the holder reads stdin: keep it open with a sleeping writer, close it to release the connections
   mkfifo "$WORK/hold.fifo"
-  python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
+  "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
   HOLDER_PID=$!
   exec 9>"$WORK/hold.fifo"
   for _ in $(seq 1200); do
@@ -89,6 +91,13 @@ live_heap() {
   jcmd "$1" GC.heap_info 2>/dev/null | grep -oP 'used \K[0-9]+(?=K)' | awk '{s += $1} END {if (NR) print s * 1024}'
 }
 
+# nmt PID baseline|summary.diff: Native Memory Tracking (prints nothing unless the JVM runs with it)
+nmt() {
+  command -v jcmd >/dev/null || return 0
+  jcmd "$1" VM.native_memory "$2" 2>/dev/null | grep -q 'not enabled' && return 0
+  jcmd "$1" VM.native_memory "$2" 2>/dev/null
+}
+
 # hold PID PORT NAME: warm-up round, RSS before, N idle clients, RSS after; appends to $WORK/rows
 hold() {
   local pid=$1 port=$2 name=$3 before after heap_before="" heap_after="" line
@@ -104,19 +113,30 @@ hold() {
     say "$name (pid $pid): warm-up, $N logins in rounds of $CHURN clients that log in and leave"
     local done_logins=0
     while [ "$done_logins" -lt "$N" ]; do
-      python3 "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$CHURN" --hold 0.01 </dev/null >/dev/null 2>&1
+      "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$CHURN" --hold 0.01 </dev/null >/dev/null 2>&1
       done_logins=$((done_logins + CHURN))
     done
     sleep "$SETTLE"
   fi
   [ "$name" = pgferry ] && heap_before=$(live_heap "$pid")
+  # with -XX:NativeMemoryTracking=summary in BENCH_FERRY_JVM: which JVM area the clients grow (heap, "Other" =
+  # Netty's direct buffers, threads, metaspace, ...), as a diff against this baseline
+  [ "$name" = pgferry ] && nmt "$pid" baseline >/dev/null
   before=$(rss_bytes "$pid")
   say "$name (pid $pid): RSS before $before bytes; opening $N idle clients"
   open_clients "$port" "$name"; line=$HOLD_LINE
   say "$name: $line; settling ${SETTLE}s"
   sleep "$SETTLE"
   after=$(rss_bytes "$pid")
-  [ "$name" = pgferry ] && heap_after=$(live_heap "$pid")
+  if [ "$name" = pgferry ]; then
+    nmt "$pid" summary.diff >"$WORK/nmt-diff.txt" && [ -s "$WORK/nmt-diff.txt" ] && say "NMT diff: $WORK/nmt-diff.txt"
+    heap_after=$(live_heap "$pid")
+    if [ "${BENCH_MEMORY_HISTOGRAM:-0}" = 1 ] && command -v jcmd >/dev/null; then
+      # what the held clients are, by class (after the full GC of live_heap: live objects only)
+      jcmd "$pid" GC.class_histogram 2>/dev/null | head -60 >"$WORK/histogram.txt"
+      say "class histogram with $N clients: $WORK/histogram.txt"
+    fi
+  fi
   local connected; connected=$(grep -oP 'connected=\K[0-9]+' <<<"$line")
   close_clients
   local per="n/a" heap_per="n/a"

@@ -55,8 +55,8 @@ def aggregate(rows):
     out = {}
     for key, rs in cells.items():
         ok = [r for r in rs if r["status"] == "ok"]
-        med = lambda col: statistics.median([v for v in (fnum(r[col]) for r in ok) if v is not None]) \
-            if any(fnum(r[col]) is not None for r in ok) else None
+        med = lambda col: statistics.median([v for v in (fnum(r.get(col)) for r in ok) if v is not None]) \
+            if any(fnum(r.get(col)) is not None for r in ok) else None
         statuses = {}
         for r in rs:
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
@@ -69,6 +69,9 @@ def aggregate(rows):
             "p50": med("p50_ms"),
             "p99": med("p99_ms"),
             "conn": med("conn_ms"),
+            # the pooler's own CPU µs and context switches per transaction (bench/proccost.py); older CSVs lack them
+            "cpu": med("cpu_us_per_tx"),
+            "cs": med("cs_per_tx"),
             "failed": sum(int(r["failed"]) for r in rs if r["failed"].isdigit()),
             "aborted": sum(int(r["aborted_clients"]) for r in rs if r["aborted_clients"].isdigit()),
             "errlines": sum(int(r.get("error_lines") or 0) for r in rs if (r.get("error_lines") or "0").isdigit()),
@@ -95,6 +98,14 @@ def ratio(a, b):
     return f"{a / b:.2f}"
 
 
+def jar_name(meta):
+    jar = meta.get("pgferry_jar")
+    if not jar:
+        return "n/a"
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.relpath(jar, repo) if os.path.isabs(jar) else jar
+
+
 def write_md(out_dir, meta, agg, rows):
     scenarios = sorted({r["scenario"] for r in rows},
                        key=lambda s: (SCRIPT_ORDER.index(parse_scenario(s)[0]), parse_scenario(s)[2],
@@ -116,7 +127,7 @@ def write_md(out_dir, meta, agg, rows):
       f"{meta.get('os', '?')}. The cores are **shared** by PostgreSQL, the pooler and pgbench (all on one host, "
       "loopback TCP): absolute numbers are low and a pooler's CPU use is taken from PostgreSQL and pgbench. "
       "Compare ratios, not absolute tps.")
-    w(f"- **Measured**: pgferry commit `{meta.get('pgferry_commit', 'n/a')}` (jar `{os.path.relpath(meta['pgferry_jar'], os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) if meta.get('pgferry_jar') else 'n/a'}`), "
+    w(f"- **Measured**: pgferry commit `{meta.get('pgferry_commit', 'n/a')}` (jar `{jar_name(meta)}`), "
       f"bench scripts commit `{meta.get('bench_commit', '?')}`; {meta.get('pgbouncer', 'PgBouncer ?')}; "
       f"PostgreSQL {meta.get('postgresql', '?')}; {meta.get('pgbench', '')}; {meta.get('java', '')}.")
     w(f"- **Date**: {meta.get('start', '?')} → {meta.get('end', '?')} (UTC). Load average (1/5/15 min) at start "
@@ -146,8 +157,13 @@ def write_md(out_dir, meta, agg, rows):
       "≈tps ⚠ = no clean round, but pgbench completed normally while printing errors: the value is shown for "
       "orientation and is not comparable. n/a = not run (direct PostgreSQL has max_connections=500).")
     w("")
-    w("| scenario | mode | clients | target | tps | p50 ms | p99 ms | × PgBouncer | × limit | ok | failed / aborted / errors |")
-    w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    w("**CPU µs/tx** and **cs/tx**: the pooler process's own CPU time (user + system, all threads) and context "
+      "switches (voluntary + involuntary, all threads) per transaction, from `/proc` sampled through the cell "
+      "(`bench/proccost.py`: the window in which transactions completed, its first and last 0.5 s left out, so "
+      "the initial connections are not charged except in `-C` cells, where each transaction is a login).")
+    w("")
+    w("| scenario | mode | clients | target | tps | p50 ms | p99 ms | CPU µs/tx | cs/tx | × PgBouncer | × limit | ok | failed / aborted / errors |")
+    w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     notes = []
     fallback_used = False
     for s in scenarios:
@@ -158,7 +174,7 @@ def write_md(out_dir, meta, agg, rows):
                 continue
             label = f"{SCRIPT_NAME[script]}" + (" — **limit reference**" if t == "direct" and clients == 20 else "")
             if a["skipped"]:
-                w(f"| {label} | {mode} | {clients} | {TARGET_NAME[t]} | n/a | n/a | n/a | — | — | — | {a['skip_reason']} |")
+                w(f"| {label} | {mode} | {clients} | {TARGET_NAME[t]} | n/a | n/a | n/a | — | — | — | — | — | {a['skip_reason']} |")
                 continue
             peer = PEER[t]
             pgb = agg.get((peer, s), {}).get("tps")
@@ -181,7 +197,7 @@ def write_md(out_dir, meta, agg, rows):
             tps = fmt(a["tps"]) if a["tps"] is not None else \
                 f"≈{fmt(a['tps_unclean'])} ⚠" if a["tps_unclean"] is not None else "**failed**"
             w(f"| {label} | {mode} | {clients} | {TARGET_NAME[t]} | {tps} | {fmt(a['p50'], 2)} | {fmt(a['p99'], 2)} | "
-              f"{vs_pgb} | "
+              f"{fmt(a['cpu'], 1)} | {fmt(a['cs'], 2)} | {vs_pgb} | "
               f"{ratio(a['tps'], lim)} | {a['ok']}/{a['rounds']} | {fa} |")
     w("")
     if fallback_used:
@@ -206,6 +222,7 @@ def write_md(out_dir, meta, agg, rows):
     summary = ratio_summary(agg, scenarios)
     if summary:
         lines.extend(summary)
+    lines.extend(ceiling_table(agg, scenarios, targets))
     w("![tps vs clients](tps_vs_clients.png)")
     w("")
     w("Raw data: [results.csv](results.csv) (one row per round × target × scenario); run metadata: [meta.txt](meta.txt). "
@@ -223,18 +240,46 @@ def ratio_summary(agg, scenarios):
     if not pairs:
         return []
     out = ["### pgferry ÷ PgBouncer at a glance", "",
-           "| scenario | mode | clients | " + " | ".join(p[2] for p in pairs) + " |",
-           "|---|---|---:|" + "---:|" * len(pairs)]
+           "| scenario | mode | clients | " + " | ".join(p[2] for p in pairs) + " | CPU/tx, both TCP | p99, both TCP |",
+           "|---|---|---:|" + "---:|" * len(pairs) + "---:|---:|"]
     for s in scenarios:
         script, mode, clients = parse_scenario(s)
         cells = []
         for f, b, _ in pairs:
             a, p = agg.get((f, s), {}).get("tps"), agg.get((b, s), {}).get("tps")
             cells.append(ratio(a, p) if a and p else "—")
+        for col in ("cpu", "p99"):
+            a, p = agg.get(("pgferry", s), {}).get(col), agg.get(("pgbouncer", s), {}).get(col)
+            cells.append(ratio(a, p) if a and p else "—")
         if any(c != "—" for c in cells):
             out.append(f"| {SCRIPT_NAME[script]} | {mode} | {clients} | " + " | ".join(cells) + " |")
     out += ["", "— = one side has no clean median in that cell (e.g. PgBouncer 1.18 fails prepared in "
             "transaction mode; see the ‡ ratios above).", ""]
+    return out
+
+
+def ceiling_table(agg, scenarios, targets):
+    """Markdown lines: transactions per second one pooler core could carry, 1e6 ÷ CPU µs per transaction."""
+    poolers = [t for t in targets if t != "direct" and any(agg.get((t, s), {}).get("cpu") for s in scenarios)]
+    if not poolers:
+        return []
+    out = ["### Per-core ceiling", "",
+           "Transactions per second one core could carry if it did nothing but the pooler's work: 1e6 ÷ the pooler's "
+           "CPU µs per transaction (median over clean rounds). A projection for a machine where the pooler has a core "
+           "to itself; on this shared host PostgreSQL and pgbench take most of the CPU.", "",
+           "| scenario | mode | clients | " + " | ".join(f"{TARGET_NAME[t]} CPU µs/tx | {TARGET_NAME[t]} tx/s per core"
+                                                     for t in poolers) + " | pgferry ÷ PgBouncer CPU/tx |",
+           "|---|---|---:|" + "---:|---:|" * len(poolers) + "---:|"]
+    for s in scenarios:
+        script, mode, clients = parse_scenario(s)
+        cells = []
+        for t in poolers:
+            cpu = agg.get((t, s), {}).get("cpu")
+            cells += [fmt(cpu, 1), fmt(1e6 / cpu) if cpu else "—"]
+        f, b = agg.get(("pgferry", s), {}).get("cpu"), agg.get(("pgbouncer", s), {}).get("cpu")
+        if any(c != "—" for c in cells):
+            out.append(f"| {SCRIPT_NAME[script]} | {mode} | {clients} | " + " | ".join(cells) + f" | {ratio(f, b)} |")
+    out.append("")
     return out
 
 

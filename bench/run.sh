@@ -8,6 +8,7 @@
 # (pgbouncer.sh, port 56432, pool 20) and pgferry from its packaged jar (production profile, port 6543,
 # pool 20, transaction mode), then runs pgbench against each target in turn, round by round
 # (round 1: scenario 1 on A B C, scenario 2 on A B C, ...; round 2: ...), so drift hits all alike.
+# Each cell also records the pooler's CPU µs and context switches per transaction (bench/proccost.py, /proc).
 # Writes docs/bench/results.csv (raw, one row per round x target x scenario), results.md (medians,
 # percentiles, ratios), tps_vs_clients.png and meta.txt. See bench/README.md for how to read them.
 #
@@ -30,12 +31,13 @@
 #   BENCH_SAMPLING=0.05       pgbench --sampling-rate for the latency log (storm scenarios log all)
 #   BENCH_CONNECT_RATE=60     cells above 50 clients first get ceil(clients/RATE) s added to -T for pgbench's
 #                             initial connections (its -T clock includes them; tps and window_s exclude them),
-#                             later 1.5 x the connection time measured for that target and client count + 2 s
+#                             later 1.2 x the connection time measured for that target and client count + 1 s
 #                             (when that time exceeds a tenth of BENCH_SECONDS)
 #   BENCH_WARMUP=5            seconds of unrecorded S-simple-50 per pooler before round 1 (0: none)
 #   BENCH_OUT=docs/bench      output directory (relative to the repo root, or absolute)
 #   BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 BENCH_FERRY_OPTS="-D..."  (extra JVM/-D options)
 #   PGE_PORT=55432 PGB_PORT=56432   PostgreSQL / PgBouncer ports (as in pgenv.sh / pgbouncer.sh)
+#   PGB_BIN=<path>            the PgBouncer binary (default: pgbouncer on PATH, else Debian's); its version goes into meta.txt
 #   BENCH_KEEP=0              1: leave PgBouncer and pgferry running afterwards (PostgreSQL is always left)
 #
 # Scenario ids: <script>-<mode>-<clients>
@@ -73,7 +75,8 @@ FERRY_PID="" FERRY_PIDS=()
 # --- prerequisites -----------------------------------------------------------------------------
 missing=()
 for c in pgbench psql python3; do command -v "$c" >/dev/null || missing+=("$c"); done
-command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing+=("pgbouncer (apt-get install -y pgbouncer)")
+[[ " $TARGETS " != *" pgbouncer"* ]] || [ -x "$PGB_BIN" ] \
+  || missing+=("pgbouncer (PGB_BIN=<path to the binary>, on PATH, or apt-get install -y pgbouncer)")
 [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]}"
 command -v gnuplot >/dev/null || python3 -c 'import matplotlib' 2>/dev/null \
   || say "WARNING: no chart tool: install gnuplot (apt-get install -y gnuplot-nox) or python3-matplotlib; tables are still written"
@@ -102,13 +105,14 @@ PG_VERSION=$(psql -h 127.0.0.1 -p "$PGE_PORT" -U postgres -qtAc 'show server_ver
 SOCK_DIR=${BENCH_PG_SOCKET_DIR:-/tmp/pgenv-$PGE_PORT}
 declare -A PORT=([direct]=$PGE_PORT [pgbouncer]=$PGB_PORT [pgferry]=$FERRY_PORT
   [pgferry-unix]=$((FERRY_PORT + 1)) [pgbouncer-unix]=$((PGB_PORT + 1)))
-declare -A SKIP=()
+declare -A SKIP=() POOLER_PID=()
 PGB_VERSION="not run"
 if [[ " $TARGETS " = *" pgbouncer "* ]]; then
   say "PgBouncer on $PGB_PORT, transaction mode, pool $POOL"
   if "$PGDIR/pgbouncer.sh" start; then
     PGB_STARTED=1
     PGB_VERSION=$(pgbouncer_version)
+    POOLER_PID[pgbouncer]=$(cat "/tmp/pgbouncer-$PGB_PORT/pid" 2>/dev/null)
   else
     SKIP[pgbouncer]="pgbouncer.sh start failed"
   fi
@@ -119,6 +123,7 @@ if [[ " $TARGETS " = *" pgbouncer-unix "* ]]; then
   say "PgBouncer on ${PORT[pgbouncer-unix]} to PostgreSQL's Unix socket in $SOCK_DIR, transaction mode, pool $POOL"
   if PGB_PORT=${PORT[pgbouncer-unix]} PGB_HOST=$SOCK_DIR "$BENCH_DIR/pg/pgbouncer.sh" start; then
     PGBU_STARTED=1
+    POOLER_PID[pgbouncer-unix]=$(cat "/tmp/pgbouncer-${PORT[pgbouncer-unix]}/pid" 2>/dev/null)
     [ "$PGB_VERSION" = "not run" ] && PGB_VERSION=$(pgbouncer_version)
   else
     SKIP[pgbouncer-unix]="pgbouncer.sh start (PGB_HOST=$SOCK_DIR) failed"
@@ -128,13 +133,13 @@ fi
 FERRY_COMMIT="n/a"
 FERRY_PIDS=()
 if [[ " $TARGETS " = *" pgferry "* ]]; then
-  start_pgferry "$JAR" "$FERRY_PORT" "$FERRY_HTTP" "$POOL" "$PGE_PORT" && FERRY_PIDS+=("$FERRY_PID") \
-    || SKIP[pgferry]=$FERRY_SKIP
+  start_pgferry "$JAR" "$FERRY_PORT" "$FERRY_HTTP" "$POOL" "$PGE_PORT" \
+    && { FERRY_PIDS+=("$FERRY_PID"); POOLER_PID[pgferry]=$FERRY_PID; } || SKIP[pgferry]=$FERRY_SKIP
   BENCH_BUILD=0 # built once
 fi
 if [[ " $TARGETS " = *" pgferry-unix "* ]]; then
   start_pgferry "$JAR" "${PORT[pgferry-unix]}" "$((FERRY_HTTP + 1))" "$POOL" "$PGE_PORT" "$SOCK_DIR" pgferry-unix \
-    && FERRY_PIDS+=("$FERRY_PID") || SKIP[pgferry-unix]=$FERRY_SKIP
+    && { FERRY_PIDS+=("$FERRY_PID"); POOLER_PID[pgferry-unix]=$FERRY_PID; } || SKIP[pgferry-unix]=$FERRY_SKIP
 fi
 RUN_TARGETS=()
 for t in $TARGETS; do
@@ -144,7 +149,7 @@ done
 
 # --- one pgbench cell ------------------------------------------------------------------------------
 CSV=$WORK/results.csv   # copied to $OUT at the end, so an interrupted run leaves the last results alone
-echo "round,target,scenario,clients,tps,p50_ms,p99_ms,failed,aborted_clients,error_lines,status,exit_code,samples,conn_ms,window_s,attempts,error" >"$CSV"
+echo "round,target,scenario,clients,tps,p50_ms,p99_ms,failed,aborted_clients,error_lines,status,exit_code,samples,conn_ms,window_s,attempts,error,cpu_us_per_tx,cs_per_tx,cost_window_s" >"$CSV"
 declare -A CONN_EST=()
 
 csvq() { local s=${1//\"/\"\"}; printf '"%s"' "$s"; }
@@ -161,33 +166,40 @@ run_cell() {
     *) say "unknown scenario $scen"; return ;;
   esac
   if [ "$target" = direct ] && [ "$clients" -gt "$DIRECT_MAX" ]; then
-    [ "$round" = warmup ] || echo "$round,$target,$scen,$clients,,,,,,,skipped,,0,,,0,$(csvq "max_connections=500: direct above $DIRECT_MAX clients not run")" >>"$CSV"
+    [ "$round" = warmup ] || echo "$round,$target,$scen,$clients,,,,,,,skipped,,0,,,0,$(csvq "max_connections=500: direct above $DIRECT_MAX clients not run"),,,0" >>"$CSV"
     return
   fi
   local threads=2; [ "$clients" -lt 2 ] && threads=1
   local ld=$WORK/logs/$round-$target-$scen outf=$WORK/out/$round-$target-$scen.txt key=$target-$clients
-  local attempt slack dur rc tps failed aborted errlines conn status err pct processed window
+  local attempt slack dur rc tps failed aborted errlines conn status err pct processed window cost sampler
+  local pid=${POOLER_PID[$target]:-}
   mkdir -p "$WORK/out"
   [ "$round" = warmup ] || say "round $round  $target  $scen"
   for attempt in 1 2; do
     # pgbench's -T clock starts before its clients have connected, and tps is computed over the time left
     # after the initial connections; so big client counts get time to connect (SCRAM) on top of -T:
-    # first a guess from BENCH_CONNECT_RATE, then 1.5 x the connection time measured for this target
+    # first a guess from BENCH_CONNECT_RATE, then 1.2 x the connection time measured for this target
     # and client count; a cell whose measured window came out short is run once more with that.
     # (measured connection times under a tenth of -T are not compensated)
     slack=0
     if [ "$script" != C ]; then
       if [ -n "${CONN_EST[$key]:-}" ]; then
-        slack=$(awk -v c="${CONN_EST[$key]}" -v s="$SECS" 'BEGIN{printf "%d", (c > s/10) ? c*1.5 + 2 : 0}')
+        slack=$(awk -v c="${CONN_EST[$key]}" -v s="$SECS" 'BEGIN{printf "%d", (c > s/10) ? c*1.2 + 1 : 0}')
       elif [ "$clients" -gt 50 ]; then
         slack=$(( (clients + CONNECT_RATE - 1) / CONNECT_RATE ))
       fi
     fi
     dur=$((SECS + slack))
     rm -rf "$ld"; mkdir -p "$ld"
+    # the pooler's CPU time and context switches, sampled through the run (bench/proccost.py)
+    sampler=""
+    if [ -n "$pid" ] && [ "$round" != warmup ]; then
+      "$PYTHON" "$BENCH_DIR/proccost.py" sample "$pid" "$ld/cost" & sampler=$!
+    fi
     timeout --kill-after=10 $((dur + 300)) pgbench -n -M "$mode" "${flags[@]}" -c "$clients" -j "$threads" -T "$dur" \
       -h 127.0.0.1 -p "${PORT[$target]}" -U postgres -l --log-prefix="$ld/tx" --sampling-rate="$rate" bench >"$outf" 2>&1
     rc=$?
+    [ -n "$sampler" ] && { kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null; }
     [ "$round" = warmup ] && { rm -rf "$ld"; return; }
     tps=$(grep -oP '^tps = \K[0-9.]+' "$outf" | head -1)
     failed=$(grep -oP '^number of failed transactions: \K[0-9]+' "$outf" | head -1)
@@ -204,6 +216,8 @@ run_cell() {
           | awk '{a[NR]=$1} END{ if (NR==0) {print ",,0"; exit}
                    i=int(NR*0.50); if (i<NR*0.50) i++; j=int(NR*0.99); if (j<NR*0.99) j++;
                    printf "%.3f,%.3f,%d\n", a[i]/1000, a[j]/1000, NR }')
+    cost="- - 0"
+    [ -n "$sampler" ] && cost=$("$PYTHON" "$BENCH_DIR/proccost.py" per-tx "$ld/cost" "$rate" "$ld"/tx* 2>/dev/null || echo "- - 0")
     rm -rf "$ld"
     if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then status=timeout
     elif [ -z "$tps" ]; then status=error
@@ -229,7 +243,7 @@ run_cell() {
   [ "$status" = short_window ] && err="only $window s measured of -T $dur s after the initial connections (lower BENCH_CONNECT_RATE)"
   [ "$status" = error ] && [ -z "$err" ] && err="no tps line: ${processed:-?} transactions processed, initial connection time ${conn:-?} ms of -T $dur s"
   [ "$status" = ok ] || say "  -> $status (exit $rc, failed ${failed:-?}, aborted clients $aborted, error lines $errlines): $err"
-  echo "$round,$target,$scen,$clients,${tps},${pct%,*},${failed},$aborted,$errlines,$status,$rc,${pct##*,},${conn},$window,$attempt,$(csvq "$err")" >>"$CSV"
+  echo "$round,$target,$scen,$clients,${tps},${pct%,*},${failed},$aborted,$errlines,$status,$rc,${pct##*,},${conn},$window,$attempt,$(csvq "$err"),$(awk '{printf "%s,%s,%s", ($1=="-"?"":$1), ($2=="-"?"":$2), $3}' <<<"$cost")" >>"$CSV"
 }
 
 # --- measure -----------------------------------------------------------------------------------------
@@ -272,7 +286,7 @@ BENCH_COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown
   echo "pgbench=$(pgbench --version | head -1)"
   echo "pgbouncer=$PGB_VERSION"
   echo "pgferry_commit=$FERRY_COMMIT"
-  echo "pgferry_jar=$JAR"
+  echo "pgferry_jar=${JAR#"$REPO"/}"  # no machine path in the committed meta.txt
   echo "bench_commit=$BENCH_COMMIT"
   echo "load_before=$LOAD_BEFORE"
   echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -287,5 +301,5 @@ BENCH_COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown
 } >"$WORK/meta.txt"
 cp "$CSV" "$WORK/meta.txt" "$OUT/" || die "cannot write $OUT"
 say "raw pgbench output of every cell: $WORK/out/ (pgferry log: $WORK/pgferry.log)"
-python3 "$BENCH_DIR/report.py" "$OUT" || die "report.py failed"
+"$PYTHON" "$BENCH_DIR/report.py" "$OUT" || die "report.py failed"
 say "done: $OUT/results.md $OUT/results.csv $OUT/tps_vs_clients.png"
