@@ -61,13 +61,11 @@ final class IdleLimits {
      * Sync (PostgreSQL's idle_in_transaction_session_timeout does not run then either: it starts at ReadyForQuery),
      * no COPY in progress.
      */
-    Verdict verdict(ClientSession.State state, int pending, boolean unsynced, boolean copyIn, byte txStatus,
-            long restNanos) {
-        if (state == ClientSession.State.IDLE) {
+    Verdict verdict(SessionState state, TransactionTracker tx, long restNanos) {
+        if (state.holdsNothing()) {
             return clientIdleNanos > 0 && restNanos > clientIdleNanos ? Verdict.CLIENT_IDLE : Verdict.NONE;
         }
-        boolean idleInTransaction = state == ClientSession.State.LEASED && pending == 0 && !unsynced && !copyIn
-                && (txStatus == 'T' || txStatus == 'E');
+        boolean idleInTransaction = state == SessionState.RELAYING && tx.atRest() && tx.inTransaction();
         return idleInTransaction && idleTransactionNanos > 0 && restNanos > idleTransactionNanos
                 ? Verdict.IDLE_IN_TRANSACTION : Verdict.NONE;
     }

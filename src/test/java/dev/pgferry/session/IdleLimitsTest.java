@@ -2,7 +2,6 @@ package dev.pgferry.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.session.ClientSession.State;
 import dev.pgferry.session.IdleLimits.Verdict;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -11,6 +10,23 @@ import org.junit.jupiter.api.Test;
 class IdleLimitsTest {
     static final long SECOND = Duration.ofSeconds(1).toNanos();
     final IdleLimits both = IdleLimits.of(Duration.ofSeconds(2), Duration.ofSeconds(1));
+
+    /** A tracker as the relay leaves it: {@code pending} requests out, the last ReadyForQuery's {@code status}. */
+    static TransactionTracker tx(int pending, boolean unsynced, boolean copyIn, char status) {
+        TransactionTracker tx = new TransactionTracker();
+        tx.requestSent();
+        tx.readyForQuery((byte) status);
+        for (int i = 0; i < pending; i++) {
+            tx.requestSent();
+        }
+        if (unsynced) {
+            tx.unsyncedSent();
+        }
+        if (copyIn) {
+            tx.copyInStarted();
+        }
+        return tx;
+    }
 
     @Test
     void bothZeroIsNoLimitsAtAll() {
@@ -21,31 +37,34 @@ class IdleLimitsTest {
 
     @Test
     void aClientHoldingNoBackendOutlivesClientIdleTimeoutOnlyPastIt() {
-        assertThat(both.verdict(State.IDLE, 0, false, false, (byte) 'I', 2 * SECOND)).isEqualTo(Verdict.NONE);
-        assertThat(both.verdict(State.IDLE, 0, false, false, (byte) 'I', 2 * SECOND + 1))
+        assertThat(both.verdict(SessionState.IDLE, tx(0, false, false, 'I'), 2 * SECOND)).isEqualTo(Verdict.NONE);
+        assertThat(both.verdict(SessionState.IDLE, tx(0, false, false, 'I'), 2 * SECOND + 1))
                 .isEqualTo(Verdict.CLIENT_IDLE);
+        assertThat(both.verdict(SessionState.SKIPPING_TO_SYNC, tx(0, false, false, 'I'), 2 * SECOND + 1))
+                .as("skipping a failed batch up to its Sync holds no backend either").isEqualTo(Verdict.CLIENT_IDLE);
         assertThat(Verdict.CLIENT_IDLE.message).isEqualTo("client_idle_timeout");
     }
 
     @Test
     void waitingForABackendOrRestoringItIsNeitherIdleNorInATransaction() {
-        for (State s : new State[] {State.LEASING, State.RESTORING, State.FIXUP, State.CLOSED}) {
-            assertThat(both.verdict(s, 0, false, false, (byte) 'T', 60 * SECOND)).as(s.name()).isEqualTo(Verdict.NONE);
+        for (SessionState s : new SessionState[] {SessionState.LEASING, SessionState.CHECKING, SessionState.RESTORING,
+                SessionState.FIXUP, SessionState.CLOSED}) {
+            assertThat(both.verdict(s, tx(0, false, false, 'T'), 60 * SECOND)).as(s.name()).isEqualTo(Verdict.NONE);
         }
     }
 
     @Test
     void aBackendHeldAtRestOutsideATransactionIsExempt() {
         // session mode or a pinned client between transactions: PgBouncer skips a client linked to a server
-        assertThat(both.verdict(State.LEASED, 0, false, false, (byte) 'I', 60 * SECOND)).isEqualTo(Verdict.NONE);
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, false, false, 'I'), 60 * SECOND)).isEqualTo(Verdict.NONE);
     }
 
     @Test
     void idleInATransactionOrAFailedOneOutlivesIdleTransactionTimeout() {
-        assertThat(both.verdict(State.LEASED, 0, false, false, (byte) 'T', SECOND)).isEqualTo(Verdict.NONE);
-        assertThat(both.verdict(State.LEASED, 0, false, false, (byte) 'T', SECOND + 1))
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, false, false, 'T'), SECOND)).isEqualTo(Verdict.NONE);
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, false, false, 'T'), SECOND + 1))
                 .isEqualTo(Verdict.IDLE_IN_TRANSACTION);
-        assertThat(both.verdict(State.LEASED, 0, false, false, (byte) 'E', SECOND + 1))
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, false, false, 'E'), SECOND + 1))
                 .isEqualTo(Verdict.IDLE_IN_TRANSACTION);
         assertThat(Verdict.IDLE_IN_TRANSACTION.message).isEqualTo("idle transaction timeout");
     }
@@ -53,20 +72,20 @@ class IdleLimitsTest {
     @Test
     void somethingOutstandingIsNotIdle() {
         long long_ = 60 * SECOND;
-        assertThat(both.verdict(State.LEASED, 1, false, false, (byte) 'T', long_)).as("a query running")
+        assertThat(both.verdict(SessionState.RELAYING, tx(1, false, false, 'T'), long_)).as("a query running")
                 .isEqualTo(Verdict.NONE);
-        assertThat(both.verdict(State.LEASED, 0, true, false, (byte) 'T', long_)).as("Parse/Bind sent, no Sync yet")
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, true, false, 'T'), long_)).as("Parse/Bind sent, no Sync yet")
                 .isEqualTo(Verdict.NONE);
-        assertThat(both.verdict(State.LEASED, 0, false, true, (byte) 'T', long_)).as("COPY FROM STDIN under way")
+        assertThat(both.verdict(SessionState.RELAYING, tx(0, false, true, 'T'), long_)).as("COPY FROM STDIN under way")
                 .isEqualTo(Verdict.NONE);
     }
 
     @Test
     void aLimitAtZeroNeverFires() {
         IdleLimits txOnly = IdleLimits.of(Duration.ZERO, Duration.ofSeconds(1));
-        assertThat(txOnly.verdict(State.IDLE, 0, false, false, (byte) 'I', Long.MAX_VALUE)).isEqualTo(Verdict.NONE);
+        assertThat(txOnly.verdict(SessionState.IDLE, tx(0, false, false, 'I'), Long.MAX_VALUE)).isEqualTo(Verdict.NONE);
         IdleLimits clientOnly = IdleLimits.of(Duration.ofSeconds(1), Duration.ZERO);
-        assertThat(clientOnly.verdict(State.LEASED, 0, false, false, (byte) 'T', Long.MAX_VALUE))
+        assertThat(clientOnly.verdict(SessionState.RELAYING, tx(0, false, false, 'T'), Long.MAX_VALUE))
                 .isEqualTo(Verdict.NONE);
     }
 
