@@ -29,7 +29,7 @@ final class ShowConfig implements AdminCommand {
         List<List<String>> rows = rows(admin.sc.config());
         if (admin.sc.clusterBudget() != null) {
             // not settings but what this replica takes of the cluster budget now, as peers come and go
-            admin.sc.clusterBudget().shares().forEach((db, share) -> rows.add(List.of("cluster-share." + db,
+            admin.sc.clusterBudget().shares().forEach((db, share) -> rows.add(List.of("pgferry.cluster-share." + db,
                     String.valueOf(share), "no", "peers alive: " + admin.sc.clusterBudget().alive())));
         }
         return AdminResult.rows(List.of("key", "value", "changeable", "source"), rows);

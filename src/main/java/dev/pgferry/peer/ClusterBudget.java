@@ -64,10 +64,14 @@ public final class ClusterBudget {
         return BackendShare.of(total, alive);
     }
 
-    /** The databases with a limit tracked here, and the share each has now. */
+    /** The databases with a cluster budget (a total above 0), and this replica's share of each now. */
     public Map<String, Integer> shares() {
         Map<String, Integer> out = new java.util.TreeMap<>();
-        limits.forEach((db, limit) -> out.put(db, limit.share()));
+        limits.forEach((db, limit) -> {
+            if (total(db) > 0) {
+                out.put(db, limit.share());
+            }
+        });
         return out;
     }
 }
