@@ -58,6 +58,9 @@ class KubernetesManifestTest {
 
     static final String BASE = "kubernetes";
     static final String OVERLAY = "kubernetes/overlays/example";
+    /** The Service clients connect to, and the headless one the replicas find each other by (pgferry.peers-dns). */
+    static final String CLIENT_SERVICE = "pgferry";
+    static final String PEERS_SERVICE = "pgferry-peers";
     static final Path ROOT = Path.of("").toAbsolutePath();
     static final Path MAIN_PROPERTIES = ROOT.resolve("src/main/resources/application.properties");
     static final Path DOCKERFILE = ROOT.resolve("src/main/docker/Dockerfile.jvm");
@@ -122,8 +125,9 @@ class KubernetesManifestTest {
     void serviceTargetsTheContainerPorts(String dir) {
         Rendering r = render(dir);
         Pod pod = Pod.of(r);
-        Map<String, Object> service = r.one("Service");
+        Map<String, Object> service = r.service(CLIENT_SERVICE);
         assertThat(Y.str(service, "spec", "type")).isIn(null, "ClusterIP");
+        assertThat(Y.str(service, "spec", "clusterIP")).as("the client Service balances: not headless").isNotEqualTo("None");
         Map<String, Map<String, Object>> ports = new java.util.HashMap<>();
         for (Map<String, Object> p : Y.<Map<String, Object>>list(service, "spec", "ports")) {
             ports.put((String) p.get("name"), p);
@@ -193,11 +197,11 @@ class KubernetesManifestTest {
     void pdbHpaAndSpreadingSelectThePgferryPods(String dir) {
         Rendering r = render(dir);
         Pod pod = Pod.of(r);
-        Map<String, Object> deployment = r.one("Deployment");
+        Map<String, Object> statefulSet = r.one("StatefulSet");
         assertThat(pod.labels).containsEntry("app.kubernetes.io/name", "pgferry");
         assertThat(pod.labels)
-                .as("Deployment selector")
-                .containsAllEntriesOf(nonEmptyLabels(Y.map(deployment, "spec", "selector", "matchLabels"), "Deployment"));
+                .as("StatefulSet selector")
+                .containsAllEntriesOf(nonEmptyLabels(Y.map(statefulSet, "spec", "selector", "matchLabels"), "StatefulSet"));
 
         Map<String, Object> pdb = r.one("PodDisruptionBudget");
         assertThat(Y.str(pdb, "apiVersion")).isEqualTo("policy/v1");
@@ -210,19 +214,20 @@ class KubernetesManifestTest {
         Map<String, Object> hpa = r.one("HorizontalPodAutoscaler");
         assertThat(Y.str(hpa, "apiVersion")).isEqualTo("autoscaling/v2");
         assertThat(Y.map(hpa, "spec", "scaleTargetRef"))
-                .as("HPA scales the pgferry Deployment")
+                .as("HPA scales the pgferry StatefulSet")
                 .containsEntry("apiVersion", "apps/v1")
-                .containsEntry("kind", "Deployment")
-                .containsEntry("name", Y.str(deployment, "metadata", "name"));
+                .containsEntry("kind", "StatefulSet")
+                .containsEntry("name", Y.str(statefulSet, "metadata", "name"));
         int min = (Integer) Y.at(hpa, "spec", "minReplicas");
         int max = (Integer) Y.at(hpa, "spec", "maxReplicas");
         assertThat(min).isEqualTo(2);
         assertThat(max).isEqualTo(6);
-        assertThat((Integer) Y.at(deployment, "spec", "replicas")).isBetween(min, max);
+        assertThat((Integer) Y.at(statefulSet, "spec", "replicas")).isBetween(min, max);
         List<Map<String, Object>> metrics = Y.list(hpa, "spec", "metrics");
-        assertThat(metrics).hasSize(1);
-        assertThat(Y.str(metrics.get(0), "resource", "name")).isEqualTo("cpu");
-        assertThat(Y.map(metrics.get(0), "resource", "target"))
+        assertThat(metrics).extracting(m -> m.get("type")).as("HPA metrics: clients waiting, then CPU")
+                .containsExactly("Pods", "Resource");
+        assertThat(Y.str(metrics.get(1), "resource", "name")).isEqualTo("cpu");
+        assertThat(Y.map(metrics.get(1), "resource", "target"))
                 .containsEntry("type", "Utilization")
                 .containsEntry("averageUtilization", 70);
         assertThat(Y.at(pod.container, "resources", "requests", "cpu"))
@@ -284,7 +289,7 @@ class KubernetesManifestTest {
     // ---------------------------------------------------------------------------------------------- image
 
     @Test
-    void imageExposesTheDeploymentsPortsAndBindsHttpOnAllInterfaces() throws IOException {
+    void imageExposesThePodsPortsAndBindsHttpOnAllInterfaces() throws IOException {
         Pod pod = Pod.of(render(BASE));
         String dockerfile = Files.readString(DOCKERFILE);
         Set<Integer> exposed = new LinkedHashSet<>();
@@ -298,6 +303,10 @@ class KubernetesManifestTest {
         assertThat(dockerfile).contains("-Dquarkus.http.host=0.0.0.0");
         assertThat(dockerfile).containsPattern("(?m)^FROM .*ubi9/openjdk-17-runtime");
         assertThat(dockerfileUser()).isEqualTo("185");
+        // run-java.sh of the base image reads JAVA_MAX_MEM_RATIO; a misspelt variable is silently ignored.
+        assertThat(pod.envValue("JAVA_MAX_MEM_RATIO")).as("heap ratio for run-java.sh").hasValue("50");
+        assertThat(pod.envValue("JAVA_MAX_RAM_RATIO")).as("not a run-java.sh variable").isEmpty();
+        assertThat(dockerfile).doesNotContain("JAVA_MAX_RAM_RATIO");
     }
 
     // ---------------------------------------------------------------------------------------------- renderers
@@ -316,11 +325,16 @@ class KubernetesManifestTest {
     void overlayAddsAServiceMonitorScrapingMetricsOnTheHttpPort() {
         Rendering r = render(OVERLAY);
         Map<String, Object> monitor = r.one("ServiceMonitor");
-        Map<String, Object> service = r.one("Service");
+        Map<String, Object> service = r.service(CLIENT_SERVICE);
         assertThat(Y.str(monitor, "apiVersion")).isEqualTo("monitoring.coreos.com/v1");
+        Map<String, String> selector = nonEmptyLabels(Y.map(monitor, "spec", "selector", "matchLabels"), "ServiceMonitor");
         assertThat(Y.<String, Object>map(service, "metadata", "labels"))
                 .as("ServiceMonitor selects the pgferry Service")
-                .containsAllEntriesOf(nonEmptyLabels(Y.map(monitor, "spec", "selector", "matchLabels"), "ServiceMonitor"));
+                .containsAllEntriesOf(selector);
+        Map<String, Object> peersLabels = Y.map(r.service(PEERS_SERVICE), "metadata", "labels");
+        assertThat(peersLabels.entrySet().containsAll(selector.entrySet()))
+                .as("ServiceMonitor leaves out the headless peers Service (no http port): %s", peersLabels)
+                .isFalse();
         List<Map<String, Object>> endpoints = Y.list(monitor, "spec", "endpoints");
         assertThat(endpoints).hasSize(1);
         assertThat(endpoints.get(0)).containsEntry("port", "http").containsEntry("path", "/q/metrics");
@@ -352,6 +366,10 @@ class KubernetesManifestTest {
             return found.get(0);
         }
 
+        Map<String, Object> service(String name) {
+            return named("Service", name).orElseGet(() -> fail("no Service %s in %s", name, dir));
+        }
+
         Optional<Map<String, Object>> named(String kind, String name) {
             return docs.stream()
                     .filter(d -> kind.equals(d.get("kind")) && name.equals(Y.str(d, "metadata", "name")))
@@ -361,7 +379,7 @@ class KubernetesManifestTest {
 
     record MountedFile(String sourceKind, String sourceName, String key, String content) {}
 
-    /** The pgferry container of a rendering's Deployment, with what it needs to resolve ports, files, config. */
+    /** The pgferry container of a rendering's StatefulSet, with what it needs to resolve ports, files, config. */
     static final class Pod {
         final Rendering rendering;
         final Map<String, Object> spec;
@@ -376,7 +394,7 @@ class KubernetesManifestTest {
         }
 
         static Pod of(Rendering r) {
-            Map<String, Object> template = Y.map(r.one("Deployment"), "spec", "template");
+            Map<String, Object> template = Y.map(r.one("StatefulSet"), "spec", "template");
             Map<String, Object> spec = Y.map(template, "spec");
             List<Map<String, Object>> containers = Y.list(spec, "containers");
             List<Map<String, Object>> named = containers.stream().filter(c -> "pgferry".equals(c.get("name"))).toList();
@@ -480,7 +498,7 @@ class KubernetesManifestTest {
             return Optional.ofNullable(key.startsWith("pgferry.") ? withDefault(key) : null);
         }
 
-        private Optional<String> envValue(String name) {
+        Optional<String> envValue(String name) {
             List<Map<String, Object>> env = Y.list(container, "env");
             for (Map<String, Object> e : env == null ? List.<Map<String, Object>>of() : env) {
                 if (name.equals(e.get("name"))) {
