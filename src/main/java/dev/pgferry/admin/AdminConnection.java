@@ -1,7 +1,7 @@
 package dev.pgferry.admin;
 
-import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
 import dev.pgferry.protocol.ServerMessages;
@@ -23,9 +23,8 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
 
     private final AdminConsole console;
     private final String id;
-    private final int maxMessage;
+    private final MessageFrameDecoder frames;
     private ChannelHandlerContext ctx;
-    private ByteBuf inbound;
     private boolean busy;
     private boolean skippingToSync;
     private boolean closed;
@@ -33,7 +32,7 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
     AdminConnection(AdminConsole console, String id, int maxMessage) {
         this.console = console;
         this.id = id;
-        this.maxMessage = maxMessage;
+        this.frames = new MessageFrameDecoder(maxMessage);
     }
 
     @Override
@@ -48,43 +47,38 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
             ((ByteBuf) msg).release();
             return;
         }
-        inbound = Cumulator.append(ctx.alloc(), inbound, (ByteBuf) msg);
+        frames.append(ctx.alloc(), (ByteBuf) msg);
         process();
     }
 
     private void process() {
-        while (!busy && !closed && inbound != null) {
+        try {
             int frame;
-            try {
-                frame = Framing.messageFrameLength(inbound, maxMessage);
-            } catch (ProtocolException e) {
-                fatal(e.sqlState(), e.getMessage());
-                return;
-            }
-            if (frame == Framing.NEED_MORE) {
-                break;
-            }
-            int start = inbound.readerIndex();
-            byte type = inbound.getByte(start);
-            inbound.skipBytes(frame);
-            switch (type) {
-                case ProtocolCodes.QUERY -> query(inbound.toString(start + 5, Math.max(0, frame - 6),
-                        StandardCharsets.UTF_8));
-                case ProtocolCodes.TERMINATE -> close();
-                case ProtocolCodes.SYNC -> {
-                    skippingToSync = false;
-                    ByteBuf out = ctx.alloc().buffer(6);
-                    ServerMessages.readyForQuery(out, (byte) 'I');
-                    ctx.writeAndFlush(out, ctx.voidPromise());
+            while (!busy && !closed && (frame = frames.next()) != FrameDecoder.NEED_MORE) {
+                ByteBuf in = frames.buffer();
+                int start = in.readerIndex();
+                byte type = in.getByte(start);
+                frames.skipFrame(); // its bytes stay readable at their indices until the next append
+                switch (type) {
+                    case ProtocolCodes.QUERY -> query(in.toString(start + 5, Math.max(0, frame - 6),
+                            StandardCharsets.UTF_8));
+                    case ProtocolCodes.TERMINATE -> close();
+                    case ProtocolCodes.SYNC -> {
+                        skippingToSync = false;
+                        ByteBuf out = ctx.alloc().buffer(6);
+                        ServerMessages.readyForQuery(out, (byte) 'I');
+                        ctx.writeAndFlush(out, ctx.voidPromise());
+                    }
+                    case ProtocolCodes.PARSE, ProtocolCodes.BIND, ProtocolCodes.DESCRIBE, ProtocolCodes.EXECUTE,
+                            ProtocolCodes.CLOSE, ProtocolCodes.FLUSH -> refuseExtended();
+                    default -> fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type " + (type & 0xff));
                 }
-                case ProtocolCodes.PARSE, ProtocolCodes.BIND, ProtocolCodes.DESCRIBE, ProtocolCodes.EXECUTE,
-                        ProtocolCodes.CLOSE, ProtocolCodes.FLUSH -> refuseExtended();
-                default -> fatal(SqlState.PROTOCOL_VIOLATION, "invalid frontend message type " + (type & 0xff));
             }
+        } catch (ProtocolException e) {
+            fatal(e.sqlState(), e.getMessage());
+            return;
         }
-        if (inbound != null) {
-            inbound = Cumulator.keepRest(inbound);
-        }
+        frames.releaseIfEmpty();
     }
 
     private void refuseExtended() {
@@ -165,10 +159,7 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void release() {
-        if (inbound != null) {
-            inbound.release();
-            inbound = null;
-        }
+        frames.release();
     }
 
     @Override

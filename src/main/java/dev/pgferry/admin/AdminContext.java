@@ -55,7 +55,7 @@ final class AdminContext {
     int servers(Predicate<PoolKey> which) {
         int n = 0;
         for (Pool p : sc.pools().all()) {
-            n += which.test(p.key()) ? p.total() : 0;
+            n += which.test(p.key()) ? p.growth().total() : 0;
         }
         return n;
     }

@@ -51,7 +51,7 @@ final class Kill implements AdminCommand {
             admin.pauses.pause(d); // pools created from now on start paused; the drain is not waited for
             for (Pool p : admin.poolsOf(d)) {
                 admin.markForClose(p);
-                p.kill();
+                p.control().kill();
             }
         }
         for (ClientControl s : admin.sc.loggedInClients()) {

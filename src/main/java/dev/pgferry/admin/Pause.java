@@ -65,7 +65,7 @@ final class Pause implements AdminCommand {
         StringBuilder open = new StringBuilder();
         for (PauseState.Drain d : drains) {
             if (!d.drained().isDone()) {
-                Pool.PoolCounts n = d.pool().counts();
+                Pool.PoolCounts n = d.pool().stats().counts();
                 open.append(open.isEmpty() ? "" : ", ").append('"').append(d.pool().key()).append("\" (")
                         .append(n.active()).append(" active, ").append(n.connecting()).append(" connecting)");
             }

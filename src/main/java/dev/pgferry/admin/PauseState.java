@@ -21,7 +21,7 @@ final class PauseState {
         this.pools = pools;
         pools.onPool(p -> {
             if (paused(p.key().database())) {
-                p.pause();
+                p.control().pause();
             }
         });
     }
@@ -59,7 +59,7 @@ final class PauseState {
         }
         List<Drain> drains = new ArrayList<>();
         for (Pool p : poolsOf(database)) {
-            drains.add(new Drain(p, p.pause()));
+            drains.add(new Drain(p, p.control().pause()));
         }
         return drains;
     }
@@ -74,8 +74,8 @@ final class PauseState {
         }
         int n = 0;
         for (Pool p : poolsOf(database)) {
-            if (p.paused()) {
-                p.resume();
+            if (p.control().paused()) {
+                p.control().resume();
                 n++;
             }
         }

@@ -32,7 +32,7 @@ final class Reconnect implements AdminCommand {
         }
         for (Pool p : admin.poolsOf(db)) {
             admin.markForClose(p);
-            p.reconnect();
+            p.control().reconnect();
         }
         return AdminResult.done("RECONNECT", null);
     }

@@ -64,10 +64,10 @@ final class SettingsReload {
                 p.reconfigure(plan.target(), plan.settings());
                 reconfigured++;
             }
-            p.databaseLimit().max(plan.maxDbConnections());
+            p.growth().databaseLimit().max(plan.maxDbConnections());
             // the limit of the user the pool's backends log in as, chosen when it was made: a forced user changed
             // since then does not log in on this pool's backends
-            p.userLimit().max(new EffectivePoolConfig(after).maxUserConnections(p.credentials().user()));
+            p.growth().userLimit().max(new EffectivePoolConfig(after).maxUserConnections(p.credentials().user()));
         }
         if (sc.clusterBudget() != null) {
             sc.clusterBudget().reapply(); // pgferry.pool.cluster-max-db-connections

@@ -39,14 +39,14 @@ final class ShowPools implements AdminCommand {
         AdminCommand.noArguments(this, args);
         List<List<String>> rows = new ArrayList<>();
         for (Pool p : admin.pools()) {
-            Pool.PoolCounts n = p.counts();
+            Pool.PoolCounts n = p.stats().counts();
             ClientCounts.Counts c = clients.of(p.key());
             long waitMicros = n.maxWaitNanos() / 1000;
             rows.add(List.of(p.key().database(), p.key().user(), str(c.active() + c.idle()), str(n.waiting()),
                     str(n.cancelsForwarded()), "0", str(n.active()), str(n.cancelsForwarded()),
                     str(n.beingCanceled()), str(n.idle()), "0", "0", str(n.connecting()),
                     str(waitMicros / 1_000_000), str(waitMicros % 1_000_000),
-                    p.settings().mode().name().toLowerCase(), p.paused() ? "1" : "0"));
+                    p.settings().mode().name().toLowerCase(), p.control().paused() ? "1" : "0"));
         }
         return AdminResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
                 "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",

@@ -38,7 +38,7 @@ final class ShowServers implements AdminCommand {
         for (Pool p : admin.pools()) {
             List<ServerConnection> idle;
             try {
-                idle = p.idleConnections().get(1, TimeUnit.SECONDS);
+                idle = p.stats().idleConnections().get(1, TimeUnit.SECONDS);
             } catch (Exception e) {
                 continue;
             }
@@ -47,7 +47,7 @@ final class ShowServers implements AdminCommand {
             }
             List<ServerConnection> held;
             try {
-                held = p.beingCanceledConnections().get(1, TimeUnit.SECONDS);
+                held = p.stats().beingCanceledConnections().get(1, TimeUnit.SECONDS);
             } catch (Exception e) {
                 continue;
             }

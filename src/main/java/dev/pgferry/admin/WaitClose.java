@@ -79,13 +79,13 @@ final class WaitClose implements AdminCommand {
                 held.add(c);
             }
         }
-        return pool.idleConnections().thenCombine(pool.beingCanceledConnections(), (idle, canceling) -> {
+        return pool.stats().idleConnections().thenCombine(pool.stats().beingCanceledConnections(), (idle, canceling) -> {
             List<ServerConnection> seen = new ArrayList<>(held);
             seen.addAll(idle);
             seen.addAll(canceling);
             // seen on different threads at different instants: a backend moving between a client and the idle list
             // may be seen twice or not at all, so a count short of the total only makes the wait go on a poll more
-            boolean unseen = pool.total() > seen.size();
+            boolean unseen = pool.growth().total() > seen.size();
             return unseen || seen.stream().anyMatch(c -> c.createdNanos() - mark <= 0);
         });
     }

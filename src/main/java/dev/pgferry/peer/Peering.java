@@ -46,7 +46,7 @@ public final class Peering implements AutoCloseable {
                     .orElse("pgferry.peers " + config.peers().keySet()));
             p.watch.start();
         }
-        pools.onPool(pool -> p.budget.track(pool.key().database(), pool.databaseLimit()));
+        pools.onPool(pool -> p.budget.track(pool.key().database(), pool.growth().databaseLimit()));
         return p;
     }
 

@@ -10,10 +10,8 @@ import io.netty.channel.EventLoop;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.LongConsumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,7 +32,7 @@ public final class Pool {
     private final Shard[] shards;
     private final Map<EventLoop, Shard> byLoop = new IdentityHashMap<>();
     private final FreshBackendListener fresh;
-    private final PoolStats stats = new PoolStats();
+    private final PoolStats stats;
     private final PoolGrowth growth;
     private final LoopLending lending;
     final PoolControl control;
@@ -54,9 +52,10 @@ public final class Pool {
         this.credentials = credentials;
         this.fresh = fresh;
         this.shards = new Shard[loops.size()];
+        this.stats = new PoolStats(shards);
         this.growth = new PoolGrowth(this, connector, databaseLimit, userLimit);
         this.lending = new LoopLending(this, shards);
-        this.control = new PoolControl(new EveryLoop(), fresh);
+        this.control = new PoolControl(new EveryLoop(this), fresh);
         for (int i = 0; i < shards.length; i++) {
             Shard s = new Shard(this, loops.get(i));
             shards[i] = s;
@@ -89,13 +88,24 @@ public final class Pool {
         this.credentials = c;
     }
 
+    /** The counters, and what the shards hold (SHOW POOLS, SERVERS, metrics). */
     public PoolStats stats() {
         return stats;
     }
 
+    /** Opening backends and the reserve; the backend limits and the last connect's outcome. */
+    public PoolGrowth growth() {
+        return growth;
+    }
+
+    /** PAUSE, RESUME, KILL and RECONNECT. */
+    public PoolControl control() {
+        return control;
+    }
+
     /**
      * RELOAD's new settings and server for this pool, applied without disturbing a client: a new server is used by the
-     * backends opened from now on and the old ones are closed as they are released, as {@link #reconnect} does; a
+     * backends opened from now on and the old ones are closed as they are released, as {@link PoolControl#reconnect} does; a
      * smaller size closes backends as they are released or found idle until the pool is within it (see
      * {@link #expired}); a larger one serves the clients waiting now.
      */
@@ -247,7 +257,7 @@ public final class Pool {
     /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
     private boolean expired(ServerConnection c) {
         return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos()
-                || control.obsolete(c.createdNanos()) || overSize() || databaseLimit().overShare();
+                || control.obsolete(c.createdNanos()) || overSize() || growth.databaseLimit.overShare();
     }
 
     /** More backends open than the size (and reserve) allow: only after RELOAD made the pool smaller. */
@@ -315,7 +325,7 @@ public final class Pool {
         s.pushIdle(c);
     }
 
-    private void serveWaiters(Shard s) {
+    void serveWaiters(Shard s) {
         ServerConnection c;
         while (!s.waiters.isEmpty() && (c = takeIdle(s)) != null) {
             offer(s, c);
@@ -347,7 +357,7 @@ public final class Pool {
                 false));
     }
 
-    private void discardCounted(ServerConnection c) {
+    void discardCounted(ServerConnection c) {
         forget(c);
         c.close();
         // capacity freed: let loops with waiters open a replacement
@@ -372,7 +382,7 @@ public final class Pool {
     }
 
     /** Closes the idle backends of {@code s} that {@code which} picks; on its loop. */
-    private void closeIdleIf(Shard s, java.util.function.Predicate<ServerConnection> which) {
+    void closeIdleIf(Shard s, java.util.function.Predicate<ServerConnection> which) {
         for (ServerConnection c : s.idle.toArray(new ServerConnection[0])) {
             if (which.test(c) && s.removeIdle(c)) {
                 discardCounted(c);
@@ -393,42 +403,9 @@ public final class Pool {
         }
     }
 
-    private void onEveryLoop(Consumer<Shard> action) {
+    void onEveryLoop(Consumer<Shard> action) {
         for (Shard s : shards) {
             s.loop.execute(() -> action.accept(s));
-        }
-    }
-
-    /** What {@link PoolControl} acts on: each shard's backends, on its loop. */
-    private final class EveryLoop implements PoolControl.Backends {
-        @Override
-        public void closeIdle() {
-            onEveryLoop(s -> {
-                ServerConnection c;
-                while (control.paused() && (c = s.popIdle()) != null) {
-                    discardCounted(c);
-                }
-            });
-        }
-
-        @Override
-        public void serveWaiters() {
-            onEveryLoop(Pool.this::serveWaiters);
-        }
-
-        @Override
-        public void closeBeingCanceled() {
-            onEveryLoop(s -> s.beingCanceled.forEach(ServerConnection::close)); // discarded once the cancel is over
-        }
-
-        @Override
-        public void closeObsoleteIdle() {
-            onEveryLoop(s -> closeIdleIf(s, c -> control.obsolete(c.createdNanos())));
-        }
-
-        @Override
-        public int total() {
-            return growth.total();
         }
     }
 
@@ -438,78 +415,6 @@ public final class Pool {
             throw new IllegalStateException("not a pgferry event loop: " + loop);
         }
         return s;
-    }
-
-    // ---- for the console, metrics and sessions: delegates to the pool's parts -----------------------------------
-
-    public CompletableFuture<Void> pause() {
-        return control.pause();
-    }
-
-    public void resume() {
-        control.resume();
-    }
-
-    public boolean paused() {
-        return control.paused();
-    }
-
-    public void kill() {
-        control.kill();
-    }
-
-    public void reconnect() {
-        control.reconnect();
-    }
-
-    public String lastError() {
-        return growth.lastError();
-    }
-
-    public long lastConnectOkNanos() {
-        return growth.lastConnectOkNanos();
-    }
-
-    /** The database's and the user's backend limits this pool counts against (RELOAD sets new maxima on them). */
-    public BackendLimit databaseLimit() {
-        return growth.databaseLimit;
-    }
-
-    public BackendLimit userLimit() {
-        return growth.userLimit;
-    }
-
-    public int total() {
-        return growth.total();
-    }
-
-    /** Counts for SHOW POOLS and metrics; read from any thread, so approximate. */
-    public PoolCounts counts() {
-        return stats.counts(shards, System.nanoTime());
-    }
-
-    /** Called on every lease with the nanoseconds the client waited (0 when a backend was idle); for a histogram. */
-    public void leaseWaitRecorder(LongConsumer recorder) {
-        stats.leaseWaitRecorder(recorder);
-    }
-
-    /** A client's CancelRequest is forwarded to one of this pool's backends; {@link #cancelOver()} when it is over. */
-    public void cancelForwarded() {
-        stats.cancelForwarded();
-    }
-
-    public void cancelOver() {
-        stats.cancelOver();
-    }
-
-    /** The idle backends, each shard's list copied on its own loop; for SHOW SERVERS, not for the hot path. */
-    public CompletableFuture<List<ServerConnection>> idleConnections() {
-        return PoolStats.copied(shards, s -> s.idle);
-    }
-
-    /** The backends held out of the pool until a cancel forwarded for them is over (see {@link #release}). */
-    public CompletableFuture<List<ServerConnection>> beingCanceledConnections() {
-        return PoolStats.copied(shards, s -> s.beingCanceled);
     }
 
     /**

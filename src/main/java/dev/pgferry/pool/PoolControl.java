@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
  * what they decide (paused or not, which backends are obsolete) and asks {@link Backends} to act on each event loop;
  * the pool's leasing reads {@link #paused} and {@link #obsolete} on every release and open.
  */
-final class PoolControl {
+public final class PoolControl {
     /** What operator control acts on: the pool's backends, each loop's on that loop. */
     interface Backends {
         /** Closes the idle backends of every loop, each on its loop, as long as the pool stays paused. */
@@ -48,7 +48,7 @@ final class PoolControl {
      * none. Pausing a paused pool returns the drain already under way. A pool that only gets backends from
      * passthrough logins gets none back until a client logs in again after RESUME.
      */
-    synchronized CompletableFuture<Void> pause() {
+    public synchronized CompletableFuture<Void> pause() {
         if (paused) {
             return drained;
         }
@@ -65,7 +65,7 @@ final class PoolControl {
      * RESUME: waiting clients get fresh backends, opened on demand. A drain still under way completes
      * exceptionally with a {@link java.util.concurrent.CancellationException}.
      */
-    synchronized void resume() {
+    public synchronized void resume() {
         if (!paused) {
             return;
         }
@@ -74,7 +74,7 @@ final class PoolControl {
         backends.serveWaiters();
     }
 
-    boolean paused() {
+    public boolean paused() {
         return paused;
     }
 
@@ -91,7 +91,7 @@ final class PoolControl {
      * now; the ones clients hold are closed by their sessions, which KILL closes. RESUME undoes the pause. Logins wait
      * for a backend until then, as the first login of a new pool does.
      */
-    synchronized void kill() {
+    public synchronized void kill() {
         pause();
         fresh.serverChanged(); // before any backend can open again: RESUME comes after
         backends.closeBeingCanceled();
@@ -103,7 +103,7 @@ final class PoolControl {
      * once it is ready. No client is disturbed; new backends are opened as needed, and the server parameters new
      * logins are welcomed with are learned again from the first of them.
      */
-    void reconnect() {
+    public void reconnect() {
         reconnectStamp = System.nanoTime(); // written before the flag: a loop that sees the flag sees the stamp
         reconnectRequested = true;
         fresh.serverChanged();

@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
  * and user's limits, opens new ones for waiting clients, retries with {@link ConnectBackoff} after a failed connect,
  * opens the reserve for clients that waited long, and keeps {@code minIdle} open. Each shard's part runs on its loop.
  */
-final class PoolGrowth {
+public final class PoolGrowth {
     private static final Logger LOG = Logger.getLogger(PoolGrowth.class);
 
     private final Pool pool;
@@ -34,19 +34,29 @@ final class PoolGrowth {
         this.userLimit = userLimit;
     }
 
+    /** The database's and the user's backend limits this pool counts against (RELOAD sets new maxima on them). */
+    public BackendLimit databaseLimit() {
+        return databaseLimit;
+    }
+
+    public BackendLimit userLimit() {
+        return userLimit;
+    }
+
     BackendConnector connector() {
         return connector;
     }
 
-    int total() {
+    /** Backends open or being opened. */
+    public int total() {
         return total.get();
     }
 
-    long lastConnectOkNanos() {
+    public long lastConnectOkNanos() {
         return lastConnectOkNanos;
     }
 
-    String lastError() {
+    public String lastError() {
         PoolException f = backoff.lastFailure();
         return f == null ? null : f.getMessage();
     }

@@ -34,6 +34,12 @@ public final class PoolStats {
     /** CancelRequests of the pool's clients forwarded to the server and not yet over. */
     private final AtomicInteger cancelsForwarded = new AtomicInteger();
     private volatile LongConsumer leaseWaitRecorder = nanos -> {};
+    /** The pool's shards, read for counts and copies (filled by the pool after this is made). */
+    private final Shard[] shards;
+
+    PoolStats(Shard[] shards) {
+        this.shards = shards;
+    }
 
     /** Counts one lease after a wait of {@code waitedNanos} (0 when a backend was idle). */
     void leased(long waitedNanos) {
@@ -43,16 +49,32 @@ public final class PoolStats {
     }
 
     /** Called on every lease with the nanoseconds the client waited; for a histogram. */
-    void leaseWaitRecorder(LongConsumer recorder) {
+    public void leaseWaitRecorder(LongConsumer recorder) {
         this.leaseWaitRecorder = recorder;
     }
 
-    void cancelForwarded() {
+    /** A client's CancelRequest is forwarded to one of this pool's backends; {@link #cancelOver()} when it is over. */
+    public void cancelForwarded() {
         cancelsForwarded.incrementAndGet();
     }
 
-    void cancelOver() {
+    public void cancelOver() {
         cancelsForwarded.decrementAndGet();
+    }
+
+    /** Counts for SHOW POOLS and metrics; read from any thread, so approximate. */
+    public Pool.PoolCounts counts() {
+        return counts(shards, System.nanoTime());
+    }
+
+    /** The idle backends, each shard's list copied on its own loop; for SHOW SERVERS, not for the hot path. */
+    public CompletableFuture<List<ServerConnection>> idleConnections() {
+        return copied(shards, s -> s.idle);
+    }
+
+    /** The backends held out of the pool until a cancel forwarded for them is over (see {@link Pool#release}). */
+    public CompletableFuture<List<ServerConnection>> beingCanceledConnections() {
+        return copied(shards, s -> s.beingCanceled);
     }
 
     /** What the shards' counters add up to at {@code now}; approximate, as they are read from another thread. */

@@ -101,9 +101,9 @@ final class LeaseCycle {
                     yield false;
                 }
                 LOG.debugf("%s cancel forwarded to %s", s.id, c);
-                s.pool.cancelForwarded();
+                s.pool.stats().cancelForwarded();
                 forwarder.accept(c, () -> {
-                    s.pool.cancelOver();
+                    s.pool.stats().cancelOver();
                     done.run();
                 });
                 yield true;

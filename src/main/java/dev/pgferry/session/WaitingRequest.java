@@ -1,6 +1,7 @@
 package dev.pgferry.session;
 
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
 import io.netty.buffer.ByteBuf;
@@ -18,24 +19,27 @@ record WaitingRequest(int bytes, boolean ended) {
      * length ends the scan before it, left for the caller's framing to reject.
      */
     static WaitingRequest first(ByteBuf in, int maxMessage) {
-        ByteBuf view = in.duplicate(); // own indices, same bytes, no reference taken
-        int start = view.readerIndex();
-        while (true) {
+        // a decoder of its own over a view of the bytes (own indices, one more reference, released below): the
+        // caller's buffer and its reader index stay as they are. A cancel of a waiting client is rare: not hot.
+        MessageFrameDecoder frames = new MessageFrameDecoder(maxMessage);
+        frames.append(in.alloc(), in.retainedDuplicate());
+        int bytes = 0;
+        try {
             int frame;
-            try {
-                frame = Framing.messageFrameLength(view, maxMessage);
-            } catch (ProtocolException e) {
-                frame = Framing.NEED_MORE;
+            while ((frame = frames.next()) != FrameDecoder.NEED_MORE) {
+                byte type = (byte) frames.peekType();
+                frames.skipFrame();
+                bytes += frame;
+                if (endsRequest(type)) {
+                    return new WaitingRequest(bytes, true);
+                }
             }
-            if (frame == Framing.NEED_MORE) {
-                return new WaitingRequest(view.readerIndex() - start, false);
-            }
-            byte type = view.getByte(view.readerIndex());
-            view.skipBytes(frame);
-            if (endsRequest(type)) {
-                return new WaitingRequest(view.readerIndex() - start, true);
-            }
+        } catch (ProtocolException e) {
+            // the invalid frame is not part of it: left for the caller's framing to reject
+        } finally {
+            frames.release();
         }
+        return new WaitingRequest(bytes, false);
     }
 
     /** Whether a client message of this type is answered by one ReadyForQuery: Query, FunctionCall, Sync. */

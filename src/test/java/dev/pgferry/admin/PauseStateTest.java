@@ -46,9 +46,9 @@ class PauseStateTest {
 
         assertThat(drains).extracting(PauseState.Drain::pool).containsExactlyInAnyOrder(benchA, benchB);
         assertThat(drains).allSatisfy(d -> assertThat(d.drained()).isCompleted());
-        assertThat(benchA.paused()).isTrue();
-        assertThat(benchB.paused()).isTrue();
-        assertThat(other.paused()).isFalse();
+        assertThat(benchA.control().paused()).isTrue();
+        assertThat(benchB.control().paused()).isTrue();
+        assertThat(other.control().paused()).isFalse();
         assertThat(state.paused("bench")).isTrue();
         assertThat(state.paused("postgres")).isFalse();
     }
@@ -58,10 +58,10 @@ class PauseStateTest {
         Pool first = pools.get(new PoolKey("bench", "a"));
         CompletableFuture<Void> drained = state.pause("bench").get(0).drained();
         assertThat(state.pause("bench")).singleElement().satisfies(d -> assertThat(d.drained()).isSameAs(drained));
-        assertThat(first.pause()).isSameAs(drained);
+        assertThat(first.control().pause()).isSameAs(drained);
 
-        assertThat(pools.get(new PoolKey("bench", "late")).paused()).isTrue();
-        assertThat(pools.get(new PoolKey("postgres", "late")).paused()).isFalse();
+        assertThat(pools.get(new PoolKey("bench", "late")).control().paused()).isTrue();
+        assertThat(pools.get(new PoolKey("postgres", "late")).control().paused()).isFalse();
     }
 
     @Test
@@ -70,11 +70,11 @@ class PauseStateTest {
         Pool b = pools.get(new PoolKey("postgres", "a"));
         assertThat(state.pause(null)).hasSize(2);
         assertThat(state.allPaused()).isTrue();
-        assertThat(pools.get(new PoolKey("third", "a")).paused()).isTrue();
+        assertThat(pools.get(new PoolKey("third", "a")).control().paused()).isTrue();
 
         assertThat(state.resume(null)).isEqualTo(3);
-        assertThat(a.paused()).isFalse();
-        assertThat(b.paused()).isFalse();
+        assertThat(a.control().paused()).isFalse();
+        assertThat(b.control().paused()).isFalse();
         assertThat(state.paused("bench")).isFalse();
         assertThat(state.resume("bench")).as("nothing left to resume").isZero();
     }

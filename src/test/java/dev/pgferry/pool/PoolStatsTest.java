@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** What SHOW POOLS, SHOW STATS and the metrics read from a pool's counters. */
 class PoolStatsTest {
     private static final long NOW = 3_000_000_000L;
-    private final PoolStats stats = new PoolStats();
+    private final PoolStats stats = new PoolStats(new Shard[0]);
 
     private static Shard shard(int idle, int leased, int connecting, int waiting, long oldestSince) {
         Shard s = new Shard(null, null);

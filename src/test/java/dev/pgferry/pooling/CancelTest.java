@@ -384,10 +384,10 @@ class CancelTest {
     /** Waits up to 1 s for the pool's count of waiting clients to reach {@code n}, then returns it. */
     private int awaitWaiting(int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        while (pool().counts().waiting() != n && System.nanoTime() < deadline) {
+        while (pool().stats().counts().waiting() != n && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        return pool().counts().waiting();
+        return pool().stats().counts().waiting();
     }
 
     /** A table md5_u may write to, empty. */

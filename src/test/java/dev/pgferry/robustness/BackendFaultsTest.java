@@ -134,7 +134,7 @@ class BackendFaultsTest {
                 fresh.commit();
             }
             assertThat((System.nanoTime() - t0) / 1e9).as("a new client's transaction").isLessThan(1.0);
-            assertThat(pool.total()).as("pool size after the fault").isLessThanOrEqualTo(3);
+            assertThat(pool.growth().total()).as("pool size after the fault").isLessThanOrEqualTo(3);
         }
     }
 
@@ -239,7 +239,7 @@ class BackendFaultsTest {
             // docs/robustness.md), and this test is about the outage answer and the same client recovering.
             Pool pool = server.pools().get(new PoolKey("postgres", "postgres"));
             long settle = System.nanoTime() + 2_000_000_000L;
-            while ((pool.counts().idle() > 0 || pool.counts().connecting() > 0) && System.nanoTime() < settle) {
+            while ((pool.stats().counts().idle() > 0 || pool.stats().counts().connecting() > 0) && System.nanoTime() < settle) {
                 Thread.sleep(10);
             }
             long t0 = System.nanoTime();

@@ -55,7 +55,7 @@ class BackendProtocolViolationsTest {
                     assertThat(m.getDetail()).isNull();
                 });
         Pool pool = server.pools().get(new PoolKey(database, "postgres"));
-        assertThat(pool.total()).as("backends of %s kept or still opening", database).isZero();
+        assertThat(pool.growth().total()).as("backends of %s kept or still opening", database).isZero();
         // the same database again: the same answer, not a hang or another error
         assertThatThrownBy(() -> Clients.jdbc(port, database).close())
                 .isInstanceOf(PSQLException.class)

@@ -126,7 +126,7 @@ class CancelDuringRestoreTest {
     private int idleAfter(RawWireClient b) throws Exception {
         b.exchange(1, RawWireClient.query(WHO));
         Thread.sleep(50);
-        int idle = pool().counts().idle();
+        int idle = pool().stats().counts().idle();
         assertThat(idle).as("idle backends").isPositive();
         PgferryState.awaitAllIdle(pool(), idle);
         return idle;

@@ -71,7 +71,7 @@ class CancelGiveUpTest {
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (true) {
-            Pool.PoolCounts c = pool().counts();
+            Pool.PoolCounts c = pool().stats().counts();
             Pool.PoolCounts expected = new Pool.PoolCounts(idle, active, 0, waiting, c.maxWaitNanos(), beingCanceled,
                     cancelsForwarded);
             if (c.equals(expected) || System.nanoTime() > deadline) {
@@ -163,7 +163,7 @@ class CancelGiveUpTest {
             assertThat(awaitCounts(1, 0, 0, 0, 0)).as("pool counts after")
                     .isEqualTo(new Pool.PoolCounts(1, 0, 0, 0, 0, 0, 0));
             assertThat(RawWireClient.firstValue(a.exchange(1, RawWireClient.query("select 'a again'")))).isEqualTo(fresh);
-            assertThat(pool().total()).as("backends open: the held one closed").isEqualTo(1);
+            assertThat(pool().growth().total()).as("backends open: the held one closed").isEqualTo(1);
             assertThat(showPools(admin)).containsEntry("cl_active_cancel_req", "0")
                     .containsEntry("sv_active_cancel", "0").containsEntry("sv_being_canceled", "0");
             assertThat(showServers(admin)).singleElement().satisfies(r -> {

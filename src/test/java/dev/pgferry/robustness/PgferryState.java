@@ -33,13 +33,13 @@ final class PgferryState {
     static void awaitAllIdle(Pool pool, int idle) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (System.nanoTime() < deadline) {
-            Pool.PoolCounts c = pool.counts();
+            Pool.PoolCounts c = pool.stats().counts();
             if (c.idle() == idle && c.active() == 0 && c.waiting() == 0) {
                 break;
             }
             Thread.sleep(5);
         }
-        assertThat(pool.counts()).as("pool counts").isEqualTo(new Pool.PoolCounts(idle, 0, 0, 0, 0, 0, 0));
-        assertThat(pool.total()).as("backends open").isEqualTo(idle);
+        assertThat(pool.stats().counts()).as("pool counts").isEqualTo(new Pool.PoolCounts(idle, 0, 0, 0, 0, 0, 0));
+        assertThat(pool.growth().total()).as("backends open").isEqualTo(idle);
     }
 }

@@ -188,10 +188,10 @@ class WireFuzzTest {
                 outcomes[o.ordinal()]++;
                 // the fuzz client is gone: whatever backend it held must be back in the pool (or closed) soon
                 long until = System.nanoTime() + 3_000_000_000L;
-                while (pool.counts().active() > 0 && System.nanoTime() < until) {
+                while (pool.stats().counts().active() > 0 && System.nanoTime() < until) {
                     Thread.sleep(10);
                 }
-                assertThat(pool.counts().active()).as("backends still leased after the fuzz client left: %s", log)
+                assertThat(pool.stats().counts().active()).as("backends still leased after the fuzz client left: %s", log)
                         .isZero();
                 try (ResultSet rs = st.executeQuery("select " + i)) {
                     rs.next();
@@ -205,10 +205,10 @@ class WireFuzzTest {
                 tries, (System.nanoTime() - t0) / 1e9, seed, outcomes[0], outcomes[1], outcomes[2]);
         // nothing stays leased by the closed fuzz connections
         long until = System.nanoTime() + 5_000_000_000L;
-        while (pool.counts().active() > 0 && System.nanoTime() < until) {
+        while (pool.stats().counts().active() > 0 && System.nanoTime() < until) {
             Thread.sleep(50);
         }
-        assertThat(pool.counts().active()).as("backends still leased after every fuzz client left").isZero();
+        assertThat(pool.stats().counts().active()).as("backends still leased after every fuzz client left").isZero();
         try (Connection fresh = Clients.jdbc(port, "postgres"); Statement st = fresh.createStatement();
                 ResultSet rs = st.executeQuery("select 42")) {
             rs.next();

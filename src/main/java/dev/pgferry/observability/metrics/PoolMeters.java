@@ -45,7 +45,7 @@ final class PoolMeters {
     /** Hooks the pool; its meters appear with its first lease, and are added to {@code registered}. */
     static void attach(MeterRegistry registry, Pool pool, ClientCounts clients, Queue<Meter> registered) {
         PoolMeters m = new PoolMeters(registry, pool, clients, registered);
-        pool.leaseWaitRecorder(m::recordLeaseWait);
+        pool.stats().leaseWaitRecorder(m::recordLeaseWait);
     }
 
     private void recordLeaseWait(long nanos) {
@@ -64,17 +64,17 @@ final class PoolMeters {
         clientGauge("pgferry.clients.waiting", "Clients waiting for a backend", c -> c.waiting());
         clientGauge("pgferry.clients.idle", "Logged-in clients neither holding nor waiting for a backend",
                 c -> c.idle());
-        gauge("pgferry.backends.active", "Backends leased to a client", p -> p.counts().active(), null);
-        gauge("pgferry.backends.idle", "Backends idle in the pool", p -> p.counts().idle(), null);
-        gauge("pgferry.backends.connecting", "Backends being opened", p -> p.counts().connecting(), null);
+        gauge("pgferry.backends.active", "Backends leased to a client", p -> p.stats().counts().active(), null);
+        gauge("pgferry.backends.idle", "Backends idle in the pool", p -> p.stats().counts().idle(), null);
+        gauge("pgferry.backends.connecting", "Backends being opened", p -> p.stats().counts().connecting(), null);
         gauge("pgferry.backends.being.canceled",
                 "Backends held out of the pool until a cancel forwarded for them is over",
-                p -> p.counts().beingCanceled(), null);
-        gauge("pgferry.backends.total", "Backends open or being opened", Pool::total, null);
+                p -> p.stats().counts().beingCanceled(), null);
+        gauge("pgferry.backends.total", "Backends open or being opened", p -> p.growth().total(), null);
         gauge("pgferry.pool.max.wait", "How long the longest-waiting client of this pool has waited",
-                p -> p.counts().maxWaitNanos() / 1e9, "seconds");
+                p -> p.stats().counts().maxWaitNanos() / 1e9, "seconds");
         gauge("pgferry.pool.paused", "1 while the pool is paused (PAUSE on the admin console)",
-                p -> p.paused() ? 1 : 0, null);
+                p -> p.control().paused() ? 1 : 0, null);
         counter("pgferry.leases", "Backends handed to clients", pool.stats().leases, null);
         counter("pgferry.transactions", "Transactions completed (ReadyForQuery 'I' relayed to a client)",
                 pool.stats().transactions, null);
