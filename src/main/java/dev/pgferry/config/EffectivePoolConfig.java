@@ -1,6 +1,9 @@
 package dev.pgferry.config;
 
 import dev.pgferry.config.PgferryConfig.PoolMode;
+import dev.pgferry.hosts.HostList;
+import dev.pgferry.hosts.TargetRole;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -32,6 +35,26 @@ public final class EffectivePoolConfig {
 
     public int port(String database) {
         return db(database).map(d -> d.port().orElse(config.backend().port())).orElse(config.backend().port());
+    }
+
+    /**
+     * The database's servers: its {@code hosts} list, else its one host and port.
+     *
+     * @throws IllegalArgumentException naming {@code pgferry.databases."d".hosts} when that list is empty or malformed
+     */
+    public List<HostList.Address> hosts(String database) {
+        Optional<String> list = db(database).flatMap(PgferryConfig.Database::hosts);
+        if (list.isPresent()) {
+            return HostList.parse("pgferry.databases.\"" + database + "\".hosts", list.get(), port(database));
+        }
+        return List.of(new HostList.Address(host(database), port(database)));
+    }
+
+    /** The database's {@code target-role}; {@code read-write} for a host list, {@code any} for one host. */
+    public TargetRole targetRole(String database) {
+        Optional<PgferryConfig.Database> d = db(database);
+        return d.flatMap(PgferryConfig.Database::targetRole).orElse(
+                d.flatMap(PgferryConfig.Database::hosts).isPresent() ? TargetRole.READ_WRITE : TargetRole.ANY);
     }
 
     public String dbname(String database) {

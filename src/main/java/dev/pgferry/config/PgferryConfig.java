@@ -232,6 +232,18 @@ public interface PgferryConfig {
         /** Port of this database's server; the default backend's when absent. */
         OptionalInt port();
 
+        /**
+         * Servers of this database as {@code host:port,host:port} (a port left out is {@code port}'s); wins over
+         * {@code host}. New backends go to a host whose role {@code target-role} accepts. An empty list is an error.
+         */
+        Optional<String> hosts();
+
+        /**
+         * Which hosts serve this database, in libpq's words: {@code read-write}, {@code primary}, {@code read-only},
+         * {@code standby}, {@code prefer-standby}, {@code any}; {@code read-write} for a host list, any for one host.
+         */
+        Optional<dev.pgferry.hosts.TargetRole> targetRole();
+
         /** Database name on the server; the name the client used when absent. */
         Optional<String> dbname();
 
@@ -411,6 +423,10 @@ public interface PgferryConfig {
         /** Readiness needs a successful backend connection per database at least this recently. */
         @WithDefault("10s")
         Duration backendCheckInterval();
+
+        /** How often each host of a {@code hosts} list is asked its role ({@code pg_is_in_recovery()}). */
+        @WithDefault("2s")
+        Duration roleCheckInterval();
 
         /** Database the readiness check connects to on the default backend. */
         @WithDefault("postgres")

@@ -167,6 +167,35 @@ public final class LocalPostgres {
         psql(DevRoles.BENCH_DATABASE, DevRoles.benchTablesGrantSql());
     }
 
+    /**
+     * Starts a streaming standby of this cluster in {@code standbyDir} on 127.0.0.1:{@code standbyPort}: a
+     * {@code pg_basebackup -R} copy (so it follows this cluster as primary) started and waited for until it answers
+     * and reports {@code pg_is_in_recovery()}. The copy keeps this cluster's roles and hba.
+     *
+     * @throws LocalPostgresException when the backup or the start fails, with the program's own message
+     */
+    public LocalPostgres startStandby(Path standbyDir, int standbyPort) {
+        LocalPostgres standby = new LocalPostgres(binDir, standbyDir.toAbsolutePath().normalize(), standbyPort,
+                superPassword);
+        try {
+            deleteRecursively(standby.dir);
+            Files.createDirectories(standby.dir);
+            handToServerUser(standby.dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + standby.dir, e);
+        }
+        ExternalCommand.run(asServerUser(List.of(tool("pg_basebackup").toString(), "-h", HOST, "-p",
+                        Integer.toString(port), "-U", SUPERUSER, "-D", standby.dataDirectory().toString(), "-R",
+                        "-X", "stream", "--no-sync")), clientEnv(), standby.dir, SERVER_TIMEOUT).orThrow();
+        standby.launch();
+        standby.awaitReady();
+        if (!standby.psql("select pg_is_in_recovery()").strip().equals("t")) {
+            throw new LocalPostgresException("the copy in " + standby.dir + " is not in recovery");
+        }
+        LOG.infof("PostgreSQL standby of %s:%d started in %s on %s:%d", HOST, port, standby.dir, HOST, standbyPort);
+        return standby;
+    }
+
     /** A stopped cluster that starts again on {@link #close()}. */
     @FunctionalInterface
     public interface Outage extends AutoCloseable {
@@ -232,6 +261,7 @@ public final class LocalPostgres {
                 host  all  plain_u  ::1/128       password
                 host  all  all      127.0.0.1/32  scram-sha-256
                 host  all  all      ::1/128       scram-sha-256
+                host  replication  postgres  127.0.0.1/32  scram-sha-256
                 local all  md5_u                  md5
                 local all  plain_u                password
                 local all  all                    scram-sha-256

@@ -119,6 +119,7 @@ public class ProxyServer implements ProxyStatus {
         }
         credentials = loadCredentials();
         EffectivePoolConfig effective = new EffectivePoolConfig(config);
+        config.databases().keySet().forEach(effective::hosts); // an empty or malformed host list stops the start
         config.databases().keySet().forEach(db -> effective.forcedUser(db).ifPresent(u -> ForcedUserCredentials.of(effective,
                 credentials, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());

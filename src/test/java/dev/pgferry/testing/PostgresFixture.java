@@ -43,6 +43,7 @@ public final class PostgresFixture {
 
     // not under "pgferry.": Quarkus rejects system properties there that PgferryConfig does not declare
     private static final String SHARED_PROPERTY = "dev.pgferry.testing.postgres";
+    private static final String SHARED_REPLICA_PROPERTY = "dev.pgferry.testing.postgres-replica";
     private static final String CONTAINER_IMAGE =
             System.getProperty("dev.pgferry.testing.postgres-image", "postgres:17-alpine");
     private static final int START_ATTEMPTS = 3;
@@ -50,6 +51,7 @@ public final class PostgresFixture {
     private static final Driver DRIVER = new Driver();
 
     private static PostgresFixture instance;
+    private static PostgresFixture replica;
 
     private final String host;
     private final int port;
@@ -70,6 +72,45 @@ public final class PostgresFixture {
             instance = shared != null ? attach(shared) : startNew();
         }
         return instance;
+    }
+
+    /**
+     * A streaming replica of {@link #get()} ({@code pg_basebackup -R}) on another port, started on the first call
+     * (once per JVM, only for tests that ask) and stopped at JVM exit. It answers and is in recovery when this
+     * returns; same roles and passwords as the primary. Needs local binaries.
+     *
+     * <p>{@link #local()} of the replica is only there in the class loader that started it; elsewhere the replica is
+     * attached by address.
+     */
+    public static synchronized PostgresFixture replica() {
+        if (replica == null) {
+            PostgresFixture primary = get();
+            String shared = System.getProperty(SHARED_REPLICA_PROPERTY);
+            if (shared != null) {
+                String[] parts = shared.split("\\|", -1);
+                replica = new PostgresFixture(parts[0], Integer.parseInt(parts[1]), primary.usersFile, null);
+            } else {
+                replica = startReplica(primary);
+                System.setProperty(SHARED_REPLICA_PROPERTY, replica.host + "|" + replica.port);
+            }
+        }
+        return replica;
+    }
+
+    private static PostgresFixture startReplica(PostgresFixture primary) {
+        LocalPostgresException last = null;
+        for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+            int port = freePort();
+            try {
+                LocalPostgres standby = primary.local().startStandby(clusterDirectory(port), port);
+                Runtime.getRuntime().addShutdownHook(
+                        new Thread(() -> stopAndDelete(standby), "pgferry-test-replica-stop"));
+                return new PostgresFixture(standby.host(), port, primary.usersFile, standby);
+            } catch (LocalPostgresException e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     public String host() {
