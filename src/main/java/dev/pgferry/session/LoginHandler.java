@@ -2,7 +2,6 @@ package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
 import dev.pgferry.auth.CertificateAuth;
-import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
 import dev.pgferry.auth.hba.HbaClient;
@@ -12,9 +11,7 @@ import dev.pgferry.auth.hba.HbaRule;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig.AuthType;
-import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
-import dev.pgferry.pool.PoolException;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.protocol.Cumulator;
 import dev.pgferry.protocol.EncryptionNegotiation;
@@ -555,7 +552,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         phase = Phase.ONBOARDING;
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {
-            welcomeVirtual();
+            LoginWelcome.welcomeVirtual(this, sc, ctx, virtual, startup.user());
             return;
         }
         if (pool == null) {
@@ -571,218 +568,44 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
             return;
         }
+        LoginWelcome welcome = new LoginWelcome(this, sc, ctx, startup, pool, startupParams);
         if (auth != null) {
-            learnBackendCredentials();
+            welcome.learnBackendCredentials(auth);
         }
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
         ctx.write(ok);
-        prepareWelcome();
+        welcome.prepareWelcome();
     }
 
-    /**
-     * The client's startup parameters are checked by the server, as PostgreSQL does at login (an invalid
-     * value ends the login with the server's FATAL error), and reported ones take the server's spelling.
-     * Each (name, value) is checked once per pool; the first client of a pool also teaches it the server's
-     * parameters (and proves that the database exists and the credentials work).
-     */
-    private void prepareWelcome() {
-        boolean keeps = keepsBackend();
-        PoolParameters known = sc.poolParameters(pool.key());
-        if (!keeps && known.known() && known.startupChecked(startupParams)) {
-            startupParams = known.normalizedStartup(startupParams);
-            welcome(null);
-            return;
-        }
-        ctx.channel().config().setAutoRead(false);
-        sc.waitingLogins.add(this);
-        if (keeps) {
-            // waits for the pool as a query does (pgferry.pool.query-wait-timeout, then an error), not as a login
-            loginTimeout.cancel(false);
-        }
-        LeaseWaiter waiter = new LeaseWaiter() {
-            @Override
-            public void onLease(ServerConnection conn) {
-                if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
-                    pool.release(conn);
-                    return;
-                }
-                if (known.startupChecked(startupParams)) {
-                    if (!keeps) {
-                        pool.release(conn);
-                    }
-                    startupParams = known.normalizedStartup(startupParams);
-                    ctx.channel().config().setAutoRead(true);
-                    welcome(keeps ? conn : null);
-                    return;
-                }
-                checkStartup(conn);
-            }
-
-            @Override
-            public void onLeaseFailed(PoolException error) {
-                LOG.debugf("%s no server connection: %s", id, error.getMessage());
-                sc.loginServerRefusals.increment();
-                fatal(error.sqlState(), error.getMessage());
-            }
-        };
-        if (keeps) {
-            CheckedLease.acquire(pool, ctx.channel().eventLoop(), sc.config.pool().checkDelay().toNanos(), waiter);
-        } else {
-            pool.acquire(ctx.channel().eventLoop(), waiter);
-        }
+    /** Whether the login is past authentication and not yet over: a lease or check that ends now is still wanted. */
+    boolean onboarding() {
+        return phase == Phase.ONBOARDING;
     }
 
-    /**
-     * Session mode: the client keeps one backend from its login to its end, leased before its ReadyForQuery, so that
-     * its BackendKeyData carries that backend's real process id (with pgferry's own secret, so that a cancel still
-     * comes through pgferry).
-     */
-    private boolean keepsBackend() {
-        return pool.settings().mode() == dev.pgferry.config.PgferryConfig.PoolMode.SESSION;
+    long startNanos() {
+        return startNanos;
     }
 
-    private void checkStartup(ServerConnection conn) {
-        PoolParameters known = sc.poolParameters(pool.key());
-        Map<String, String> defaults = known.serverParams();
-        Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
-        // RESET ALL first: values are normalised against a fresh session (DateStyle=ISO keeps the order it finds)
-        String prefix = "RESET ALL;SELECT ";
-        StringBuilder sql = new StringBuilder(prefix);
-        canonical.forEach((k, v) -> sql.append(sql.length() > prefix.length() ? "," : "").append("pg_catalog.set_config(")
-                .append(SessionParameters.literal(k)).append(',').append(SessionParameters.literal(v)).append(",false)"));
-        InternalQuery.run(conn, sql.toString(), (cc, r) -> {
-            boolean clean = !r.closed && r.status == 'I';
-            if (r.ok() && clean) {
-                cc.unreported.clear();
-                Map<String, String> normalized = new LinkedHashMap<>();
-                canonical.forEach((k, v) -> {
-                    String reported = defaults.containsKey(k) ? cc.reported.get(k) : null;
-                    if (reported == null) {
-                        cc.unreported.put(k, v);
-                    }
-                    String value = reported != null ? reported : v;
-                    normalized.put(k, value);
-                    known.startupChecked(k, v, value);
-                });
-                startupParams = normalized;
-            }
-            boolean onboarding = phase == Phase.ONBOARDING && ctx.channel().isActive();
-            boolean keep = onboarding && clean && r.ok() && keepsBackend();
-            if (keep) {
-                cc.touch();
-            } else if (clean) {
-                pool.release(cc);
-            } else {
-                pool.discard(cc);
-            }
-            if (!onboarding) {
-                return;
-            }
-            if (!r.ok()) {
-                Map<Character, String> e = r.error == null ? Map.of() : r.error;
-                LOG.debugf("%s startup parameters refused: %s", id, e.get('M'));
-                sc.loginServerRefusals.increment();
-                fatal(e.getOrDefault('C', SqlState.CONNECTION_FAILURE),
-                        e.getOrDefault('M', "server connection lost while checking startup parameters"));
-                return;
-            }
-            ctx.channel().config().setAutoRead(true);
-            welcome(keep ? cc : null);
-        });
+    /** The login timer stops: a session-mode client waits for the pool as a query does, not as a login. */
+    void stopLoginTimer() {
+        loginTimeout.cancel(false);
     }
 
-    /** Whatever this login proved that lets pgferry open backends for the user without a plaintext secret. */
-    private void learnBackendCredentials() {
-        if (pool.credentials() instanceof BackendCredentials.Password) {
-            return;
-        }
-        byte[] clientKey = auth.recoveredClientKey();
-        String user = startup.user();
-        if (auth.clientPassword() != null) {
-            pool.credentials(new BackendCredentials.Password(user, auth.clientPassword()));
-        } else if (pool.credentials() instanceof BackendCredentials.None && auth.credential().isPresent()
-                && auth.credential().get().secret() instanceof dev.pgferry.auth.UserSecret.Md5 md5) {
-            pool.credentials(new BackendCredentials.Md5Hash(user, md5.hash()));
-        } else if (clientKey != null && pool.credentials() instanceof BackendCredentials.None) {
-            auth.credential().flatMap(StoredCredential::scramKeys).map(ScramKeys::serverKey).ifPresent(
-                    serverKey -> pool.credentials(new BackendCredentials.ScramKeys(user, clientKey, serverKey)));
-        }
-    }
-
-    /**
-     * ParameterStatus for every parameter, BackendKeyData, ReadyForQuery 'I'; then the session takes over, in session
-     * mode with {@code kept}, the backend it keeps (else null).
-     */
-    private void welcome(ServerConnection kept) {
-        if (phase != Phase.ONBOARDING) {
-            if (kept != null) {
-                pool.release(kept);
-            }
-            return;
-        }
+    /** The login succeeded and is handed over. */
+    void ended() {
         loginEnded();
         loginTimeout.cancel(false);
-        PoolParameters known = sc.poolParameters(pool.key());
-        SessionParameters params = new SessionParameters(known.serverParams(), startupParams, known.signatures());
-        ByteBuf out = ctx.alloc().buffer(512);
-        for (String name : known.serverParams().keySet()) {
-            ServerMessages.parameterStatus(out, name, params.reportedValue(name));
-        }
-        byte[] key = sc.cancelKeys.issue(startup.minorVersion() >= 2 ? 32 : 4);
-        ClientSession session = new ClientSession(sc, pool, startup.user(), params, id, key, connectedMillis,
-                kept == null ? 0 : kept.processId());
-        ServerMessages.backendKeyData(out, session.processId(), key);
-        ServerMessages.readyForQuery(out, (byte) 'I');
-        ctx.writeAndFlush(out);
-        sc.logins.increment();
-        sc.loginTimeRecorder.accept(System.nanoTime() - startNanos);
-        LOG.debugf("%s ready (pool %s, %s mode)", id, pool.key(), pool.settings().mode());
-        ByteBuf rest = acc;
-        acc = null;
-        ctx.pipeline().replace(this, "session", session);
-        if (kept != null) {
-            session.begin(kept);
-        }
-        if (rest != null && rest.isReadable()) {
-            session.channelRead(ctx.pipeline().context(session), rest);
-        } else if (rest != null) {
-            rest.release();
-        }
     }
 
-    /** Login to a database pgferry serves itself. */
-    private void welcomeVirtual() {
-        io.netty.channel.ChannelHandler handler;
-        try {
-            handler = virtual.open(startup.user(), id);
-        } catch (ProtocolException e) {
-            sc.loginFailures.increment();
-            fatal(e.sqlState(), e.getMessage());
-            return;
-        }
-        loginEnded();
-        loginTimeout.cancel(false);
-        ByteBuf out = ctx.alloc().buffer(256);
-        ServerMessages.authentication(out, ProtocolCodes.AUTH_OK);
-        virtual.parameters().forEach((k, v) -> ServerMessages.parameterStatus(out, k, v));
-        byte[] key = new byte[4];
-        sc.random.nextBytes(key);
-        ServerMessages.backendKeyData(out, 0, key);
-        ServerMessages.readyForQuery(out, (byte) 'I');
-        ctx.writeAndFlush(out);
+    /** What the client sent after its login, for whoever takes the connection over (null if nothing). */
+    ByteBuf takeRest() {
         ByteBuf rest = acc;
         acc = null;
-        sc.clients.decrementAndGet(); // admin connections do not count against max-client-connections
-        ctx.pipeline().replace(this, "virtual", handler);
-        if (rest != null && rest.isReadable()) {
-            ctx.pipeline().fireChannelRead(rest);
-        } else if (rest != null) {
-            rest.release();
-        }
+        return rest;
     }
 
-    private void fatal(String sqlState, String message) {
+    void fatal(String sqlState, String message) {
         fatal(sqlState, message, null);
     }
 
