@@ -4,7 +4,6 @@ import dev.pgferry.auth.AuthException;
 import dev.pgferry.auth.CertificateAuth;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
-import dev.pgferry.auth.hba.HbaClient;
 import dev.pgferry.auth.hba.HbaFile;
 import dev.pgferry.auth.hba.HbaMethod;
 import dev.pgferry.auth.hba.HbaRule;
@@ -14,7 +13,6 @@ import dev.pgferry.config.PgferryConfig.AuthType;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.EncryptionNegotiation;
 import dev.pgferry.protocol.Framing;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -47,9 +45,6 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final AtomicLong IDS = new AtomicLong();
     /** Connections closed without a reply, as PostgreSQL's COMMERROR: one line each, at most ten a second. */
     private static final SilentCloseLog SILENT_CLOSES = new SilentCloseLog(LOG, System::nanoTime);
-    /** PostgreSQL's DETAIL for data that came ahead of an encryption request's answer (ProcessStartupPacket). */
-    private static final String MAN_IN_THE_MIDDLE =
-            "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.";
     /** Startup parameters that are not session parameters. */
     private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options",
             "replication");
@@ -66,15 +61,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private ByteBuf acc;
     private Phase phase = Phase.STARTUP;
-    private final EncryptionNegotiation negotiation = new EncryptionNegotiation();
-    private boolean tlsActive;
-    /** On the Unix-domain socket: no TLS there, as PostgreSQL's {@code local} connections. */
-    private boolean unixSocket;
-    private boolean overLimit;
+    private final LoginEncryption encryption;
     private long startNanos;
     private long connectedMillis;
-    private boolean tooManyFromAddress;
-    private java.net.InetAddress loginAddress;
+    private final LoginAdmission admission;
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
     private ClientAuthExchange auth;
@@ -91,6 +81,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
+        this.admission = new LoginAdmission(sc, id);
+        this.encryption = new LoginEncryption(sc, id);
     }
 
     /** The connection id, kept by the session that follows the login. */
@@ -127,17 +119,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.startNanos = System.nanoTime();
         this.connectedMillis = System.currentTimeMillis();
-        this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
-        int n = sc.clients.incrementAndGet();
-        overLimit = n > sc.config.pool().maxClientConnections();
-        int perAddress = sc.config.clientMaxLoginsPerAddress();
-        // IP addresses only: the peers of a Unix socket have none (and are local)
-        if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a) {
-            loginAddress = a.getAddress();
-            int inProgress = sc.loginsInProgress.computeIfAbsent(loginAddress, k -> new java.util.concurrent.atomic.AtomicInteger())
-                    .incrementAndGet();
-            tooManyFromAddress = inProgress > perAddress;
-        }
+        encryption.connected(ctx);
+        boolean unixSocket = encryption.unixSocket();
+        admission.connected(ctx.channel());
         LOG.debugf("%s connected from %s", id, unixSocket ? "the Unix socket" : ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(this::timedOut, sc.config.clientLoginTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -148,13 +132,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void loginEnded() {
         phase = Phase.DONE;
         sc.waitingLogins.remove(this);
-        if (loginAddress != null) {
-            java.util.concurrent.atomic.AtomicInteger n = sc.loginsInProgress.get(loginAddress);
-            if (n != null && n.decrementAndGet() <= 0) {
-                sc.loginsInProgress.remove(loginAddress, n);
-            }
-            loginAddress = null;
-        }
+        admission.ended();
     }
 
     private void timedOut() {
@@ -172,12 +150,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
-        if (phase == Phase.STARTUP && !tlsActive && negotiation.sslRequestOpen() && sc.clientTls != null && !unixSocket
-                && acc.getByte(acc.readerIndex()) == 0x16) {
-            // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
-            LOG.debugf("%s direct TLS handshake", id);
-            negotiation.directTls();
-            startTls();
+        if (phase == Phase.STARTUP && encryption.directTls(acc)) {
             ByteBuf hello = acc;
             acc = null;
             ctx.pipeline().fireChannelRead(hello);
@@ -193,7 +166,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 // consumed before it is handled: a handler may hand the rest of acc to the session
                 acc.readerIndex(start + frame);
                 if (phase == Phase.STARTUP) {
-                    onStartupPacket(StartupParser.parse(acc.slice(start, frame), negotiation));
+                    onStartupPacket(StartupParser.parse(acc.slice(start, frame), encryption.negotiation()));
                 } else {
                     onAuthMessage(start, frame);
                 }
@@ -222,27 +195,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
         if (packet instanceof StartupPacket.SslRequest) {
-            if (sc.clientTls == null || unixSocket) {
-                LOG.debugf("%s SSLRequest: N%s", id, unixSocket ? " (Unix socket)" : "");
-                negotiation.sslAnswered(false);
-                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-                refuseDataSentAhead("SSL request");
-                return;
-            }
-            if (acc.isReadable()) {
-                // Bytes sent before the handshake would be read as if they came over TLS (CVE-2021-23214).
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request",
-                        MAN_IN_THE_MIDDLE);
-            }
-            LOG.debugf("%s SSLRequest: S, TLS handshake", id);
-            negotiation.sslAnswered(true);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
-            startTls();
+            encryption.onSslRequest(acc);
         } else if (packet instanceof StartupPacket.GssEncRequest) {
-            LOG.debugf("%s GSSENCRequest: N", id);
-            negotiation.gssEncAnswered(false);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-            refuseDataSentAhead("GSSAPI encryption request");
+            encryption.onGssEncRequest(acc);
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
             loginEnded();
@@ -259,65 +214,18 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * After answering an SSLRequest or GSSENCRequest with 'N': bytes the client sent before reading that answer are
-     * refused as PostgreSQL refuses them (ProcessStartupPacket, FATAL 08P01 after the 'N'), since whoever sent them
-     * could not know the answer; a man in the middle may have put them there.
-     */
-    private void refuseDataSentAhead(String request) throws ProtocolException {
-        if (acc.isReadable()) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request,
-                    MAN_IN_THE_MIDDLE);
-        }
-    }
-
-    /** tls-server-end-point data of this connection's certificate, or null without TLS. */
-    private byte[] channelBinding() {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        if (tls == null) {
-            return null;
-        }
-        java.security.cert.Certificate[] certs = tls.engine().getSession().getLocalCertificates();
-        if (certs == null || certs.length == 0 || !(certs[0] instanceof java.security.cert.X509Certificate x509)) {
-            return null;
-        }
-        return dev.pgferry.auth.ChannelBinding.tlsServerEndPoint(x509);
-    }
-
-    private void startTls() {
-        tlsActive = true;
-        ctx.pipeline().addFirst("tls", sc.clientTls.newHandler(ctx.alloc()));
-    }
-
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
-        if (!tlsActive && !unixSocket
+        if (!encryption.tlsActive() && !encryption.unixSocket()
                 && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
                     "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
-        if (sc.draining) {
-            // as PostgreSQL answers a login during its shutdown: 57P03, which drivers treat as "retry elsewhere"
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.CANNOT_CONNECT_NOW, "pgferry is shutting down");
-            return;
-        }
-        // the admin console stays reachable when clients are at the limit (PostgreSQL keeps connections in reserve
-        // for superusers the same way); it is not counted once logged in either
-        if (tooManyFromAddress || (overLimit && !sc.virtualDatabases.containsKey(m.database()))) {
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.TOO_MANY_CONNECTIONS, tooManyFromAddress
-                    ? "too many logins in progress from " + loginAddress.getHostAddress()
-                            + " (pgferry.client-max-logins-per-address)"
-                    : "sorry, too many clients already");
-            return;
-        }
-        if (sc.disabledDatabases.contains(m.database()) && !sc.virtualDatabases.containsKey(m.database())) {
-            // PgBouncer's set_pool refuses it so, before authentication, with its default SQLSTATE 08P01
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.PROTOCOL_VIOLATION, "database does not allow connections: " + m.database());
+        LoginAdmission.Refusal refused = admission.refusal(m);
+        if (refused != null) {
+            fatal(refused.sqlState(), refused.message());
             return;
         }
         ByteBuf out = ctx.alloc().buffer(64);
@@ -409,37 +317,22 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * {@code out}, as PostgreSQL sends that before it authenticates); otherwise the line's method is the client's.
      */
     private boolean admitted(HbaFile hba, StartupPacket.StartupMessage m, ByteBuf out) {
-        java.net.InetAddress address = unixSocket ? null
+        java.net.InetAddress address = encryption.unixSocket() ? null
                 : ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
-        HbaClient client = new HbaClient(address, tlsActive, m.database(), m.user());
-        Optional<HbaRule> rule = hba.rules().match(client);
-        if (rule.isPresent() && rule.get().method() != HbaMethod.REJECT) {
-            hbaMethod = rule.get().method();
-            certificate = certificateAuth(hbaMethod, rule.get().clientCert());
-            LOG.debugf("%s %s line %d: %s", id, hba.path(), rule.get().line(), hbaMethod.keyword());
+        LoginAdmission.HbaVerdict verdict = admission.hbaVerdict(hba, m, address, encryption.tlsActive());
+        if (verdict.rule() != null) {
+            hbaMethod = verdict.rule().method();
+            certificate = certificateAuth(hbaMethod, verdict.rule().clientCert());
             return true;
         }
-        LOG.debugf("%s %s", id, rule.isEmpty() ? "no HBA line matches" : hba.path() + " line " + rule.get().line()
-                + ": reject");
-        sc.loginFailures.increment();
         ctx.write(out);
-        fatal(SqlState.INVALID_AUTHORIZATION, rule.isEmpty() ? client.noEntryMessage() : client.rejectedMessage());
+        fatal(verdict.refusal().sqlState(), verdict.refusal().message());
         return false;
     }
 
     private CertificateAuth certificateAuth(HbaMethod method, HbaRule.ClientCert clientCert) {
-        return CertificateAuth.of(method, clientCert, peerCertificate(), sc.config.tls().client().caFile().isPresent());
-    }
-
-    /** The client's certificate, which the handshake verified against the CA file; null without one. */
-    private java.security.cert.X509Certificate peerCertificate() {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        try {
-            return tls != null && tls.engine().getSession().getPeerCertificates()[0]
-                    instanceof java.security.cert.X509Certificate x509 ? x509 : null;
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-            return null; // it sent none
-        }
+        return CertificateAuth.of(method, clientCert, encryption.peerCertificate(),
+                sc.config.tls().client().caFile().isPresent());
     }
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
@@ -452,7 +345,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             // A plaintext secret can answer MD5 too.
             exchange = AuthType.SCRAM_SHA_256;
         }
-        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
+        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, encryption.channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {
@@ -641,7 +534,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (phase == Phase.STARTUP && (acc.readableBytes() >= 4
-                || (negotiation.sslRequestOpen() && negotiation.gssEncRequestOpen()))) {
+                || (encryption.negotiation().sslRequestOpen() && encryption.negotiation().gssEncRequestOpen()))) {
             SILENT_CLOSES.closing(id, remoteAddress(), "incomplete startup packet");
         } else if (phase == Phase.AUTH) {
             SILENT_CLOSES.closing(id, remoteAddress(), acc.readableBytes() < 5
