@@ -2,22 +2,17 @@ package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
 import dev.pgferry.auth.CertificateAuth;
-import dev.pgferry.auth.ScramKeys;
 import dev.pgferry.auth.StoredCredential;
 import dev.pgferry.auth.UserSecret;
-import dev.pgferry.auth.hba.HbaClient;
 import dev.pgferry.auth.hba.HbaFile;
 import dev.pgferry.auth.hba.HbaMethod;
 import dev.pgferry.auth.hba.HbaRule;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig.AuthType;
-import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
-import dev.pgferry.pool.PoolException;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.EncryptionNegotiation;
 import dev.pgferry.protocol.Framing;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -50,9 +45,6 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private static final AtomicLong IDS = new AtomicLong();
     /** Connections closed without a reply, as PostgreSQL's COMMERROR: one line each, at most ten a second. */
     private static final SilentCloseLog SILENT_CLOSES = new SilentCloseLog(LOG, System::nanoTime);
-    /** PostgreSQL's DETAIL for data that came ahead of an encryption request's answer (ProcessStartupPacket). */
-    private static final String MAN_IN_THE_MIDDLE =
-            "This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.";
     /** Startup parameters that are not session parameters. */
     private static final java.util.Set<String> NOT_PARAMETERS = java.util.Set.of("user", "database", "options",
             "replication");
@@ -69,15 +61,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private ByteBuf acc;
     private Phase phase = Phase.STARTUP;
-    private final EncryptionNegotiation negotiation = new EncryptionNegotiation();
-    private boolean tlsActive;
-    /** On the Unix-domain socket: no TLS there, as PostgreSQL's {@code local} connections. */
-    private boolean unixSocket;
-    private boolean overLimit;
+    private final LoginEncryption encryption;
     private long startNanos;
     private long connectedMillis;
-    private boolean tooManyFromAddress;
-    private java.net.InetAddress loginAddress;
+    private final LoginAdmission admission;
     private ScheduledFuture<?> loginTimeout;
     private StartupPacket.StartupMessage startup;
     private ClientAuthExchange auth;
@@ -94,6 +81,8 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     public LoginHandler(SessionContext sc) {
         this.sc = sc;
+        this.admission = new LoginAdmission(sc, id);
+        this.encryption = new LoginEncryption(sc, id);
     }
 
     /** The connection id, kept by the session that follows the login. */
@@ -130,17 +119,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.startNanos = System.nanoTime();
         this.connectedMillis = System.currentTimeMillis();
-        this.unixSocket = ctx.channel() instanceof io.netty.channel.unix.DomainSocketChannel;
-        int n = sc.clients.incrementAndGet();
-        overLimit = n > sc.config.pool().maxClientConnections();
-        int perAddress = sc.config.clientMaxLoginsPerAddress();
-        // IP addresses only: the peers of a Unix socket have none (and are local)
-        if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a) {
-            loginAddress = a.getAddress();
-            int inProgress = sc.loginsInProgress.computeIfAbsent(loginAddress, k -> new java.util.concurrent.atomic.AtomicInteger())
-                    .incrementAndGet();
-            tooManyFromAddress = inProgress > perAddress;
-        }
+        encryption.connected(ctx);
+        boolean unixSocket = encryption.unixSocket();
+        admission.connected(ctx.channel());
         LOG.debugf("%s connected from %s", id, unixSocket ? "the Unix socket" : ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(this::timedOut, sc.config.clientLoginTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -151,13 +132,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     private void loginEnded() {
         phase = Phase.DONE;
         sc.waitingLogins.remove(this);
-        if (loginAddress != null) {
-            java.util.concurrent.atomic.AtomicInteger n = sc.loginsInProgress.get(loginAddress);
-            if (n != null && n.decrementAndGet() <= 0) {
-                sc.loginsInProgress.remove(loginAddress, n);
-            }
-            loginAddress = null;
-        }
+        admission.ended();
     }
 
     private void timedOut() {
@@ -175,12 +150,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         acc = Cumulator.append(ctx.alloc(), acc, (ByteBuf) msg);
-        if (phase == Phase.STARTUP && !tlsActive && negotiation.sslRequestOpen() && sc.clientTls != null && !unixSocket
-                && acc.getByte(acc.readerIndex()) == 0x16) {
-            // Direct TLS (PostgreSQL 17): a TLS ClientHello instead of SSLRequest; ALPN "postgresql" is offered.
-            LOG.debugf("%s direct TLS handshake", id);
-            negotiation.directTls();
-            startTls();
+        if (phase == Phase.STARTUP && encryption.directTls(acc)) {
             ByteBuf hello = acc;
             acc = null;
             ctx.pipeline().fireChannelRead(hello);
@@ -196,7 +166,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
                 // consumed before it is handled: a handler may hand the rest of acc to the session
                 acc.readerIndex(start + frame);
                 if (phase == Phase.STARTUP) {
-                    onStartupPacket(StartupParser.parse(acc.slice(start, frame), negotiation));
+                    onStartupPacket(StartupParser.parse(acc.slice(start, frame), encryption.negotiation()));
                 } else {
                     onAuthMessage(start, frame);
                 }
@@ -225,27 +195,9 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupPacket(StartupPacket packet) throws ProtocolException, AuthException {
         if (packet instanceof StartupPacket.SslRequest) {
-            if (sc.clientTls == null || unixSocket) {
-                LOG.debugf("%s SSLRequest: N%s", id, unixSocket ? " (Unix socket)" : "");
-                negotiation.sslAnswered(false);
-                ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-                refuseDataSentAhead("SSL request");
-                return;
-            }
-            if (acc.isReadable()) {
-                // Bytes sent before the handshake would be read as if they came over TLS (CVE-2021-23214).
-                throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request",
-                        MAN_IN_THE_MIDDLE);
-            }
-            LOG.debugf("%s SSLRequest: S, TLS handshake", id);
-            negotiation.sslAnswered(true);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('S'));
-            startTls();
+            encryption.onSslRequest(acc);
         } else if (packet instanceof StartupPacket.GssEncRequest) {
-            LOG.debugf("%s GSSENCRequest: N", id);
-            negotiation.gssEncAnswered(false);
-            ctx.writeAndFlush(ctx.alloc().buffer(1).writeByte('N'));
-            refuseDataSentAhead("GSSAPI encryption request");
+            encryption.onGssEncRequest(acc);
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
             loginEnded();
@@ -262,65 +214,18 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /**
-     * After answering an SSLRequest or GSSENCRequest with 'N': bytes the client sent before reading that answer are
-     * refused as PostgreSQL refuses them (ProcessStartupPacket, FATAL 08P01 after the 'N'), since whoever sent them
-     * could not know the answer; a man in the middle may have put them there.
-     */
-    private void refuseDataSentAhead(String request) throws ProtocolException {
-        if (acc.isReadable()) {
-            throw new ProtocolException(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after " + request,
-                    MAN_IN_THE_MIDDLE);
-        }
-    }
-
-    /** tls-server-end-point data of this connection's certificate, or null without TLS. */
-    private byte[] channelBinding() {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        if (tls == null) {
-            return null;
-        }
-        java.security.cert.Certificate[] certs = tls.engine().getSession().getLocalCertificates();
-        if (certs == null || certs.length == 0 || !(certs[0] instanceof java.security.cert.X509Certificate x509)) {
-            return null;
-        }
-        return dev.pgferry.auth.ChannelBinding.tlsServerEndPoint(x509);
-    }
-
-    private void startTls() {
-        tlsActive = true;
-        ctx.pipeline().addFirst("tls", sc.clientTls.newHandler(ctx.alloc()));
-    }
-
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
-        if (!tlsActive && !unixSocket
+        if (!encryption.tlsActive() && !encryption.unixSocket()
                 && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
                     "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
         }
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
-        if (sc.draining) {
-            // as PostgreSQL answers a login during its shutdown: 57P03, which drivers treat as "retry elsewhere"
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.CANNOT_CONNECT_NOW, "pgferry is shutting down");
-            return;
-        }
-        // the admin console stays reachable when clients are at the limit (PostgreSQL keeps connections in reserve
-        // for superusers the same way); it is not counted once logged in either
-        if (tooManyFromAddress || (overLimit && !sc.virtualDatabases.containsKey(m.database()))) {
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.TOO_MANY_CONNECTIONS, tooManyFromAddress
-                    ? "too many logins in progress from " + loginAddress.getHostAddress()
-                            + " (pgferry.client-max-logins-per-address)"
-                    : "sorry, too many clients already");
-            return;
-        }
-        if (sc.disabledDatabases.contains(m.database()) && !sc.virtualDatabases.containsKey(m.database())) {
-            // PgBouncer's set_pool refuses it so, before authentication, with its default SQLSTATE 08P01
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.PROTOCOL_VIOLATION, "database does not allow connections: " + m.database());
+        LoginAdmission.Refusal refused = admission.refusal(m);
+        if (refused != null) {
+            fatal(refused.sqlState(), refused.message());
             return;
         }
         ByteBuf out = ctx.alloc().buffer(64);
@@ -412,37 +317,22 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * {@code out}, as PostgreSQL sends that before it authenticates); otherwise the line's method is the client's.
      */
     private boolean admitted(HbaFile hba, StartupPacket.StartupMessage m, ByteBuf out) {
-        java.net.InetAddress address = unixSocket ? null
+        java.net.InetAddress address = encryption.unixSocket() ? null
                 : ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
-        HbaClient client = new HbaClient(address, tlsActive, m.database(), m.user());
-        Optional<HbaRule> rule = hba.rules().match(client);
-        if (rule.isPresent() && rule.get().method() != HbaMethod.REJECT) {
-            hbaMethod = rule.get().method();
-            certificate = certificateAuth(hbaMethod, rule.get().clientCert());
-            LOG.debugf("%s %s line %d: %s", id, hba.path(), rule.get().line(), hbaMethod.keyword());
+        LoginAdmission.HbaVerdict verdict = admission.hbaVerdict(hba, m, address, encryption.tlsActive());
+        if (verdict.rule() != null) {
+            hbaMethod = verdict.rule().method();
+            certificate = certificateAuth(hbaMethod, verdict.rule().clientCert());
             return true;
         }
-        LOG.debugf("%s %s", id, rule.isEmpty() ? "no HBA line matches" : hba.path() + " line " + rule.get().line()
-                + ": reject");
-        sc.loginFailures.increment();
         ctx.write(out);
-        fatal(SqlState.INVALID_AUTHORIZATION, rule.isEmpty() ? client.noEntryMessage() : client.rejectedMessage());
+        fatal(verdict.refusal().sqlState(), verdict.refusal().message());
         return false;
     }
 
     private CertificateAuth certificateAuth(HbaMethod method, HbaRule.ClientCert clientCert) {
-        return CertificateAuth.of(method, clientCert, peerCertificate(), sc.config.tls().client().caFile().isPresent());
-    }
-
-    /** The client's certificate, which the handshake verified against the CA file; null without one. */
-    private java.security.cert.X509Certificate peerCertificate() {
-        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        try {
-            return tls != null && tls.engine().getSession().getPeerCertificates()[0]
-                    instanceof java.security.cert.X509Certificate x509 ? x509 : null;
-        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-            return null; // it sent none
-        }
+        return CertificateAuth.of(method, clientCert, encryption.peerCertificate(),
+                sc.config.tls().client().caFile().isPresent());
     }
 
     private void beginAuth(AuthType exchange, Optional<StoredCredential> credential, ByteBuf out) {
@@ -455,7 +345,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             // A plaintext secret can answer MD5 too.
             exchange = AuthType.SCRAM_SHA_256;
         }
-        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, channelBinding());
+        auth = new ClientAuthExchange(exchange, startup.user(), credential, sc.random, encryption.channelBinding());
         ClientAuthExchange.Step step = auth.begin(out);
         ctx.writeAndFlush(out);
         if (step == ClientAuthExchange.Step.OK) {
@@ -555,7 +445,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         phase = Phase.ONBOARDING;
         LOG.debugf("%s authenticated as %s", id, startup.user());
         if (virtual != null) {
-            welcomeVirtual();
+            LoginWelcome.welcomeVirtual(this, sc, ctx, virtual, startup.user());
             return;
         }
         if (pool == null) {
@@ -571,218 +461,44 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
             return;
         }
+        LoginWelcome welcome = new LoginWelcome(this, sc, ctx, startup, pool, startupParams);
         if (auth != null) {
-            learnBackendCredentials();
+            welcome.learnBackendCredentials(auth);
         }
         ByteBuf ok = ctx.alloc().buffer(9);
         ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
         ctx.write(ok);
-        prepareWelcome();
+        welcome.prepareWelcome();
     }
 
-    /**
-     * The client's startup parameters are checked by the server, as PostgreSQL does at login (an invalid
-     * value ends the login with the server's FATAL error), and reported ones take the server's spelling.
-     * Each (name, value) is checked once per pool; the first client of a pool also teaches it the server's
-     * parameters (and proves that the database exists and the credentials work).
-     */
-    private void prepareWelcome() {
-        boolean keeps = keepsBackend();
-        PoolParameters known = sc.poolParameters(pool.key());
-        if (!keeps && known.known() && known.startupChecked(startupParams)) {
-            startupParams = known.normalizedStartup(startupParams);
-            welcome(null);
-            return;
-        }
-        ctx.channel().config().setAutoRead(false);
-        sc.waitingLogins.add(this);
-        if (keeps) {
-            // waits for the pool as a query does (pgferry.pool.query-wait-timeout, then an error), not as a login
-            loginTimeout.cancel(false);
-        }
-        LeaseWaiter waiter = new LeaseWaiter() {
-            @Override
-            public void onLease(ServerConnection conn) {
-                if (phase != Phase.ONBOARDING || !ctx.channel().isActive()) {
-                    pool.release(conn);
-                    return;
-                }
-                if (known.startupChecked(startupParams)) {
-                    if (!keeps) {
-                        pool.release(conn);
-                    }
-                    startupParams = known.normalizedStartup(startupParams);
-                    ctx.channel().config().setAutoRead(true);
-                    welcome(keeps ? conn : null);
-                    return;
-                }
-                checkStartup(conn);
-            }
-
-            @Override
-            public void onLeaseFailed(PoolException error) {
-                LOG.debugf("%s no server connection: %s", id, error.getMessage());
-                sc.loginServerRefusals.increment();
-                fatal(error.sqlState(), error.getMessage());
-            }
-        };
-        if (keeps) {
-            CheckedLease.acquire(pool, ctx.channel().eventLoop(), sc.config.pool().checkDelay().toNanos(), waiter);
-        } else {
-            pool.acquire(ctx.channel().eventLoop(), waiter);
-        }
+    /** Whether the login is past authentication and not yet over: a lease or check that ends now is still wanted. */
+    boolean onboarding() {
+        return phase == Phase.ONBOARDING;
     }
 
-    /**
-     * Session mode: the client keeps one backend from its login to its end, leased before its ReadyForQuery, so that
-     * its BackendKeyData carries that backend's real process id (with pgferry's own secret, so that a cancel still
-     * comes through pgferry).
-     */
-    private boolean keepsBackend() {
-        return pool.settings().mode() == dev.pgferry.config.PgferryConfig.PoolMode.SESSION;
+    long startNanos() {
+        return startNanos;
     }
 
-    private void checkStartup(ServerConnection conn) {
-        PoolParameters known = sc.poolParameters(pool.key());
-        Map<String, String> defaults = known.serverParams();
-        Map<String, String> canonical = new SessionParameters(defaults, startupParams).startup();
-        // RESET ALL first: values are normalised against a fresh session (DateStyle=ISO keeps the order it finds)
-        String prefix = "RESET ALL;SELECT ";
-        StringBuilder sql = new StringBuilder(prefix);
-        canonical.forEach((k, v) -> sql.append(sql.length() > prefix.length() ? "," : "").append("pg_catalog.set_config(")
-                .append(SessionParameters.literal(k)).append(',').append(SessionParameters.literal(v)).append(",false)"));
-        InternalQuery.run(conn, sql.toString(), (cc, r) -> {
-            boolean clean = !r.closed && r.status == 'I';
-            if (r.ok() && clean) {
-                cc.unreported.clear();
-                Map<String, String> normalized = new LinkedHashMap<>();
-                canonical.forEach((k, v) -> {
-                    String reported = defaults.containsKey(k) ? cc.reported.get(k) : null;
-                    if (reported == null) {
-                        cc.unreported.put(k, v);
-                    }
-                    String value = reported != null ? reported : v;
-                    normalized.put(k, value);
-                    known.startupChecked(k, v, value);
-                });
-                startupParams = normalized;
-            }
-            boolean onboarding = phase == Phase.ONBOARDING && ctx.channel().isActive();
-            boolean keep = onboarding && clean && r.ok() && keepsBackend();
-            if (keep) {
-                cc.touch();
-            } else if (clean) {
-                pool.release(cc);
-            } else {
-                pool.discard(cc);
-            }
-            if (!onboarding) {
-                return;
-            }
-            if (!r.ok()) {
-                Map<Character, String> e = r.error == null ? Map.of() : r.error;
-                LOG.debugf("%s startup parameters refused: %s", id, e.get('M'));
-                sc.loginServerRefusals.increment();
-                fatal(e.getOrDefault('C', SqlState.CONNECTION_FAILURE),
-                        e.getOrDefault('M', "server connection lost while checking startup parameters"));
-                return;
-            }
-            ctx.channel().config().setAutoRead(true);
-            welcome(keep ? cc : null);
-        });
+    /** The login timer stops: a session-mode client waits for the pool as a query does, not as a login. */
+    void stopLoginTimer() {
+        loginTimeout.cancel(false);
     }
 
-    /** Whatever this login proved that lets pgferry open backends for the user without a plaintext secret. */
-    private void learnBackendCredentials() {
-        if (pool.credentials() instanceof BackendCredentials.Password) {
-            return;
-        }
-        byte[] clientKey = auth.recoveredClientKey();
-        String user = startup.user();
-        if (auth.clientPassword() != null) {
-            pool.credentials(new BackendCredentials.Password(user, auth.clientPassword()));
-        } else if (pool.credentials() instanceof BackendCredentials.None && auth.credential().isPresent()
-                && auth.credential().get().secret() instanceof dev.pgferry.auth.UserSecret.Md5 md5) {
-            pool.credentials(new BackendCredentials.Md5Hash(user, md5.hash()));
-        } else if (clientKey != null && pool.credentials() instanceof BackendCredentials.None) {
-            auth.credential().flatMap(StoredCredential::scramKeys).map(ScramKeys::serverKey).ifPresent(
-                    serverKey -> pool.credentials(new BackendCredentials.ScramKeys(user, clientKey, serverKey)));
-        }
-    }
-
-    /**
-     * ParameterStatus for every parameter, BackendKeyData, ReadyForQuery 'I'; then the session takes over, in session
-     * mode with {@code kept}, the backend it keeps (else null).
-     */
-    private void welcome(ServerConnection kept) {
-        if (phase != Phase.ONBOARDING) {
-            if (kept != null) {
-                pool.release(kept);
-            }
-            return;
-        }
+    /** The login succeeded and is handed over. */
+    void ended() {
         loginEnded();
         loginTimeout.cancel(false);
-        PoolParameters known = sc.poolParameters(pool.key());
-        SessionParameters params = new SessionParameters(known.serverParams(), startupParams, known.signatures());
-        ByteBuf out = ctx.alloc().buffer(512);
-        for (String name : known.serverParams().keySet()) {
-            ServerMessages.parameterStatus(out, name, params.reportedValue(name));
-        }
-        byte[] key = sc.cancelKeys.issue(startup.minorVersion() >= 2 ? 32 : 4);
-        ClientSession session = new ClientSession(sc, pool, startup.user(), params, id, key, connectedMillis,
-                kept == null ? 0 : kept.processId());
-        ServerMessages.backendKeyData(out, session.processId(), key);
-        ServerMessages.readyForQuery(out, (byte) 'I');
-        ctx.writeAndFlush(out);
-        sc.logins.increment();
-        sc.loginTimeRecorder.accept(System.nanoTime() - startNanos);
-        LOG.debugf("%s ready (pool %s, %s mode)", id, pool.key(), pool.settings().mode());
-        ByteBuf rest = acc;
-        acc = null;
-        ctx.pipeline().replace(this, "session", session);
-        if (kept != null) {
-            session.begin(kept);
-        }
-        if (rest != null && rest.isReadable()) {
-            session.channelRead(ctx.pipeline().context(session), rest);
-        } else if (rest != null) {
-            rest.release();
-        }
     }
 
-    /** Login to a database pgferry serves itself. */
-    private void welcomeVirtual() {
-        io.netty.channel.ChannelHandler handler;
-        try {
-            handler = virtual.open(startup.user(), id);
-        } catch (ProtocolException e) {
-            sc.loginFailures.increment();
-            fatal(e.sqlState(), e.getMessage());
-            return;
-        }
-        loginEnded();
-        loginTimeout.cancel(false);
-        ByteBuf out = ctx.alloc().buffer(256);
-        ServerMessages.authentication(out, ProtocolCodes.AUTH_OK);
-        virtual.parameters().forEach((k, v) -> ServerMessages.parameterStatus(out, k, v));
-        byte[] key = new byte[4];
-        sc.random.nextBytes(key);
-        ServerMessages.backendKeyData(out, 0, key);
-        ServerMessages.readyForQuery(out, (byte) 'I');
-        ctx.writeAndFlush(out);
+    /** What the client sent after its login, for whoever takes the connection over (null if nothing). */
+    ByteBuf takeRest() {
         ByteBuf rest = acc;
         acc = null;
-        sc.clients.decrementAndGet(); // admin connections do not count against max-client-connections
-        ctx.pipeline().replace(this, "virtual", handler);
-        if (rest != null && rest.isReadable()) {
-            ctx.pipeline().fireChannelRead(rest);
-        } else if (rest != null) {
-            rest.release();
-        }
+        return rest;
     }
 
-    private void fatal(String sqlState, String message) {
+    void fatal(String sqlState, String message) {
         fatal(sqlState, message, null);
     }
 
@@ -818,7 +534,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (phase == Phase.STARTUP && (acc.readableBytes() >= 4
-                || (negotiation.sslRequestOpen() && negotiation.gssEncRequestOpen()))) {
+                || (encryption.negotiation().sslRequestOpen() && encryption.negotiation().gssEncRequestOpen()))) {
             SILENT_CLOSES.closing(id, remoteAddress(), "incomplete startup packet");
         } else if (phase == Phase.AUTH) {
             SILENT_CLOSES.closing(id, remoteAddress(), acc.readableBytes() < 5
