@@ -184,9 +184,12 @@ public final class LocalPostgres {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare " + standby.dir, e);
         }
+        // --checkpoint=fast: a spread checkpoint makes pg_basebackup wait up to checkpoint_timeout × completion_target
+        // (4.5 min by default) on an idle server before it copies anything
         ExternalCommand.run(asServerUser(List.of(tool("pg_basebackup").toString(), "-h", HOST, "-p",
                         Integer.toString(port), "-U", SUPERUSER, "-D", standby.dataDirectory().toString(), "-R",
-                        "-X", "stream", "--no-sync")), clientEnv(), standby.dir, SERVER_TIMEOUT).orThrow();
+                        "-X", "stream", "--checkpoint=fast", "--no-sync")), clientEnv(), standby.dir, SERVER_TIMEOUT)
+                .orThrow();
         standby.launch();
         standby.awaitReady();
         if (!standby.psql("select pg_is_in_recovery()").strip().equals("t")) {

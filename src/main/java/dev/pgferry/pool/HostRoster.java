@@ -1,6 +1,10 @@
-package dev.pgferry.hosts;
+package dev.pgferry.pool;
 
 import dev.pgferry.backend.BackendTarget;
+import dev.pgferry.hosts.HostChoice;
+import dev.pgferry.hosts.HostList;
+import dev.pgferry.hosts.HostRole;
+import dev.pgferry.hosts.TargetRole;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

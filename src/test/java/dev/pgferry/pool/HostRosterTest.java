@@ -1,4 +1,4 @@
-package dev.pgferry.hosts;
+package dev.pgferry.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.hosts.HostList.Address;
+import dev.pgferry.hosts.HostChoice;
+import dev.pgferry.hosts.HostRole;
+import dev.pgferry.hosts.TargetRole;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
