@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import java.util.HashMap;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * One authenticated connection to PostgreSQL: its channel, the parameters the server reported, the
@@ -14,6 +15,8 @@ import java.util.Map;
  * Touched only on its channel's event loop.
  */
 public final class ServerConnection {
+    private static final Logger LOG = Logger.getLogger(ServerConnection.class);
+
     private static final BackendListener NO_LISTENER = new IdleListener();
 
     private final Channel channel;
@@ -111,6 +114,10 @@ public final class ServerConnection {
     /** Routes this connection's traffic to {@code l}; null routes it to the idle listener, which discards the connection on any data. */
     public void listener(BackendListener l) {
         this.listener = l == null ? NO_LISTENER : l;
+        if (l == null && !channel.config().isAutoRead()) {
+            // reading may have paused for a slow client: idle, the connection must notice the server closing it
+            channel.config().setAutoRead(true);
+        }
     }
 
     /** Where this connection goes back to; null while no pool counts it. */
@@ -159,6 +166,11 @@ public final class ServerConnection {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             conn.broken = true;
+            if (cause instanceof java.io.IOException) {
+                LOG.debugf("%s: %s", conn, cause.getMessage()); // the server or the network went away
+            } else {
+                LOG.errorf(cause, "%s: closed after an internal error", conn); // a bug of pgferry's: never silent
+            }
             ctx.close();
         }
 

@@ -54,7 +54,7 @@ final class InternalQuery implements BackendListener {
         InternalQuery q = new InternalQuery(callback);
         conn.syncedTo = null; // its parameters may change
         conn.unnamedOwner = null; // a simple query destroys the unnamed statement: a client's is parsed again
-        conn.listener(q);
+        listen(conn, q);
         ByteBuf out = conn.channel().alloc().buffer(sql.length() + 8);
         FrontendMessages.query(out, sql);
         conn.channel().writeAndFlush(out, conn.channel().voidPromise());
@@ -70,12 +70,24 @@ final class InternalQuery implements BackendListener {
         q.readies = sqls.size();
         conn.syncedTo = null;
         conn.unnamedOwner = null;
-        conn.listener(q);
+        listen(conn, q);
         ByteBuf out = conn.channel().alloc().buffer(64);
         for (String sql : sqls) {
             FrontendMessages.query(out, sql);
         }
         conn.channel().writeAndFlush(out, conn.channel().voidPromise());
+    }
+
+    /**
+     * The answer is always read, whatever paused reading from this backend before: a client too slow for a large
+     * result, say, that then ended its transaction (fixup) or left (ROLLBACK). Unread, it would hold the backend
+     * and whoever waits for this query forever. The answer is small and bounded ({@link #MAX_RESPONSE}).
+     */
+    private static void listen(ServerConnection conn, InternalQuery q) {
+        conn.listener(q);
+        if (!conn.channel().config().isAutoRead()) {
+            conn.channel().config().setAutoRead(true);
+        }
     }
 
     @Override

@@ -307,6 +307,7 @@ final class LeaseCycle {
      */
     void startFixup(ServerConnection c) {
         s.to(Event.FIXUP);
+        ownQueryAhead();
         StatementInspector.Findings f = s.txEffects.take();
         List<String> setNames = new ArrayList<>();
         List<String> readBack = new ArrayList<>();
@@ -376,11 +377,22 @@ final class LeaseCycle {
         List<String> setNames = new ArrayList<>();
         String sql = s.params.startupAfterResetsSql(f, setNames);
         s.to(Event.FIXUP);
+        ownQueryAhead();
         if (sql == null) {
             inTransactionAgain(c, null);
             return;
         }
         InternalQuery.run(c, sql, this::inTransactionAgain);
+    }
+
+    /**
+     * Before pgferry's own query runs on the leased backend in the middle of a lease: the client gets what was
+     * relayed to it so far rather than after that query. Relaying it may have paused reading from the backend (the
+     * client's buffer over its high-water mark); {@link InternalQuery} reads its answer regardless, and
+     * {@link #startRelay} and {@link #release} set reading right again afterwards.
+     */
+    private void ownQueryAhead() {
+        s.flushClient();
     }
 
     private void inTransactionAgain(ServerConnection c, InternalQuery.Result r) {

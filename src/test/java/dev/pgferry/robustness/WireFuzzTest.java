@@ -217,6 +217,41 @@ class WireFuzzTest {
     }
 
     /**
+     * Found by the fuzz run above (seed 10471729317199, try 90): DISCARD ALL, then a Query with a 70 000-byte result,
+     * a Sync and one more Query, in one write. pgferry answered the DISCARD ALL (CommandComplete, the restored
+     * ParameterStatus, ReadyForQuery) and then nothing: the large result never came and the backend stayed leased.
+     * Relaying the result filled the client's buffer, which paused reading from the backend; the transaction's end
+     * then ran pgferry's own query (putting the startup parameters back) on that backend, whose answer was never
+     * read. RESET ALL does the same, and a RESET inside a transaction (its startup value is set at once).
+     */
+    @Test
+    void aLargeResultAfterAResetIsAnsweredInFull() throws Exception {
+        String large = "select repeat('x', 70000)";
+        String[][] cases = {{"discard all", large}, {"reset all", large}, {"reset application_name", large},
+            {"begin", "reset application_name; " + large}, {"begin", large + "; reset application_name"}};
+        for (String[] c : cases) {
+            for (int round = 0; round < 3; round++) {
+                try (RawWireClient w = Clients.login(port, "postgres")) {
+                    w.timeout(5000);
+                    w.send(RawWireClient.query(c[0]), RawWireClient.query(c[1]), RawWireClient.sync(),
+                            RawWireClient.query("select '" + MARKER + "'"));
+                    String what = String.join(" | ", c) + " round " + round;
+                    try {
+                        assertThat(w.readUntilReady()).as(what).extracting(Msg::type).contains((int) 'C');
+                        assertThat(w.readUntilReady()).as("the large result of " + what)
+                                .anyMatch(m -> m.type() == 'D' && m.body().length > 70_000);
+                        assertThat(w.readUntilReady()).as("the Sync's ReadyForQuery after " + what)
+                                .extracting(Msg::type).containsExactly((int) 'Z');
+                        assertThat(RawWireClient.firstValue(w.readUntilReady())).as(what).isEqualTo(MARKER);
+                    } catch (SocketTimeoutException e) {
+                        throw new AssertionError("no complete answer within 5 s to " + what, e);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Found by the fuzz run above (seed 2868532984076, try 657): a Flush with a body is invalid to PostgreSQL, which
      * answers ErrorResponse 08P01 and then ignores everything up to the next Sync. pgferry does not count Flush as
      * expecting an answer, so when that client is closed right after (here: a frame with length 0), the backend goes
