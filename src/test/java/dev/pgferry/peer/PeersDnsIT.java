@@ -1,6 +1,7 @@
 package dev.pgferry.peer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgferry.cli.PackagedJar;
 import dev.pgferry.testing.PostgresFixture;
@@ -36,11 +37,23 @@ class PeersDnsIT {
     @BeforeAll
     static void startDns() throws Exception {
         PackagedJar.jar();
+        for (int i = 1; i < PODS; i++) {
+            assumeTrue(canBind(address(i)), "cannot bind " + address(i) + ": the pods need loopback addresses of their"
+                    + " own (Linux routes all of 127/8 to lo; elsewhere add an alias)");
+        }
         pg = PostgresFixture.get();
         dns = new TestDnsServer();
         port = PackagedJar.freePort();
         for (int i = 0; i < PODS; i++) {
             httpPorts[i] = PackagedJar.freePort();
+        }
+    }
+
+    private static boolean canBind(String address) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(address))) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 
