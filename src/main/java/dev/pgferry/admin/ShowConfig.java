@@ -114,6 +114,7 @@ final class ShowConfig implements AdminCommand {
             add(rows, "peers.\"" + id + "\".port", peer.port());
         });
         add(rows, "peers-dns", c.peersDns().orElse(""));
+        add(rows, "peers-dns-server", c.peersDnsServer().orElse(""));
         add(rows, "peer-probe-interval", c.peerProbeInterval());
         return rows;
     }

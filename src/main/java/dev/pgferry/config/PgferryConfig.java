@@ -96,6 +96,12 @@ public interface PgferryConfig {
      */
     Optional<String> peersDns();
 
+    /**
+     * {@code <host>:<port>} of the DNS server that {@code peers-dns} is asked of; unset, those of {@code
+     * /etc/resolv.conf} (in a pod, the cluster's DNS). The name is asked anew every round, past the JVM's address cache.
+     */
+    Optional<String> peersDnsServer();
+
     /** How often peers are probed (a TCP connect to each one's port) or their DNS name resolved again. */
     @WithDefault("2s")
     Duration peerProbeInterval();

@@ -9,6 +9,7 @@ import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,7 +23,7 @@ import org.jboss.logging.Logger;
  * refused (or no route), it is gone; no answer in time or a name that does not resolve now, it keeps what it was last
  * seen as (a partition must not make a replica grow: it keeps its last share). With pgferry.peers-dns the replicas are
  * the addresses of the headless Service, published not-ready too so that a draining pod still counts and still gets
- * its cancels; a failed lookup keeps the last answer.
+ * its cancels, asked of DNS every round ({@link PeerNames}); a lookup without an answer keeps the last one.
  */
 public final class PeerWatch implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PeerWatch.class);
@@ -51,6 +52,8 @@ public final class PeerWatch implements AutoCloseable {
     private final Map<Integer, Boolean> lastAlive = new HashMap<>();
     private Map<Integer, InetSocketAddress> lastAddresses = Map.of();
     private int lastSeen = -1;
+    /** With pgferry.peers-dns only. */
+    private final PeerNames names;
 
     /** {@code aliveCount} receives the replica count in force (after {@link AliveCount}) after every round. */
     public PeerWatch(int self, PgferryConfig config, PeerDirectory directory, String hostname, IntConsumer aliveCount) {
@@ -63,6 +66,7 @@ public final class PeerWatch implements AutoCloseable {
         // others need a round to see a newcomer and a second of pool maintenance to close what is over their share
         this.schedule = new AliveCount(2 * interval + TimeUnit.SECONDS.toNanos(1));
         this.probeTimeoutMillis = (int) Math.max(100, Math.min(1000, config.peerProbeInterval().toMillis() / 2));
+        this.names = config.peersDns().isPresent() ? new PeerNames(config.peersDnsServer(), probeTimeoutMillis) : null;
     }
 
     /** One round now (so that cancels can be forwarded from the first login), then one every interval. */
@@ -135,30 +139,39 @@ public final class PeerWatch implements AutoCloseable {
         int colon = spec.lastIndexOf(':');
         String service = colon < 0 ? spec : spec.substring(0, colon);
         int port = colon < 0 ? config.listenPort() : Integer.parseInt(spec.substring(colon + 1));
-        InetAddress[] all;
+        List<InetAddress> all;
         try {
-            all = InetAddress.getAllByName(service);
-        } catch (UnknownHostException e) {
-            LOG.debugf("peer %d: %s does not resolve now (%s): the last answer stays", self, service, e.getMessage());
+            all = names.all(service);
+        } catch (IOException e) {
+            LOG.debugf("peer %d: %s: the last answer stays", self, e.getMessage());
+            return directory.alive();
+        }
+        if (all.isEmpty()) { // as an error: a Service has at least this pod, which is published before it is ready
+            LOG.debugf("peer %d: %s has no address now: the last answer stays", self, service);
             return directory.alive();
         }
         String set = PeerIdentity.statefulSet(hostname);
         Map<Integer, InetSocketAddress> addresses = new HashMap<>(directory.addresses());
         // ordinals are dense from 0; look a little past the count for a pod whose address is not published yet
-        int highest = Math.max(all.length + 1, addresses.keySet().stream().mapToInt(i -> i).max().orElse(0));
+        int highest = Math.max(all.size() + 1, addresses.keySet().stream().mapToInt(i -> i).max().orElse(0));
         for (int ordinal = 0; ordinal <= highest && ordinal < PeerKey.MAX_PEER_ID; ordinal++) {
             int id = ordinal + 1;
             if (id == self) {
                 continue;
             }
+            String pod = set + "-" + ordinal + "." + service;
             try {
-                addresses.put(id, new InetSocketAddress(InetAddress.getByName(set + "-" + ordinal + "." + service),
-                        port));
-            } catch (UnknownHostException e) {
-                addresses.remove(id); // gone from the Service: its cancels are dropped
+                List<InetAddress> at = names.all(pod);
+                if (at.isEmpty()) {
+                    addresses.remove(id); // gone from the Service: its cancels are dropped
+                } else {
+                    addresses.put(id, new InetSocketAddress(at.get(0), port));
+                }
+            } catch (IOException e) {
+                LOG.debugf("peer %d: %s: peer %d stays as it was", (Object) self, e.getMessage(), id);
             }
         }
-        int alive = Math.max(1, all.length);
+        int alive = all.size();
         directory.update(addresses, alive);
         return alive;
     }
@@ -166,5 +179,8 @@ public final class PeerWatch implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        if (names != null) {
+            names.close();
+        }
     }
 }

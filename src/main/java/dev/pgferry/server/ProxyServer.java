@@ -58,8 +58,8 @@ import org.jboss.logging.Logger;
  * The PostgreSQL listener: a Netty server bound on Vert.x's own event loops (the acceptor group accepts,
  * the event-loop group serves), so each client and the backends it leases share one loop; on TCP, and on a
  * Unix-domain socket too with {@code pgferry.unix-socket-dir}. Starts on {@link StartupEvent}; on
- * {@link ShutdownEvent} it stops accepting, closes idle clients with 57P01 and lets transactions in flight finish
- * up to the drain timeout. Virtual databases (the admin console) plug in through CDI ({@link VirtualDatabase.Plugin});
+ * {@link ShutdownEvent} it refuses logins with 57P03 (cancels still go through), closes idle clients with 57P01 and
+ * lets transactions in flight finish up to the drain timeout, then closes the listeners. Virtual databases (the admin console) plug in through CDI ({@link VirtualDatabase.Plugin});
  * health checks and meters read it as a {@link ProxyStatus}.
  */
 @ApplicationScoped
@@ -273,13 +273,9 @@ public class ProxyServer implements ProxyStatus {
             return;
         }
         listening = false;
+        // the listeners stay open through the drain, as PostgreSQL's postmaster during its shutdown: a login gets 57P03,
+        // and a CancelRequest (a client's own, or one a peer forwards here) still reaches a query in flight
         context.startDraining();
-        serverChannel.close().awaitUninterruptibly();
-        if (unixChannel != null) {
-            unixChannel.close().awaitUninterruptibly();
-            deleteSocketFile();
-            unixChannel = null;
-        }
         long deadline = System.nanoTime() + config.shutdown().drainTimeout().toNanos();
         while (System.nanoTime() < deadline && context.anySession()) {
             context.drainStep();
@@ -289,6 +285,12 @@ public class ProxyServer implements ProxyStatus {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        serverChannel.close().awaitUninterruptibly();
+        if (unixChannel != null) {
+            unixChannel.close().awaitUninterruptibly();
+            deleteSocketFile();
+            unixChannel = null;
         }
         context.terminateAll(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         context.stopIdleSweeps();

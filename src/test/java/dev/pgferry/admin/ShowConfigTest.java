@@ -42,6 +42,7 @@ class ShowConfigTest {
     void theClusterBudgetAndPeersAreListed() {
         assertThat(keys(Map.of())).containsEntry("pgferry.pool.cluster-max-db-connections", "0")
                 .containsEntry("pgferry.peer-id", "").containsEntry("pgferry.peers-dns", "")
+                .containsEntry("pgferry.peers-dns-server", "")
                 .containsEntry("pgferry.peer-probe-interval", "2s");
         assertThat(keys(Map.of("pgferry.pool.cluster-max-db-connections", "12", "pgferry.peer-id", "2",
                 "pgferry.peers.\"3\".host", "10.0.0.3")))

@@ -107,6 +107,12 @@ public final class PackagedJar {
 
     /** Starts {@code java <jvmOptions> -jar quarkus-run.jar <args>}, standard input from {@code stdin}. */
     public static Running start(List<String> jvmOptions, List<String> args, String stdin) throws IOException {
+        return start(jvmOptions, args, stdin, java.util.Map.of());
+    }
+
+    /** As {@link #start(List, List, String)}, with {@code env} added to the process's environment. */
+    public static Running start(List<String> jvmOptions, List<String> args, String stdin,
+            java.util.Map<String, String> env) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -117,6 +123,7 @@ public final class PackagedJar {
         console.toFile().deleteOnExit();
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(console.toFile());
+        pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();

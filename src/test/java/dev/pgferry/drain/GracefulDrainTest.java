@@ -13,7 +13,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
-import java.net.ConnectException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,8 +27,8 @@ import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
 /**
- * Graceful shutdown: the listener stops accepting, readiness goes DOWN, a transaction in flight commits,
- * then its client is closed with 57P01 — nothing is cut before the drain timeout.
+ * Graceful shutdown: logins are refused with 57P03, readiness goes DOWN, a transaction in flight commits, a query in
+ * flight can still be canceled, then each client is closed with 57P01 — nothing is cut before the drain timeout.
  */
 @QuarkusTest
 @WithTestResource(PostgresResource.class)
@@ -70,6 +69,24 @@ class GracefulDrainTest {
         assertThat(m.getMessage()).isEqualTo("terminating connection due to administrator command");
     }
 
+    /** Waits until PostgreSQL runs the pg_sleep. */
+    private static void awaitSleeping() throws Exception {
+        try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
+                Statement s = d.createStatement()) {
+            for (int i = 0; i < 200; i++) {
+                try (ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where state = 'active'"
+                        + " and query = 'select pg_sleep(30)'")) {
+                    rs.next();
+                    if (rs.getInt(1) > 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(25);
+            }
+        }
+        throw new AssertionError("the pg_sleep never ran");
+    }
+
     @Test
     void transactionInFlightCommitsWhileNewConnectionsAreRefused() throws Exception {
         try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres");
@@ -83,6 +100,17 @@ class GracefulDrainTest {
         try (Statement s = a.createStatement()) {
             s.execute("insert into drain_t values (1)");
         }
+        // a query running when the drain starts, canceled during it by pgjdbc (a CancelRequest on a new connection)
+        Connection sleeper = connect();
+        Statement sleep = sleeper.createStatement();
+        CompletableFuture<Void> sleeping = CompletableFuture.runAsync(() -> {
+            try {
+                sleep.execute("select pg_sleep(30)");
+            } catch (SQLException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        awaitSleeping();
         // accepted before the drain, its StartupMessage sent during it
         RawWireClient late = RawWireClient.connect("127.0.0.1", port).timeout(5000);
         long start = System.nanoTime();
@@ -99,11 +127,18 @@ class GracefulDrainTest {
             assertThat(late.read()).isEqualTo(RawWireClient.Msg.EOF);
         }
 
-        // the listener is closed: a new client's TCP connect is refused, pgferry sends nothing (pgjdbc's own 08001)
-        assertThatThrownBy(this::connect).isInstanceOf(SQLException.class).satisfies(e -> {
-            assertThat(((SQLException) e).getSQLState()).isEqualTo("08001");
-            assertThat(e.getCause()).isInstanceOf(ConnectException.class).hasMessageContaining("Connection refused");
-        });
+        // the listener stays open for cancels through the drain, as PostgreSQL's during its shutdown: a new client is
+        // accepted and refused with 57P03, which drivers and poolers take as "try another server"
+        assertThatThrownBy(this::connect).isInstanceOf(SQLException.class).satisfies(e ->
+                assertThat(((SQLException) e).getSQLState()).isEqualTo("57P03"));
+        long cancelAt = System.nanoTime();
+        sleep.cancel();
+        assertThatThrownBy(() -> sleeping.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(PSQLException.class)
+                .satisfies(e -> assertThat(((PSQLException) e.getCause()).getSQLState()).isEqualTo("57014"));
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelAt)).as("canceled during the drain")
+                .isLessThan(2000);
+        sleeper.close();
+        // after the cancel: the first health request of the JVM can take seconds on a loaded machine
         RestAssured.given().port(httpPort).get("/q/health/ready").then().statusCode(503);
         // the idle client was told why it goes, in PostgreSQL's words for a fast shutdown
         assertThatThrownBy(() -> idle.createStatement().executeQuery("select 1")).satisfies(GracefulDrainTest::adminShutdown);

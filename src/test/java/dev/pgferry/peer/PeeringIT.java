@@ -215,6 +215,57 @@ class PeeringIT {
         Files.deleteIfExists(script);
     }
 
+    @Order(4)
+    @Test
+    void aQueryOnADrainingReplicaIsCanceledDirectlyAndThroughAPeer() throws Exception {
+        String direct = "SELECT pg_sleep(30) /* draining, canceled directly */";
+        String viaPeer = "SELECT pg_sleep(30) /* draining, canceled through replica 2 */";
+        try (RawWireClient a = login(1, RawWireClient.PROTOCOL_3_0);
+                RawWireClient b = login(1, RawWireClient.PROTOCOL_3_2)) {
+            a.send(RawWireClient.query(direct));
+            b.send(RawWireClient.query(viaPeer));
+            awaitRunning(direct);
+            awaitRunning(viaPeer);
+            jars[1].process.destroy(); // SIGTERM: replica 1 drains, its two queries keep it alive
+            awaitDraining(1);
+            long t0 = System.nanoTime();
+            assertThat(RawWireClient.cancel(HOST, ports[1], a.backendKeyData())).isEqualTo(RawWireClient.Msg.EOF);
+            assertCanceled(a.readUntilReady(), t0, "directly");
+            t0 = System.nanoTime();
+            assertThat(RawWireClient.cancel(HOST, ports[2], b.backendKeyData())).isEqualTo(RawWireClient.Msg.EOF);
+            assertCanceled(b.readUntilReady(), t0, "through replica 2");
+        }
+        assertThat(jars[1].process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS))
+                .as("replica 1 ends its drain once its queries are over").isTrue();
+        start(1);
+        jars[1].await(l -> l.contains("started in"), Duration.ofSeconds(120));
+    }
+
+    /** Waits until replica {@code id} answers a login with 57P03: it drains, its listener still open. */
+    private static void awaitDraining(int id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (RawWireClient c = RawWireClient.connect(HOST, ports[id]).timeout(5000)) {
+                c.send(RawWireClient.startupMessage("user", "postgres", "database", "postgres"));
+                RawWireClient.Msg m = c.read();
+                if (m.type() == 'E' && "57P03".equals(m.field('C'))) {
+                    return;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("replica " + id + " never drained");
+    }
+
+    private static void assertCanceled(List<RawWireClient.Msg> reply, long t0, String how) {
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        RawWireClient.Msg error = reply.stream().filter(m -> m.type() == 'E').findFirst().orElseThrow(
+                () -> new AssertionError("not canceled " + how + ": " + reply));
+        assertThat(error.field('C')).isEqualTo("57014");
+        assertThat(millis).as("cancel %s of a draining replica's query", how).isLessThan(1000);
+        System.out.printf("PeeringIT: a draining replica's query canceled %s in %d ms%n", how, millis);
+    }
+
     private static void awaitShare(int[] ids, int share) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         for (int id : ids) {

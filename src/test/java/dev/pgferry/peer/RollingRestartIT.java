@@ -1,0 +1,208 @@
+package dev.pgferry.peer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pgferry.cli.PackagedJar;
+import dev.pgferry.testing.ClientProgram;
+import dev.pgferry.testing.PostgresFixture;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A rolling update of three peered pgferry processes (the packaged jar) behind a round-robin balancer, as a StatefulSet
+ * behind its Service, while pgbench writes through the balancer with a new connection per transaction (-C, as clients
+ * of a Kubernetes Service reconnect). Each replica in turn is taken out of the balancer (its endpoint goes, then the
+ * preStop sleep), stopped with SIGTERM while transactions run on it, started again, and put back once ready. Every
+ * transaction pgbench saw committed is in the table, no client gets an error, and the backends of the bench database
+ * never exceed the cluster budget.
+ */
+class RollingRestartIT {
+    private static final int REPLICAS = 3;
+    private static final int BUDGET = 12;
+    private static final int CLIENTS = 24;
+    private static final int SECONDS = 90;
+    /** The preStop sleep: shorter than a transaction, so that some are in flight at SIGTERM. */
+    private static final long PRE_STOP_MILLIS = 300;
+    private static final String HOST = "127.0.0.1";
+    private static PostgresFixture pg;
+    private static RoundRobinBalancer balancer;
+    private static final int[] ports = new int[REPLICAS + 1];
+    private static final int[] httpPorts = new int[REPLICAS + 1];
+    private static final PackagedJar.Running[] jars = new PackagedJar.Running[REPLICAS + 1];
+
+    @BeforeAll
+    static void startReplicas() throws Exception {
+        PackagedJar.jar();
+        pg = PostgresFixture.get();
+        assumeTrue(pg.isLocal(), "pgbench needs the local cluster's tools");
+        try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "bench"); Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS rolling_tx");
+            st.execute("CREATE TABLE rolling_tx (id bigserial PRIMARY KEY, client int NOT NULL)");
+            st.execute("GRANT ALL ON rolling_tx TO PUBLIC");
+            st.execute("GRANT ALL ON SEQUENCE rolling_tx_id_seq TO PUBLIC");
+        }
+        for (int id = 1; id <= REPLICAS; id++) {
+            ports[id] = PackagedJar.freePort();
+            httpPorts[id] = PackagedJar.freePort();
+        }
+        balancer = new RoundRobinBalancer();
+        for (int id = 1; id <= REPLICAS; id++) {
+            start(id);
+        }
+        for (int id = 1; id <= REPLICAS; id++) {
+            awaitReady(id);
+            balancer.add(endpoint(id));
+        }
+    }
+
+    @AfterAll
+    static void stopReplicas() throws Exception {
+        for (PackagedJar.Running j : jars) {
+            if (j != null) {
+                j.close();
+            }
+        }
+        if (balancer != null) {
+            balancer.close();
+        }
+    }
+
+    private static InetSocketAddress endpoint(int id) {
+        return new InetSocketAddress(HOST, ports[id]);
+    }
+
+    private static void start(int id) throws Exception {
+        List<String> o = PackagedJar.options("-Dpgferry.listen-host=" + HOST, "-Dpgferry.listen-port=" + ports[id],
+                "-Dpgferry.backend.host=" + pg.host(), "-Dpgferry.backend.port=" + pg.port(),
+                "-Dpgferry.auth.users-file=" + pg.usersFile(), "-Dpgferry.peer-id=" + id,
+                "-Dpgferry.peer-probe-interval=500ms", "-Dpgferry.pool.cluster-max-db-connections=" + BUDGET,
+                "-Dpgferry.pool.size=40", "-Dpgferry.shutdown.drain-timeout=20s");
+        for (int peer = 1; peer <= REPLICAS; peer++) {
+            o.add("-Dpgferry.peers.\"" + peer + "\".host=" + HOST);
+            o.add("-Dpgferry.peers.\"" + peer + "\".port=" + ports[peer]);
+        }
+        o.add("-Dquarkus.http.port=" + httpPorts[id]);
+        jars[id] = PackagedJar.start(o, List.of(), "");
+    }
+
+    /** Waits for the replica's readiness, as the Service's endpoints do before they send it clients. */
+    private static void awaitReady(int id) throws Exception {
+        jars[id].await(l -> l.contains("started in"), Duration.ofSeconds(120));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!ReplicaMetrics.ready(httpPorts[id])) {
+            assertThat(System.nanoTime()).as("replica %d never ready", id).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    void aRollingRestartUnderPgbenchLosesNoCommittedTransaction() throws Exception {
+        Path script = Files.createTempFile("pgferry-rolling", ".sql");
+        // a transaction of ~0.3 s: longer than the preStop sleep, so that SIGTERM finds some in flight
+        Files.writeString(script, "BEGIN;\nINSERT INTO rolling_tx (client) VALUES (:client_id);\n"
+                + "SELECT pg_sleep(0.3);\nCOMMIT;\n");
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicInteger most = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<String> figures = new ArrayList<>();
+        try {
+            Future<?> sampler = pool.submit(() -> {
+                try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
+                    while (running.get()) {
+                        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench'"
+                                + " AND backend_type = 'client backend'")) {
+                            rs.next();
+                            most.accumulateAndGet(rs.getInt(1), Math::max);
+                        }
+                        Thread.sleep(50);
+                    }
+                }
+                return null;
+            });
+            long t0 = System.nanoTime();
+            Future<ClientProgram.Result> bench = pool.submit(() -> ClientProgram.run(List.of("pgbench", "-n", "-C", "-f",
+                    script.toString(), "-c", Integer.toString(CLIENTS), "-j", "2", "-T", Integer.toString(SECONDS), "-h",
+                    HOST, "-p", Integer.toString(balancer.port()), "-U", "postgres", "bench"), "secret", Map.of(),
+                    SECONDS + 120));
+            Thread.sleep(5000);
+            for (int id = REPLICAS; id >= 1; id--) { // highest ordinal first, as a StatefulSet rolls
+                balancer.remove(endpoint(id)); // the pod is terminating: its endpoint goes, preStop sleeps
+                Thread.sleep(PRE_STOP_MILLIS);
+                int inFlight = (int) (ReplicaMetrics.sum(httpPorts[id], "pgferry_backends_active")
+                        + ReplicaMetrics.sum(httpPorts[id], "pgferry_clients_waiting"));
+                long stop = System.nanoTime();
+                jars[id].process.destroy(); // SIGTERM
+                assertThat(jars[id].process.waitFor(30, TimeUnit.SECONDS)).as("replica %d drained and ended", id)
+                        .isTrue();
+                long drained = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stop);
+                long back = System.nanoTime();
+                start(id);
+                awaitReady(id);
+                balancer.add(endpoint(id));
+                figures.add(String.format("replica %d: %d transactions in flight at SIGTERM, drained and exited in %d ms,"
+                        + " back and ready in %d ms", id, inFlight, drained,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back)));
+                Thread.sleep(3000);
+            }
+            long rolled = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+            assertThat(rolled).as("the rollout ended while pgbench still ran").isLessThan(SECONDS - 5);
+            ClientProgram.Result r = bench.get();
+            running.set(false);
+            sampler.get();
+            figures.forEach(f -> System.out.println("RollingRestartIT: " + f));
+            System.out.println("RollingRestartIT: pgbench:\n" + r.stdout() + r.stderr());
+            assertThat(r.exitCode()).as("pgbench: %s %s", r.stdout(), r.stderr()).isZero();
+            // a client at rest on a draining replica is told 57P01 as it goes; libpq prints it when it comes with the
+            // ReadyForQuery of the COMMIT. Inside a transaction it would abort the client: pgbench says so, exits 2
+            assertThat(r.stderr()).doesNotContain("aborted").doesNotContain("ERROR");
+            long told = r.stderr().lines().filter(l -> l.contains("terminating connection due to administrator command"))
+                    .count();
+            long processed = number(r.stdout(), "number of transactions actually processed: (\\d+)");
+            long failed = number(r.stdout(), "number of failed transactions: (\\d+)");
+            long rows;
+            try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "bench"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM rolling_tx")) {
+                rs.next();
+                rows = rs.getLong(1);
+            }
+            System.out.printf("RollingRestartIT: rollout of %d replicas in %d s; pgbench %d clients -C: %d committed,"
+                    + " %d failed, %d told 57P01 after their COMMIT; rows %d; backends at most %d of a budget of %d;"
+                    + " balancer unrouted %d%n", REPLICAS, rolled, CLIENTS, processed, failed, told, rows, most.get(),
+                    BUDGET, balancer.unrouted.get());
+            assertThat(failed).isZero();
+            assertThat(rows).as("every transaction pgbench saw committed is there, and no other").isEqualTo(processed);
+            assertThat(most.get()).as("backends of the bench database").isLessThanOrEqualTo(BUDGET);
+            assertThat(balancer.unrouted.get()).isZero();
+        } finally {
+            running.set(false);
+            pool.shutdownNow();
+            Files.deleteIfExists(script);
+        }
+    }
+
+    private static long number(String out, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(out);
+        assertThat(m.find()).as("%s in %s", regex, out).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+}
