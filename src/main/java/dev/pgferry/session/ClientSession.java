@@ -17,7 +17,8 @@ import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
 /**
- * One logged-in client, a {@link SessionState} machine: {@code IDLE → LEASING (→ CHECKING) (→ RESTORING) →
+ * One logged-in client, a {@link SessionState} machine from where its {@link LoginHandler} hands it over:
+ * {@code IDLE → LEASING (→ CHECKING) (→ RESTORING) →
  * RELAYING (⇄ FIXUP) → IDLE}, then {@code CLOSED}. In IDLE it holds no backend. The first message that needs the
  * server leases one from the pool, brings the backend's parameters to the client's, then relays. Every Query, Sync
  * and FunctionCall sent is answered by one ReadyForQuery ({@link TransactionTracker}); when the tracker is at rest
@@ -247,8 +248,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                     ch.config().setAutoRead(false); // kept until the backend is ready; bounded meanwhile
                 }
             }
-            case CLOSED -> {
-                // not reached: released above
+            case STARTUP, AUTHENTICATING, WELCOMING, CLOSED -> {
+                // not reached: a session starts IDLE (its login had the states before), and a closed one released above
             }
         }
     }

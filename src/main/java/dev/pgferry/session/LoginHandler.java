@@ -1,7 +1,6 @@
 package dev.pgferry.session;
 
 import dev.pgferry.auth.AuthException;
-import dev.pgferry.auth.hba.HbaFile;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.protocol.FrameDecoder;
@@ -23,12 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * Onboarding, from the first byte to ReadyForQuery: SSLRequest/GSSENCRequest ('N'), CancelRequest,
- * StartupMessage (protocol 3.0/3.2, NegotiateProtocolVersion), client authentication by pgferry itself,
- * then AuthenticationOk, ParameterStatus, BackendKeyData (pgferry's secret; in session mode the pid of the backend
- * the client keeps, leased here) and ReadyForQuery. Each step
- * logs at DEBUG with the connection id. On success it replaces itself with a {@link ClientSession}.
- * A client on the Unix-domain socket gets no TLS, as from PostgreSQL (SSLRequest 'N', see its
+ * A client connection's login, from the first byte to ReadyForQuery, as steps: encryption ({@link LoginEncryption}:
+ * SSLRequest, GSSENCRequest, direct TLS), startup (here: CancelRequest, the StartupMessage with protocol 3.0/3.2 and
+ * NegotiateProtocolVersion, its parameters), admission ({@link LoginAdmission}: limits, HBA), authentication
+ * ({@link LoginAuthentication}) and the welcome ({@link LoginWelcome}: ParameterStatus, BackendKeyData, ReadyForQuery),
+ * which replaces this handler with a {@link ClientSession}. It drives the login states of {@link SessionState}
+ * (STARTUP, AUTHENTICATING, WELCOMING) and reads through the protocol's frame decoders. Each step logs at DEBUG with
+ * the connection id. A client on the Unix-domain socket gets no TLS, as from PostgreSQL (SSLRequest 'N', see its
  * {@code ProcessStartupPacket}), and is not refused by {@code pgferry.tls.client.mode=require}.
  */
 public final class LoginHandler extends ChannelInboundHandlerAdapter {
@@ -37,20 +37,14 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     /** Connections closed without a reply, as PostgreSQL's COMMERROR: one line each, at most ten a second. */
     private static final SilentCloseLog SILENT_CLOSES = new SilentCloseLog(LOG, System::nanoTime);
 
-    private enum Phase {
-        STARTUP,
-        AUTH,
-        ONBOARDING,
-        DONE
-    }
-
     private final SessionContext sc;
     private final String id = "C-" + IDS.incrementAndGet();
     private ChannelHandlerContext ctx;
     /** Frames the startup packets; then, from the StartupMessage on, {@link #messages} frames what follows. */
     private final StartupFrameDecoder startupFrames = new StartupFrameDecoder();
     private final MessageFrameDecoder messages = new MessageFrameDecoder(ClientAuthExchange.MAX_PASSWORD_MESSAGE);
-    private Phase phase = Phase.STARTUP;
+    /** STARTUP, AUTHENTICATING, WELCOMING; then IDLE once handed over, or CLOSED ({@link SessionState}). */
+    private SessionState state = SessionState.STARTUP;
     private final LoginEncryption encryption;
     private long startNanos;
     private long connectedMillis;
@@ -112,15 +106,23 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
-    /** The login is over (served, refused or cancelled): it no longer counts against its address. */
-    private void loginEnded() {
-        phase = Phase.DONE;
+    /** Moves the login along {@link SessionState#on}. */
+    private void to(SessionState.Event e) {
+        state = state.on(e);
+    }
+
+    /**
+     * The login is over, served ({@code WELCOMED}) or refused or canceled ({@code CLOSE}): it no longer counts
+     * against its address.
+     */
+    private void loginEnded(SessionState.Event e) {
+        to(e);
         sc.waitingLogins.remove(this);
         admission.ended();
     }
 
     private void timedOut() {
-        if (phase != Phase.DONE) {
+        if (state.loggingIn()) {
             sc.loginTimeouts.increment();
             LOG.debugf("%s login timed out", id);
             fatal(SqlState.QUERY_CANCELED, "canceling authentication due to timeout");
@@ -129,13 +131,13 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (phase == Phase.DONE) {
+        if (!state.loggingIn()) {
             ((ByteBuf) msg).release();
             return;
         }
-        FrameDecoder frames = phase == Phase.STARTUP ? startupFrames : messages;
+        FrameDecoder frames = state == SessionState.STARTUP ? startupFrames : messages;
         frames.append(ctx.alloc(), (ByteBuf) msg);
-        if (phase == Phase.STARTUP && encryption.directTls(startupFrames.buffer())) {
+        if (state == SessionState.STARTUP && encryption.directTls(startupFrames.buffer())) {
             ctx.pipeline().fireChannelRead(startupFrames.takeRest());
             return;
         }
@@ -163,24 +165,31 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     /** Handles every complete frame read, while the login reads any: startup packets, then password messages. */
     private void readFrames() throws ProtocolException, AuthException {
         while (true) {
-            if (phase == Phase.STARTUP) {
-                int frame = startupFrames.next();
-                if (frame == FrameDecoder.NEED_MORE) {
-                    return;
+            switch (state) {
+                case STARTUP -> {
+                    int frame = startupFrames.next();
+                    if (frame == FrameDecoder.NEED_MORE) {
+                        return;
+                    }
+                    ByteBuf in = startupFrames.buffer();
+                    int start = in.readerIndex();
+                    // consumed before it is handled: what follows it is what the encryption step checks
+                    startupFrames.skipFrame();
+                    onStartupPacket(StartupParser.parse(in.slice(start, frame), encryption.negotiation()));
                 }
-                ByteBuf in = startupFrames.buffer();
-                int start = in.readerIndex();
-                // consumed before it is handled: what follows it is what the encryption step checks, or the rest
-                startupFrames.skipFrame();
-                onStartupPacket(StartupParser.parse(in.slice(start, frame), encryption.negotiation()));
-            } else if (phase == Phase.AUTH) {
-                int frame = authentication.nextFrame(messages);
-                if (frame == FrameDecoder.NEED_MORE) {
-                    return;
+                case AUTHENTICATING -> {
+                    int frame = authentication.nextFrame(messages);
+                    if (frame == FrameDecoder.NEED_MORE) {
+                        return;
+                    }
+                    authentication.onMessage(messages, frame);
                 }
-                authentication.onMessage(messages, frame);
-            } else {
-                return; // welcoming: what comes meanwhile is kept for the session
+                case WELCOMING -> {
+                    return; // what comes meanwhile is kept for the session
+                }
+                case IDLE, SKIPPING_TO_SYNC, LEASING, CHECKING, RESTORING, RELAYING, FIXUP, CLOSED -> {
+                    return; // handed over or ended: the session reads from now on, or no one
+                }
             }
         }
     }
@@ -192,7 +201,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             encryption.onGssEncRequest(startupFrames.buffer());
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             LOG.debugf("%s CancelRequest for %d", id, cancel.processId());
-            loginEnded();
+            loginEnded(SessionState.Event.CLOSE);
             // PostgreSQL answers nothing and closes; pgferry closes once the server has taken the forwarded request,
             // so that a client waiting for that close (libpq, pgjdbc) sends its next query only after the cancel
             // a key of another replica goes to it (pgferry.peers); ours comes back with its hop mark cleared
@@ -208,11 +217,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     private void onStartupMessage(StartupPacket.StartupMessage m) throws ProtocolException, AuthException {
         startup = m;
-        if (!encryption.tlsActive() && !encryption.unixSocket()
-                && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
-            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
-                    "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
-        }
+        encryption.refuseUnencrypted();
         LOG.debugf("%s StartupMessage %d.%d user=%s database=%s", id, m.majorVersion(), m.minorVersion(), m.user(),
                 m.database());
         LoginAdmission.Refusal refused = admission.refusal(m);
@@ -225,9 +230,15 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             ServerMessages.negotiateProtocolVersion(out, Math.min(m.minorVersion(), ProtocolCodes.LATEST_MINOR),
                     m.protocolOptions());
         }
-        HbaFile hba = sc.hba;
-        if (hba != null && !admitted(hba, m, out)) {
-            return;
+        if (sc.hba != null) {
+            // before any authentication, as PostgreSQL's ClientAuthentication (after a NegotiateProtocolVersion)
+            LoginAdmission.HbaVerdict verdict = admission.hbaVerdict(sc.hba, m, encryption.tlsActive());
+            if (verdict.rule() == null) {
+                ctx.write(out);
+                fatal(verdict.refusal().sqlState(), verdict.refusal().message());
+                return;
+            }
+            authentication.admittedBy(verdict.rule());
         }
         try {
             startupParams = SessionParameters.ofStartup(m.params());
@@ -240,30 +251,12 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             // a database's forced user has one pool for all its clients, as PgBouncer's (PoolPlan.key)
             pool = sc.pools.get(PoolPlan.key(sc.config, m.database(), m.user()));
         }
-        phase = Phase.AUTH;
+        to(SessionState.Event.STARTUP_MESSAGE);
         messages.takeOver(startupFrames);
         authentication.start(ctx, m, pool, virtual, out);
     }
 
-    /**
-     * The HBA file's verdict, before any authentication as PostgreSQL's ClientAuthentication: no matching line or a
-     * {@code reject} line ends the login with PostgreSQL's FATAL 28000 (after a NegotiateProtocolVersion already in
-     * {@code out}, as PostgreSQL sends that before it authenticates); otherwise the line's method is the client's.
-     */
-    private boolean admitted(HbaFile hba, StartupPacket.StartupMessage m, ByteBuf out) {
-        java.net.InetAddress address = encryption.unixSocket() ? null
-                : ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress() : null;
-        LoginAdmission.HbaVerdict verdict = admission.hbaVerdict(hba, m, address, encryption.tlsActive());
-        if (verdict.rule() != null) {
-            authentication.admittedBy(verdict.rule());
-            return true;
-        }
-        ctx.write(out);
-        fatal(verdict.refusal().sqlState(), verdict.refusal().message());
-        return false;
-    }
-
-    /** The client is who it says it is: on to the welcome, or refused if its database is not served. */
+    /** The client is who it says it is (its certificate too, if asked for): on to the welcome. */
     void authenticated() {
         try {
             authentication.verifyCertificate();
@@ -273,43 +266,19 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
             fatal(e.sqlState(), e.getMessage(), e.detail());
             return;
         }
-        phase = Phase.ONBOARDING;
+        to(SessionState.Event.AUTHENTICATED);
         LOG.debugf("%s authenticated as %s", id, startup.user());
-        if (virtual != null) {
-            LoginWelcome.welcomeVirtual(this, sc, ctx, virtual, startup.user());
-            return;
-        }
-        if (pool == null) {
-            // PgBouncer's finish_client_login: a name it does not serve is refused only after authentication, so a
-            // login does not learn which databases exist
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + startup.database());
-            return;
-        }
-        if (sc.disabledDatabases.contains(startup.database())) {
-            // disabled while this client authenticated: PgBouncer's finish_client_login refuses it so
-            sc.loginLimitRefusals.increment();
-            fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
-            return;
-        }
-        LoginWelcome welcome = new LoginWelcome(this, sc, ctx, startup, pool, startupParams);
-        if (authentication.exchange() != null) {
-            welcome.learnBackendCredentials(authentication.exchange());
-        }
-        ByteBuf ok = ctx.alloc().buffer(9);
-        ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
-        ctx.write(ok);
-        welcome.prepareWelcome();
+        LoginWelcome.begin(this, sc, ctx, startup, pool, virtual, startupParams, authentication.exchange());
     }
 
     /** Whether the login is authenticating: an answer (a credential, a backend's verdict) that comes now is wanted. */
     boolean authenticating() {
-        return phase == Phase.AUTH;
+        return state == SessionState.AUTHENTICATING;
     }
 
     /** Whether the login is past authentication and not yet over: a lease or check that ends now is still wanted. */
     boolean onboarding() {
-        return phase == Phase.ONBOARDING;
+        return state == SessionState.WELCOMING;
     }
 
     long startNanos() {
@@ -323,7 +292,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     /** The login succeeded and is handed over. */
     void ended() {
-        loginEnded();
+        loginEnded(SessionState.Event.WELCOMED);
         loginTimeout.cancel(false);
     }
 
@@ -338,7 +307,7 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     /** The login is over without a handover: its timer stopped, what it had read released. */
     private void releaseLogin() {
-        loginEnded();
+        loginEnded(SessionState.Event.CLOSE);
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
@@ -362,10 +331,10 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
      * leaves (ProcessStartupPacket). An end between packets is not worth a line.
      */
     private void logIncompletePacket() {
-        if (phase == Phase.STARTUP && startupFrames.readableBytes() > 0 && (startupFrames.readableBytes() >= 4
+        if (state == SessionState.STARTUP && startupFrames.readableBytes() > 0 && (startupFrames.readableBytes() >= 4
                 || (encryption.negotiation().sslRequestOpen() && encryption.negotiation().gssEncRequestOpen()))) {
             SILENT_CLOSES.closing(id, remoteAddress(), "incomplete startup packet");
-        } else if (phase == Phase.AUTH && messages.readableBytes() > 0) {
+        } else if (state == SessionState.AUTHENTICATING && messages.readableBytes() > 0) {
             SILENT_CLOSES.closing(id, remoteAddress(), messages.readableBytes() < 5
                     ? "unexpected EOF within message length word" : "incomplete message from client");
         }
@@ -377,14 +346,14 @@ public final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void fatal(String sqlState, String message, String detail) {
-        if (phase == Phase.DONE && !ctx.channel().isActive()) {
+        if (!state.loggingIn() && !ctx.channel().isActive()) {
             return;
         }
-        if (startup != null && phase != Phase.DONE) {
+        if (startup != null && state.loggingIn()) {
             sc.refusedLogins.refused(ctx.channel(), id, startup.user(), startup.database(), remoteAddress(), sqlState,
                     message, authentication.refusalDetail() != null ? authentication.refusalDetail() : detail);
         }
-        loginEnded();
+        loginEnded(SessionState.Event.CLOSE);
         if (loginTimeout != null) {
             loginTimeout.cancel(false);
         }
