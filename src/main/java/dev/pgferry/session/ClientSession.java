@@ -6,7 +6,7 @@ import dev.pgferry.config.PgferryConfig.PoolMode;
 import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
-import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.session.SessionState.Event;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -59,10 +59,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     Channel ch;
     SessionState state = SessionState.IDLE;
-    /** What the client sent not yet relayed (a partial message, or all of it while no backend is ready). */
-    ByteBuf inbound;
-    /** What the backend sent not yet relayed (a partial message). */
-    ByteBuf backendAcc;
+    /** Frames what the client sends; keeps what is not yet relayed (a partial message, or all while no backend). */
+    final MessageFrameDecoder clientFrames;
+    /** Frames what the leased backend sends, and keeps what is not yet relayed (a partial message). */
+    final MessageFrameDecoder backendFrames = new MessageFrameDecoder(ResponseRelay.MAX_SERVER_MESSAGE);
     volatile ServerConnection leased;
     /** Tied to its backend for the rest of the session by state that cannot move (transaction mode only). */
     boolean pinned;
@@ -95,6 +95,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
         this.maxMessage = sc.config.maxMessageLength();
+        this.clientFrames = new MessageFrameDecoder(maxMessage);
+        // the request relay still passes on the messages ahead of one with a refused length (RequestRelay#relay)
+        clientFrames.holdRefusedRead();
         this.checkDelayNanos = sc.config.pool().checkDelay().toNanos();
         this.router = new StatementRouter(new StatementRouter.Wire() {
             @Override
@@ -239,12 +242,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         pool.stats().bytesFromClients.add(data.readableBytes());
-        inbound = Cumulator.append(ctx.alloc(), inbound, data);
+        clientFrames.append(ctx.alloc(), data);
         switch (state) {
             case IDLE, SKIPPING_TO_SYNC -> requests.onIdle();
             case RELAYING -> requests.relay();
             case LEASING, CHECKING, RESTORING, FIXUP -> {
-                if (inbound.readableBytes() > WAIT_BUFFER_LIMIT) {
+                if (clientFrames.readableBytes() > WAIT_BUFFER_LIMIT) {
                     ch.config().setAutoRead(false); // kept until the backend is ready; bounded meanwhile
                 }
             }

@@ -259,6 +259,59 @@ class FrameDecoderTest {
         d.release();
     }
 
+    @Test
+    void releaseIfEmptyLetsGoOfAConsumedReadAndKeepsAPartialOne() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.releaseIfEmpty(); // nothing kept: nothing to do
+        ByteBuf done = pooled(MESSAGES[0], 0, MESSAGES[0].length);
+        d.append(PooledByteBufAllocator.DEFAULT, done);
+        assertThat(d.next()).isEqualTo(MESSAGES[0].length);
+        d.skipFrame();
+        d.releaseIfEmpty();
+        assertThat(d.buffer()).isNull();
+        assertThat(done.refCnt()).isZero();
+        ByteBuf partial = pooled(MESSAGES[1], 0, 3);
+        d.append(PooledByteBufAllocator.DEFAULT, partial);
+        d.releaseIfEmpty();
+        assertThat(d.buffer()).isSameAs(partial);
+        assertThat(partial.refCnt()).isEqualTo(1);
+        d.release();
+    }
+
+    @Test
+    void releaseForgetsAPartialFrameSoTheNextReadStartsAtAHeader() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[1], 0, 6));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.BODY);
+        d.release();
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.HEADER);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[0], 0, MESSAGES[0].length));
+        assertThat(d.next()).isEqualTo(MESSAGES[0].length);
+        d.release();
+    }
+
+    @Test
+    void aHeldRefusedReadStaysReadableUntilReleased() {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.holdRefusedRead();
+        byte[] stream = concat(MESSAGES[0], WireBytes.messageHeader('B', -5));
+        ByteBuf read = pooled(stream, 0, stream.length);
+        d.append(PooledByteBufAllocator.DEFAULT, read);
+        assertThatThrownBy(() -> {
+            while (d.next() != FrameDecoder.NEED_MORE) {
+                d.skipFrame();
+            }
+        }).hasMessageContaining("invalid message length -5");
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.CORRUPT);
+        assertThat(d.buffer()).as("out of reach").isNull();
+        assertThat(read.refCnt()).as("held for the frames ahead of the refused one").isEqualTo(1);
+        assertThat(ByteBufUtil.getBytes(read, 0, MESSAGES[0].length)).containsExactly(MESSAGES[0]);
+        d.release();
+        assertThat(read.refCnt()).isZero();
+        assertThat(d.state()).as("corrupt for good").isEqualTo(FrameDecoder.State.CORRUPT);
+    }
+
     // ---- startup packets ---------------------------------------------------------------------------
 
     @Test
