@@ -29,16 +29,4 @@ public final class Cumulator {
             in.release();
         }
     }
-
-    /** After reading: returns what to keep (null if nothing is left), releasing {@code buf} when empty. */
-    public static ByteBuf keepRest(ByteBuf buf) {
-        if (buf == null) {
-            return null;
-        }
-        if (!buf.isReadable()) {
-            buf.release();
-            return null;
-        }
-        return buf;
-    }
 }

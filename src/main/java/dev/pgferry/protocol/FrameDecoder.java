@@ -9,10 +9,12 @@ import io.netty.buffer.ByteBufAllocator;
  * ({@link Cumulator}: copied only when a frame spans two reads); a frame leaves as a retained slice of it, or is
  * skipped in place. A declared length is checked as soon as its word is readable, before anything more is buffered;
  * an incomplete frame is {@link #NEED_MORE}, never an exception. A refused length is final: the stream cannot be
- * framed any more, so everything read is dropped and every later {@link #next} refuses again.
+ * framed any more, so everything read is dropped and every later {@link #next} refuses again. (A relay that still has
+ * to pass on the frames ahead of the refused one in the same read asks for {@link #holdRefusedRead}.)
  */
 public abstract sealed class FrameDecoder permits StartupFrameDecoder, MessageFrameDecoder {
-    public static final int NEED_MORE = Framing.NEED_MORE;
+    /** What {@link #next} returns while the frame at the reader index is incomplete. */
+    public static final int NEED_MORE = -1;
 
     /** Where the decoder is in the frame at the reader index. */
     public enum State {
@@ -33,6 +35,9 @@ public abstract sealed class FrameDecoder permits StartupFrameDecoder, MessageFr
     /** The size of the last frame {@link #next} returned, which {@link #readFrame}/{@link #skipFrame} consume. */
     private int frameSize;
     private ProtocolException corruption;
+    /** With {@link #holdRefusedRead}: the read that held a refused length, kept until {@link #release}. */
+    private boolean holdRefused;
+    private ByteBuf refused;
 
     FrameDecoder(int typeBytes) {
         this.typeBytes = typeBytes;
@@ -40,6 +45,14 @@ public abstract sealed class FrameDecoder permits StartupFrameDecoder, MessageFr
 
     /** Refuses a declared length; {@code in}'s reader index is at the frame's first byte. */
     abstract void checkLength(ByteBuf in, int declared) throws ProtocolException;
+
+    /**
+     * On a refused length, keeps the cumulation alive (out of {@link #buffer}'s reach) until {@link #release}, so that
+     * a caller holding it can still pass on the frames it read before the refused one. Set once, before reading.
+     */
+    public final void holdRefusedRead() {
+        holdRefused = true;
+    }
 
     /** Adds a read; takes ownership of {@code in} (released at once once the stream is corrupt). */
     public final void append(ByteBufAllocator alloc, ByteBuf in) {
@@ -83,7 +96,12 @@ public abstract sealed class FrameDecoder permits StartupFrameDecoder, MessageFr
         } catch (ProtocolException e) {
             state = State.CORRUPT;
             corruption = e;
-            release();
+            if (holdRefused) {
+                refused = cumulation;
+                cumulation = null;
+            } else {
+                release();
+            }
             throw e;
         }
         declaredLength = declared;
@@ -150,11 +168,21 @@ public abstract sealed class FrameDecoder permits StartupFrameDecoder, MessageFr
         }
     }
 
-    /** Drops everything kept (the connection is over). */
+    /**
+     * Drops everything kept (the connection, or the stream, is over); a partial frame is forgotten, so a later read
+     * starts at a header again (unless the stream is corrupt, which stays so).
+     */
     public final void release() {
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
+        }
+        if (refused != null) {
+            refused.release();
+            refused = null;
+        }
+        if (state == State.BODY) {
+            state = State.HEADER;
         }
     }
 }

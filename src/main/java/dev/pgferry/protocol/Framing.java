@@ -1,34 +1,21 @@
 package dev.pgferry.protocol;
 
-import io.netty.buffer.ByteBuf;
-
 /**
- * Length checks for the two frame shapes of the protocol. Each returns the whole frame's size in bytes
- * once it is known, or {@link #NEED_MORE}; limits are checked before anything is buffered.
+ * Length checks for the two frame shapes of the protocol, as {@link StartupFrameDecoder} and
+ * {@link MessageFrameDecoder} apply them to a declared length before anything is buffered.
  */
 public final class Framing {
-    public static final int NEED_MORE = -1;
 
     private Framing() {}
 
     /**
-     * An untyped startup-phase packet: a 4-byte length that counts itself, then the body.
-     * PostgreSQL refuses a declared length outside [8, 10 004] at once (ProcessStartupPacket: a body of at least a
-     * protocol version and at most MAX_STARTUP_PACKET_LENGTH bytes); so do we, as it does: without a word to the client
-     * (COMMERROR), since bytes that do not even frame a startup packet may come from anything but a PostgreSQL client,
-     * or from one that ended before it sent its startup packet (node-postgres's Terminate, {@code X 0 0 0 4}, reads as
-     * a length of 1 476 395 008).
+     * The declared length of an untyped startup-phase packet (a 4-byte length that counts itself, then the body),
+     * refused before anything is buffered. PostgreSQL refuses one outside [8, 10 004] at once (ProcessStartupPacket: a
+     * body of at least a protocol version and at most MAX_STARTUP_PACKET_LENGTH bytes); so do we, as it does: without
+     * a word to the client (COMMERROR), since bytes that do not even frame a startup packet may come from anything
+     * but a PostgreSQL client, or from one that ended before it sent its startup packet (node-postgres's Terminate,
+     * {@code X 0 0 0 4}, reads as a length of 1 476 395 008).
      */
-    public static int startupFrameLength(ByteBuf in) throws ProtocolException {
-        if (in.readableBytes() < 4) {
-            return NEED_MORE;
-        }
-        int len = in.getInt(in.readerIndex());
-        checkStartupLength(len);
-        return in.readableBytes() < len ? NEED_MORE : len;
-    }
-
-    /** The check of {@link #startupFrameLength} on a declared length alone: refused before anything is buffered. */
     public static void checkStartupLength(int len) throws ProtocolException {
         if (len < ProtocolCodes.MIN_STARTUP_PACKET_LENGTH || len - 4 > ProtocolCodes.MAX_STARTUP_PACKET_LENGTH) {
             throw ProtocolException.unanswered("invalid length of startup packet");
@@ -36,21 +23,9 @@ public final class Framing {
     }
 
     /**
-     * A typed message: 1 type byte, a 4-byte length that counts itself (≥ 4, ≤ {@code maxLength}), then
-     * the body. Returns {@code 1 + length} once all of it is readable.
+     * The declared length of a typed message (1 type byte, a 4-byte length that counts itself, then the body): at least
+     * 4, at most {@code maxLength}; refused before anything is buffered.
      */
-    public static int messageFrameLength(ByteBuf in, int maxLength) throws ProtocolException {
-        int readable = in.readableBytes();
-        if (readable < 5) {
-            return NEED_MORE;
-        }
-        int len = in.getInt(in.readerIndex() + 1);
-        checkMessageLength(in.getByte(in.readerIndex()), len, maxLength);
-        // readable - 1, not len + 1: a length of Integer.MAX_VALUE (allowed when maxLength is) must not overflow
-        return readable - 1 < len ? NEED_MORE : len + 1;
-    }
-
-    /** The check of {@link #messageFrameLength} on a declared length alone: refused before anything is buffered. */
     public static void checkMessageLength(byte type, int len, int maxLength) throws ProtocolException {
         if (len < 4 || len > maxLength) {
             throw invalidLength(type, len, maxLength);

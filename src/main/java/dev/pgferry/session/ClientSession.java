@@ -6,7 +6,7 @@ import dev.pgferry.config.PgferryConfig.PoolMode;
 import dev.pgferry.pool.LeaseWaiter;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolException;
-import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.session.SessionState.Event;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -17,7 +17,8 @@ import java.util.function.BiConsumer;
 import org.jboss.logging.Logger;
 
 /**
- * One logged-in client, a {@link SessionState} machine: {@code IDLE → LEASING (→ CHECKING) (→ RESTORING) →
+ * One logged-in client, a {@link SessionState} machine from where its {@link LoginHandler} hands it over:
+ * {@code IDLE → LEASING (→ CHECKING) (→ RESTORING) →
  * RELAYING (⇄ FIXUP) → IDLE}, then {@code CLOSED}. In IDLE it holds no backend. The first message that needs the
  * server leases one from the pool, brings the backend's parameters to the client's, then relays. Every Query, Sync
  * and FunctionCall sent is answered by one ReadyForQuery ({@link TransactionTracker}); when the tracker is at rest
@@ -58,10 +59,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     Channel ch;
     SessionState state = SessionState.IDLE;
-    /** What the client sent not yet relayed (a partial message, or all of it while no backend is ready). */
-    ByteBuf inbound;
-    /** What the backend sent not yet relayed (a partial message). */
-    ByteBuf backendAcc;
+    /** Frames what the client sends; keeps what is not yet relayed (a partial message, or all while no backend). */
+    final MessageFrameDecoder clientFrames;
+    /** Frames what the leased backend sends, and keeps what is not yet relayed (a partial message). */
+    final MessageFrameDecoder backendFrames = new MessageFrameDecoder(ResponseRelay.MAX_SERVER_MESSAGE);
     volatile ServerConnection leased;
     /** Tied to its backend for the rest of the session by state that cannot move (transaction mode only). */
     boolean pinned;
@@ -94,6 +95,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
         this.maxMessage = sc.config.maxMessageLength();
+        this.clientFrames = new MessageFrameDecoder(maxMessage);
+        // the request relay still passes on the messages ahead of one with a refused length (RequestRelay#relay)
+        clientFrames.holdRefusedRead();
         this.checkDelayNanos = sc.config.pool().checkDelay().toNanos();
         this.router = new StatementRouter(new StatementRouter.Wire() {
             @Override
@@ -238,17 +242,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         pool.stats().bytesFromClients.add(data.readableBytes());
-        inbound = Cumulator.append(ctx.alloc(), inbound, data);
+        clientFrames.append(ctx.alloc(), data);
         switch (state) {
             case IDLE, SKIPPING_TO_SYNC -> requests.onIdle();
             case RELAYING -> requests.relay();
             case LEASING, CHECKING, RESTORING, FIXUP -> {
-                if (inbound.readableBytes() > WAIT_BUFFER_LIMIT) {
+                if (clientFrames.readableBytes() > WAIT_BUFFER_LIMIT) {
                     ch.config().setAutoRead(false); // kept until the backend is ready; bounded meanwhile
                 }
             }
-            case CLOSED -> {
-                // not reached: released above
+            case STARTUP, AUTHENTICATING, WELCOMING, CLOSED -> {
+                // not reached: a session starts IDLE (its login had the states before), and a closed one released above
             }
         }
     }

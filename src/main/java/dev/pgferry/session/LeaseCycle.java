@@ -2,8 +2,8 @@ package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.pool.PoolException;
-import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.ProtocolException;
 import dev.pgferry.protocol.ServerMessages;
 import dev.pgferry.protocol.SqlState;
@@ -226,7 +226,7 @@ final class LeaseCycle {
         ServerConnection c = s.leased;
         Slices.autoRead(s.ch, c.channel().isWritable());
         Slices.autoRead(c.channel(), s.ch.isWritable());
-        if (s.inbound != null) {
+        if (s.clientFrames.readableBytes() > 0) {
             s.requests.relay();
             s.flushBackend();
         }
@@ -239,24 +239,23 @@ final class LeaseCycle {
         }
         // Answer what the client is waiting for: one error, then a ReadyForQuery per Query/Sync it sent.
         int syncs = 0;
-        while (s.inbound != null) {
-            ByteBuf inbound = s.inbound;
+        MessageFrameDecoder frames = s.clientFrames;
+        while (true) {
             int frame;
             try {
-                frame = Framing.messageFrameLength(inbound, s.maxMessage);
+                frame = frames.next();
             } catch (ProtocolException e) {
+                break; // refused again, and answered, when the session next reads
+            }
+            if (frame == FrameDecoder.NEED_MORE) {
                 break;
             }
-            if (frame == Framing.NEED_MORE) {
-                break;
-            }
-            byte t = inbound.getByte(inbound.readerIndex());
-            if (WaitingRequest.endsRequest(t)) {
+            if (WaitingRequest.endsRequest((byte) frames.peekType())) {
                 syncs++;
             }
-            inbound.skipBytes(frame);
+            frames.skipFrame();
         }
-        s.inbound = Cumulator.keepRest(s.inbound);
+        frames.releaseIfEmpty();
         boolean fatal = error.serverError() && error.sqlState().startsWith("28");
         s.to(syncs == 0 && !fatal ? Event.ANSWERED_BEFORE_SYNC : Event.ANSWERED);
         s.rest();
@@ -282,10 +281,12 @@ final class LeaseCycle {
         ByteBuf out = s.ch.alloc().buffer(64);
         ServerMessages.errorResponse(out, "ERROR", SqlState.QUERY_CANCELED, "canceling statement due to user request");
         boolean ended = false;
-        if (s.inbound != null) {
-            WaitingRequest request = WaitingRequest.first(s.inbound, s.maxMessage);
-            s.inbound.skipBytes(request.bytes());
-            s.inbound = Cumulator.keepRest(s.inbound);
+        ByteBuf waited = s.clientFrames.buffer();
+        if (waited != null) {
+            // it skips complete messages only: a header the decoder read is that of an incomplete first one, if any
+            WaitingRequest request = WaitingRequest.first(waited, s.maxMessage);
+            waited.skipBytes(request.bytes());
+            s.clientFrames.releaseIfEmpty();
             ended = request.ended();
         }
         s.to(ended ? Event.ANSWERED : Event.ANSWERED_BEFORE_SYNC);
@@ -295,7 +296,7 @@ final class LeaseCycle {
         }
         s.ch.writeAndFlush(out, s.ch.voidPromise());
         Slices.autoRead(s.ch, true); // reading may have paused while it waited (WAIT_BUFFER_LIMIT)
-        if (s.inbound != null) {
+        if (s.clientFrames.readableBytes() > 0) {
             s.requests.onIdle();
         }
     }
@@ -445,16 +446,13 @@ final class LeaseCycle {
         s.to(Event.RELEASED);
         s.rest();
         s.txEffects.clear();
-        if (s.backendAcc != null) {
-            s.backendAcc.release();
-            s.backendAcc = null;
-        }
+        s.backendFrames.release();
         // the client may have been too slow for the last response: reading from this backend was then paused,
         // and the next lessee (or the idle pool, which must notice a server closing it) needs it reading again
         Slices.autoRead(c.channel(), true);
         s.pool.release(c);
         Slices.autoRead(s.ch, true);
-        if (s.inbound != null) {
+        if (s.clientFrames.readableBytes() > 0) {
             s.requests.onIdle();
         }
     }

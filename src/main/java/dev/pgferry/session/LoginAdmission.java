@@ -34,6 +34,8 @@ final class LoginAdmission {
     private boolean overLimit;
     private boolean tooManyFromAddress;
     private InetAddress loginAddress;
+    /** The client's IP address, which HBA lines match; null on the Unix socket. */
+    private InetAddress clientAddress;
 
     LoginAdmission(SessionContext sc, String id) {
         this.sc = sc;
@@ -42,6 +44,7 @@ final class LoginAdmission {
 
     /** A client connected: it counts against the client limit, and its login against its address's. */
     void connected(Channel channel) {
+        clientAddress = channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         int n = sc.clients.incrementAndGet();
         overLimit = n > sc.config.pool().maxClientConnections();
         int perAddress = sc.config.clientMaxLoginsPerAddress();
@@ -98,8 +101,8 @@ final class LoginAdmission {
      * The HBA file's verdict, before any authentication as PostgreSQL's ClientAuthentication: the line that admits
      * the client, or a refusal with PostgreSQL's FATAL 28000 when no line matches or the line is {@code reject}.
      */
-    HbaVerdict hbaVerdict(HbaFile hba, StartupPacket.StartupMessage m, InetAddress address, boolean tls) {
-        HbaClient client = new HbaClient(address, tls, m.database(), m.user());
+    HbaVerdict hbaVerdict(HbaFile hba, StartupPacket.StartupMessage m, boolean tls) {
+        HbaClient client = new HbaClient(clientAddress, tls, m.database(), m.user());
         Optional<HbaRule> rule = hba.rules().match(client);
         if (rule.isPresent() && rule.get().method() != HbaMethod.REJECT) {
             LOG.debugf("%s %s line %d: %s", id, hba.path(), rule.get().line(), rule.get().method().keyword());

@@ -66,6 +66,15 @@ final class LoginEncryption {
         return false;
     }
 
+    /** Refuses a StartupMessage sent in the clear over TCP when {@code pgferry.tls.client.mode=require}. */
+    void refuseUnencrypted() throws ProtocolException {
+        if (!tlsActive && !unixSocket
+                && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
+            throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
+                    "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
+        }
+    }
+
     /** Answers an SSLRequest; {@code acc} holds what the client sent after it. */
     void onSslRequest(ByteBuf acc) throws ProtocolException {
         if (sc.clientTls == null || unixSocket) {

@@ -45,6 +45,39 @@ final class LoginWelcome {
         this.startupParams = startupParams;
     }
 
+    /**
+     * The welcome of an authenticated client: to a virtual database's handler, or, for a database served (and not
+     * disabled meanwhile), AuthenticationOk and {@link #prepareWelcome}; otherwise refused, as PgBouncer's
+     * finish_client_login refuses it only now, so that a login does not learn which databases exist.
+     */
+    static void begin(LoginHandler login, SessionContext sc, ChannelHandlerContext ctx,
+            StartupPacket.StartupMessage startup, Pool pool, VirtualDatabase virtual, Map<String, String> startupParams,
+            ClientAuthExchange exchange) {
+        if (virtual != null) {
+            welcomeVirtual(login, sc, ctx, virtual, startup.user());
+            return;
+        }
+        if (pool == null) {
+            sc.loginLimitRefusals.increment();
+            login.fatal(SqlState.PROTOCOL_VIOLATION, "no such database: " + startup.database());
+            return;
+        }
+        if (sc.disabledDatabases.contains(startup.database())) {
+            // disabled while this client authenticated: PgBouncer's finish_client_login refuses it so
+            sc.loginLimitRefusals.increment();
+            login.fatal(SqlState.PROTOCOL_VIOLATION, "database \"" + startup.database() + "\" is disabled");
+            return;
+        }
+        LoginWelcome welcome = new LoginWelcome(login, sc, ctx, startup, pool, startupParams);
+        if (exchange != null) {
+            welcome.learnBackendCredentials(exchange);
+        }
+        ByteBuf ok = ctx.alloc().buffer(9);
+        ServerMessages.authentication(ok, ProtocolCodes.AUTH_OK);
+        ctx.write(ok);
+        welcome.prepareWelcome();
+    }
+
     /** Whatever this login proved that lets pgferry open backends for the user without a plaintext secret. */
     void learnBackendCredentials(ClientAuthExchange auth) {
         if (pool.credentials() instanceof BackendCredentials.Password) {

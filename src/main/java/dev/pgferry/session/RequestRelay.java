@@ -2,9 +2,9 @@ package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig.Pinning;
-import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -37,19 +37,20 @@ final class RequestRelay {
 
     /** Data while holding no backend: lease one if a complete message needs the server. */
     void onIdle() {
-        while (s.state.holdsNothing() && s.inbound != null) {
-            ByteBuf inbound = s.inbound;
+        MessageFrameDecoder frames = s.clientFrames;
+        while (s.state.holdsNothing()) {
             int frame;
             try {
-                frame = Framing.messageFrameLength(inbound, s.maxMessage);
+                frame = frames.next();
             } catch (ProtocolException e) {
                 s.end.protocolViolation(e);
                 return;
             }
-            if (frame == Framing.NEED_MORE) {
-                s.inbound = Cumulator.keepRest(inbound);
+            if (frame == FrameDecoder.NEED_MORE) {
+                frames.releaseIfEmpty();
                 return;
             }
+            ByteBuf inbound = frames.buffer();
             byte type = inbound.getByte(inbound.readerIndex());
             if (type == ProtocolCodes.TERMINATE) {
                 inbound.skipBytes(frame);
@@ -93,7 +94,7 @@ final class RequestRelay {
     }
 
     /**
-     * Relays every complete client message in {@code inbound} to the leased backend, unmodified runs as one
+     * Relays every complete client message kept by {@code clientFrames} to the leased backend, unmodified runs as one
      * retained slice. Named statements are renamed to their shared server-side names (and prepared on this
      * backend first where it lacks them); everything relayed is recorded in the router's responses.
      */
@@ -102,15 +103,19 @@ final class RequestRelay {
             return; // resumed when the server described the copy (ResponseRelay)
         }
         ServerConnection c = s.leased;
-        ByteBuf in = s.inbound;
+        MessageFrameDecoder frames = s.clientFrames;
+        ByteBuf in = frames.buffer();
+        if (in == null) {
+            return;
+        }
         final int start = in.readerIndex();
         int runStart = start;
         try {
             relay:
             while (true) {
                 int ri = in.readerIndex();
-                int frame = Framing.messageFrameLength(in, s.maxMessage);
-                if (frame == Framing.NEED_MORE) {
+                int frame = frames.next();
+                if (frame == FrameDecoder.NEED_MORE) {
                     break;
                 }
                 int end = ri + frame;
@@ -268,12 +273,13 @@ final class RequestRelay {
                 }
             }
         } catch (ProtocolException e) {
+            // a refused length leaves in alive until the session ends (holdRefusedRead): what came before it goes on
             writeRun(c, in, runStart, in.readerIndex());
             s.end.protocolViolation(e);
             return;
         }
         s.backendFlush |= in.readerIndex() > runStart;
-        s.inbound = Slices.relayRest(c.channel(), in, start, runStart);
+        Slices.relayRest(c.channel(), frames, start, runStart);
         if (!c.channel().isWritable()) {
             s.ch.config().setAutoRead(false);
         }

@@ -1,8 +1,8 @@
 package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
-import dev.pgferry.protocol.Cumulator;
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
@@ -17,7 +17,8 @@ import org.jboss.logging.Logger;
  */
 final class ResponseRelay {
     private static final Logger LOG = Logger.getLogger(ResponseRelay.class);
-    private static final int MAX_SERVER_MESSAGE = Integer.MAX_VALUE - 1;
+    /** The server's messages are not limited here: it is trusted to send what it means (a huge DataRow too). */
+    static final int MAX_SERVER_MESSAGE = Integer.MAX_VALUE - 1;
 
     private final ClientSession s;
     private final TransactionTracker tx;
@@ -41,8 +42,12 @@ final class ResponseRelay {
     /** What the leased backend sent, relayed to the client ({@code state} is RELAYING). */
     void relay(ServerConnection c, ByteBuf data) {
         s.pool.stats().bytesFromServers.add(data.readableBytes());
-        s.backendAcc = Cumulator.append(s.ch.alloc(), s.backendAcc, data);
-        ByteBuf in = s.backendAcc;
+        MessageFrameDecoder frames = s.backendFrames;
+        frames.append(s.ch.alloc(), data);
+        ByteBuf in = frames.buffer();
+        if (in == null) {
+            return; // the backend sent a length that cannot be framed: it is closing, what it sends is dropped
+        }
         final int start = in.readerIndex();
         int runStart = start;
         boolean release = false;
@@ -51,14 +56,14 @@ final class ResponseRelay {
             int ri = in.readerIndex();
             int frame;
             try {
-                frame = Framing.messageFrameLength(in, MAX_SERVER_MESSAGE);
+                frame = frames.next();
             } catch (ProtocolException e) {
                 LOG.warnf("%s: %s sent an invalid message: %s", s.id, c, e.getMessage());
                 c.markBroken();
                 c.close();
                 return;
             }
-            if (frame == Framing.NEED_MORE) {
+            if (frame == FrameDecoder.NEED_MORE) {
                 break;
             }
             int end = ri + frame;
@@ -84,7 +89,7 @@ final class ResponseRelay {
                             if (txEffects.needsFixup(s.params, keeps)) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
-                                s.backendAcc = Cumulator.keepRest(in);
+                                frames.releaseIfEmpty();
                                 s.lease.startFixup(c);
                                 return;
                             }
@@ -97,7 +102,7 @@ final class ResponseRelay {
                             if (resets != null) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
-                                s.backendAcc = Cumulator.keepRest(in);
+                                frames.releaseIfEmpty();
                                 s.lease.startupAfterResets(c, resets);
                                 return;
                             }
@@ -195,14 +200,14 @@ final class ResponseRelay {
             }
         }
         s.clientFlush |= in.readerIndex() > runStart;
-        s.backendAcc = Slices.relayRest(s.ch, in, start, runStart);
+        Slices.relayRest(s.ch, frames, start, runStart);
         if (!s.ch.isWritable()) {
             c.channel().config().setAutoRead(false);
         }
         if (release) {
             s.deferClientFlush();
             s.lease.release(c);
-        } else if (resumeClient && s.state == SessionState.RELAYING && s.inbound != null) {
+        } else if (resumeClient && s.state == SessionState.RELAYING && s.clientFrames.readableBytes() > 0) {
             s.requests.relay(); // the client's messages that waited for a ShapeCheck
             s.flushBackend();
         }

@@ -117,14 +117,8 @@ final class SessionEnd {
 
     /** The client is gone: its backend is rolled back and returned, or discarded, never returned dirty. */
     private void cleanupFrom(SessionState was) {
-        if (s.inbound != null) {
-            s.inbound.release();
-            s.inbound = null;
-        }
-        if (s.backendAcc != null) {
-            s.backendAcc.release();
-            s.backendAcc = null;
-        }
+        s.clientFrames.release();
+        s.backendFrames.release();
         if (was == SessionState.LEASING) {
             // gone while waiting: out of the wait queue now, not counted as waiting until its timeout; if a backend
             // is already on its way, onLease gives it back

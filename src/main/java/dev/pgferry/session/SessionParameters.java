@@ -309,6 +309,30 @@ public final class SessionParameters {
         return '"' + s.replace("\"", "\"\"") + '"';
     }
 
+    /** Startup parameters that are not session parameters. */
+    private static final Set<String> NOT_PARAMETERS = Set.of("user", "database", "options", "replication");
+
+    /**
+     * The session parameters a StartupMessage sets, as PostgreSQL's process_startup_options reads them: the -c
+     * settings of {@code options} first, then the packet's own parameters, which win over them (pgjdbc sends TimeZone
+     * itself, -c TimeZone in options loses).
+     *
+     * @throws IllegalArgumentException {@code options} cannot be parsed
+     */
+    static Map<String, String> ofStartup(Map<String, String> packet) {
+        Map<String, String> params = new java.util.LinkedHashMap<>();
+        String options = packet.get("options");
+        if (options != null && !options.isBlank()) {
+            params.putAll(parseOptions(options));
+        }
+        packet.forEach((k, v) -> {
+            if (!NOT_PARAMETERS.contains(k)) {
+                params.put(k, v);
+            }
+        });
+        return params;
+    }
+
     /** Parses the {@code options} startup parameter: {@code -c name=value} and {@code --name=value}, backslash escapes. */
     public static Map<String, String> parseOptions(String options) {
         List<String> words = new ArrayList<>();

@@ -1,11 +1,13 @@
 package dev.pgferry.session;
 
 /**
- * The life of a logged-in client ({@link ClientSession}), one value at a time, and the one table of its moves
- * ({@link #on}). Login (startup, authentication) is {@link LoginHandler}'s. The transaction accounting inside
- * {@link #RELAYING} is {@link TransactionTracker}'s.
+ * The whole life of a client connection, one value at a time, and the one table of its moves ({@link #on}). The
+ * login states (STARTUP, AUTHENTICATING, WELCOMING) are driven by {@link LoginHandler}, which hands the connection
+ * over in IDLE; from there on {@link ClientSession} drives it. Each dispatches on the state with one {@code switch}.
+ * The transaction accounting inside {@link #RELAYING} is {@link TransactionTracker}'s.
  *
  * <pre>
+ *  STARTUP          ─STARTUP_MESSAGE→ AUTHENTICATING ─AUTHENTICATED→ WELCOMING ─WELCOMED→ IDLE
  *  IDLE             ─REQUEST→ LEASING
  *  LEASING          ─STALE→ CHECKING ─CHECK_FAILED→ LEASING
  *  LEASING|CHECKING ─NEEDS_RESTORE→ RESTORING
@@ -16,6 +18,12 @@ package dev.pgferry.session;
  * </pre>
  */
 enum SessionState {
+    /** Reads startup packets: SSLRequest, GSSENCRequest, CancelRequest, until a StartupMessage. */
+    STARTUP("login"),
+    /** The StartupMessage was admitted: the client proves who it is (or a backend judges it, passthrough). */
+    AUTHENTICATING("login"),
+    /** Authenticated: parameters checked, a session-mode backend leased, then the welcome (up to ReadyForQuery). */
+    WELCOMING(ClientView.WAITING_LOGIN),
     /** Holds no backend; the next message that needs the server leases one. */
     IDLE("idle"),
     /** Holds no backend: a failed or canceled request's batch is skipped up to its Sync, as the server would. */
@@ -35,6 +43,12 @@ enum SessionState {
 
     /** What happens to a session; each moves it along {@link #on}. */
     enum Event {
+        /** An admitted StartupMessage came. */
+        STARTUP_MESSAGE,
+        /** The client's authentication succeeded. */
+        AUTHENTICATED,
+        /** The client got its ReadyForQuery: the login hands the connection to its session. */
+        WELCOMED,
         /** A complete message needs the server. */
         REQUEST,
         /** The lease found a backend idle longer than the check delay. */
@@ -55,7 +69,7 @@ enum SessionState {
         FIXUP,
         /** The backend went back to the pool. */
         RELEASED,
-        /** The client left, was closed, or its backend was lost. */
+        /** The client left, was closed, refused or canceled, or its backend was lost. */
         CLOSE
     }
 
@@ -66,9 +80,14 @@ enum SessionState {
         this.label = label;
     }
 
-    /** Whether the session holds no backend and asked for none: what {@code client_idle_timeout} watches. */
+    /** Whether a logged-in session holds no backend and asked for none: what {@code client_idle_timeout} watches. */
     boolean holdsNothing() {
         return this == IDLE || this == SKIPPING_TO_SYNC;
+    }
+
+    /** Whether the connection is still logging in: the states {@link LoginHandler} drives. */
+    boolean loggingIn() {
+        return this == STARTUP || this == AUTHENTICATING || this == WELCOMING;
     }
 
     /** The state after {@code e}; an event that cannot happen in this state is a bug, not a protocol error. */
@@ -77,6 +96,9 @@ enum SessionState {
             return CLOSED;
         }
         SessionState next = switch (this) {
+            case STARTUP -> e == Event.STARTUP_MESSAGE ? AUTHENTICATING : null;
+            case AUTHENTICATING -> e == Event.AUTHENTICATED ? WELCOMING : null;
+            case WELCOMING -> e == Event.WELCOMED ? IDLE : null;
             case IDLE -> e == Event.REQUEST ? LEASING : null;
             case SKIPPING_TO_SYNC -> e == Event.SYNC_SKIPPED ? IDLE : null;
             case LEASING -> switch (e) {

@@ -1,6 +1,6 @@
 package dev.pgferry.session;
 
-import dev.pgferry.protocol.Cumulator;
+import dev.pgferry.protocol.FrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 
@@ -18,19 +18,20 @@ final class Slices {
     }
 
     /**
-     * After relaying {@code in} up to its reader index: writes the run not yet written ({@code runStart} on) to
-     * {@code out} and returns what to keep of {@code in} (null if nothing). When the run is the whole read
-     * ({@code start} on) and nothing is left, the buffer itself goes out instead of a slice of it.
+     * After relaying the buffer of {@code frames} up to its reader index: writes the run not yet written
+     * ({@code runStart} on) to {@code out}; the decoder keeps the rest. When the run is the whole read ({@code start}
+     * on) and nothing is left, the buffer itself goes out instead of a slice of it.
      */
-    static ByteBuf relayRest(Channel out, ByteBuf in, int start, int runStart) {
+    static void relayRest(Channel out, FrameDecoder frames, int start, int runStart) {
+        ByteBuf in = frames.buffer();
         int end = in.readerIndex();
         if (runStart == start && end > start && !in.isReadable()) {
             in.readerIndex(start);
-            out.write(in, out.voidPromise());
-            return null;
+            out.write(frames.takeRest(), out.voidPromise());
+            return;
         }
         write(out, in, runStart, end);
-        return Cumulator.keepRest(in);
+        frames.releaseIfEmpty();
     }
 
     /** Turns reading on {@code channel} on or off, without a syscall when it already is. */

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The dependency rule of ARCHITECTURE.md, on the main sources: {@code admin} and {@code observability} sit on top and
  * nothing imports them, {@code observability} reads through interfaces of the layers below rather than the listener
- * ({@code server}), and the top-level packages form no cycle. A failure names the file that breaks the rule.
+ * ({@code server}), and no packages form a cycle: neither the top-level ones nor any package with its sub-packages.
+ * A failure names the file that breaks the rule.
  */
 class PackageDependencyTest {
     private static final Path MAIN = Path.of("src", "main", "java");
@@ -49,7 +50,15 @@ class PackageDependencyTest {
 
     @Test
     void topLevelPackagesFormNoCycle() {
-        SortedMap<String, SortedMap<String, String>> edges = graph.topLevelEdges();
+        assertNoCycle(graph.topLevelEdges(), "package cycles among dev.pgferry.*");
+    }
+
+    @Test
+    void noPackageFormsACycleWithItsSubPackagesEither() {
+        assertNoCycle(graph.packageEdges(), "package cycles among dev.pgferry.** (sub-packages apart)");
+    }
+
+    private static void assertNoCycle(SortedMap<String, SortedMap<String, String>> edges, String what) {
         List<SortedSet<String>> cycles = PackageGraph.cycles(edges);
         StringBuilder why = new StringBuilder();
         for (SortedSet<String> cycle : cycles) {
@@ -63,7 +72,7 @@ class PackageDependencyTest {
                 });
             }
         }
-        assertThat(cycles).as("package cycles among dev.pgferry.*" + why).isEmpty();
+        assertThat(cycles).as(what + why).isEmpty();
     }
 
     /** Files outside {@code top} (and outside the other packages on top, which may not use it either) using it. */

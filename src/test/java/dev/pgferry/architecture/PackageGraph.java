@@ -99,6 +99,19 @@ final class PackageGraph {
         return edges;
     }
 
+    /**
+     * Package → the packages it uses, sub-packages as packages of their own ({@code config.pgbouncer} apart from
+     * {@code config}), with one file that uses each as a witness: a cycle between a package and its sub-package
+     * shows here, where {@link #topLevelEdges} folds it away.
+     */
+    SortedMap<String, SortedMap<String, String>> packageEdges() {
+        SortedMap<String, SortedMap<String, String>> edges = new TreeMap<>();
+        for (Use u : uses) {
+            edges.computeIfAbsent(u.fromPackage(), k -> new TreeMap<>()).putIfAbsent(u.toPackage(), u.file());
+        }
+        return edges;
+    }
+
     /** The cycles of {@code edges}: its strongly connected components of more than one node (Tarjan). */
     static List<SortedSet<String>> cycles(Map<String, ? extends Map<String, ?>> edges) {
         return new Tarjan(edges).run();

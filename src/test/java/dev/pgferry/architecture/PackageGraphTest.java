@@ -70,6 +70,18 @@ class PackageGraphTest {
     }
 
     @Test
+    void packageEdgesKeepSubpackagesApartSoTheirCyclesShow() {
+        PackageGraph g = new PackageGraph();
+        g.add("A.java", "package dev.pgferry.config.pgbouncer;\nclass A { dev.pgferry.config.PgferryConfig c; }");
+        g.add("B.java", "package dev.pgferry.config;\nimport dev.pgferry.config.pgbouncer.IniParser;\nclass B {}");
+        assertThat(g.topLevelEdges()).isEmpty();
+        assertThat(g.packageEdges()).isEqualTo(Map.of("dev.pgferry.config.pgbouncer", Map.of("dev.pgferry.config",
+                "A.java"), "dev.pgferry.config", Map.of("dev.pgferry.config.pgbouncer", "B.java")));
+        assertThat(PackageGraph.cycles(g.packageEdges()))
+                .containsExactly(new TreeSet<>(List.of("dev.pgferry.config", "dev.pgferry.config.pgbouncer")));
+    }
+
+    @Test
     void aCycleIsFoundWithEveryPackageInIt() {
         Map<String, Map<String, String>> edges = Map.of("server", Map.of("session", "", "admin", ""),
                 "admin", Map.of("session", "", "server", ""), "session", Map.of("pool", ""));

@@ -1,6 +1,7 @@
 package dev.pgferry.microbench;
 
-import dev.pgferry.protocol.Framing;
+import dev.pgferry.protocol.FrameDecoder;
+import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.ProtocolException;
 import dev.pgferry.session.SessionParameters;
 import dev.pgferry.session.StatementInspector;
@@ -37,6 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class HotPathBenchmark {
     private ByteBuf responses;
+    /** Frames {@link #responses} as the response relay frames a backend's reads. */
+    private MessageFrameDecoder responseFrames;
     private ByteBuf query;
     private int sqlEnd;
     private ByteBuf parse;
@@ -55,6 +58,8 @@ public class HotPathBenchmark {
         byte[] tag = "SELECT 1\0".getBytes(StandardCharsets.US_ASCII);
         responses.writeByte('C').writeInt(4 + tag.length).writeBytes(tag);
         responses.writeByte('Z').writeInt(5).writeByte('I');
+        responseFrames = new MessageFrameDecoder(Integer.MAX_VALUE - 1);
+        responseFrames.append(PooledByteBufAllocator.DEFAULT, responses);
         byte[] sql = "SELECT abalance FROM pgbench_accounts WHERE aid = 48172;\0".getBytes(StandardCharsets.US_ASCII);
         query = PooledByteBufAllocator.DEFAULT.directBuffer(128);
         query.writeByte('Q').writeInt(4 + sql.length).writeBytes(sql);
@@ -72,7 +77,7 @@ public class HotPathBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        responses.release();
+        responseFrames.release(); // and responses with it
         query.release();
         parse.release();
     }
@@ -80,13 +85,12 @@ public class HotPathBenchmark {
     /** Frames one read batch as the relay does: length checks and type bytes, no copies. */
     @Benchmark
     public int frameResponseBatch() throws ProtocolException {
-        ByteBuf in = responses;
+        ByteBuf in = responseFrames.buffer();
         int start = in.readerIndex();
         int frames = 0;
-        int frame;
-        while ((frame = Framing.messageFrameLength(in, Integer.MAX_VALUE - 1)) != Framing.NEED_MORE) {
+        while (responseFrames.next() != FrameDecoder.NEED_MORE) {
             frames += in.getByte(in.readerIndex());
-            in.skipBytes(frame);
+            responseFrames.skipFrame();
         }
         in.readerIndex(start);
         return frames;

@@ -92,18 +92,4 @@ class CumulatorTest {
         assertThat(ByteBufUtil.getBytes(out)).containsExactly(1);
         out.release();
     }
-
-    @Test
-    void keepRestReleasesAnEmptyBufferAndKeepsAPartialOne() {
-        assertThat(Cumulator.keepRest(null)).isNull();
-        ByteBuf done = bytes(1, 2);
-        done.skipBytes(2);
-        assertThat(Cumulator.keepRest(done)).isNull();
-        assertThat(done.refCnt()).isZero();
-        ByteBuf partial = bytes(1, 2);
-        partial.skipBytes(1);
-        assertThat(Cumulator.keepRest(partial)).isSameAs(partial);
-        assertThat(partial.refCnt()).isEqualTo(1);
-        partial.release();
-    }
 }

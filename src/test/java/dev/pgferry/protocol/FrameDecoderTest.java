@@ -259,6 +259,204 @@ class FrameDecoderTest {
         d.release();
     }
 
+    @Test
+    void releaseIfEmptyLetsGoOfAConsumedReadAndKeepsAPartialOne() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.releaseIfEmpty(); // nothing kept: nothing to do
+        ByteBuf done = pooled(MESSAGES[0], 0, MESSAGES[0].length);
+        d.append(PooledByteBufAllocator.DEFAULT, done);
+        assertThat(d.next()).isEqualTo(MESSAGES[0].length);
+        d.skipFrame();
+        d.releaseIfEmpty();
+        assertThat(d.buffer()).isNull();
+        assertThat(done.refCnt()).isZero();
+        ByteBuf partial = pooled(MESSAGES[1], 0, 3);
+        d.append(PooledByteBufAllocator.DEFAULT, partial);
+        d.releaseIfEmpty();
+        assertThat(d.buffer()).isSameAs(partial);
+        assertThat(partial.refCnt()).isEqualTo(1);
+        d.release();
+    }
+
+    @Test
+    void releaseForgetsAPartialFrameSoTheNextReadStartsAtAHeader() throws ProtocolException {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[1], 0, 6));
+        assertThat(d.next()).isEqualTo(FrameDecoder.NEED_MORE);
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.BODY);
+        d.release();
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.HEADER);
+        d.append(PooledByteBufAllocator.DEFAULT, pooled(MESSAGES[0], 0, MESSAGES[0].length));
+        assertThat(d.next()).isEqualTo(MESSAGES[0].length);
+        d.release();
+    }
+
+    @Test
+    void aHeldRefusedReadStaysReadableUntilReleased() {
+        MessageFrameDecoder d = new MessageFrameDecoder(MAX);
+        d.holdRefusedRead();
+        byte[] stream = concat(MESSAGES[0], WireBytes.messageHeader('B', -5));
+        ByteBuf read = pooled(stream, 0, stream.length);
+        d.append(PooledByteBufAllocator.DEFAULT, read);
+        assertThatThrownBy(() -> {
+            while (d.next() != FrameDecoder.NEED_MORE) {
+                d.skipFrame();
+            }
+        }).hasMessageContaining("invalid message length -5");
+        assertThat(d.state()).isEqualTo(FrameDecoder.State.CORRUPT);
+        assertThat(d.buffer()).as("out of reach").isNull();
+        assertThat(read.refCnt()).as("held for the frames ahead of the refused one").isEqualTo(1);
+        assertThat(ByteBufUtil.getBytes(read, 0, MESSAGES[0].length)).containsExactly(MESSAGES[0]);
+        d.release();
+        assertThat(read.refCnt()).isZero();
+        assertThat(d.state()).as("corrupt for good").isEqualTo(FrameDecoder.State.CORRUPT);
+    }
+
+    /**
+     * Reads as the session's request relay does: frames read in place, each read's complete frames passed on as one
+     * run (a retained slice); on a refused length, the run ahead of it still goes, then the channel closes.
+     */
+    private static final class RunRelay extends ChannelInboundHandlerAdapter {
+        final MessageFrameDecoder frames = new MessageFrameDecoder(MAX);
+        ProtocolException refused;
+
+        RunRelay() {
+            frames.holdRefusedRead();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            frames.append(ctx.alloc(), (ByteBuf) msg);
+            ByteBuf in = frames.buffer();
+            if (in == null) {
+                return;
+            }
+            int runStart = in.readerIndex();
+            try {
+                for (int frame; (frame = frames.next()) != FrameDecoder.NEED_MORE; ) {
+                    in.skipBytes(frame);
+                }
+            } catch (ProtocolException e) {
+                refused = e;
+            }
+            if (in.readerIndex() > runStart) {
+                ctx.fireChannelRead(in.retainedSlice(runStart, in.readerIndex() - runStart));
+            }
+            if (refused != null) {
+                ctx.close();
+            } else {
+                frames.releaseIfEmpty();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            frames.release();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    @Test
+    void aRelayHoldingTheRefusedReadStillPassesOnTheFramesAheadOfIt() {
+        byte[] good = concat(MESSAGES[0], MESSAGES[2]);
+        byte[] stream = concat(good, WireBytes.messageHeader('B', -5), new byte[20]);
+        Random random = new Random(17);
+        for (int i = 0; i < 200; i++) {
+            int[] cuts = i == 0 ? new int[0] : i == 1 ? everyByte(stream.length) : randomCuts(random, stream.length);
+            RunRelay relay = new RunRelay();
+            EmbeddedChannel ch = new EmbeddedChannel(relay);
+            int from = 0;
+            for (int cut : cuts) {
+                if (cut > from && ch.isOpen()) {
+                    ch.writeInbound(pooled(stream, from, cut));
+                    from = cut;
+                }
+            }
+            if (from < stream.length && ch.isOpen()) {
+                ch.writeInbound(pooled(stream, from, stream.length));
+            }
+            WireBytes passed = WireBytes.create();
+            for (ByteBuf f; (f = ch.readInbound()) != null; ) {
+                tracked.add(f);
+                passed.bytes(ByteBufUtil.getBytes(f));
+                f.release();
+            }
+            assertThat(passed.toArray()).as("cut at %s", Arrays.toString(cuts)).isEqualTo(good);
+            assertThat(relay.refused).hasMessageContaining("invalid message length -5 for message type \"B\"");
+            assertThat(ch.isOpen()).isFalse();
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    /** Reads as the login does: startup packets, then, after the StartupMessage, typed messages from its rest. */
+    private static final class LoginFramer extends ChannelInboundHandlerAdapter {
+        final StartupFrameDecoder startup = new StartupFrameDecoder();
+        final MessageFrameDecoder messages = new MessageFrameDecoder(MAX);
+        boolean startupPhase = true;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            (startupPhase ? startup : messages).append(ctx.alloc(), (ByteBuf) msg);
+            try {
+                while (true) {
+                    FrameDecoder d = startupPhase ? startup : messages;
+                    if (d.next() == FrameDecoder.NEED_MORE) {
+                        break;
+                    }
+                    ByteBuf frame = d.readFrame();
+                    if (startupPhase && frame.getInt(4) == ProtocolCodes.PROTOCOL_3_0) {
+                        startupPhase = false;
+                        messages.takeOver(startup);
+                    }
+                    ctx.fireChannelRead(frame);
+                }
+            } catch (ProtocolException e) {
+                ctx.close();
+            }
+            startup.releaseIfEmpty();
+            messages.releaseIfEmpty();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            startup.release();
+            messages.release();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    @Test
+    void theLoginsMessageDecoderTakesOverWhatTheStartupDecoderReadPastTheStartupMessage() {
+        byte[][] frames = {STARTUP_PACKETS[0], STARTUP_PACKETS[2], WireBytes.message('p',
+                WireBytes.create().cstring("secret").toArray()), MESSAGES[0], MESSAGES[1]};
+        byte[] stream = concat(frames);
+        Random random = new Random(17);
+        for (int i = 0; i < 300; i++) {
+            int[] cuts = i == 0 ? new int[0] : i == 1 ? everyByte(stream.length) : randomCuts(random, stream.length);
+            LoginFramer login = new LoginFramer();
+            EmbeddedChannel ch = new EmbeddedChannel(login);
+            int from = 0;
+            for (int cut : cuts) {
+                if (cut > from) {
+                    ch.writeInbound(pooled(stream, from, cut));
+                    from = cut;
+                }
+            }
+            if (from < stream.length) {
+                ch.writeInbound(pooled(stream, from, stream.length));
+            }
+            List<byte[]> out = new ArrayList<>();
+            for (ByteBuf f; (f = ch.readInbound()) != null; ) {
+                tracked.add(f);
+                out.add(ByteBufUtil.getBytes(f));
+                f.release();
+            }
+            assertThat(out).as("cut at %s", Arrays.toString(cuts)).containsExactly(frames);
+            assertThat(login.startupPhase).isFalse();
+            ch.finishAndReleaseAll();
+        }
+    }
+
     // ---- startup packets ---------------------------------------------------------------------------
 
     @Test

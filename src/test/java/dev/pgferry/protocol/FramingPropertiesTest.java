@@ -19,7 +19,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * Whatever bytes arrive, Framing and StartupParser answer with a frame, "need more" or a ProtocolException —
+ * Whatever bytes arrive, the frame decoders and StartupParser answer with a frame, "need more" or a ProtocolException —
  * never another exception — and a valid stream cut anywhere reassembles into the same frames.
  */
 class FramingPropertiesTest {
@@ -27,36 +27,58 @@ class FramingPropertiesTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final int MAX_MESSAGE = 4096;
 
-    /** The login handler's loop over one buffer: startup packets, then typed messages once a StartupMessage came. */
-    private static List<byte[]> decodeAll(ByteBuf in, boolean[] startupPhase) throws ProtocolException {
-        List<byte[]> frames = new ArrayList<>();
-        while (true) {
-            int len = startupPhase[0] ? Framing.startupFrameLength(in) : Framing.messageFrameLength(in, MAX_MESSAGE);
-            if (len == Framing.NEED_MORE) {
-                return frames;
-            }
-            assertThat(len).isPositive().isLessThanOrEqualTo(in.readableBytes());
-            int start = in.readerIndex();
-            in.readerIndex(start + len);
-            if (startupPhase[0]) {
-                StartupPacket p = StartupParser.parse(in.slice(start, len));
-                if (p instanceof StartupPacket.StartupMessage) {
-                    startupPhase[0] = false;
+    /**
+     * The login handler's reading: startup packets, then typed messages once a StartupMessage came, each read handed
+     * to the decoder of the phase, the rest of the startup decoder taken over by the message decoder.
+     */
+    private static final class LoginFrames {
+        final StartupFrameDecoder startup = new StartupFrameDecoder();
+        final MessageFrameDecoder messages = new MessageFrameDecoder(MAX_MESSAGE);
+        boolean startupPhase = true;
+
+        List<byte[]> read(ByteBuf read) throws ProtocolException {
+            (startupPhase ? startup : messages).append(ALLOC, read);
+            List<byte[]> frames = new ArrayList<>();
+            while (true) {
+                FrameDecoder d = startupPhase ? startup : messages;
+                int len = d.next();
+                if (len == FrameDecoder.NEED_MORE) {
+                    d.releaseIfEmpty();
+                    return frames;
+                }
+                ByteBuf in = d.buffer();
+                assertThat(len).isPositive().isLessThanOrEqualTo(in.readableBytes());
+                int start = in.readerIndex();
+                d.skipFrame();
+                frames.add(ByteBufUtil.getBytes(in, start, len));
+                if (startupPhase && StartupParser.parse(in.slice(start, len)) instanceof StartupPacket.StartupMessage) {
+                    startupPhase = false;
+                    messages.takeOver(startup);
                 }
             }
-            frames.add(ByteBufUtil.getBytes(in, start, len));
+        }
+
+        boolean empty() {
+            return startup.buffer() == null && messages.buffer() == null;
+        }
+
+        void release() {
+            startup.release();
+            messages.release();
         }
     }
 
     @Property(tries = 2000)
     void garbageAtStartupNeverThrowsAnythingButProtocolException(@ForAll @Size(max = 400) byte[] garbage) {
         ByteBuf in = ALLOC.buffer(garbage.length).writeBytes(garbage);
+        LoginFrames frames = new LoginFrames();
         try {
-            decodeAll(in, new boolean[] {true});
+            frames.read(in);
         } catch (ProtocolException e) {
             assertThat(e.sqlState()).isIn("08P01", "0A000", "28000");
         } finally {
-            assertThat(in.release()).isTrue();
+            frames.release();
+            assertThat(in.refCnt()).isZero();
         }
     }
 
@@ -64,19 +86,22 @@ class FramingPropertiesTest {
     void garbageAfterLoginNeverThrowsAnythingButProtocolException(@ForAll @Size(max = 400) byte[] garbage,
             @ForAll @IntRange(min = 4, max = Integer.MAX_VALUE) int maxLength) {
         ByteBuf in = ALLOC.buffer(garbage.length).writeBytes(garbage);
+        MessageFrameDecoder frames = new MessageFrameDecoder(maxLength);
+        frames.append(ALLOC, in);
         try {
             while (true) {
-                int len = Framing.messageFrameLength(in, maxLength);
-                if (len == Framing.NEED_MORE) {
+                int len = frames.next();
+                if (len == FrameDecoder.NEED_MORE) {
                     break;
                 }
-                assertThat(len).isBetween(5, in.readableBytes());
-                in.skipBytes(len);
+                assertThat(len).isBetween(5, frames.readableBytes());
+                frames.skipFrame();
             }
         } catch (ProtocolException e) {
             assertThat(e.sqlState()).isEqualTo("08P01");
         } finally {
-            assertThat(in.release()).isTrue();
+            frames.release();
+            assertThat(in.refCnt()).isZero();
         }
     }
 
@@ -100,7 +125,7 @@ class FramingPropertiesTest {
     void plausibleStartupPacketsParseOrFailAsProtocolViolations(@ForAll("plausibleStartupPackets") byte[] packet) {
         ByteBuf in = ALLOC.buffer(packet.length).writeBytes(packet);
         try {
-            int len = Framing.startupFrameLength(in);
+            int len = WireBytes.startupFrameLength(in);
             assertThat(len).isEqualTo(packet.length);
             StartupPacket p = StartupParser.parse(in.slice(0, len));
             assertThat(p).isNotNull();
@@ -135,14 +160,14 @@ class FramingPropertiesTest {
         for (int n = 0; n < packet.length; n++) {
             ByteBuf in = ALLOC.buffer(n).writeBytes(packet, 0, n);
             try {
-                assertThat(Framing.startupFrameLength(in)).isEqualTo(Framing.NEED_MORE);
+                assertThat(WireBytes.startupFrameLength(in)).isEqualTo(FrameDecoder.NEED_MORE);
             } finally {
                 assertThat(in.release()).isTrue();
             }
         }
         ByteBuf whole = ALLOC.buffer(packet.length).writeBytes(packet);
         try {
-            assertThat(StartupParser.parse(whole.slice(0, Framing.startupFrameLength(whole))))
+            assertThat(StartupParser.parse(whole.slice(0, WireBytes.startupFrameLength(whole))))
                     .isInstanceOf(StartupPacket.StartupMessage.class);
         } finally {
             whole.release();
@@ -176,18 +201,15 @@ class FramingPropertiesTest {
         points.add(stream.length);
         List<ByteBuf> reads = new ArrayList<>();
         List<byte[]> frames = new ArrayList<>();
-        boolean[] startupPhase = {true};
-        ByteBuf acc = null;
+        LoginFrames login = new LoginFrames();
         int from = 0;
         for (int to : points) {
             ByteBuf read = ALLOC.buffer(Math.max(1, to - from)).writeBytes(stream, from, to - from);
             reads.add(read);
             from = to;
-            acc = Cumulator.append(ALLOC, acc, read);
-            frames.addAll(decodeAll(acc, startupPhase));
-            acc = Cumulator.keepRest(acc);
+            frames.addAll(login.read(read));
         }
-        assertThat(acc).as("nothing left over").isNull();
+        assertThat(login.empty()).as("nothing left over").isTrue();
         assertThat(frames).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
             assertThat(frames.get(i)).as("frame %d", i).containsExactly(expected.get(i));
@@ -204,14 +226,11 @@ class FramingPropertiesTest {
         messages.forEach(all::bytes);
         byte[] stream = all.toArray();
         List<byte[]> frames = new ArrayList<>();
-        boolean[] startupPhase = {true};
-        ByteBuf acc = null;
+        LoginFrames login = new LoginFrames();
         for (byte b : stream) {
-            acc = Cumulator.append(ALLOC, acc, ALLOC.buffer(1).writeByte(b));
-            frames.addAll(decodeAll(acc, startupPhase));
-            acc = Cumulator.keepRest(acc);
+            frames.addAll(login.read(ALLOC.buffer(1).writeByte(b)));
         }
-        assertThat(acc).isNull();
+        assertThat(login.empty()).isTrue();
         assertThat(frames).hasSize(1 + messages.size());
         assertThat(frames.get(0)).containsExactly(startup);
         for (int i = 0; i < messages.size(); i++) {

@@ -22,7 +22,7 @@ class FramingTest {
     private static int startupLength(byte[] bytes) throws ProtocolException {
         ByteBuf b = buf(bytes);
         try {
-            int len = Framing.startupFrameLength(b);
+            int len = WireBytes.startupFrameLength(b);
             assertThat(b.readerIndex()).isZero();
             return len;
         } finally {
@@ -33,7 +33,7 @@ class FramingTest {
     private static int messageLength(byte[] bytes, int max) throws ProtocolException {
         ByteBuf b = buf(bytes);
         try {
-            int len = Framing.messageFrameLength(b, max);
+            int len = WireBytes.messageFrameLength(b, max);
             assertThat(b.readerIndex()).isZero();
             return len;
         } finally {
@@ -61,7 +61,7 @@ class FramingTest {
         System.arraycopy(WireBytes.create().int32(declared).toArray(), 0, packet, 0, 4);
         assertThat(startupLength(packet)).isEqualTo(declared);
         for (int n = 0; n < declared; n++) {
-            assertThat(startupLength(Arrays.copyOf(packet, n))).as("prefix of %d bytes", n).isEqualTo(Framing.NEED_MORE);
+            assertThat(startupLength(Arrays.copyOf(packet, n))).as("prefix of %d bytes", n).isEqualTo(FrameDecoder.NEED_MORE);
         }
     }
 
@@ -78,7 +78,7 @@ class FramingTest {
         b.writeBytes(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}).writeInt(8).writeInt(ProtocolCodes.SSL_REQUEST_CODE);
         b.skipBytes(3);
         try {
-            assertThat(Framing.startupFrameLength(b)).isEqualTo(8);
+            assertThat(WireBytes.startupFrameLength(b)).isEqualTo(8);
             assertThat(b.readerIndex()).isEqualTo(3);
         } finally {
             b.release();
@@ -130,7 +130,7 @@ class FramingTest {
         assertThat(messageLength(query, MAX)).isEqualTo(query.length);
         for (int n = 0; n < query.length; n++) {
             assertThat(messageLength(Arrays.copyOf(query, n), MAX)).as("prefix of %d bytes", n)
-                    .isEqualTo(Framing.NEED_MORE);
+                    .isEqualTo(FrameDecoder.NEED_MORE);
         }
     }
 
@@ -138,8 +138,8 @@ class FramingTest {
     void hugeDeclaredLengthUnderAHugeMaximumNeedsMoreRatherThanOverflowing() throws ProtocolException {
         // 1 + Integer.MAX_VALUE overflows an int: the frame size must not come out negative
         byte[] header = WireBytes.messageHeader('d', Integer.MAX_VALUE);
-        assertThat(messageLength(header, Integer.MAX_VALUE)).isEqualTo(Framing.NEED_MORE);
+        assertThat(messageLength(header, Integer.MAX_VALUE)).isEqualTo(FrameDecoder.NEED_MORE);
         assertThat(messageLength(WireBytes.messageHeader('d', Integer.MAX_VALUE - 1), Integer.MAX_VALUE))
-                .isEqualTo(Framing.NEED_MORE);
+                .isEqualTo(FrameDecoder.NEED_MORE);
     }
 }

@@ -23,7 +23,7 @@ class StartupParserTest {
     static StartupPacket parse(byte[] bytes) throws ProtocolException {
         ByteBuf b = Unpooled.wrappedBuffer(bytes);
         try {
-            int len = Framing.startupFrameLength(b);
+            int len = WireBytes.startupFrameLength(b);
             assertThat(len).as("a complete packet").isEqualTo(bytes.length);
             ByteBuf frame = b.slice(0, len);
             StartupPacket p = StartupParser.parse(frame);
@@ -76,7 +76,7 @@ class StartupParserTest {
     @ParameterizedTest
     @ValueSource(ints = {80877103, 80877104})
     void sslAndGssRequestsLongerThanAStartupPacketMayBeAreRefused(int code) {
-        assertThatThrownBy(() -> Framing.startupFrameLength(Unpooled.wrappedBuffer(WireBytes.create().int32(10_005)
+        assertThatThrownBy(() -> WireBytes.startupFrameLength(Unpooled.wrappedBuffer(WireBytes.create().int32(10_005)
                 .int32(code).toArray()))).isInstanceOfSatisfying(ProtocolException.class, e -> {
                     assertThat(e.getMessage()).isEqualTo("invalid length of startup packet");
                     assertThat(e.answered()).as("PostgreSQL's COMMERROR: logged, no reply").isFalse();

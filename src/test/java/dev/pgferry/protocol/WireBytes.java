@@ -1,5 +1,6 @@
 package dev.pgferry.protocol;
 
+import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,28 @@ public final class WireBytes {
 
     public static WireBytes create() {
         return new WireBytes();
+    }
+
+    /**
+     * The size of the startup packet at {@code in}'s reader index as a fresh {@link StartupFrameDecoder} frames it, or
+     * {@link FrameDecoder#NEED_MORE}; {@code in}'s indices and reference count are left as they were.
+     */
+    public static int startupFrameLength(ByteBuf in) throws ProtocolException {
+        return frameLength(new StartupFrameDecoder(), in);
+    }
+
+    /** As {@link #startupFrameLength}, for a typed message under {@code maxLength} ({@link MessageFrameDecoder}). */
+    public static int messageFrameLength(ByteBuf in, int maxLength) throws ProtocolException {
+        return frameLength(new MessageFrameDecoder(maxLength), in);
+    }
+
+    private static int frameLength(FrameDecoder frames, ByteBuf in) throws ProtocolException {
+        frames.append(in.alloc(), in.retainedDuplicate());
+        try {
+            return frames.next();
+        } finally {
+            frames.release();
+        }
     }
 
     public WireBytes int32(int v) {

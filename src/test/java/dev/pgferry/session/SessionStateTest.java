@@ -8,10 +8,13 @@ import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The session's one table of moves: every (state, event) pair, legal or not. */
+/** The one table of moves of a client connection, login included: every (state, event) pair, legal or not. */
 class SessionStateTest {
     /** The legal moves, written out; every pair not here must be refused. */
     static final Object[][] MOVES = {
+            {SessionState.STARTUP, Event.STARTUP_MESSAGE, SessionState.AUTHENTICATING},
+            {SessionState.AUTHENTICATING, Event.AUTHENTICATED, SessionState.WELCOMING},
+            {SessionState.WELCOMING, Event.WELCOMED, SessionState.IDLE},
             {SessionState.IDLE, Event.REQUEST, SessionState.LEASING},
             {SessionState.SKIPPING_TO_SYNC, Event.SYNC_SKIPPED, SessionState.IDLE},
             {SessionState.LEASING, Event.STALE, SessionState.CHECKING},
@@ -78,6 +81,33 @@ class SessionStateTest {
     }
 
     @Test
+    void aLoginEndsIdleWhenWelcomedAndClosedWhenRefusedAtAnyStep() {
+        SessionState s = SessionState.STARTUP;
+        for (Event e : new Event[] {Event.STARTUP_MESSAGE, Event.AUTHENTICATED, Event.WELCOMED}) {
+            assertThat(s.loggingIn()).as(s.name()).isTrue();
+            s = s.on(e);
+        }
+        assertThat(s).isEqualTo(SessionState.IDLE);
+        assertThat(s.loggingIn()).isFalse();
+        for (SessionState step : new SessionState[] {SessionState.STARTUP, SessionState.AUTHENTICATING,
+                SessionState.WELCOMING}) {
+            assertThat(step.on(Event.CLOSE)).as(step.name()).isEqualTo(SessionState.CLOSED);
+        }
+        assertThatThrownBy(() -> SessionState.STARTUP.on(Event.AUTHENTICATED)).as("authentication is not skipped")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> SessionState.AUTHENTICATING.on(Event.REQUEST)).as("no query before the welcome")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void onlyTheLoginStatesAreLoggingIn() {
+        for (SessionState s : SessionState.values()) {
+            assertThat(s.loggingIn()).as(s.name()).isEqualTo(s == SessionState.STARTUP
+                    || s == SessionState.AUTHENTICATING || s == SessionState.WELCOMING);
+        }
+    }
+
+    @Test
     void onlyIdleStatesHoldNothing() {
         for (SessionState s : SessionState.values()) {
             assertThat(s.holdsNothing()).as(s.name())
@@ -91,7 +121,9 @@ class SessionStateTest {
         for (SessionState s : SessionState.values()) {
             labels.put(s, s.label);
         }
-        assertThat(labels).containsExactly(Map.entry(SessionState.IDLE, "idle"),
+        assertThat(labels).containsExactly(Map.entry(SessionState.STARTUP, "login"),
+                Map.entry(SessionState.AUTHENTICATING, "login"), Map.entry(SessionState.WELCOMING, "waiting_login"),
+                Map.entry(SessionState.IDLE, "idle"),
                 Map.entry(SessionState.SKIPPING_TO_SYNC, "idle"), Map.entry(SessionState.LEASING, "leasing"),
                 Map.entry(SessionState.CHECKING, "restoring"), Map.entry(SessionState.RESTORING, "restoring"),
                 Map.entry(SessionState.RELAYING, "leased"), Map.entry(SessionState.FIXUP, "fixup"),

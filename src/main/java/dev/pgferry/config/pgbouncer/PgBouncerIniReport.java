@@ -1,12 +1,12 @@
 package dev.pgferry.config.pgbouncer;
 
-import dev.pgferry.config.PgferryConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import java.nio.file.Path;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -19,11 +19,15 @@ import org.jboss.logging.Logger;
 public class PgBouncerIniReport {
     private static final Logger LOG = Logger.getLogger(PgBouncerIniReport.class);
 
-    @Inject
-    PgferryConfig config;
+    /**
+     * {@code pgferry.pgbouncer-ini} read as a plain property, not through {@code PgferryConfig}: this package is a
+     * source of that mapping, below it, and does not import it (no cycle between config and config.pgbouncer).
+     */
+    @ConfigProperty(name = PgBouncerIniConfigSourceFactory.PROPERTY)
+    Optional<String> ini;
 
     void onStart(@Observes @Priority(90) StartupEvent event) {
-        config.pgbouncerIni().ifPresent(this::report);
+        ini.filter(s -> !s.isBlank()).map(Path::of).ifPresent(this::report);
     }
 
     private void report(Path ini) {
