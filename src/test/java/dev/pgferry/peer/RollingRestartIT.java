@@ -34,13 +34,15 @@ import org.junit.jupiter.api.Test;
  * of a Kubernetes Service reconnect). Each replica in turn is taken out of the balancer (its endpoint goes, then the
  * preStop sleep), stopped with SIGTERM while transactions run on it, started again, and put back once ready. Every
  * transaction pgbench saw committed is in the table, no client gets an error, and the backends of the bench database
- * never exceed the cluster budget.
+ * never exceed the cluster budget. The same rollout under pgbench's tpcb-like workload leaves the books balanced.
  */
 class RollingRestartIT {
     private static final int REPLICAS = 3;
     private static final int BUDGET = 12;
     private static final int CLIENTS = 24;
     private static final int SECONDS = 90;
+    /** Long enough for the rollout (~50 s on a loaded 2-core machine), and no longer. */
+    private static final int TPCB_SECONDS = 65;
     /** The preStop sleep: shorter than a transaction, so that some are in flight at SIGTERM. */
     private static final long PRE_STOP_MILLIS = 300;
     private static final String HOST = "127.0.0.1";
@@ -121,10 +123,107 @@ class RollingRestartIT {
         // a transaction of ~0.3 s: longer than the preStop sleep, so that SIGTERM finds some in flight
         Files.writeString(script, "BEGIN;\nINSERT INTO rolling_tx (client) VALUES (:client_id);\n"
                 + "SELECT pg_sleep(0.3);\nCOMMIT;\n");
+        try {
+            Rollout r = rollUnder(List.of("-f", script.toString()), SECONDS);
+            long rows;
+            try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "bench"); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) FROM rolling_tx")) {
+                rs.next();
+                rows = rs.getLong(1);
+            }
+            System.out.printf("RollingRestartIT: %s; rows %d%n", r.summary(), rows);
+            r.assertNoClientFailedAndBudgetHeld();
+            assertThat(rows).as("every transaction pgbench saw committed is there, and no other")
+                    .isEqualTo(r.processed());
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /**
+     * The issue's own workload: pgbench's built-in TPC-B-like transaction (three UPDATEs, a SELECT, an INSERT into
+     * the history), short, so that the rollout meets clients between transactions as much as inside one. Every
+     * committed transaction moved the same delta in accounts, tellers and branches and left one history row.
+     */
+    @Test
+    void aRollingRestartUnderPgbenchTpcbLikeKeepsTheBooksBalanced() throws Exception {
+        ClientProgram.Result init = ClientProgram.run(List.of("pgbench", "-i", "-s", "1", "-q", "-h", pg.host(), "-p",
+                Integer.toString(pg.port()), "-U", PostgresFixture.SUPERUSER.name(), "bench"),
+                PostgresFixture.SUPERUSER.password(), Map.of(), 120);
+        assertThat(init.exitCode()).as("pgbench -i: %s", init.stderr()).isZero();
+        Rollout r = rollUnder(List.of("-b", "tpcb-like"), TPCB_SECONDS);
+        long accounts;
+        long tellers;
+        long branches;
+        long deltas;
+        long history;
+        try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "bench"); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT (SELECT sum(abalance) FROM pgbench_accounts),"
+                        + " (SELECT sum(tbalance) FROM pgbench_tellers), (SELECT sum(bbalance) FROM pgbench_branches),"
+                        + " (SELECT coalesce(sum(delta), 0) FROM pgbench_history),"
+                        + " (SELECT count(*) FROM pgbench_history)")) {
+            rs.next();
+            accounts = rs.getLong(1);
+            tellers = rs.getLong(2);
+            branches = rs.getLong(3);
+            deltas = rs.getLong(4);
+            history = rs.getLong(5);
+        }
+        System.out.printf("RollingRestartIT: tpcb-like: %s; books: accounts %d, tellers %d, branches %d, history"
+                + " deltas %d in %d rows%n", r.summary(), accounts, tellers, branches, deltas, history);
+        r.assertNoClientFailedAndBudgetHeld();
+        assertThat(r.processed()).as("pgbench committed transactions").isPositive();
+        assertThat(List.of(tellers, branches, deltas)).as("the books balance against accounts %d", accounts)
+                .containsOnly(accounts);
+        assertThat(history).as("one history row per transaction pgbench saw committed, and no other")
+                .isEqualTo(r.processed());
+    }
+
+    /** What a rollout under pgbench left: pgbench's output, and what the test saw meanwhile. */
+    private record Rollout(ClientProgram.Result bench, long rolledSeconds, int mostBackends, long unrouted) {
+        long processed() {
+            return number(bench.stdout(), "number of transactions actually processed: (\\d+)");
+        }
+
+        long failed() {
+            return number(bench.stdout(), "number of failed transactions: (\\d+)");
+        }
+
+        /** Clients told 57P01 by a draining replica after their COMMIT's ReadyForQuery, which libpq prints. */
+        long told() {
+            return bench.stderr().lines()
+                    .filter(l -> l.contains("terminating connection due to administrator command")).count();
+        }
+
+        String summary() {
+            return String.format("rollout of %d replicas in %d s; pgbench %d clients -C: %d committed, %d failed, %d"
+                    + " told 57P01 after their COMMIT; backends at most %d of a budget of %d; balancer unrouted %d",
+                    REPLICAS, rolledSeconds, CLIENTS, processed(), failed(), told(), mostBackends, BUDGET, unrouted);
+        }
+
+        void assertNoClientFailedAndBudgetHeld() {
+            assertThat(bench.exitCode()).as("pgbench: %s %s", bench.stdout(), bench.stderr()).isZero();
+            // a client at rest on a draining replica is told 57P01 as it goes; libpq prints it when it comes with
+            // the ReadyForQuery of the COMMIT. Inside a transaction it would abort the client: pgbench says so,
+            // exits 2
+            assertThat(bench.stderr()).doesNotContain("aborted").doesNotContain("ERROR");
+            assertThat(failed()).isZero();
+            assertThat(mostBackends).as("backends of the bench database").isLessThanOrEqualTo(BUDGET);
+            assertThat(unrouted).isZero();
+        }
+    }
+
+    /**
+     * Runs pgbench with {@code workload} through the balancer for {@code seconds}, with a new connection per
+     * transaction, and meanwhile rolls the replicas: each leaves the balancer, gets SIGTERM after the preStop sleep,
+     * drains and exits, starts again and rejoins once ready. Samples the bench database's backends every 50 ms.
+     */
+    private static Rollout rollUnder(List<String> workload, int seconds) throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger most = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<String> figures = new ArrayList<>();
+        long unroutedBefore = balancer.unrouted.get();
         try {
             Future<?> sampler = pool.submit(() -> {
                 try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
@@ -140,10 +239,12 @@ class RollingRestartIT {
                 return null;
             });
             long t0 = System.nanoTime();
-            Future<ClientProgram.Result> bench = pool.submit(() -> ClientProgram.run(List.of("pgbench", "-n", "-C", "-f",
-                    script.toString(), "-c", Integer.toString(CLIENTS), "-j", "2", "-T", Integer.toString(SECONDS), "-h",
-                    HOST, "-p", Integer.toString(balancer.port()), "-U", "postgres", "bench"), "secret", Map.of(),
-                    SECONDS + 120));
+            List<String> command = new ArrayList<>(List.of("pgbench", "-n", "-C"));
+            command.addAll(workload);
+            command.addAll(List.of("-c", Integer.toString(CLIENTS), "-j", "2", "-T", Integer.toString(seconds), "-h",
+                    HOST, "-p", Integer.toString(balancer.port()), "-U", "postgres", "bench"));
+            Future<ClientProgram.Result> bench = pool.submit(() -> ClientProgram.run(command, "secret", Map.of(),
+                    seconds + 120));
             Thread.sleep(5000);
             for (int id = REPLICAS; id >= 1; id--) { // highest ordinal first, as a StatefulSet rolls
                 balancer.remove(endpoint(id)); // the pod is terminating: its endpoint goes, preStop sleeps
@@ -165,38 +266,16 @@ class RollingRestartIT {
                 Thread.sleep(3000);
             }
             long rolled = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
-            assertThat(rolled).as("the rollout ended while pgbench still ran").isLessThan(SECONDS - 5);
+            assertThat(rolled).as("the rollout ended while pgbench still ran").isLessThan(seconds - 5);
             ClientProgram.Result r = bench.get();
             running.set(false);
             sampler.get();
             figures.forEach(f -> System.out.println("RollingRestartIT: " + f));
             System.out.println("RollingRestartIT: pgbench:\n" + r.stdout() + r.stderr());
-            assertThat(r.exitCode()).as("pgbench: %s %s", r.stdout(), r.stderr()).isZero();
-            // a client at rest on a draining replica is told 57P01 as it goes; libpq prints it when it comes with the
-            // ReadyForQuery of the COMMIT. Inside a transaction it would abort the client: pgbench says so, exits 2
-            assertThat(r.stderr()).doesNotContain("aborted").doesNotContain("ERROR");
-            long told = r.stderr().lines().filter(l -> l.contains("terminating connection due to administrator command"))
-                    .count();
-            long processed = number(r.stdout(), "number of transactions actually processed: (\\d+)");
-            long failed = number(r.stdout(), "number of failed transactions: (\\d+)");
-            long rows;
-            try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "bench"); Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) FROM rolling_tx")) {
-                rs.next();
-                rows = rs.getLong(1);
-            }
-            System.out.printf("RollingRestartIT: rollout of %d replicas in %d s; pgbench %d clients -C: %d committed,"
-                    + " %d failed, %d told 57P01 after their COMMIT; rows %d; backends at most %d of a budget of %d;"
-                    + " balancer unrouted %d%n", REPLICAS, rolled, CLIENTS, processed, failed, told, rows, most.get(),
-                    BUDGET, balancer.unrouted.get());
-            assertThat(failed).isZero();
-            assertThat(rows).as("every transaction pgbench saw committed is there, and no other").isEqualTo(processed);
-            assertThat(most.get()).as("backends of the bench database").isLessThanOrEqualTo(BUDGET);
-            assertThat(balancer.unrouted.get()).isZero();
+            return new Rollout(r, rolled, most.get(), balancer.unrouted.get() - unroutedBefore);
         } finally {
             running.set(false);
             pool.shutdownNow();
-            Files.deleteIfExists(script);
         }
     }
 
