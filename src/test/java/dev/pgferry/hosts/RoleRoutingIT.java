@@ -1,0 +1,144 @@
+package dev.pgferry.hosts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.cli.PackagedJar;
+import dev.pgferry.testing.PostgresFixture;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The packaged jar in front of the test primary and its streaming replica, as two databases over the same two hosts:
+ * {@code app} (read-write, the default for a list) and {@code app_ro} (prefer-standby). Where a statement ran is
+ * asked of the server itself through pgferry: {@code inet_server_port()} and {@code pg_is_in_recovery()}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RoleRoutingIT {
+    private static final String HOST = "127.0.0.1";
+    private static PostgresFixture primary;
+    private static PostgresFixture replica;
+    private static int port;
+    private static PackagedJar.Running jar;
+
+    @BeforeAll
+    static void start() throws Exception {
+        PackagedJar.jar();
+        primary = PostgresFixture.get();
+        replica = PostgresFixture.replica();
+        port = PackagedJar.freePort();
+        String hosts = primary.host() + ":" + primary.port() + "," + replica.host() + ":" + replica.port();
+        jar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST, "-Dpgferry.listen-port=" + port,
+                "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.databases.\"app\".hosts=" + hosts, "-Dpgferry.databases.\"app\".dbname=postgres",
+                "-Dpgferry.databases.\"app_ro\".hosts=" + hosts, "-Dpgferry.databases.\"app_ro\".dbname=postgres",
+                "-Dpgferry.databases.\"app_ro\".target-role=prefer-standby",
+                "-Dpgferry.health.role-check-interval=1s"), List.of(), "");
+        jar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
+        jar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"), Duration.ofSeconds(30));
+        jar.await(l -> l.contains("host " + HOST + ":" + replica.port() + " is standby now"), Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (jar != null) {
+            jar.close();
+        }
+        if (replica != null && !replica.local().isRunning()) {
+            replica.local().startAgain();
+        }
+    }
+
+    private static Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port + "/" + database, "postgres",
+                "secret");
+    }
+
+    /** {@code port recovery} of the server that runs a statement of {@code database}'s, e.g. {@code 5432 f}. */
+    private static String where(String database) throws SQLException {
+        try (Connection c = connect(database); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select inet_server_port(), pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getInt(1) + " " + (rs.getBoolean(2) ? "t" : "f");
+        }
+    }
+
+    /** Asks until the answer is {@code expected} (a role change takes up to a check interval to be seen). */
+    private static String awaitWhere(String database, String expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        String last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = where(database);
+                if (last.equals(expected)) {
+                    return last;
+                }
+            } catch (SQLException e) {
+                last = e.getSQLState() + " " + e.getMessage();
+            }
+            Thread.sleep(100);
+        }
+        return last;
+    }
+
+    @Test
+    @Order(1)
+    void writesThroughAppLandOnThePrimary() throws Exception {
+        assertThat(where("app")).isEqualTo(primary.port() + " f");
+        try (Connection c = connect("app"); Statement st = c.createStatement()) {
+            st.execute("drop table if exists routed_writes");
+            st.execute("create table routed_writes (v int)");
+            st.execute("insert into routed_writes values (1)");
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(where("app")).isEqualTo(primary.port() + " f");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void readsThroughAppRoLandOnTheReplica() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            assertThat(where("app_ro")).isEqualTo(replica.port() + " t");
+        }
+        try (Connection c = connect("app_ro"); Statement st = c.createStatement()) {
+            SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> st.execute("create table not_on_a_standby (v int)"));
+            assertThat(refused.getSQLState()).isEqualTo("25006");
+        }
+    }
+
+    @Test
+    @Order(3)
+    void appRoFallsBackToThePrimaryWhileTheReplicaIsStoppedAndReturnsAfter() throws Exception {
+        replica.local().stop();
+        try {
+            jar.await(l -> l.contains("host " + HOST + ":" + replica.port() + " is unreachable now (was standby)"),
+                    Duration.ofSeconds(10));
+            assertThat(awaitWhere("app_ro", primary.port() + " f")).isEqualTo(primary.port() + " f");
+            for (int i = 0; i < 5; i++) {
+                assertThat(where("app_ro")).isEqualTo(primary.port() + " f");
+            }
+            assertThat(where("app")).isEqualTo(primary.port() + " f");
+        } finally {
+            replica.local().startAgain();
+        }
+        assertThat(awaitWhere("app_ro", replica.port() + " t")).isEqualTo(replica.port() + " t");
+        for (int i = 0; i < 5; i++) {
+            assertThat(where("app_ro")).isEqualTo(replica.port() + " t");
+        }
+        long changes = jar.lines().stream().filter(l -> l.contains("host " + HOST + ":" + replica.port() + " is"))
+                .count();
+        assertThat(changes).as("one INFO line per change: standby, unreachable, standby").isEqualTo(3);
+    }
+}
