@@ -29,6 +29,7 @@ class RoleRoutingIT {
     private static PostgresFixture primary;
     private static PostgresFixture replica;
     private static int port;
+    private static int httpPort;
     private static PackagedJar.Running jar;
 
     @BeforeAll
@@ -37,13 +38,17 @@ class RoleRoutingIT {
         primary = PostgresFixture.get();
         replica = PostgresFixture.replica();
         port = PackagedJar.freePort();
+        httpPort = PackagedJar.freePort();
         String hosts = primary.host() + ":" + primary.port() + "," + replica.host() + ":" + replica.port();
         jar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST, "-Dpgferry.listen-port=" + port,
-                "-Dpgferry.auth.users-file=" + primary.usersFile(),
-                "-Dpgferry.databases.\"app\".hosts=" + hosts, "-Dpgferry.databases.\"app\".dbname=postgres",
+                "-Dpgferry.auth.users-file=" + primary.usersFile(), "-Dpgferry.backend.host=" + primary.host(),
+                "-Dpgferry.backend.port=" + primary.port(), "-Dpgferry.databases.\"app\".hosts=" + hosts, "-Dpgferry.databases.\"app\".dbname=postgres",
                 "-Dpgferry.databases.\"app_ro\".hosts=" + hosts, "-Dpgferry.databases.\"app_ro\".dbname=postgres",
                 "-Dpgferry.databases.\"app_ro\".target-role=prefer-standby",
-                "-Dpgferry.health.role-check-interval=1s"), List.of(), "");
+                "-Dpgferry.databases.\"app_standby\".hosts=" + hosts,
+                "-Dpgferry.databases.\"app_standby\".dbname=postgres",
+                "-Dpgferry.databases.\"app_standby\".target-role=standby",
+                "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + httpPort), List.of(), "");
         jar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
         jar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"), Duration.ofSeconds(30));
         jar.await(l -> l.contains("host " + HOST + ":" + replica.port() + " is standby now"), Duration.ofSeconds(30));
@@ -130,6 +135,11 @@ class RoleRoutingIT {
                 assertThat(where("app_ro")).isEqualTo(primary.port() + " f");
             }
             assertThat(where("app")).isEqualTo(primary.port() + " f");
+            String ready = http("/q/health/ready");
+            assertThat(ready).as(ready).startsWith("503 ")
+                    .containsPattern(data("app_standby", "DOWN, no standby host answers: " + HOST + ":"
+                            + primary.port() + " primary; " + HOST + ":" + replica.port() + " unknown ("))
+                    .containsPattern(data("app_ro", "UP: ")).containsPattern(data("app", "UP: "));
         } finally {
             replica.local().startAgain();
         }
@@ -140,5 +150,69 @@ class RoleRoutingIT {
         long changes = jar.lines().stream().filter(l -> l.contains("host " + HOST + ":" + replica.port() + " is"))
                 .count();
         assertThat(changes).as("one INFO line per change: standby, unreachable, standby").isEqualTo(3);
+    }
+
+    @Test
+    @Order(4)
+    void showCommandsHealthAndMetricsNameEachHostAndItsRole() throws Exception {
+        try (Connection app = connect("app"); Statement inTx = app.createStatement();
+                Connection admin = DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port
+                        + "/pgferry?preferQueryMode=simple", "postgres", "secret");
+                Statement st = admin.createStatement()) {
+            app.setAutoCommit(false);
+            inTx.execute("select 1"); // holds its backend: an active server
+            String servers = rows(st, "SHOW SERVERS", "database", "state", "port", "role");
+            assertThat(servers).contains("app active " + primary.port() + " primary");
+            String pools = rows(st, "SHOW POOLS", "database", "target_role", "hosts");
+            assertThat(pools).contains("app read-write " + HOST + ":" + primary.port() + " primary ")
+                    .contains(", " + HOST + ":" + replica.port() + " standby 0\n")
+                    .contains("app_ro prefer-standby " + HOST + ":" + primary.port() + " primary ");
+            app.rollback();
+        }
+        String ready = awaitHttp("/q/health/ready", "200 ");
+        assertThat(ready).containsPattern(data("app", "UP: " + HOST + ":" + primary.port() + " primary; " + HOST + ":"
+                + replica.port() + " standby")); // "(n ms behind)" may follow while the replica catches up
+        String metrics = http("/q/metrics");
+        assertThat(metrics).contains("pgferry_host_role{host=\"" + HOST + ":" + primary.port() + "\",role=\"primary\"} 1.0")
+                .contains("pgferry_host_role{host=\"" + HOST + ":" + replica.port() + "\",role=\"standby\"} 1.0")
+                .contains("pgferry_host_role{host=\"" + HOST + ":" + replica.port() + "\",role=\"primary\"} 0.0")
+                .contains("pgferry_host_backends{database=\"app\",host=\"" + HOST + ":" + primary.port() + "\"}");
+    }
+
+    /** The readiness data entry of {@code database}, starting with {@code text}, whatever the JSON's spacing. */
+    private static String data(String database, String text) {
+        return java.util.regex.Pattern.quote("\"database " + database + "\"") + "\\s*:\\s*"
+                + java.util.regex.Pattern.quote("\"" + text);
+    }
+
+    /** The named columns of each row, space-separated, one row a line. */
+    private static String rows(Statement st, String sql, String... columns) throws SQLException {
+        StringBuilder b = new StringBuilder();
+        try (ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                for (String c : columns) {
+                    b.append(rs.getString(c)).append(c.equals(columns[columns.length - 1]) ? "\n" : " ");
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    /** {@code status body} of a GET on pgferry's HTTP port. */
+    private static String http(String path) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://" + HOST + ":" + httpPort + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
+    private static String awaitHttp(String path, String prefix) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String last = http(path);
+        while (!last.startsWith(prefix) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            last = http(path);
+        }
+        return last;
     }
 }
