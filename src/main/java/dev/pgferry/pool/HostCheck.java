@@ -58,6 +58,8 @@ final class HostCheck implements BackendListener {
 
     private ServerConnection conn;
     private boolean inFlight;
+    /** Whether a check has finished: the first outcome is logged even when it is "unknown" (a wrong host). */
+    private boolean checked;
     private boolean stopped;
     private MessageFrameDecoder frames;
     private String[] row;
@@ -233,7 +235,9 @@ final class HostCheck implements BackendListener {
             lagMillis = 0;
         }
         role = now;
-        if (now != was) {
+        boolean first = !checked;
+        checked = true;
+        if (now != was || first) {
             if (now == HostRole.UNKNOWN) {
                 LOG.infof("host %s is unreachable now (was %s): %s", address, word(was), why);
             } else {

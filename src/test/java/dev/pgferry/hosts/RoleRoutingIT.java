@@ -48,6 +48,9 @@ class RoleRoutingIT {
                 "-Dpgferry.databases.\"app_standby\".hosts=" + hosts,
                 "-Dpgferry.databases.\"app_standby\".dbname=postgres",
                 "-Dpgferry.databases.\"app_standby\".target-role=standby",
+                "-Dpgferry.databases.\"app_fresh\".hosts=" + hosts, "-Dpgferry.databases.\"app_fresh\".dbname=postgres",
+                "-Dpgferry.databases.\"app_fresh\".target-role=prefer-standby",
+                "-Dpgferry.databases.\"app_fresh\".max-replica-lag=1s",
                 "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + httpPort), List.of(), "");
         jar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
         jar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"), Duration.ofSeconds(30));
@@ -177,6 +180,27 @@ class RoleRoutingIT {
                 .contains("pgferry_host_role{host=\"" + HOST + ":" + replica.port() + "\",role=\"standby\"} 1.0")
                 .contains("pgferry_host_role{host=\"" + HOST + ":" + replica.port() + "\",role=\"primary\"} 0.0")
                 .contains("pgferry_host_backends{database=\"app\",host=\"" + HOST + ":" + primary.port() + "\"}");
+    }
+
+    @Test
+    @Order(5)
+    void aReplicaTooFarBehindIsSkippedByMaxReplicaLagOnly() throws Exception {
+        assertThat(awaitWhere("app_fresh", replica.port() + " t")).isEqualTo(replica.port() + " t");
+        try (Connection r = replica.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = r.createStatement()) {
+            st.execute("select pg_wal_replay_pause()");
+            try {
+                try (Connection p = primary.connect(PostgresFixture.SUPERUSER, "postgres");
+                        Statement w = p.createStatement()) {
+                    w.execute("create table if not exists routed_writes (v int)");
+                    w.execute("insert into routed_writes values (2)");
+                }
+                assertThat(awaitWhere("app_fresh", primary.port() + " f")).isEqualTo(primary.port() + " f");
+                assertThat(where("app_ro")).as("no lag limit there").isEqualTo(replica.port() + " t");
+            } finally {
+                st.execute("select pg_wal_replay_resume()");
+            }
+        }
+        assertThat(awaitWhere("app_fresh", replica.port() + " t")).isEqualTo(replica.port() + " t");
     }
 
     /** The readiness data entry of {@code database}, starting with {@code text}, whatever the JSON's spacing. */
