@@ -26,6 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RoleRoutingIT {
     private static final String HOST = "127.0.0.1";
+    /** Nothing listens there: a wrong entry of a host list. */
+    private static final int WRONG_PORT = 1;
     private static PostgresFixture primary;
     private static PostgresFixture replica;
     private static int port;
@@ -51,6 +53,8 @@ class RoleRoutingIT {
                 "-Dpgferry.databases.\"app_fresh\".hosts=" + hosts, "-Dpgferry.databases.\"app_fresh\".dbname=postgres",
                 "-Dpgferry.databases.\"app_fresh\".target-role=prefer-standby",
                 "-Dpgferry.databases.\"app_fresh\".max-replica-lag=1s",
+                "-Dpgferry.databases.\"app_wrong\".hosts=" + HOST + ":" + WRONG_PORT + "," + primary.host() + ":"
+                        + primary.port(), "-Dpgferry.databases.\"app_wrong\".dbname=postgres",
                 "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + httpPort), List.of(), "");
         jar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
         jar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"), Duration.ofSeconds(30));
@@ -201,6 +205,16 @@ class RoleRoutingIT {
             }
         }
         assertThat(awaitWhere("app_fresh", replica.port() + " t")).isEqualTo(replica.port() + " t");
+    }
+
+    @Test
+    @Order(6)
+    void aWrongHostInTheListIsLoggedAndSkipped() throws Exception {
+        jar.await(l -> l.contains("host " + HOST + ":" + WRONG_PORT + " is unreachable now (was unknown)"),
+                Duration.ofSeconds(10));
+        for (int i = 0; i < 3; i++) {
+            assertThat(where("app_wrong")).isEqualTo(primary.port() + " f");
+        }
     }
 
     /** The readiness data entry of {@code database}, starting with {@code text}, whatever the JSON's spacing. */
