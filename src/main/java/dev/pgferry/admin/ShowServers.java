@@ -1,6 +1,8 @@
 package dev.pgferry.admin;
 
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.pool.HostRoles;
+import dev.pgferry.pool.HostRoster;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.session.ClientControl;
@@ -12,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * SHOW SERVERS: backends leased to a client (found through the sessions), idle ones, and, in state
  * {@code being_canceled} as PgBouncer's, those held out of the pool until a cancel forwarded for them is over (both
- * copied from each pool on its own event loops; a loop that does not answer within a second leaves its out).
+ * copied from each pool on its own event loops; a loop that does not answer within a second leaves its out). After
+ * PgBouncer's columns, {@code role}: the role of the backend's host, for a database with a {@code hosts} list.
  */
 final class ShowServers implements AdminCommand {
     @Override
@@ -32,7 +35,7 @@ final class ShowServers implements AdminCommand {
         for (ClientControl s : admin.sc.loggedInClients()) {
             ServerConnection c = s.backend();
             if (c != null) {
-                rows.add(row(c, s.pool().key(), "active", s.id()));
+                rows.add(row(c, s.pool(), "active", s.id()));
             }
         }
         for (Pool p : admin.pools()) {
@@ -43,7 +46,7 @@ final class ShowServers implements AdminCommand {
                 continue;
             }
             for (ServerConnection c : idle) {
-                rows.add(row(c, p.key(), "idle", null));
+                rows.add(row(c, p, "idle", null));
             }
             List<ServerConnection> held;
             try {
@@ -52,14 +55,15 @@ final class ShowServers implements AdminCommand {
                 continue;
             }
             for (ServerConnection c : held) {
-                rows.add(row(c, p.key(), "being_canceled", null));
+                rows.add(row(c, p, "being_canceled", null));
             }
         }
         return AdminResult.rows(List.of("type", "user", "database", "state", "addr", "port", "local_addr",
-                "local_port", "connect_time", "request_time", "remote_pid", "link", "id"), rows);
+                "local_port", "connect_time", "request_time", "remote_pid", "link", "id", "role"), rows);
     }
 
-    private static List<String> row(ServerConnection c, PoolKey key, String state, String link) {
+    private static List<String> row(ServerConnection c, Pool pool, String state, String link) {
+        PoolKey key = pool.key();
         // a Unix-socket backend shows as PgBouncer shows one: addr and local_addr unix, the server's port
         boolean unix = c.target().unixSocket();
         String port = Integer.toString(c.target().port());
@@ -68,6 +72,12 @@ final class ShowServers implements AdminCommand {
                 port, local[0], local[1],
                 AdminContext.time(AdminContext.epochMillis(c.createdNanos())),
                 AdminContext.time(AdminContext.epochMillis(c.lastUsedNanos())), Integer.toString(c.processId()), link,
-                "S-" + c.id());
+                "S-" + c.id(), role(c, pool));
+    }
+
+    /** The role its host had at the last check, for a database with a {@code hosts} list; NULL otherwise. */
+    private static String role(ServerConnection c, Pool pool) {
+        HostRoster roster = pool.roster();
+        return roster == null || c.host() < 0 ? null : HostRoles.word(roster.role(c.host()));
     }
 }

@@ -10,4 +10,11 @@ public interface PoolSlot {
 
     /** The connection's state is unknown (its client vanished mid-transaction, an error): it is closed. */
     void discard(ServerConnection c);
+
+    /**
+     * The server refused a write on the connection ({@code 25006}, read-only transaction): its host may have become a
+     * standby, so its role is asked again now rather than at the next periodic check.
+     */
+    default void refusedWrite(ServerConnection c) {
+    }
 }

@@ -48,6 +48,8 @@ public final class ServerConnection {
     private long lastUsedNanos;
     private boolean broken;
     private PoolSlot poolSlot;
+    /** Index of this backend's server in its database's {@code hosts} list; -1 for a database of one host. */
+    private int host = -1;
 
     ServerConnection(Channel channel, BackendTarget target, long id) {
         this.channel = channel;
@@ -127,6 +129,14 @@ public final class ServerConnection {
 
     public void poolSlot(PoolSlot slot) {
         this.poolSlot = slot;
+    }
+
+    public int host() {
+        return host;
+    }
+
+    public void host(int index) {
+        this.host = index;
     }
 
     public void close() {

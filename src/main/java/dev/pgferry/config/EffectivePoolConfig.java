@@ -57,6 +57,16 @@ public final class EffectivePoolConfig {
                 d.flatMap(PgferryConfig.Database::hosts).isPresent() ? TargetRole.READ_WRITE : TargetRole.ANY);
     }
 
+    /** Whether the database names its servers in a {@code hosts} list (then its pools route by role). */
+    public boolean hasHostList(String database) {
+        return db(database).flatMap(PgferryConfig.Database::hosts).isPresent();
+    }
+
+    /** The database's {@code max-replica-lag}, or null when lag does not matter. */
+    public java.time.Duration maxReplicaLag(String database) {
+        return db(database).flatMap(PgferryConfig.Database::maxReplicaLag).orElse(null);
+    }
+
     public String dbname(String database) {
         return db(database).flatMap(PgferryConfig.Database::dbname).orElse(database);
     }

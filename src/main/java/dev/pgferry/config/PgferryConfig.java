@@ -250,6 +250,13 @@ public interface PgferryConfig {
          */
         Optional<dev.pgferry.hosts.TargetRole> targetRole();
 
+        /**
+         * A standby of the {@code hosts} list replaying further behind than this ({@code now() -
+         * pg_last_xact_replay_timestamp()} while it has WAL left to replay) gets no new backends; unset, lag does not
+         * matter.
+         */
+        Optional<Duration> maxReplicaLag();
+
         /** Database name on the server; the name the client used when absent. */
         Optional<String> dbname();
 

@@ -67,6 +67,14 @@ public final class LocalPostgres {
         return pg;
     }
 
+    /**
+     * A handle on the cluster that runs, or ran, in {@code dir} on {@code port}, touching nothing: for a standby, which
+     * {@link #start} would try to write roles to, and for a process that did not start the cluster.
+     */
+    public static LocalPostgres attach(Path dir, int port, String superPassword) {
+        return new LocalPostgres(PostgresBinaries.locate(), dir.toAbsolutePath().normalize(), port, superPassword);
+    }
+
     public String host() {
         return HOST;
     }
@@ -141,6 +149,12 @@ public final class LocalPostgres {
     public void restart() {
         pgCtl(List.of("-l", logFile().toString(), "-m", "fast", "-w", "-t", timeoutSeconds(), "restart")).orThrow();
         awaitReady();
+    }
+
+    /** Ends a standby's recovery ({@code pg_ctl promote -w}): it is a primary, open for writes, when this returns. */
+    public void promote() {
+        pgCtl(List.of("-w", "-t", timeoutSeconds(), "promote")).orThrow();
+        LOG.infof("PostgreSQL in %s promoted", dir);
     }
 
     /**

@@ -32,6 +32,27 @@ public final class HostChoice {
         return chosen;
     }
 
+    /**
+     * Whether a backend to host {@code host} may be leased for {@code target} now: its role is accepted, or, for
+     * {@link TargetRole#PREFER_STANDBY}, it answers and no standby does. The same rule as {@link #choose}, so that a
+     * backend opened by the fallback is dropped once a standby is back.
+     */
+    public static boolean fits(List<HostRole> roles, TargetRole target, int host) {
+        HostRole role = roles.get(host);
+        if (target.accepts(role)) {
+            return true;
+        }
+        if (target != TargetRole.PREFER_STANDBY || role == HostRole.UNKNOWN) {
+            return false;
+        }
+        for (HostRole r : roles) {
+            if (target.accepts(r)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static int best(List<Candidate> hosts, TargetRole target, int cursor) {
         int size = hosts.size();
         if (size == 0) {

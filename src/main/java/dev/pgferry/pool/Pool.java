@@ -36,6 +36,8 @@ public final class Pool {
     private final PoolGrowth growth;
     private final LoopLending lending;
     final PoolControl control;
+    /** The database's hosts and their roles; null for a database of one host, whose path stays as it was. */
+    final HostRoster roster;
 
     /** A pool whose fresh backends nobody learns from (tests of the pool alone). */
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
@@ -46,7 +48,18 @@ public final class Pool {
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
             BackendCredentials credentials, List<EventLoop> loops, BackendLimit databaseLimit, BackendLimit userLimit,
             FreshBackendListener fresh) {
+        this(key, target, settings, connector, credentials, loops, databaseLimit, userLimit, fresh, null);
+    }
+
+    /**
+     * A pool over the hosts of {@code roster} (null: the one server of {@code target}); {@code target} still names the
+     * database the backends open.
+     */
+    public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
+            BackendCredentials credentials, List<EventLoop> loops, BackendLimit databaseLimit, BackendLimit userLimit,
+            FreshBackendListener fresh, HostRoster roster) {
         this.key = key;
+        this.roster = roster;
         this.target = target;
         this.settings = settings;
         this.credentials = credentials;
@@ -65,6 +78,21 @@ public final class Pool {
             long sweep = settings.waitSweepMillis();
             s.loop.scheduleAtFixedRate(() -> sweepWaiters(s), sweep, sweep, TimeUnit.MILLISECONDS);
         }
+        if (roster != null) {
+            // a host that changed role: its idle backends go now, busy ones at release (expired); waiters get the
+            // host that fits now, e.g. a promoted standby
+            roster.onChange(() -> onEveryLoop(s -> {
+                closeIdleIf(s, c -> !roster.fits(c.host()));
+                if (!s.waiters.isEmpty() && !control.paused()) {
+                    serveWaiters(s);
+                }
+            }));
+        }
+    }
+
+    /** The database's hosts and their roles; null for a database of one host. */
+    public HostRoster roster() {
+        return roster;
     }
 
     public PoolKey key() {
@@ -159,6 +187,7 @@ public final class Pool {
         fresh.opened(c, control.paused());
         growth.connectedOutside();
         if (growth.claimSlot(settings.maxSize()) < 0) {
+            hostClosed(c);
             c.close();
             return;
         }
@@ -169,7 +198,32 @@ public final class Pool {
 
     /** Opens a backend whose authentication the client answers through {@code relay} (passthrough login). */
     public io.netty.util.concurrent.Future<ServerConnection> openWithRelay(EventLoop loop, BackendCredentials.Relay relay) {
-        return growth.connector().connect(loop, target, relay, Map.of());
+        if (roster == null) {
+            return growth.connector().connect(loop, target, relay, Map.of());
+        }
+        int host = roster.next();
+        if (host < 0) {
+            return loop.newFailedFuture(new dev.pgferry.backend.BackendException(SqlState.CONNECTION_FAILURE,
+                    "pgferry: no server of database \"" + key.database() + "\" is " + roster.target().word()
+                            + " now", false, null));
+        }
+        io.netty.util.concurrent.Future<ServerConnection> f =
+                growth.connector().connect(loop, roster.backendTarget(host, target.database()), relay, Map.of());
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                ((ServerConnection) done.getNow()).host(host);
+                roster.opened(host);
+            }
+        });
+        return f;
+    }
+
+    /** A backend of this pool had a write refused (25006): a read-write database asks its host's role again now. */
+    void refusedWrite(ServerConnection c) {
+        if (roster != null && (roster.target() == dev.pgferry.hosts.TargetRole.READ_WRITE
+                || roster.target() == dev.pgferry.hosts.TargetRole.PRIMARY)) {
+            roster.suspect(c.host());
+        }
     }
 
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
@@ -257,7 +311,8 @@ public final class Pool {
     /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
     private boolean expired(ServerConnection c) {
         return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos()
-                || control.obsolete(c.createdNanos()) || overSize() || growth.databaseLimit.overShare();
+                || control.obsolete(c.createdNanos()) || overSize() || growth.databaseLimit.overShare()
+                || (roster != null && !roster.fits(c.host()));
     }
 
     /** More backends open than the size (and reserve) allow: only after RELOAD made the pool smaller. */
@@ -370,6 +425,7 @@ public final class Pool {
 
     /** Closes a backend no shard counts (its move to another loop failed), giving its room back. */
     void dropUncounted(ServerConnection c) {
+        hostClosed(c);
         growth.releaseSlot();
         c.close();
     }
@@ -377,7 +433,14 @@ public final class Pool {
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
+            hostClosed(c);
             growth.releaseSlot();
+        }
+    }
+
+    private void hostClosed(ServerConnection c) {
+        if (roster != null && c.host() >= 0) {
+            roster.closed(c.host());
         }
     }
 

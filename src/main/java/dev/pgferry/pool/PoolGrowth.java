@@ -2,6 +2,7 @@ package dev.pgferry.pool;
 
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendException;
+import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.protocol.SqlState;
 import java.util.Map;
@@ -86,8 +87,9 @@ public final class PoolGrowth {
         }
         PoolSettings settings = pool.settings();
         while (pool.canOpen() && s.waiters.size() > s.connecting && claimSlot(settings.maxSize()) >= 0) {
-            s.connecting++;
-            open(s);
+            if (!open(s)) {
+                return; // no host of the wanted role now: the waiters wait for one, up to query-wait-timeout
+            }
         }
     }
 
@@ -97,8 +99,9 @@ public final class PoolGrowth {
             return;
         }
         while (total.get() < pool.settings().minIdle() && claimSlot(pool.settings().maxSize()) >= 0) {
-            s.connecting++;
-            open(s);
+            if (!open(s)) {
+                return;
+            }
         }
     }
 
@@ -128,8 +131,9 @@ public final class PoolGrowth {
                 LOG.infof("pool %s: opening reserve backend %d of %d for a client waiting %d ms", pool.key(),
                         before - settings.maxSize() + 1, settings.reserveSize(), (now - head.sinceNanos) / 1_000_000);
             }
-            s.connecting++;
-            open(s);
+            if (!open(s)) {
+                return;
+            }
         }
     }
 
@@ -187,11 +191,31 @@ public final class PoolGrowth {
         }
     }
 
-    private void open(Shard s) {
-        connector.connect(s.loop, pool.target(), pool.credentials(), Map.of()).addListener(f -> {
+    /**
+     * Opens a backend for the slot just claimed, to the pool's server or, over a host list, to the host
+     * {@link HostRoster#next} chooses; false (the slot given back) when no host of the wanted role answers now.
+     */
+    private boolean open(Shard s) {
+        HostRoster roster = pool.roster;
+        int host = -1;
+        BackendTarget target = pool.target();
+        if (roster != null) {
+            host = roster.next();
+            if (host < 0) {
+                releaseSlot();
+                return false;
+            }
+            roster.opened(host); // counted while connecting, so that opens at once spread too
+            target = roster.backendTarget(host, target.database());
+        }
+        s.connecting++;
+        int chosen = host;
+        BackendTarget to = target;
+        connector.connect(s.loop, to, pool.credentials(), Map.of()).addListener(f -> {
             s.connecting--;
             if (f.isSuccess()) {
                 ServerConnection c = (ServerConnection) f.getNow();
+                c.host(chosen);
                 c.poolSlot(s);
                 lastConnectOkNanos = System.nanoTime();
                 backoff.succeeded();
@@ -203,11 +227,33 @@ public final class PoolGrowth {
                 PoolException err = cause instanceof BackendException be
                         ? new PoolException(be.sqlState(), be.getMessage(), be.serverError())
                         : new PoolException(SqlState.CONNECTION_FAILURE, String.valueOf(cause), false);
+                if (roster != null) {
+                    roster.closed(chosen);
+                    roster.suspect(chosen);
+                    if (hostDown(err)) {
+                        // a failover under way: the waiters stay queued until a host of the role answers (the
+                        // check just asked makes it known) or query-wait-timeout, as PgBouncer's clients wait
+                        LOG.debugf("pool %s: host %s refused a backend: %s", pool.key(), to.address(),
+                                err.getMessage());
+                        return;
+                    }
+                }
                 backoff.failed(err, System.nanoTime());
                 LOG.debugf("pool %s: backend connect failed: %s", pool.key(), err.getMessage());
                 failWaiters(s, err);
             }
         });
+        return true;
+    }
+
+    /**
+     * A connect failure that says the host is gone or going (refused, timed out, shutting down, starting up,
+     * recovering) rather than that this login is wrong: over a host list the role check decides what comes next.
+     */
+    static boolean hostDown(PoolException err) {
+        String state = err.sqlState();
+        return !err.serverError() || state.startsWith("08") || state.equals("57P01") || state.equals("57P02")
+                || state.equals("57P03");
     }
 
     /** Waiters not covered by a connect still in flight get the error now rather than hang. */

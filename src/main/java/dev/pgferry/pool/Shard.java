@@ -50,6 +50,11 @@ final class Shard implements PoolSlot {
         pool.discarded(this, c);
     }
 
+    @Override
+    public void refusedWrite(ServerConnection c) {
+        pool.refusedWrite(c);
+    }
+
     /** Puts {@code waiter} at the end of the queue. */
     void enqueue(LeaseWaiter waiter) {
         waiters.addLast(new Waiting(waiter));

@@ -54,4 +54,29 @@ public final class MessageReader {
         String value = cstring(buf, start + 5 + name.getBytes(StandardCharsets.UTF_8).length + 1, end);
         return new String[] {name, value};
     }
+
+    /**
+     * Whether the ErrorResponse frame at {@code start} carries SQLSTATE {@code code} (five ASCII characters); reads in
+     * place, allocates nothing, false for a malformed frame.
+     */
+    public static boolean hasSqlState(ByteBuf buf, int start, String code) {
+        int end = start + 1 + buf.getInt(start + 1);
+        int i = start + 5;
+        while (i < end && buf.getByte(i) != 0) {
+            int nul = buf.indexOf(i + 1, end, (byte) 0);
+            if (nul < 0) {
+                return false;
+            }
+            if (buf.getByte(i) == 'C' && nul - i - 1 == code.length()) {
+                for (int k = 0; k < code.length(); k++) {
+                    if (buf.getByte(i + 1 + k) != code.charAt(k)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            i = nul + 1;
+        }
+        return false;
+    }
 }

@@ -11,10 +11,13 @@ import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.CancelForwarder;
+import dev.pgferry.backend.CheckCredentials;
 import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.pool.BackendLimit;
 import dev.pgferry.pool.ForcedUserCredentials;
+import dev.pgferry.pool.HostRoles;
+import dev.pgferry.pool.HostRoster;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolKey;
 import dev.pgferry.pool.PoolPlan;
@@ -88,6 +91,8 @@ public class ProxyServer implements ProxyStatus {
     /** Cancels among replicas and the cluster budget (pgferry.peer-id, peers, cluster-max-db-connections). */
     private dev.pgferry.peer.Peering peering;
     private Pools pools;
+    /** The role checks of the servers of every {@code hosts} list; null before {@link #start()}. */
+    private HostRoles hostRoles;
     private BackendConnector connector;
     private CredentialStore credentials;
     private volatile boolean listening;
@@ -124,6 +129,7 @@ public class ProxyServer implements ProxyStatus {
                 credentials, db)));
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
+        hostRoles = startRoleChecks(effective, loops);
         pools = new Pools(key -> newPool(key, connector, loops));
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         ClientTls.checkCertAuth(config);
@@ -174,6 +180,7 @@ public class ProxyServer implements ProxyStatus {
      */
     private ListenException listenFailed(ListenException e) {
         context.stopIdleSweeps();
+        hostRoles.stop();
         peering.close();
         LOG.error(e.getMessage());
         return e;
@@ -251,7 +258,35 @@ public class ProxyServer implements ProxyStatus {
         BackendCredentials credentials = e.forcedUser(key.database()).isPresent()
                 ? ForcedUserCredentials.of(e, this.credentials, key.database()) : backendCredentials(key.user());
         return new Pool(key, plan.target(), plan.settings(), connector, credentials, loops, databaseLimit, userLimit,
-                context.poolParameters(key));
+                context.poolParameters(key), roster(e, key.database()));
+    }
+
+    /**
+     * Starts asking the role of every server of a {@code hosts} list now, not at the first client, so that readiness
+     * and the first lease know it; as the readiness check, the check connections log in as CheckCredentials says.
+     */
+    private HostRoles startRoleChecks(EffectivePoolConfig effective, List<EventLoop> loops) {
+        HostRoles roles = new HostRoles(connector, () -> {
+            try {
+                return CheckCredentials.resolve(context != null ? context.config() : config);
+            } catch (IOException e) {
+                return new BackendCredentials.Ping("postgres"); // the check reports it cannot log in
+            }
+        }, config.health().defaultDatabase(), config.health().roleCheckInterval(), loops);
+        config.databases().keySet().forEach(db -> roster(roles, effective, db));
+        return roles;
+    }
+
+    /** The roster of {@code database} when it has a host list; null keeps the one-server path. */
+    private HostRoster roster(EffectivePoolConfig e, String database) {
+        return roster(hostRoles, e, database);
+    }
+
+    private static HostRoster roster(HostRoles roles, EffectivePoolConfig e, String database) {
+        if (!e.hasHostList(database)) {
+            return null;
+        }
+        return roles.roster(database, e.hosts(database), e.targetRole(database), e.maxReplicaLag(database));
     }
 
     private BackendCredentials backendCredentials(String user) {
@@ -295,6 +330,7 @@ public class ProxyServer implements ProxyStatus {
         context.terminateAll(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
         context.stopIdleSweeps();
         peering.close();
+        hostRoles.stop();
         serverChannel = null;
         LOG.info("pgferry stopped");
     }
@@ -326,6 +362,12 @@ public class ProxyServer implements ProxyStatus {
 
     public Pools pools() {
         return pools;
+    }
+
+    /** The role checks of the servers of every {@code hosts} list; null before {@link #start()}. */
+    @Override
+    public HostRoles hostRoles() {
+        return hostRoles;
     }
 
     /** Peering and the cluster budget; null before {@link #start()}. */

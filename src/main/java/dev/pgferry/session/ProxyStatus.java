@@ -18,4 +18,9 @@ public interface ProxyStatus {
 
     /** Peering with the other replicas (cancel forwarding, budget share); null before the listener started. */
     dev.pgferry.peer.Peering peering();
+
+    /** The roles of the servers of the {@code hosts} lists; null before the listener started. */
+    default dev.pgferry.pool.HostRoles hostRoles() {
+        return null;
+    }
 }

@@ -136,6 +136,10 @@ final class ResponseRelay {
                 }
                 case ProtocolCodes.ERROR_RESPONSE -> {
                     serverFatal |= isFatal(in, ri, frame);
+                    if (MessageReader.hasSqlState(in, ri, "25006") && c.poolSlot() != null) {
+                        // read-only transaction: its host may be a standby now, asked at once
+                        c.poolSlot().refusedWrite(c);
+                    }
                     txEffects.error(tx.lastInFlight());
                     router.discardFailed();
                     byte head = router.responses.peek();

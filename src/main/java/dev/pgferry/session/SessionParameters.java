@@ -16,6 +16,13 @@ import java.util.Set;
  * reported parameters ({@code TimeZone}), lower case for the rest.
  */
 public final class SessionParameters {
+    /**
+     * Reported parameters no session can SET (PGC_INTERNAL, or fixed at login): they differ between backends only
+     * when they come from different servers (a {@code hosts} list: {@code in_hot_standby} on a standby, off on the
+     * primary), and a SET of them fails ({@code 55P02 parameter "in_hot_standby" cannot be changed}).
+     */
+    static final Set<String> SERVER_OWNED = Set.of("in_hot_standby", "server_version", "server_encoding",
+            "integer_datetimes", "is_superuser");
     private final Map<String, String> serverDefaults;
     /** Shared with every client that logged in with the same values until this one changes something. */
     private Map<String, String> overrides;
@@ -177,7 +184,8 @@ public final class SessionParameters {
         }
         for (Map.Entry<String, String> e : reported.entrySet()) {
             String dflt = serverDefaults.get(e.getKey());
-            if (dflt != null && !overrides.containsKey(e.getKey()) && !dflt.equals(e.getValue())) {
+            if (dflt != null && !overrides.containsKey(e.getKey()) && !dflt.equals(e.getValue())
+                    && !SERVER_OWNED.contains(e.getKey())) {
                 return true;
             }
         }
@@ -197,7 +205,7 @@ public final class SessionParameters {
             String k = e.getKey();
             String want = overrides.get(k);
             String dflt = serverDefaults.get(k);
-            if (want == null && dflt != null && !dflt.equals(e.getValue())) {
+            if (want == null && dflt != null && !dflt.equals(e.getValue()) && !SERVER_OWNED.contains(k)) {
                 // a previous client changed it; the default is what a fresh backend reports
                 sets = appendSet(sets, k, dflt);
                 set.add(k);

@@ -79,4 +79,23 @@ class HostChoiceTest {
     void anEmptyListChoosesNothing() {
         assertEquals(HostChoice.NONE, HostChoice.choose(List.of(), TargetRole.ANY, 0));
     }
+
+    @Test
+    void aBackendFitsOnlyTheRoleItsHostHasNow() {
+        List<HostRole> promoted = List.of(UNKNOWN, PRIMARY);
+        assertFalse(HostChoice.fits(promoted, TargetRole.READ_WRITE, 0), "the lost primary");
+        assertTrue(HostChoice.fits(promoted, TargetRole.READ_WRITE, 1), "the promoted standby");
+        List<HostRole> demoted = List.of(STANDBY, PRIMARY);
+        assertFalse(HostChoice.fits(demoted, TargetRole.READ_WRITE, 0), "the old primary back as a standby");
+        assertTrue(HostChoice.fits(demoted, TargetRole.ANY, 0));
+    }
+
+    @Test
+    void preferStandbyKeepsAPrimaryBackendOnlyWhileNoStandbyAnswers() {
+        assertTrue(HostChoice.fits(List.of(PRIMARY, UNKNOWN), TargetRole.PREFER_STANDBY, 0));
+        assertFalse(HostChoice.fits(List.of(PRIMARY, STANDBY), TargetRole.PREFER_STANDBY, 0),
+                "a standby is back: reads leave the primary");
+        assertTrue(HostChoice.fits(List.of(PRIMARY, STANDBY), TargetRole.PREFER_STANDBY, 1));
+        assertFalse(HostChoice.fits(List.of(UNKNOWN, UNKNOWN), TargetRole.PREFER_STANDBY, 0));
+    }
 }

@@ -50,4 +50,32 @@ class HostRosterTest {
         roster.closed(1);
         assertEquals(1, roster.next(), "no standby left: prefer-standby takes the primary");
     }
+
+    @Test
+    void aStandbyTooFarBehindIsSkippedUntilItCatchesUp() {
+        HostRoster lagAware = new HostRoster("app_ro", List.of(new Address("p", 5432), new Address("r", 5432)),
+                TargetRole.PREFER_STANDBY, java.time.Duration.ofSeconds(10));
+        int[] changes = {0};
+        lagAware.onChange(() -> changes[0]++);
+        lagAware.role(0, HostRole.PRIMARY, 0);
+        lagAware.role(1, HostRole.STANDBY, 200);
+        assertEquals(1, lagAware.next());
+        assertTrue(lagAware.role(1, HostRole.STANDBY, 12_000), "falling behind is a change for the pools");
+        assertEquals(0, lagAware.next(), "reads go to the primary meanwhile");
+        assertFalse(lagAware.fits(1));
+        assertFalse(lagAware.role(1, HostRole.STANDBY, 15_000));
+        lagAware.role(1, HostRole.STANDBY, 0);
+        assertEquals(1, lagAware.next());
+        assertFalse(lagAware.fits(0), "the primary's backends leave once the standby is back");
+        assertEquals(4, changes[0]);
+    }
+
+    @Test
+    void aSuspectHostIsAskedAgainAtOnce() {
+        java.util.List<Integer> asked = new java.util.ArrayList<>();
+        roster.recheckWith(asked::add);
+        roster.suspect(2);
+        roster.suspect(-1);
+        assertEquals(List.of(2), asked);
+    }
 }

@@ -291,4 +291,19 @@ class SessionParametersTest {
         assertThatThrownBy(() -> SessionParameters.parseOptions(options)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("invalid command-line argument for server process: ");
     }
+
+    @Test
+    void aBackendOfAnotherServerIsNotToldToChangeWhatTheServerOwns() {
+        Map<String, String> standby = new LinkedHashMap<>(serverDefaults());
+        standby.put("in_hot_standby", "on");
+        standby.put("server_version", "17.2");
+        SessionParameters p = new SessionParameters(Map.copyOf(standby), map());
+        Map<String, String> primary = new LinkedHashMap<>(standby);
+        primary.put("in_hot_standby", "off");
+        primary.put("server_version", "17.3");
+        assertThat(p.needsRestore(primary, Map.of())).isFalse();
+        assertThat(p.restoreSql(primary, Map.of(), set, reset)).isNull();
+        primary.put("TimeZone", "Europe/Paris");
+        assertThat(p.restoreSql(primary, Map.of(), set, reset)).isEqualTo("SELECT pg_catalog.set_config('TimeZone','UTC',false)");
+    }
 }

@@ -79,8 +79,8 @@ public final class PostgresFixture {
      * (once per JVM, only for tests that ask) and stopped at JVM exit. It answers and is in recovery when this
      * returns; same roles and passwords as the primary. Needs local binaries.
      *
-     * <p>{@link #local()} of the replica is only there in the class loader that started it; elsewhere the replica is
-     * attached by address.
+     * <p>In another class loader of the JVM the replica is attached by address and directory; {@link #local()} can stop
+     * and start it there too.
      */
     public static synchronized PostgresFixture replica() {
         if (replica == null) {
@@ -88,10 +88,14 @@ public final class PostgresFixture {
             String shared = System.getProperty(SHARED_REPLICA_PROPERTY);
             if (shared != null) {
                 String[] parts = shared.split("\\|", -1);
-                replica = new PostgresFixture(parts[0], Integer.parseInt(parts[1]), primary.usersFile, null);
+                int port = Integer.parseInt(parts[1]);
+                // a handle only (no role setup: a standby is read-only), so that fault tests can stop it here too
+                LocalPostgres standby = LocalPostgres.attach(Path.of(parts[2]), port, SUPERUSER.password());
+                replica = new PostgresFixture(parts[0], port, primary.usersFile, standby);
             } else {
                 replica = startReplica(primary);
-                System.setProperty(SHARED_REPLICA_PROPERTY, replica.host + "|" + replica.port);
+                System.setProperty(SHARED_REPLICA_PROPERTY, replica.host + "|" + replica.port + "|"
+                        + replica.local.directory());
             }
         }
         return replica;

@@ -3,6 +3,7 @@ package dev.pgferry.observability.health;
 import dev.pgferry.auth.ChannelBindingPolicy;
 import dev.pgferry.backend.BackendConnector;
 import dev.pgferry.backend.BackendCredentials;
+import dev.pgferry.backend.CheckCredentials;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig;
 import io.netty.buffer.Unpooled;

@@ -10,7 +10,7 @@ record ProbeTarget(String name, BackendTarget target) {
 
     /**
      * The default backend (probed as {@code pgferry.health.default-database}, unless it serves no unlisted name) and
-     * each {@code pgferry.databases.<name>}.
+     * each {@code pgferry.databases.<name>} with one server.
      */
     static List<ProbeTarget> all(PgferryConfig config) {
         List<ProbeTarget> out = new ArrayList<>();
@@ -19,10 +19,13 @@ record ProbeTarget(String name, BackendTarget target) {
             out.add(new ProbeTarget(defaultDb,
                     new BackendTarget(config.backend().host(), config.backend().port(), defaultDb)));
         }
-        config.databases().forEach((name, db) -> out.add(new ProbeTarget(name, new BackendTarget(
-                db.host().orElse(config.backend().host()),
-                db.port().isPresent() ? db.port().getAsInt() : config.backend().port(),
-                db.dbname().orElse(name)))));
+        config.databases().forEach((name, db) -> {
+            if (db.hosts().isEmpty()) { // a host list's servers are watched by their role checks (HostRoles)
+                out.add(new ProbeTarget(name, new BackendTarget(db.host().orElse(config.backend().host()),
+                        db.port().isPresent() ? db.port().getAsInt() : config.backend().port(),
+                        db.dbname().orElse(name))));
+            }
+        });
         return List.copyOf(out);
     }
 }

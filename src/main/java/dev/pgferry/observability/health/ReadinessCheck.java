@@ -1,5 +1,7 @@
 package dev.pgferry.observability.health;
 
+import dev.pgferry.pool.HostRoles;
+import dev.pgferry.pool.HostRoster;
 import dev.pgferry.session.ProxyStatus;
 import dev.pgferry.session.SessionStats;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,7 +13,9 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Ready while the listener is bound, pgferry is not draining, and every configured database answered a check
- * connection within {@code pgferry.health.backend-check-interval}. The data names each database and its last error.
+ * connection within {@code pgferry.health.backend-check-interval}, and every database with a {@code hosts} list has a
+ * host of its target role answering its role check. The data names each database and its last error, or each host
+ * and its role.
  */
 @Readiness
 @ApplicationScoped
@@ -35,7 +39,34 @@ public class ReadinessCheck implements HealthCheck {
             up &= s.reachable();
             r.withData("database " + s.database(), describe(s));
         }
+        HostRoles roles = server.hostRoles();
+        if (roles != null) {
+            for (HostRoster roster : roles.rosters()) {
+                boolean served = roster.anyFits();
+                up &= served;
+                r.withData("database " + roster.database(), describe(roster, roles, served));
+            }
+        }
         return r.status(up).build();
+    }
+
+    /**
+     * A database with a host list is UP while a host of its target role answers; either way each host with the role
+     * its last check found, or why it did not answer.
+     */
+    private static String describe(HostRoster roster, HostRoles roles, boolean served) {
+        StringBuilder b = new StringBuilder(served ? "UP" : "DOWN, no " + roster.target().word() + " host answers")
+                .append(": ");
+        for (int i = 0; i < roster.hosts().size(); i++) {
+            HostRoles.HostStatus h = roles.status(roster.hosts().get(i));
+            b.append(i == 0 ? "" : "; ").append(h.address()).append(' ').append(HostRoles.word(h.role()));
+            if (h.lastError() != null) {
+                b.append(" (").append(h.lastError()).append(')');
+            } else if (h.lagMillis() > 0) {
+                b.append(" (").append(h.lagMillis()).append(" ms behind)");
+            }
+        }
+        return b.toString();
     }
 
     private static String describe(BackendProbe.DatabaseStatus s) {

@@ -72,6 +72,7 @@ public class PgferryMetrics {
         ClientCounts clients = new ClientCounts(s::context);
         sc.pools().onPool(pool -> PoolMeters.attach(registry, pool, clients, meters));
         PeerMeters.register(registry, s::peering, () -> s.context().config(), meters);
+        HostMeters.register(registry, s.hostRoles(), meters);
     }
 
     void onStop(@Observes ShutdownEvent event) {

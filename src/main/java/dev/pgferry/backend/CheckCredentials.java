@@ -1,8 +1,7 @@
-package dev.pgferry.observability.health;
+package dev.pgferry.backend;
 
 import dev.pgferry.auth.UserList;
 import dev.pgferry.auth.UserSecret;
-import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.config.PgferryConfig;
 import java.io.IOException;
 import java.io.Reader;
@@ -13,17 +12,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Whom the readiness check logs in as: {@code pgferry.health.check-user} if set, else the first users-file entry
+ * Whom the readiness and role checks log in as: {@code pgferry.health.check-user} if set, else the first users-file entry
  * whose secret can open a backend (plaintext or MD5; a SCRAM verifier cannot answer a server's challenge). Where the
  * configuration gives no such secret (a users file of SCRAM verifiers only, as the Kubernetes manifests recommend, or
  * none at all) the check does not log in: it asks whether the server accepts connections as {@code pg_isready} does
  * ({@link BackendCredentials.Ping}), which a trusting server still answers with a full login.
  * The file is read on every call, so edits and RELOAD apply; called off the event loops.
  */
-final class CheckCredentials {
+public final class CheckCredentials {
     private CheckCredentials() {}
 
-    static BackendCredentials resolve(PgferryConfig config) throws IOException {
+    public static BackendCredentials resolve(PgferryConfig config) throws IOException {
         Optional<String> wanted = config.health().checkUser();
         Optional<Path> file = config.auth().usersFile();
         if (file.isEmpty()) {
