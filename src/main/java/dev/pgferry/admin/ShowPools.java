@@ -18,7 +18,8 @@ import java.util.List;
  * connection; {@code cl_active_cancel_req} and {@code sv_active_cancel} both count the cancels forwarded and not yet
  * over, since pgferry forwards each client's CancelRequest at once on a connection of its own, so
  * {@code cl_waiting_cancel_req} (cancels waiting for such a connection) stays 0. After PgBouncer's columns, for a
- * database with a {@code hosts} list: its {@code target_role}, and {@code hosts}, each host with its role and the
+ * database with a {@code hosts} list, and only when one has (so the output stays PgBouncer's exactly otherwise,
+ * for the tools that parse it): its {@code target_role}, and {@code hosts}, each host with its role and the
  * database's backends there.
  */
 final class ShowPools implements AdminCommand {
@@ -42,6 +43,7 @@ final class ShowPools implements AdminCommand {
     public AdminResult run(AdminContext admin, List<String> args) throws AdminException {
         AdminCommand.noArguments(this, args);
         List<List<String>> rows = new ArrayList<>();
+        boolean hostLists = HostLists.any(admin.pools());
         for (Pool p : admin.pools()) {
             Pool.PoolCounts n = p.stats().counts();
             ClientCounts.Counts c = clients.of(p.key());
@@ -53,9 +55,10 @@ final class ShowPools implements AdminCommand {
                     p.settings().mode().name().toLowerCase(), p.control().paused() ? "1" : "0",
                     p.roster() == null ? null : p.roster().target().word(), hosts(p.roster())));
         }
-        return AdminResult.rows(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
+        List<String> columns = List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
                 "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
-                "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "paused", "target_role", "hosts"), rows);
+                "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "paused", "target_role", "hosts");
+        return HostLists.result(columns, rows, hostLists, 2);
     }
 
     /** {@code host:port role backends, ...} of a {@code hosts} list, the roles as last checked; NULL without one. */

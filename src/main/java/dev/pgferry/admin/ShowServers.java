@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * SHOW SERVERS: backends leased to a client (found through the sessions), idle ones, and, in state
  * {@code being_canceled} as PgBouncer's, those held out of the pool until a cancel forwarded for them is over (both
  * copied from each pool on its own event loops; a loop that does not answer within a second leaves its out). After
- * PgBouncer's columns, {@code role}: the role of the backend's host, for a database with a {@code hosts} list.
+ * PgBouncer's columns, {@code role}: the role of the backend's host, for a database with a {@code hosts} list, and
+ * only when one has (see {@link HostLists}).
  */
 final class ShowServers implements AdminCommand {
     @Override
@@ -58,8 +59,9 @@ final class ShowServers implements AdminCommand {
                 rows.add(row(c, p, "being_canceled", null));
             }
         }
-        return AdminResult.rows(List.of("type", "user", "database", "state", "addr", "port", "local_addr",
-                "local_port", "connect_time", "request_time", "remote_pid", "link", "id", "role"), rows);
+        List<String> columns = List.of("type", "user", "database", "state", "addr", "port", "local_addr",
+                "local_port", "connect_time", "request_time", "remote_pid", "link", "id", "role");
+        return HostLists.result(columns, rows, HostLists.any(admin.pools()), 1);
     }
 
     private static List<String> row(ServerConnection c, Pool pool, String state, String link) {
