@@ -15,10 +15,13 @@ import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -75,10 +78,12 @@ final class ChannelListener implements BackendListener {
     /**
      * Subscribes {@code s} to {@code add} and unsubscribes it from {@code remove}; {@code done} runs on the
      * subscriber's loop once every LISTEN this needed took effect (then any notification committed later reaches
-     * it), so the client's ReadyForQuery can wait for it, as PostgreSQL answers a LISTEN once it listens.
+     * it), so the client's ReadyForQuery can wait for it, as PostgreSQL answers a LISTEN once it listens. It is
+     * given the channels of {@code add} nobody subscribed to before: the listener received nothing of them yet.
      */
-    void change(Subscriber s, Collection<String> add, Collection<String> remove, Runnable done) {
+    void change(Subscriber s, Collection<String> add, Collection<String> remove, Consumer<Set<String>> done) {
         execute(() -> {
+            Set<String> firsts = new HashSet<>();
             StringBuilder sql = new StringBuilder();
             for (String ch : remove) {
                 if (subs.remove(ch, s)) {
@@ -87,10 +92,11 @@ final class ChannelListener implements BackendListener {
             }
             for (String ch : add) {
                 if (subs.add(ch, s)) {
+                    firsts.add(ch);
                     sql.append("LISTEN ").append(quote(ch)).append(';');
                 }
             }
-            Runnable back = () -> answer(s, done);
+            Runnable back = () -> answer(s, done == null ? null : () -> done.accept(firsts));
             switch (state) {
                 case OPEN -> {
                     if (!sql.isEmpty()) {
@@ -206,7 +212,7 @@ final class ChannelListener implements BackendListener {
     private void tellMissed() {
         stats.listenerReconnects.increment();
         for (Subscriber s : subs.everyone()) {
-            ByteBuf notice = conn.channel().alloc().buffer(160);
+            ByteBuf notice = io.netty.buffer.ByteBufAllocator.DEFAULT.buffer(160); // conn may be gone again
             ServerMessages.noticeResponse(notice, "WARNING", "01000", MISSED);
             try {
                 s.loop().execute(() -> s.deliver(notice));

@@ -36,6 +36,15 @@ public final class NotifyInbox implements Subscriber {
     private final NotificationQueue queue;
     private Set<String> channels = new LinkedHashSet<>();
     private boolean closed;
+    /** Notifications delivered from the client's backend that the listener may deliver again; null if none. */
+    private List<ByteBuf> echoes;
+    private long echoesSince;
+    private static final long ECHO_NANOS = 2_000_000_000L;
+    /**
+     * While LISTENs with notifications held from the backend are being applied: what the listener delivered
+     * meanwhile (it may have read entries committed before its LISTEN), so the held copy of one is not delivered too.
+     */
+    private List<ByteBuf> seen;
 
     public NotifyInbox(NotifyHub hub, Pool pool, Channel ch, int maxQueued, Client client) {
         this.ch = ch;
@@ -57,9 +66,12 @@ public final class NotifyInbox implements Subscriber {
 
     /**
      * A committed transaction's LISTEN/UNLISTEN operations ({@code +ch}, {@code -ch}, {@code *}, in order) take effect:
-     * {@code done} runs on this loop once every new channel is listened on.
+     * {@code done} runs on this loop once every new channel is listened on. {@code held}: NotificationResponses the
+     * client's backend received after the commit and before its ReadyForQuery (its own NOTIFY in that transaction,
+     * say), null if none: those of a channel the listener did not listen on yet are delivered first (it cannot have
+     * them), the others released (the listener delivers them).
      */
-    public void apply(List<String> ops, Runnable done) {
+    public void apply(List<String> ops, List<ByteBuf> held, Runnable done) {
         Set<String> now = after(channels, ops);
         List<String> add = new ArrayList<>();
         for (String c : now) {
@@ -75,10 +87,87 @@ public final class NotifyInbox implements Subscriber {
         }
         channels = now;
         if (add.isEmpty() && remove.isEmpty()) {
+            release(held);
             done.run();
             return;
         }
-        listener.change(this, add, remove, done);
+        if (held != null && seen == null) {
+            seen = new ArrayList<>(2);
+        }
+        listener.change(this, add, remove, firsts -> {
+            List<ByteBuf> fromListener = seen;
+            seen = null;
+            if (held != null) {
+                for (ByteBuf m : held) {
+                    if (!closed && firsts.contains(channelOf(m)) && !removeEqual(fromListener, m)) {
+                        deliverHeld(m);
+                    } else {
+                        m.release();
+                    }
+                }
+            }
+            if (fromListener != null) {
+                fromListener.forEach(ByteBuf::release);
+            }
+            done.run();
+        });
+    }
+
+    /**
+     * A notification the client's backend received that the listener, which was not listening yet, should not have:
+     * delivered. But a backend that listens already may still read entries committed before its LISTEN (PostgreSQL's
+     * Exec_ListenPreCommit: "we might get a few more"), so the listener can deliver the same one a moment later:
+     * for {@link #ECHO_NANOS} a notification equal to one delivered so (same pid, channel, payload) is dropped once.
+     */
+    private void deliverHeld(ByteBuf m) {
+        if (echoes == null) {
+            echoes = new ArrayList<>(2);
+        }
+        echoes.add(m.retainedDuplicate());
+        echoesSince = System.nanoTime();
+        push(m);
+    }
+
+    /** Removes one message equal to {@code m} from {@code list} (null: none), releasing it; whether there was one. */
+    private static boolean removeEqual(List<ByteBuf> list, ByteBuf m) {
+        if (list != null) {
+            for (int i = 0; i < list.size(); i++) {
+                if (list.get(i).equals(m)) {
+                    list.remove(i).release();
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code m}, from the listener, is a late copy of a notification delivered from the backend. */
+    private boolean echo(ByteBuf m) {
+        if (System.nanoTime() - echoesSince > ECHO_NANOS) {
+            clearEchoes();
+            return false;
+        }
+        return removeEqual(echoes, m);
+    }
+
+    private void clearEchoes() {
+        if (echoes != null) {
+            echoes.forEach(ByteBuf::release);
+            echoes = null;
+        }
+    }
+
+    private static void release(List<ByteBuf> held) {
+        if (held != null) {
+            held.forEach(ByteBuf::release);
+        }
+    }
+
+    /** The channel of a NotificationResponse: after its type, length and pid. */
+    static String channelOf(ByteBuf m) {
+        int from = m.readerIndex() + 9;
+        int nul = m.indexOf(from, m.writerIndex(), (byte) 0);
+        return nul < 0 ? "" : m.toString(from, nul - from, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**
@@ -115,10 +204,18 @@ public final class NotifyInbox implements Subscriber {
 
     @Override
     public void deliver(ByteBuf message) {
-        if (closed) {
+        if (closed || (echoes != null && echo(message))) {
             message.release();
             return;
         }
+        if (seen != null && seen.size() < queue.max() && isNotification(message)) {
+            seen.add(message.retainedDuplicate());
+        }
+        push(message);
+    }
+
+    /** Writes {@code message} now if the client may have it, else holds it (or closes the client past the bound). */
+    private void push(ByteBuf message) {
         if (queue.isEmpty() && ch.isWritable() && client.betweenTransactions()) {
             countDelivered(message);
             ch.writeAndFlush(message, ch.voidPromise());
@@ -179,6 +276,11 @@ public final class NotifyInbox implements Subscriber {
             m.release();
         }
         stats.dropped.add(dropped);
+        clearEchoes();
+        if (seen != null) {
+            seen.forEach(ByteBuf::release);
+            seen = null;
+        }
         listener.leave(this, channels);
         channels = new LinkedHashSet<>();
     }

@@ -81,7 +81,7 @@ final class ResponseRelay {
                         StatementInspector.Findings resets = txEffects.requestAnswered(status, s.params);
                         if (!tx.inTransaction()) {
                             boolean keeps = s.keepsBackend();
-                            if (txEffects.needsFixup(s.params, keeps)) {
+                            if (txEffects.needsFixup(s.params, keeps) || ListenFanout.needsFixup(s)) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
                                 s.backendAcc = Cumulator.keepRest(in);
@@ -167,6 +167,15 @@ final class ResponseRelay {
                         // relayed as is; the client will judge it
                     }
                 }
+                case ProtocolCodes.NOTIFICATION_RESPONSE -> {
+                    popped = false;
+                    if (!s.keepsBackend()) {
+                        // a pooled backend that listens: the client's notifications come from the fan-out
+                        swallow = true;
+                        s.backendListens = true;
+                        ListenFanout.hold(s, in, ri, frame);
+                    }
+                }
                 case ProtocolCodes.COPY_IN_RESPONSE -> {
                     tx.copyInStarted();
                     popped = false;
@@ -205,6 +214,9 @@ final class ResponseRelay {
         } else if (resumeClient && s.state == SessionState.RELAYING && s.inbound != null) {
             s.requests.relay(); // the client's messages that waited for a ShapeCheck
             s.flushBackend();
+        }
+        if (s.inbox != null) {
+            s.inbox.drain(); // after the ReadyForQuery that ended a transaction (pinned client)
         }
     }
 

@@ -139,7 +139,9 @@ final class StatementRules extends SqlLexer {
         } else if (is(s, w, "discard")) {
             String what = nextWord();
             if ("all".equals(what)) {
-                findings().resetAll();
+                Findings x = findings();
+                x.resetAll();
+                x.unlisten(null); // DISCARD ALL includes UNLISTEN *
                 head().dropsPrepared = true;
             }
         } else if (is(s, w, "deallocate")) {
@@ -151,7 +153,25 @@ final class StatementRules extends SqlLexer {
                 head().dropsPrepared = true;
             }
         } else if (is(s, w, "listen")) {
-            pin("LISTEN");
+            String channel = channelName();
+            if (channel == null) {
+                pin("LISTEN"); // a channel name read otherwise than PostgreSQL might: left to the server, pinned
+            } else {
+                findings().listen(channel);
+            }
+        } else if (is(s, w, "unlisten")) {
+            skipSpaceAndComments();
+            if (i < end && b[i] == '*') {
+                i++;
+                findings().unlisten(null);
+            } else {
+                String channel = channelName();
+                if (channel == null) {
+                    pin("LISTEN");
+                } else {
+                    findings().unlisten(channel);
+                }
+            }
         } else if (is(s, w, "prepare")) {
             String next = nextWord();
             if (!"transaction".equals(next)) {
@@ -281,6 +301,60 @@ final class StatementRules extends SqlLexer {
         }
     }
 
+    /** PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes. */
+    private static final int MAX_IDENTIFIER = 63;
+
+    /**
+     * The channel name of LISTEN/UNLISTEN as PostgreSQL's scanner reads it ({@code ColId}): an unquoted word with
+     * ASCII letters folded to lower case, or a {@code "quoted"} identifier with {@code ""} as one quote; truncated to
+     * 63 bytes as PostgreSQL truncates identifiers. Null for anything else ({@code U&"…"}, nothing), which the caller
+     * leaves to the server.
+     */
+    private String channelName() {
+        skipSpaceAndComments();
+        java.io.ByteArrayOutputStream name = new java.io.ByteArrayOutputStream(16);
+        if (i < end && b[i] == '"') {
+            int j = i + 1;
+            while (true) {
+                if (j >= end || b[j] == 0) {
+                    return null;
+                }
+                if (b[j] == '"') {
+                    if (j + 1 < end && b[j + 1] == '"') {
+                        name.write('"');
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                name.write(b[j++]);
+            }
+            if (name.size() == 0) {
+                return null;
+            }
+            i = j + 1;
+        } else {
+            int w = wordEnd(i);
+            if (w == i || (w < end && (b[w] == '&' || b[w] == '"' || b[w] == '\''))) {
+                return null;
+            }
+            for (int k = i; k < w; k++) {
+                byte c = b[k];
+                name.write(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+            }
+            i = w;
+        }
+        byte[] bytes = name.toByteArray();
+        int len = bytes.length;
+        if (len > MAX_IDENTIFIER) {
+            len = MAX_IDENTIFIER;
+            while (len > 0 && (bytes[len] & 0xC0) == 0x80) {
+                len--; // not inside a UTF-8 character (pg_mbcliplen)
+            }
+        }
+        return new String(bytes, 0, len, StandardCharsets.UTF_8);
+    }
+
     /** A parameter name may be qualified: {@code myapp.setting}. */
     private String dotted(String first) {
         StringBuilder name = new StringBuilder(first);
@@ -377,6 +451,9 @@ final class StatementRules extends SqlLexer {
         } else if (is(s, e, "set_config")) {
             pin("set_config()");
             setConfigCall(e);
+        } else if (is(s, e, "pg_listening_channels")) {
+            // the channels of a fanned-out LISTEN live on pgferry's listener connection, not on this backend
+            head().readsListening = true;
         }
     }
 
