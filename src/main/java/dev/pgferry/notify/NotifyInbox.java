@@ -47,10 +47,14 @@ public final class NotifyInbox implements Subscriber {
     private List<ByteBuf> seen;
 
     public NotifyInbox(NotifyHub hub, Pool pool, Channel ch, int maxQueued, Client client) {
+        this(hub.listener(pool, ch.eventLoop()), hub.stats(), ch, maxQueued, client);
+    }
+
+    NotifyInbox(ChannelListener listener, NotifyStats stats, Channel ch, int maxQueued, Client client) {
         this.ch = ch;
         this.client = client;
-        this.listener = hub.listener(pool, ch.eventLoop());
-        this.stats = hub.stats();
+        this.listener = listener;
+        this.stats = stats;
         this.queue = new NotificationQueue(maxQueued);
     }
 
@@ -281,7 +285,9 @@ public final class NotifyInbox implements Subscriber {
             seen.forEach(ByteBuf::release);
             seen = null;
         }
-        listener.leave(this, channels);
-        channels = new LinkedHashSet<>();
+        if (!channels.isEmpty()) {
+            listener.leave(this, channels);
+            channels = new LinkedHashSet<>();
+        }
     }
 }
