@@ -301,58 +301,25 @@ final class StatementRules extends SqlLexer {
         }
     }
 
-    /** PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes. */
-    private static final int MAX_IDENTIFIER = 63;
-
-    /**
-     * The channel name of LISTEN/UNLISTEN as PostgreSQL's scanner reads it ({@code ColId}): an unquoted word with
-     * ASCII letters folded to lower case, or a {@code "quoted"} identifier with {@code ""} as one quote; truncated to
-     * 63 bytes as PostgreSQL truncates identifiers. Null for anything else ({@code U&"…"}, nothing), which the caller
-     * leaves to the server.
-     */
+    /** The channel name of LISTEN/UNLISTEN at the cursor ({@link ChannelNames}); null to leave it to the server. */
     private String channelName() {
         skipSpaceAndComments();
-        java.io.ByteArrayOutputStream name = new java.io.ByteArrayOutputStream(16);
         if (i < end && b[i] == '"') {
-            int j = i + 1;
-            while (true) {
-                if (j >= end || b[j] == 0) {
-                    return null;
-                }
-                if (b[j] == '"') {
-                    if (j + 1 < end && b[j + 1] == '"') {
-                        name.write('"');
-                        j += 2;
-                        continue;
-                    }
-                    break;
-                }
-                name.write(b[j++]);
-            }
-            if (name.size() == 0) {
+            int close = ChannelNames.quotedEnd(b, i, end);
+            if (close < 0) {
                 return null;
             }
-            i = j + 1;
-        } else {
-            int w = wordEnd(i);
-            if (w == i || (w < end && (b[w] == '&' || b[w] == '"' || b[w] == '\''))) {
-                return null;
-            }
-            for (int k = i; k < w; k++) {
-                byte c = b[k];
-                name.write(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
-            }
-            i = w;
+            String name = ChannelNames.quoted(b, i, close);
+            i = close + 1;
+            return name;
         }
-        byte[] bytes = name.toByteArray();
-        int len = bytes.length;
-        if (len > MAX_IDENTIFIER) {
-            len = MAX_IDENTIFIER;
-            while (len > 0 && (bytes[len] & 0xC0) == 0x80) {
-                len--; // not inside a UTF-8 character (pg_mbcliplen)
-            }
+        int w = wordEnd(i);
+        if (w == i || (w < end && (b[w] == '&' || b[w] == '"' || b[w] == '\''))) {
+            return null; // U&"…", or a word running into a quote: read otherwise by PostgreSQL's scanner
         }
-        return new String(bytes, 0, len, StandardCharsets.UTF_8);
+        String name = ChannelNames.folded(b, i, w);
+        i = w;
+        return name;
     }
 
     /** A parameter name may be qualified: {@code myapp.setting}. */

@@ -241,6 +241,8 @@ class StatementInspectorTest {
     void aChannelNameIsTruncatedAsPostgresTruncatesIdentifiers() {
         String longName = "c".repeat(70);
         assertThat(inspect("LISTEN " + longName).listenOps).containsExactly("+" + "c".repeat(63));
+        // 63 bytes would split a two-byte character: 62 are kept, as pg_mbcliplen keeps whole characters
+        assertThat(inspect("LISTEN \"" + "é".repeat(40) + "\"").listenOps).containsExactly("+" + "é".repeat(31));
     }
 
     @ParameterizedTest
