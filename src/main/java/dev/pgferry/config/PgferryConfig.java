@@ -2,6 +2,7 @@ package dev.pgferry.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -122,6 +123,10 @@ public interface PgferryConfig {
 
     /** Protocol-level prepared statements in transaction mode. */
     Prepared prepared();
+
+    /** LISTEN/NOTIFY fan-out in transaction mode ({@code pgferry.pool.listen=fanout}). */
+    @WithName("notify")
+    Notify notifications();
 
     /** Admin console on the virtual database {@code pgferry}. */
     Admin admin();
@@ -379,6 +384,14 @@ public interface PgferryConfig {
         /** What to do when a client's session state cannot move between backends. */
         @WithDefault("allow")
         Pinning pinning();
+
+        /**
+         * LISTEN in transaction mode: {@code fanout} (one listener connection per database receives the notifications
+         * and pgferry hands them to the subscribed clients, which stay unpinned), {@code pin} (the client is pinned to
+         * its backend, as any session state that cannot move), or {@code reject} (refused with 0A000).
+         */
+        @WithDefault("fanout")
+        ListenMode listen();
     }
 
     interface Auth {
@@ -411,6 +424,15 @@ public interface PgferryConfig {
         /** How long a secret fetched by auth_query is reused before it is fetched again. */
         @WithDefault("60s")
         Duration queryCacheTtl();
+    }
+
+    interface Notify {
+        /**
+         * Notifications held for one client at most (it is inside a transaction, or does not read): past it the client
+         * is closed with a FATAL naming this limit, so a client that never reads cannot grow pgferry's memory.
+         */
+        @WithDefault("10000")
+        int maxQueued();
     }
 
     interface Prepared {
@@ -473,6 +495,12 @@ public interface PgferryConfig {
     enum PoolMode {
         SESSION,
         TRANSACTION
+    }
+
+    enum ListenMode {
+        FANOUT,
+        PIN,
+        REJECT
     }
 
     enum Pinning {

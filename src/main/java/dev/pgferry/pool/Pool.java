@@ -226,6 +226,15 @@ public final class Pool {
         }
     }
 
+    /**
+     * Opens a backend to this pool's server as its user that the pool neither counts nor hands out: the LISTEN/NOTIFY
+     * listener connection, opened and authenticated like any of the pool's. Completes on {@code loop}.
+     */
+    public io.netty.util.concurrent.Future<ServerConnection> openUnpooled(EventLoop loop,
+            Map<String, String> startupParams) {
+        return growth.connector().connect(loop, target, credentials, startupParams);
+    }
+
     /** Gives back a backend at ReadyForQuery 'I' with nothing pending; called on its loop. */
     public void release(ServerConnection c) {
         PoolSlot s = c.poolSlot();

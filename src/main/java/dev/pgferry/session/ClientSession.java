@@ -66,6 +66,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     volatile ServerConnection leased;
     /** Tied to its backend for the rest of the session by state that cannot move (transaction mode only). */
     boolean pinned;
+    /** Its LISTEN channels and held notifications ({@link ListenFanout}); null until a LISTEN of it commits. */
+    dev.pgferry.notify.NotifyInbox inbox;
+    /** The leased backend sent a notification: it listens, and is cleaned before it goes back ({@link ListenFanout}). */
+    boolean backendListens;
+    /** The notifications it sent, kept until the transaction's LISTENs are settled ({@link ListenFanout}); or null. */
+    java.util.List<ByteBuf> heldFromBackend;
     /** Something was written to the backend, not yet flushed (flushed once per read batch). */
     boolean backendFlush;
     /** Something was written to the client, not yet flushed. */
@@ -333,10 +339,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (inbox != null && ch.isWritable()) {
+            inbox.drain();
+        }
         ServerConnection c = leased;
         if (c != null && state == SessionState.RELAYING) {
             c.channel().config().setAutoRead(ch.isWritable());
         }
+    }
+
+    /** Whether the client is between transactions, where PostgreSQL sends it notifications. */
+    boolean betweenTransactions() {
+        return state.holdsNothing() || (state == SessionState.RELAYING && tx.atRest() && !tx.inTransaction());
     }
 
     /** Whether the backend stays with this client between transactions: session mode, or pinned. */
@@ -379,6 +393,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         end.closeSession();
+        if (inbox != null) {
+            inbox.close();
+        }
+        ListenFanout.dropHeld(this);
         sc.sessions.remove(this);
         if (idleSweep != null) {
             idleSweep.remove(this);

@@ -309,12 +309,36 @@ final class LeaseCycle {
     void startFixup(ServerConnection c) {
         s.to(Event.FIXUP);
         ownQueryAhead();
-        StatementInspector.Findings f = s.txEffects.take();
+        StatementInspector.Findings taken = s.txEffects.take();
+        StatementInspector.Findings f = taken == null ? new StatementInspector.Findings() : taken;
+        // a backend that may listen is cleaned before it goes back to the pool (see ListenFanout)
+        boolean unlisten = !s.keepsBackend() && (s.backendListens || f.listenOps != null);
+        s.backendListens = false;
+        if (f.listenOps != null && ListenFanout.on(s)) {
+            ListenFanout.settle(s, f.listenOps, () -> {
+                if (s.state == SessionState.CLOSED) {
+                    if (s.leased == c) {
+                        s.end.finishAfterClose(c, false); // gone while the listener subscribed: may listen
+                    }
+                    return;
+                }
+                fixup(c, f, unlisten);
+            });
+            return;
+        }
+        ListenFanout.dropHeld(s);
+        fixup(c, f, unlisten);
+    }
+
+    private void fixup(ServerConnection c, StatementInspector.Findings f, boolean unlisten) {
         List<String> setNames = new ArrayList<>();
         List<String> readBack = new ArrayList<>();
         String sql = s.params.fixupSql(f, setNames, readBack);
         if (f.resetAll) {
             c.unreported.clear();
+        }
+        if (unlisten) {
+            sql = sql == null ? "UNLISTEN *" : "UNLISTEN *; " + sql;
         }
         if (sql == null) {
             fixedUp(c, null, f, setNames, readBack);
@@ -365,6 +389,9 @@ final class LeaseCycle {
         } else {
             s.to(Event.RELAY);
             release(c);
+        }
+        if (s.inbox != null) {
+            s.inbox.drain(); // right after the ReadyForQuery that ended the transaction
         }
     }
 
@@ -452,6 +479,9 @@ final class LeaseCycle {
         Slices.autoRead(c.channel(), true);
         s.pool.release(c);
         Slices.autoRead(s.ch, true);
+        if (s.inbox != null) {
+            s.inbox.drain(); // the client is between transactions: what waited goes after its ReadyForQuery
+        }
         if (s.clientFrames.readableBytes() > 0) {
             s.requests.onIdle();
         }

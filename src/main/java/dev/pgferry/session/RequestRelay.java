@@ -1,6 +1,7 @@
 package dev.pgferry.session;
 
 import dev.pgferry.backend.ServerConnection;
+import dev.pgferry.config.PgferryConfig.ListenMode;
 import dev.pgferry.config.PgferryConfig.Pinning;
 import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
@@ -145,7 +146,7 @@ final class RequestRelay {
                         StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
                         if (f != null && runs(f, true)) {
                             writeRun(c, in, runStart, ri);
-                            rejectPinning(c, in, ri, frame, f.pinReason);
+                            rejectPinning(c, in, ri, frame, pinReason(f));
                             rewritten = true;
                         }
                     }
@@ -170,7 +171,7 @@ final class RequestRelay {
                         if (f != null && pinRefused(f)) {
                             writeRun(c, in, runStart, ri);
                             router.responses.add(ResponseQueue.PARSE, null);
-                            rejectPinning(c, in, ri, frame, f.pinReason);
+                            rejectPinning(c, in, ri, frame, pinReason(f));
                             rewritten = true;
                         } else if (nameEnd == ri + 6 || !s.transactionMode) {
                             // relayed as is: the unnamed statement (remembered, to re-parse it on another backend),
@@ -326,21 +327,47 @@ final class RequestRelay {
 
     /** Pins the session for a statement that needs it, unless pinning is rejected: then returns true. */
     private boolean pinRefused(StatementInspector.Findings f) {
-        if (f.pinReason != null && !s.pinned && s.transactionMode) {
-            if (s.sc.config.pool().pinning() == Pinning.REJECT) {
+        String reason = pinReason(f);
+        if (reason != null && !s.pinned && s.transactionMode) {
+            if (s.sc.config.pool().pinning() == Pinning.REJECT
+                    || (f.pinReason == null && reason.equals("LISTEN") && listenRejected())) {
                 return true;
             }
             s.pinned = true;
             s.sc.pinnedSessions.increment();
-            LOG.infof("%s pinned to its server connection by %s (pool %s)", s.id, f.pinReason, s.pool.key());
+            LOG.infof("%s pinned to its server connection by %s (pool %s)", s.id, reason, s.pool.key());
         }
         return false;
     }
 
+    /**
+     * Why {@code f} pins: its own reason; a LISTEN where {@code pgferry.pool.listen} is not {@code fanout}; or
+     * {@code pg_listening_channels()} by a client with channels on the fan-out's listener, which its backend does not
+     * know (without any, the backend's answer is exact: it listens on what this lease committed, as the client did).
+     */
+    private String pinReason(StatementInspector.Findings f) {
+        if (f.pinReason != null || !s.transactionMode) {
+            return f.pinReason;
+        }
+        if (f.listenOps != null && s.sc.config.pool().listen() != ListenMode.FANOUT && f.listens()) {
+            return "LISTEN";
+        }
+        if (f.readsListening && s.inbox != null && !s.inbox.channels().isEmpty()) {
+            return "pg_listening_channels()";
+        }
+        return null;
+    }
+
+    private boolean listenRejected() {
+        return s.sc.config.pool().listen() == ListenMode.REJECT;
+    }
+
     /** Replaces a pinning statement by one the server rejects, so the error lands where PostgreSQL would put it. */
     private void rejectPinning(ServerConnection c, ByteBuf in, int ri, int frame, String reason) {
+        String setting = s.sc.config.pool().pinning() != Pinning.REJECT && listenRejected() ? "pgferry.pool.listen"
+                : "pgferry.pool.pinning";
         String message = "pgferry: " + reason + " is not allowed in transaction pooling mode: it would tie this"
-                + " session to one server connection (pgferry.pool.pinning=reject)";
+                + " session to one server connection (" + setting + "=reject)";
         String sql = "DO $pgferry$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = "
                 + SessionParameters.literal(message) + "; END$pgferry$";
         ByteBuf out = s.ch.alloc().buffer(sql.length() + 32);

@@ -86,7 +86,7 @@ final class ResponseRelay {
                         StatementInspector.Findings resets = txEffects.requestAnswered(status, s.params);
                         if (!tx.inTransaction()) {
                             boolean keeps = s.keepsBackend();
-                            if (txEffects.needsFixup(s.params, keeps)) {
+                            if (txEffects.needsFixup(s.params, keeps) || ListenFanout.needsFixup(s)) {
                                 writeClientRun(in, runStart, ri);
                                 in.readerIndex(end);
                                 frames.releaseIfEmpty();
@@ -176,6 +176,15 @@ final class ResponseRelay {
                         // relayed as is; the client will judge it
                     }
                 }
+                case ProtocolCodes.NOTIFICATION_RESPONSE -> {
+                    popped = false;
+                    if (!s.keepsBackend()) {
+                        // a pooled backend that listens: the client's notifications come from the fan-out
+                        swallow = true;
+                        s.backendListens = true;
+                        ListenFanout.hold(s, in, ri, frame);
+                    }
+                }
                 case ProtocolCodes.COPY_IN_RESPONSE -> {
                     tx.copyInStarted();
                     popped = false;
@@ -214,6 +223,9 @@ final class ResponseRelay {
         } else if (resumeClient && s.state == SessionState.RELAYING && s.clientFrames.readableBytes() > 0) {
             s.requests.relay(); // the client's messages that waited for a ShapeCheck
             s.flushBackend();
+        }
+        if (s.inbox != null) {
+            s.inbox.drain(); // after the ReadyForQuery that ended a transaction (pinned client)
         }
     }
 

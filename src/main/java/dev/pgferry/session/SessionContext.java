@@ -54,6 +54,13 @@ public final class SessionContext implements SessionStats {
     /** The generation of shared prepared statements a new Parse joins: moved on by schema changes. */
     final SchemaEpoch schemaEpoch = new SchemaEpoch();
     final LongAdder pinnedSessions = new LongAdder();
+    /** The LISTEN/NOTIFY fan-out: one listener connection per database. */
+    final dev.pgferry.notify.NotifyHub notify = new dev.pgferry.notify.NotifyHub();
+
+    @Override
+    public dev.pgferry.notify.NotifyHub notifications() {
+        return notify;
+    }
     final LongAdder logins = new LongAdder();
     /** Sessions alive now, for SHOW CLIENTS and draining. */
     final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();

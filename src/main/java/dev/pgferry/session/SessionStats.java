@@ -44,6 +44,9 @@ public interface SessionStats {
 
     Pools pools();
 
+    /** The LISTEN/NOTIFY fan-out: its listener connections and counters. */
+    dev.pgferry.notify.NotifyHub notifications();
+
     /** Receives the duration of each completed login in nanoseconds, on the client's loop; replaces the previous one. */
     void onLoginTime(LongConsumer recorder);
 }

@@ -5,7 +5,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -50,6 +52,16 @@ public final class StatementInspector {
          * libraries are always on the first link.
          */
         public Findings next;
+        /**
+         * LISTEN and UNLISTEN in order, as {@code +channel}, {@code -channel} and {@code *} (UNLISTEN *, also DISCARD
+         * ALL); null without any. Settled like SETs: they take effect when their transaction commits.
+         */
+        public List<String> listenOps;
+        /**
+         * Calls {@code pg_listening_channels()}, which reads the backend's own channels: exact unless the client has
+         * channels on the fan-out's listener, then the session is pinned (see RequestRelay).
+         */
+        public boolean readsListening;
         /** On a link of {@link #next}: how the statements before it ended, {@link #COMMIT}, {@link #ROLLBACK} or
          * {@link #ROLLBACK_TO}. */
         public byte endedBy;
@@ -72,6 +84,35 @@ public final class StatementInspector {
             touched.add(name);
             resetNames.add(name);
             setAfterResetAll.remove(name);
+        }
+
+        /** LISTEN {@code channel}. */
+        public void listen(String channel) {
+            op("+" + channel);
+        }
+
+        /** UNLISTEN {@code channel}, or UNLISTEN * for null. */
+        public void unlisten(String channel) {
+            op(channel == null ? "*" : "-" + channel);
+        }
+
+        private void op(String op) {
+            if (listenOps == null) {
+                listenOps = new ArrayList<>(2);
+            }
+            listenOps.add(op);
+        }
+
+        /** Whether a LISTEN is among the operations (what pins with {@code pgferry.pool.listen=pin}). */
+        public boolean listens() {
+            if (listenOps != null) {
+                for (String op : listenOps) {
+                    if (op.charAt(0) == '+') {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
 
         /** RESET ALL or DISCARD ALL: every parameter back at its session default, whatever came before. */
@@ -99,12 +140,18 @@ public final class StatementInspector {
             }
             touched.addAll(o.touched);
             dropsPrepared |= o.dropsPrepared;
+            readsListening |= o.readsListening;
+            if (o.listenOps != null) {
+                for (String op : o.listenOps) {
+                    op(op);
+                }
+            }
             loadsLibrary |= o.loadsLibrary;
         }
 
         @Override
         public String toString() {
-            return "pin=" + pinReason + " touched=" + touched + " resetAll=" + resetAll;
+            return "pin=" + pinReason + " touched=" + touched + " resetAll=" + resetAll + " listen=" + listenOps;
         }
     }
 

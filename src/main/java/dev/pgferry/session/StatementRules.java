@@ -139,7 +139,9 @@ final class StatementRules extends SqlLexer {
         } else if (is(s, w, "discard")) {
             String what = nextWord();
             if ("all".equals(what)) {
-                findings().resetAll();
+                Findings x = findings();
+                x.resetAll();
+                x.unlisten(null); // DISCARD ALL includes UNLISTEN *
                 head().dropsPrepared = true;
             }
         } else if (is(s, w, "deallocate")) {
@@ -151,7 +153,25 @@ final class StatementRules extends SqlLexer {
                 head().dropsPrepared = true;
             }
         } else if (is(s, w, "listen")) {
-            pin("LISTEN");
+            String channel = channelName();
+            if (channel == null) {
+                pin("LISTEN"); // a channel name read otherwise than PostgreSQL might: left to the server, pinned
+            } else {
+                findings().listen(channel);
+            }
+        } else if (is(s, w, "unlisten")) {
+            skipSpaceAndComments();
+            if (i < end && b[i] == '*') {
+                i++;
+                findings().unlisten(null);
+            } else {
+                String channel = channelName();
+                if (channel == null) {
+                    pin("LISTEN");
+                } else {
+                    findings().unlisten(channel);
+                }
+            }
         } else if (is(s, w, "prepare")) {
             String next = nextWord();
             if (!"transaction".equals(next)) {
@@ -281,6 +301,27 @@ final class StatementRules extends SqlLexer {
         }
     }
 
+    /** The channel name of LISTEN/UNLISTEN at the cursor ({@link ChannelNames}); null to leave it to the server. */
+    private String channelName() {
+        skipSpaceAndComments();
+        if (i < end && b[i] == '"') {
+            int close = ChannelNames.quotedEnd(b, i, end);
+            if (close < 0) {
+                return null;
+            }
+            String name = ChannelNames.quoted(b, i, close);
+            i = close + 1;
+            return name;
+        }
+        int w = wordEnd(i);
+        if (w == i || (w < end && (b[w] == '&' || b[w] == '"' || b[w] == '\''))) {
+            return null; // U&"…", or a word running into a quote: read otherwise by PostgreSQL's scanner
+        }
+        String name = ChannelNames.folded(b, i, w);
+        i = w;
+        return name;
+    }
+
     /** A parameter name may be qualified: {@code myapp.setting}. */
     private String dotted(String first) {
         StringBuilder name = new StringBuilder(first);
@@ -377,6 +418,9 @@ final class StatementRules extends SqlLexer {
         } else if (is(s, e, "set_config")) {
             pin("set_config()");
             setConfigCall(e);
+        } else if (is(s, e, "pg_listening_channels")) {
+            // the channels of a fanned-out LISTEN live on pgferry's listener connection, not on this backend
+            head().readsListening = true;
         }
     }
 

@@ -265,6 +265,11 @@ final class TransactionEffects {
         return f;
     }
 
+    /** Whether a LISTEN or UNLISTEN is among the findings of the transactions that ended (see {@link #take}). */
+    boolean listenSettled() {
+        return found != null && found.listenOps != null;
+    }
+
     void clear() {
         found = null;
         current = null;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pgferry.testing.PostgresResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -16,9 +17,13 @@ import org.junit.jupiter.api.Timeout;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
-/** Default configuration ({@code pinning=allow}): LISTEN pins the client to its backend. Pool {@code bench/md5_u}. */
+/**
+ * {@code pgferry.pool.listen=pin} ({@code pinning=allow}): LISTEN pins the client to its backend. Pool
+ * {@code bench/md5_u}. The default, {@code listen=fanout}, is {@link ListenFanoutTest}'s.
+ */
 @QuarkusTest
 @WithTestResource(PostgresResource.class)
+@TestProfile(ListenPinProfile.class)
 class ListenPinningTest {
     /** pgferry's listen port, injected from the application under test. */
     @ConfigProperty(name = "pgferry.listen-port")

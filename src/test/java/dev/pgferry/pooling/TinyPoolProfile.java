@@ -4,7 +4,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import java.util.Map;
 
 /**
- * One backend per (database, user), a short wait for it, and pinning refused: every client of a pool
+ * One backend per (database, user), a short wait for it, and pinning refused (LISTEN too): every client of a pool
  * shares the same server connection, and a client that waits too long is told so quickly.
  */
 public class TinyPoolProfile implements QuarkusTestProfile {
@@ -16,6 +16,7 @@ public class TinyPoolProfile implements QuarkusTestProfile {
                 "pgferry.pool.size", "1",
                 "pgferry.pool.query-wait-timeout", QUERY_WAIT_TIMEOUT_SECONDS + "s",
                 "pgferry.pool.pinning", "reject",
+                "pgferry.pool.listen", "pin", // LISTEN pins, so it is refused with the rest
                 // the Vert.x PG client speaks SCRAM only with com.ongres.scram:scram-client on the classpath,
                 // which the test classpath lacks (pgjdbc shades its own copy); MD5 needs nothing
                 "pgferry.auth.type", "md5");

@@ -23,8 +23,18 @@ class StatementInspectorTest {
     }
 
     private static String pinOf(String sql) {
-        StatementInspector.Findings f = inspect(sql);
-        return f == null ? null : f.pinReason;
+        return found(inspect(sql));
+    }
+
+    /**
+     * What pins, or {@code LISTEN} for a LISTEN, which is tracked rather than pinned (pgferry.pool.listen=fanout): the
+     * lexer found it either way, which is what most tests here check.
+     */
+    private static String found(StatementInspector.Findings f) {
+        if (f == null) {
+            return null;
+        }
+        return f.pinReason == null && f.listens() ? "LISTEN" : f.pinReason;
     }
 
     // ---- nothing to see -------------------------------------------------------------------------
@@ -37,7 +47,7 @@ class StatementInspectorTest {
         "discard plans", "DISCARD TEMP", "prepare transaction 'x'", "PREPARE TRANSACTION 'gid'",
         "create table t (x int)", "create unlogged table t (x int)", "create index on t (x)",
         "DECLARE c CURSOR FOR SELECT 1", "declare c no scroll cursor without hold for select 1",
-        "unlisten *", "notify ch, 'x'",
+        "notify ch, 'x'", "select pg_notify('ch', 'x')",
     })
     void ordinaryStatementsFindNothing(String sql) {
         assertThat(inspect(sql)).isNull();
@@ -181,8 +191,6 @@ class StatementInspectorTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "LISTEN ch                                                | LISTEN",
-        "listen \"Chan\"                                          | LISTEN",
         "PREPARE q AS SELECT 1                                    | SQL PREPARE",
         "prepare q(int) as select $1                              | SQL PREPARE",
         "DECLARE c CURSOR WITH HOLD FOR SELECT 1                  | DECLARE ... WITH HOLD",
@@ -200,15 +208,55 @@ class StatementInspectorTest {
         "RESET SESSION AUTHORIZATION                              | RESET ROLE/SESSION AUTHORIZATION",
         "DO $$ BEGIN PERFORM set_config('search_path', 'app', false); END $$        | set_config()",
         "DO $$ BEGIN PERFORM pg_advisory_lock(1); END $$                            | session advisory lock",
-        "DO $$ BEGIN LISTEN ch; END $$                                              | LISTEN",
         "DO $$ BEGIN CREATE TEMP TABLE t (x int); END $$                            | temporary table",
         "DO $$ BEGIN EXECUTE format('SET search_path = %I', 'app'); END $$           | dynamic SQL in a DO block",
         "DO $$ DECLARE s text := 'app'; BEGIN EXECUTE 'SET search_path = ' || s; END $$ | dynamic SQL in a DO block",
         "DO $$ DECLARE q text := 'LISTEN x'; BEGIN EXECUTE q; END $$                | dynamic SQL in a DO block",
-        "DO $$ BEGIN EXECUTE 'LISTEN ch'; END $$                                    | LISTEN",
     })
     void sessionStateThatCannotMoveBetweenBackendsPins(String sql, String reason) {
         assertThat(pinOf(sql)).isEqualTo(reason);
+    }
+
+    /** LISTEN and UNLISTEN do not pin: they are tracked, in order, with the channel as PostgreSQL names it. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "LISTEN ch                                      | +ch",
+        "listen \"Chan\"                                | +Chan",
+        "LISTEN MyChan                                  | +mychan",
+        "listen \"a\"\"b\"                              | +a\"b",
+        "unlisten *                                     | *",
+        "UNLISTEN ch                                    | -ch",
+        "LISTEN a; UNLISTEN a; LISTEN b                 | +a -a +b",
+        "DISCARD ALL                                    | *",
+        "DO $$ BEGIN LISTEN ch; END $$                  | +ch",
+        "DO $$ BEGIN EXECUTE 'LISTEN ch'; END $$        | +ch",
+    })
+    void listenAndUnlistenAreTrackedNotPinned(String sql, String ops) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f.pinReason).as(sql).isNull();
+        assertThat(String.join(" ", f.listenOps)).as(sql).isEqualTo(ops);
+    }
+
+    @Test
+    void aChannelNameIsTruncatedAsPostgresTruncatesIdentifiers() {
+        String longName = "c".repeat(70);
+        assertThat(inspect("LISTEN " + longName).listenOps).containsExactly("+" + "c".repeat(63));
+        // 63 bytes would split a two-byte character: 62 are kept, as pg_mbcliplen keeps whole characters
+        assertThat(inspect("LISTEN \"" + "é".repeat(40) + "\"").listenOps).containsExactly("+" + "é".repeat(31));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"LISTEN U&\"d\\0061t\"", "LISTEN", "UNLISTEN \"\""})
+    void aChannelNameReadOtherwiseIsLeftToTheServerAndPins(String sql) {
+        assertThat(pinOf(sql)).as(sql).isEqualTo("LISTEN");
+        assertThat(inspect(sql).listenOps).as(sql).isNull();
+    }
+
+    @Test
+    void pgListeningChannelsIsSeen() {
+        StatementInspector.Findings f = inspect("select * from pg_listening_channels()");
+        assertThat(f.readsListening).isTrue();
+        assertThat(f.pinReason).isNull();
     }
 
     @ParameterizedTest
@@ -245,7 +293,8 @@ class StatementInspectorTest {
         StatementInspector.Findings f = inspect(
                 "SET a = 1; COMMIT; RESET b; ROLLBACK TO SAVEPOINT s; END; ROLLBACK PREPARED 'x'; ABORT; LISTEN c; SET d = 2");
         assertThat(f.touched).containsExactly("a");
-        assertThat(f.pinReason).isEqualTo("LISTEN");
+        assertThat(f.pinReason).isNull();
+        assertThat(f.listenOps).isNull(); // the LISTEN is after the ABORT: the last transaction's
         StatementInspector.Findings b = f.next;
         assertThat(b.endedBy).isEqualTo(StatementInspector.Findings.COMMIT);
         assertThat(b.resetNames).containsExactly("b");
@@ -255,6 +304,7 @@ class StatementInspectorTest {
         StatementInspector.Findings d = b.next.next.next;
         assertThat(d.endedBy).isEqualTo(StatementInspector.Findings.ROLLBACK);
         assertThat(d.touched).containsExactly("d");
+        assertThat(d.listenOps).containsExactly("+c");
         assertThat(d.next).isNull();
         assertThat(inspect("COMMIT")).isNull();
         assertThat(inspect("SET a = 1; COMMIT").next).isNull();
@@ -355,7 +405,7 @@ class StatementInspectorTest {
 
     @Test
     void theFirstPinReasonIsKept() {
-        assertThat(pinOf("LISTEN a; PREPARE p AS SELECT 1")).isEqualTo("LISTEN");
+        assertThat(pinOf("CREATE TEMP TABLE t (x int); PREPARE p AS SELECT 1")).isEqualTo("temporary table");
     }
 
     @Test
@@ -365,7 +415,8 @@ class StatementInspectorTest {
         f.add(inspect("RESET ALL"));
         f.add(inspect("PREPARE p AS SELECT 1"));
         assertThat(f.touched).containsExactly("a");
-        assertThat(f.pinReason).isEqualTo("LISTEN");
+        assertThat(f.pinReason).isEqualTo("SQL PREPARE");
+        assertThat(f.listenOps).containsExactly("+x");
         assertThat(f.resetAll).isTrue();
     }
 
@@ -373,7 +424,7 @@ class StatementInspectorTest {
     void inspectsOnlyTheGivenRangeAndStopsAtTheNulTerminator() {
         byte[] sql = "XXXXXLISTEN ch\0SET a = 1".getBytes(StandardCharsets.UTF_8);
         ByteBuf b = Unpooled.wrappedBuffer(sql);
-        assertThat(StatementInspector.inspect(b, 5, sql.length).pinReason).isEqualTo("LISTEN");
+        assertThat(found(StatementInspector.inspect(b, 5, sql.length))).isEqualTo("LISTEN");
         assertThat(StatementInspector.inspect(b, 5, sql.length).touched).isEmpty();
         assertThat(StatementInspector.inspect(b, 0, 14)).isNull(); // "XXXXXLISTEN ch": one word, not LISTEN
         assertThat(StatementInspector.inspect(b, 5, 10)).isNull(); // "LISTE"
@@ -385,7 +436,7 @@ class StatementInspectorTest {
         byte[] bytes = "E'\\'; LISTEN y; --'".getBytes(StandardCharsets.UTF_8);
         ByteBuf b = Unpooled.wrappedBuffer(bytes);
         // without the E the literal is '\' and LISTEN y is a statement of its own
-        assertThat(StatementInspector.inspect(b, 1, bytes.length).pinReason).isEqualTo("LISTEN");
+        assertThat(found(StatementInspector.inspect(b, 1, bytes.length))).isEqualTo("LISTEN");
     }
 
     @Test
@@ -456,7 +507,7 @@ class StatementInspectorTest {
     void aDoBlockDoesNotHideTheStatementsAfterIt() {
         StatementInspector.Findings f = inspect("DO $$ BEGIN NULL; END $$; SET search_path = y; LISTEN z");
         assertThat(f.touched).containsExactly("search_path");
-        assertThat(f.pinReason).isEqualTo("LISTEN");
+        assertThat(found(f)).isEqualTo("LISTEN");
     }
 
     // ---- libraries ---------------------------------------------------------------------------------

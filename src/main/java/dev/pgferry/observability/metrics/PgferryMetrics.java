@@ -66,6 +66,19 @@ public class PgferryMetrics {
         counter("pgferry.protocol.errors", "Clients closed for violating the wire protocol", SessionStats::protocolErrors);
         counter("pgferry.pinned.sessions", "Sessions pinned to their backend by state that cannot move",
                 SessionStats::pinnedSessions);
+        notifyCounter("pgferry.notify.delivered", "Notifications handed to listening clients (one per client)",
+                n -> n.stats().delivered.sum());
+        notifyCounter("pgferry.notify.dropped", "Notifications a client did not get: it was closed for exceeding"
+                + " pgferry.notify.max-queued", n -> n.stats().dropped.sum());
+        notifyCounter("pgferry.notify.listener.reconnects", "Listener connections lost and reopened; their subscribers"
+                + " were told notifications may have been missed", n -> n.stats().listenerReconnects.sum());
+        notifyCounter("pgferry.notify.slow.clients", "Clients closed for exceeding pgferry.notify.max-queued",
+                n -> n.stats().slowClientsClosed.sum());
+        meters.add(Gauge.builder("pgferry.notify.channels", server,
+                        s -> s.context().notifications().channelsByDatabase().values().stream()
+                                .mapToInt(Integer::intValue).sum())
+                .description("Channels the listener connections LISTEN on, for the clients subscribed to them")
+                .strongReference(true).register(registry));
         backendScramLogins("SCRAM-SHA-256-PLUS", true);
         backendScramLogins("SCRAM-SHA-256", false);
         ProxyStatus s = server;
@@ -100,6 +113,12 @@ public class PgferryMetrics {
                 .description("Backend logins pgferry completed with SCRAM, by mechanism: SCRAM-SHA-256-PLUS is bound to"
                         + " the server's TLS certificate (pgferry.backend.channel-binding), SCRAM-SHA-256 is not")
                 .tag("mechanism", mechanism).register(registry));
+    }
+
+    private void notifyCounter(String name, String description,
+            ToLongFunction<dev.pgferry.notify.NotifyHub> count) {
+        meters.add(FunctionCounter.builder(name, server, s -> count.applyAsLong(s.context().notifications()))
+                .description(description).register(registry));
     }
 
     private void counter(String name, String description, ToLongFunction<SessionStats> count) {
