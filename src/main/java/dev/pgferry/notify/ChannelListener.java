@@ -63,6 +63,8 @@ final class ChannelListener implements BackendListener {
     private List<Runnable> afterConnect = new ArrayList<>();
     private final MessageFrameDecoder frames = new MessageFrameDecoder(MAX_MESSAGE);
     private State state = State.CLOSED;
+    /** pgferry is stopping: no connection is opened or kept any more. */
+    private boolean stopped;
     private ServerConnection conn;
     /** The connection was lost since subscribers last had it: they get a notice once it is back. */
     private boolean lost;
@@ -166,6 +168,10 @@ final class ChannelListener implements BackendListener {
                 retryLater();
                 return;
             }
+            if (stopped) {
+                ((ServerConnection) f.getNow()).close(); // opened while pgferry stopped
+                return;
+            }
             conn = (ServerConnection) f.getNow();
             conn.listener(this);
             state = State.OPEN;
@@ -184,6 +190,20 @@ final class ChannelListener implements BackendListener {
                 waiting.forEach(Runnable::run);
             } else {
                 send(sql.toString(), waiting);
+            }
+        });
+    }
+
+    /** pgferry stops: the listener connection is closed, and not reopened. */
+    void stop() {
+        execute(() -> {
+            stopped = true;
+            state = State.CLOSED;
+            ServerConnection c = conn;
+            conn = null; // its close is not a loss to recover from (onBackendClosed)
+            frames.release();
+            if (c != null) {
+                c.close();
             }
         });
     }

@@ -23,6 +23,11 @@ public final class NotifyHub {
         return byDatabase.computeIfAbsent(pool.key().database(), db -> new ChannelListener(db, pool, loop, stats));
     }
 
+    /** pgferry stops: every listener connection is closed and not reopened. */
+    public void stop() {
+        byDatabase.values().forEach(ChannelListener::stop);
+    }
+
     /** Listener connections made, by database: their channel counts (for SHOW and tests). */
     public Map<String, Integer> channelsByDatabase() {
         Map<String, Integer> m = new java.util.TreeMap<>();

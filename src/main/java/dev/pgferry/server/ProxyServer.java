@@ -55,6 +55,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
 import org.jboss.logging.Logger;
 
 /**
@@ -328,11 +332,33 @@ public class ProxyServer implements ProxyStatus {
             unixChannel = null;
         }
         context.terminateAll(SqlState.ADMIN_SHUTDOWN, "terminating connection due to administrator command");
+        closeBackends();
+        context.notifications().stop();
         context.stopIdleSweeps();
         peering.close();
         hostRoles.stop();
         serverChannel = null;
         LOG.info("pgferry stopped");
+    }
+
+    /**
+     * Closes every pool's backends, as PgBouncer does on shutdown, rather than leaving them to the event loops' end
+     * (which may time out) or to the server noticing a vanished process: KILL each pool (idle ones now, the ones the
+     * terminated sessions give back as they come, the ones still logging in when ready), then wait a little for it.
+     */
+    private void closeBackends() {
+        List<CompletableFuture<Void>> closed = new ArrayList<>();
+        for (Pool p : context.pools().all()) {
+            closed.add(p.control().pause());
+            p.control().kill();
+        }
+        try {
+            CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warnf("pgferry stopped with backends still closing: %s", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Netty's epoll channel deletes its file on close already; stop() does not rely on a transport's habit. */

@@ -17,6 +17,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -100,6 +101,9 @@ class GracefulDrainTest {
         try (Statement s = a.createStatement()) {
             s.execute("insert into drain_t values (1)");
         }
+        // backends pgferry holds when it stops: a's, leased for its transaction, and the one idle's query ran on,
+        // back in the pool (a holds its own until COMMIT, so they differ)
+        List<Integer> backendPids = List.of(backendPid(a), backendPid(idle));
         // a query running when the drain starts, canceled during it by pgjdbc (a CancelRequest on a new connection)
         Connection sleeper = connect();
         Statement sleep = sleeper.createStatement();
@@ -162,5 +166,36 @@ class GracefulDrainTest {
             rs.next();
             assertThat(rs.getInt(1)).as("both inserts of the transaction in flight committed").isEqualTo(2);
         }
+        // stopped, pgferry closes its backends itself (PgBouncer too): none is left to the event loops' shutdown, or
+        // to the server noticing a vanished process, whatever the application does next
+        try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, "postgres")) {
+            List<Integer> left = backendPids;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (!(left = stillThere(d, backendPids)).isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertThat(left).as("pgferry's backends after stop, of %s", backendPids).isEmpty();
+        }
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static List<Integer> stillThere(Connection d, List<Integer> pids) throws SQLException {
+        List<Integer> left = new java.util.ArrayList<>();
+        for (int pid : pids) {
+            try (Statement s = d.createStatement();
+                    ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where pid = " + pid)) {
+                rs.next();
+                if (rs.getInt(1) > 0) {
+                    left.add(pid);
+                }
+            }
+        }
+        return left;
     }
 }
