@@ -19,7 +19,7 @@ import org.jboss.logging.Logger;
  * recently used first), sharded by event loop so that a client and the backend it leases share a thread; a backend
  * released where nobody waits moves to a loop where somebody does, if that loop needs it ({@link LoopLending}). How
  * backends are opened, retried and reserved is {@link PoolGrowth}'s; PAUSE, KILL and RECONNECT are
- * {@link PoolControl}'s; the counters are {@link PoolStats}'.
+ * {@link PoolControl}'s; the counters are {@link PoolStats}'; following a host list's roles is {@link PoolHosts}'.
  */
 public final class Pool {
     private static final Logger LOG = Logger.getLogger(Pool.class);
@@ -36,8 +36,8 @@ public final class Pool {
     private final PoolGrowth growth;
     private final LoopLending lending;
     final PoolControl control;
-    /** The database's hosts and their roles; null for a database of one host, whose path stays as it was. */
-    final HostRoster roster;
+    /** What the pool does for a host list; without one, every backend fits. */
+    final PoolHosts hosts;
 
     /** A pool whose fresh backends nobody learns from (tests of the pool alone). */
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
@@ -59,7 +59,6 @@ public final class Pool {
             BackendCredentials credentials, List<EventLoop> loops, BackendLimit databaseLimit, BackendLimit userLimit,
             FreshBackendListener fresh, HostRoster roster) {
         this.key = key;
-        this.roster = roster;
         this.target = target;
         this.settings = settings;
         this.credentials = credentials;
@@ -69,6 +68,7 @@ public final class Pool {
         this.growth = new PoolGrowth(this, connector, databaseLimit, userLimit);
         this.lending = new LoopLending(this, shards);
         this.control = new PoolControl(new EveryLoop(this), fresh);
+        this.hosts = new PoolHosts(this, roster);
         for (int i = 0; i < shards.length; i++) {
             Shard s = new Shard(this, loops.get(i));
             shards[i] = s;
@@ -78,21 +78,12 @@ public final class Pool {
             long sweep = settings.waitSweepMillis();
             s.loop.scheduleAtFixedRate(() -> sweepWaiters(s), sweep, sweep, TimeUnit.MILLISECONDS);
         }
-        if (roster != null) {
-            // a host that changed role: its idle backends go now, busy ones at release (expired); waiters get the
-            // host that fits now, e.g. a promoted standby
-            roster.onChange(() -> onEveryLoop(s -> {
-                closeIdleIf(s, c -> !roster.fits(c.host()));
-                if (!s.waiters.isEmpty() && !control.paused()) {
-                    serveWaiters(s);
-                }
-            }));
-        }
+        hosts.watch();
     }
 
     /** The database's hosts and their roles; null for a database of one host. */
     public HostRoster roster() {
-        return roster;
+        return hosts.roster;
     }
 
     public PoolKey key() {
@@ -187,7 +178,7 @@ public final class Pool {
         fresh.opened(c, control.paused());
         growth.connectedOutside();
         if (growth.claimSlot(settings.maxSize()) < 0) {
-            hostClosed(c);
+            hosts.closed(c);
             c.close();
             return;
         }
@@ -198,32 +189,7 @@ public final class Pool {
 
     /** Opens a backend whose authentication the client answers through {@code relay} (passthrough login). */
     public io.netty.util.concurrent.Future<ServerConnection> openWithRelay(EventLoop loop, BackendCredentials.Relay relay) {
-        if (roster == null) {
-            return growth.connector().connect(loop, target, relay, Map.of());
-        }
-        int host = roster.next();
-        if (host < 0) {
-            return loop.newFailedFuture(new dev.pgferry.backend.BackendException(SqlState.CONNECTION_FAILURE,
-                    "pgferry: no server of database \"" + key.database() + "\" is " + roster.target().word()
-                            + " now", false, null));
-        }
-        io.netty.util.concurrent.Future<ServerConnection> f =
-                growth.connector().connect(loop, roster.backendTarget(host, target.database()), relay, Map.of());
-        f.addListener(done -> {
-            if (done.isSuccess()) {
-                ((ServerConnection) done.getNow()).host(host);
-                roster.opened(host);
-            }
-        });
-        return f;
-    }
-
-    /** A backend of this pool had a write refused (25006): a read-write database asks its host's role again now. */
-    void refusedWrite(ServerConnection c) {
-        if (roster != null && (roster.target() == dev.pgferry.hosts.TargetRole.READ_WRITE
-                || roster.target() == dev.pgferry.hosts.TargetRole.PRIMARY)) {
-            roster.suspect(c.host());
-        }
+        return hosts.openWithRelay(loop, relay);
     }
 
     /**
@@ -317,11 +283,11 @@ public final class Pool {
         return null;
     }
 
-    /** Past pgferry.pool.max-lifetime, opened before a RECONNECT, or beyond a size RELOAD made smaller. */
+    /** Past max-lifetime, opened before a RECONNECT, beyond a size RELOAD made smaller, or its host's role changed. */
     private boolean expired(ServerConnection c) {
         return System.nanoTime() - c.createdNanos() > settings.maxLifetime().toNanos()
                 || control.obsolete(c.createdNanos()) || overSize() || growth.databaseLimit.overShare()
-                || (roster != null && !roster.fits(c.host()));
+                || !hosts.fits(c);
     }
 
     /** More backends open than the size (and reserve) allow: only after RELOAD made the pool smaller. */
@@ -434,7 +400,7 @@ public final class Pool {
 
     /** Closes a backend no shard counts (its move to another loop failed), giving its room back. */
     void dropUncounted(ServerConnection c) {
-        hostClosed(c);
+        hosts.closed(c);
         growth.releaseSlot();
         c.close();
     }
@@ -442,14 +408,8 @@ public final class Pool {
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
-            hostClosed(c);
+            hosts.closed(c);
             growth.releaseSlot();
-        }
-    }
-
-    private void hostClosed(ServerConnection c) {
-        if (roster != null && c.host() >= 0) {
-            roster.closed(c.host());
         }
     }
 

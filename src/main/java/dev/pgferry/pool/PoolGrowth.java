@@ -196,7 +196,7 @@ public final class PoolGrowth {
      * {@link HostRoster#next} chooses; false (the slot given back) when no host of the wanted role answers now.
      */
     private boolean open(Shard s) {
-        HostRoster roster = pool.roster;
+        HostRoster roster = pool.hosts.roster;
         int host = -1;
         BackendTarget target = pool.target();
         if (roster != null) {

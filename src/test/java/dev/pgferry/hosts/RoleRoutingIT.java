@@ -217,6 +217,57 @@ class RoleRoutingIT {
         }
     }
 
+    /**
+     * A write refused with 25006 asks its host's role again at once: a second jar whose checks run only every 60 s
+     * sees the primary turned read-only ({@code default_transaction_read_only}) within seconds of the refused write.
+     */
+    @Test
+    @Order(7)
+    void aRefusedWriteHasItsHostsRoleAskedAgainAtOnce() throws Exception {
+        int slowPort = PackagedJar.freePort();
+        String primaryHost = HOST + ":" + primary.port();
+        try (PackagedJar.Running slow = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + slowPort, "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.databases.\"app\".hosts=" + primaryHost + "," + HOST + ":" + replica.port(),
+                "-Dpgferry.databases.\"app\".dbname=postgres", "-Dpgferry.health.role-check-interval=60s"),
+                List.of(), "");
+                Connection direct = primary.connect(PostgresFixture.SUPERUSER, "postgres");
+                Statement admin = direct.createStatement()) {
+            slow.await(l -> l.contains("started in"), Duration.ofSeconds(120));
+            slow.await(l -> l.contains("host " + primaryHost + " is primary now"), Duration.ofSeconds(30));
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + slowPort + "/app",
+                    "postgres", "secret"); Statement st = c.createStatement()) {
+                st.execute("create table if not exists routed_writes (v int)");
+                admin.execute("alter system set default_transaction_read_only = on");
+                admin.execute("select pg_reload_conf()");
+                try {
+                    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                    SQLException refused = null;
+                    while (refused == null && System.nanoTime() < deadline) {
+                        try {
+                            st.execute("insert into routed_writes values (3)"); // before the backend reloaded
+                            Thread.sleep(50);
+                        } catch (SQLException e) {
+                            refused = e;
+                        }
+                    }
+                    org.junit.jupiter.api.Assertions.assertNotNull(refused, "the write was refused (25006)");
+                    assertThat(refused.getSQLState()).isEqualTo("25006");
+                    long refusedAt = System.nanoTime();
+                    slow.await(l -> l.contains("host " + primaryHost + " is read-only-primary now (was primary)"),
+                            Duration.ofSeconds(10));
+                    assertThat(Duration.ofNanos(System.nanoTime() - refusedAt)).as("long before the 60 s tick")
+                            .isLessThan(Duration.ofSeconds(10));
+                } finally {
+                    admin.execute("alter system reset default_transaction_read_only");
+                    admin.execute("select pg_reload_conf()");
+                }
+            }
+        }
+        // the shared jar, checking every second, writes on the primary again before the next test class
+        assertThat(awaitWhere("app", primary.port() + " f")).isEqualTo(primary.port() + " f");
+    }
+
     /** The readiness data entry of {@code database}, starting with {@code text}, whatever the JSON's spacing. */
     private static String data(String database, String text) {
         return java.util.regex.Pattern.quote("\"database " + database + "\"") + "\\s*:\\s*"
