@@ -13,9 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +20,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -103,21 +98,8 @@ class PeeringIT {
                 .logIn("postgres", "secret", "postgres");
     }
 
-    /** Waits until PostgreSQL runs {@code sql} for someone. */
     private static void awaitRunning(String sql) throws Exception {
-        try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
-            for (int i = 0; i < 200; i++) {
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                        + " AND query = '" + sql.replace("'", "''") + "'")) {
-                    rs.next();
-                    if (rs.getInt(1) > 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(25);
-            }
-        }
-        throw new AssertionError(sql + " never ran");
+        ServerActivity.awaitRunning(pg, sql);
     }
 
     @Order(1)
@@ -281,23 +263,9 @@ class PeeringIT {
      * database every 50 ms; asserts no failed transaction and returns the most seen at once.
      */
     private static int bench(int[] ids, Path script, int seconds) throws Exception {
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger most = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(ids.length + 1);
+        ServerActivity.BenchBackends backends = new ServerActivity.BenchBackends(pg, pool);
         try {
-            Future<?> sampler = pool.submit(() -> {
-                try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
-                    while (running.get()) {
-                        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench'"
-                                + " AND backend_type = 'client backend'")) {
-                            rs.next();
-                            most.accumulateAndGet(rs.getInt(1), Math::max);
-                        }
-                        Thread.sleep(50);
-                    }
-                }
-                return null;
-            });
             List<Future<ClientProgram.Result>> runs = new ArrayList<>();
             for (int id : ids) {
                 runs.add(pool.submit(() -> ClientProgram.run(List.of("pgbench", "-n", "-f", script.toString(), "-c", "40",
@@ -310,13 +278,11 @@ class PeeringIT {
                 Matcher failed = Pattern.compile("number of failed transactions: (\\d+)").matcher(r.stdout());
                 assertThat(failed.find() && failed.group(1).equals("0")).as(r.stdout()).isTrue();
             }
-            running.set(false);
-            sampler.get();
+            return backends.most();
         } finally {
-            running.set(false);
+            backends.stop();
             pool.shutdownNow();
         }
-        return most.get();
     }
 
     /** The value of the first line of replica {@code id}'s metrics starting with {@code name} (a regex). */

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.pgferry.cli.PackagedJar;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.RawWireClient;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -150,19 +147,7 @@ class PeersDnsIT {
     }
 
     private static void awaitRunning(String sql) throws Exception {
-        try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
-            for (int i = 0; i < 200; i++) {
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-                        + " AND query = '" + sql.replace("'", "''") + "'")) {
-                    rs.next();
-                    if (rs.getInt(1) > 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(25);
-            }
-        }
-        throw new AssertionError(sql + " never ran");
+        ServerActivity.awaitRunning(pg, sql);
     }
 
     private static void awaitShare(int share, int... ordinals) throws Exception {

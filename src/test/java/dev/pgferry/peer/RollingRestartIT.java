@@ -20,8 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -219,25 +217,11 @@ class RollingRestartIT {
      * drains and exits, starts again and rejoins once ready. Samples the bench database's backends every 50 ms.
      */
     private static Rollout rollUnder(List<String> workload, int seconds) throws Exception {
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger most = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<String> figures = new ArrayList<>();
         long unroutedBefore = balancer.unrouted.get();
+        ServerActivity.BenchBackends backends = new ServerActivity.BenchBackends(pg, pool);
         try {
-            Future<?> sampler = pool.submit(() -> {
-                try (Connection c = pg.connect(PostgresFixture.SUPERUSER, "postgres"); Statement st = c.createStatement()) {
-                    while (running.get()) {
-                        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench'"
-                                + " AND backend_type = 'client backend'")) {
-                            rs.next();
-                            most.accumulateAndGet(rs.getInt(1), Math::max);
-                        }
-                        Thread.sleep(50);
-                    }
-                }
-                return null;
-            });
             long t0 = System.nanoTime();
             List<String> command = new ArrayList<>(List.of("pgbench", "-n", "-C"));
             command.addAll(workload);
@@ -268,13 +252,12 @@ class RollingRestartIT {
             long rolled = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
             assertThat(rolled).as("the rollout ended while pgbench still ran").isLessThan(seconds - 5);
             ClientProgram.Result r = bench.get();
-            running.set(false);
-            sampler.get();
+            int most = backends.most();
             figures.forEach(f -> System.out.println("RollingRestartIT: " + f));
             System.out.println("RollingRestartIT: pgbench:\n" + r.stdout() + r.stderr());
-            return new Rollout(r, rolled, most.get(), balancer.unrouted.get() - unroutedBefore);
+            return new Rollout(r, rolled, most, balancer.unrouted.get() - unroutedBefore);
         } finally {
-            running.set(false);
+            backends.stop();
             pool.shutdownNow();
         }
     }
