@@ -33,6 +33,12 @@ final class StatementRules extends SqlLexer {
         inBody = false;
         nesting = 0;
         run();
+        if (f != null && breaks > 0) {
+            // a transaction end after the last finding (`…; RESET ALL; ROLLBACK`) gets its link too, so its tag
+            // settles or dooms what ran before it: a ROLLBACK in the query string rolls back the implicit
+            // transaction of the statements before it, RESET ALL included (with only a WARNING 25P01)
+            findings();
+        }
         Findings found = f;
         f = null;
         link = null;

@@ -60,6 +60,56 @@ class ResetInTransactionTest {
                 "5s"); // begin; savepoint; reset; rollback to savepoint; reset again
     }
 
+    /**
+     * Found by the differential test (seed 20261206, 20 000 steps): a ROLLBACK in a query string rolls back the implicit
+     * transaction of the statements before it, a RESET ALL among them, although PostgreSQL only warns 25P01 "there is
+     * no transaction in progress". pgferry took the RESET ALL as done and put the startup values back: the client read
+     * those instead of its own SETs, and the backend went back to the pool with state pgferry did not know of.
+     */
+    @Test
+    @Timeout(60)
+    void aRollbackLaterInTheQueryStringUndoesTheResetAllBeforeItAsInPostgres() throws Exception {
+        try (Connection d = PostgresFixture.get().connect(PostgresFixture.SUPERUSER, DB); Statement s = d.createStatement()) {
+            s.execute("create table if not exists rollback_probe (id int)");
+            s.execute("grant all on rollback_probe to public");
+        }
+        List<String> direct = rollbackScript(PostgresFixture.get().port());
+        List<String> proxied = rollbackScript(port);
+        assertThat(proxied).isEqualTo(direct);
+        assertThat(direct).containsExactly("America/New_York", "3s", "America/New_York", "3s", "Asia/Tokyo", "5s");
+    }
+
+    private static List<String> rollbackScript(int port) throws Exception {
+        List<String> seen = new ArrayList<>();
+        try (RawWireClient a = RawWireClient.login("127.0.0.1", port, 10_000, USER, "scram_pw", DB,
+                "TimeZone", "Europe/Paris", "options", "-c statement_timeout=5s");
+                Connection b = Clients.proxy(port, USER, DB); Statement bs = b.createStatement()) {
+            a.send(RawWireClient.query("set timezone = 'America/New_York'; set statement_timeout = '3s'"));
+            a.readUntilReady();
+            bs.execute("select 1"); // the other client takes its turn on the one backend
+            a.send(RawWireClient.query("insert into rollback_probe values (1); reset all; rollback"));
+            a.readUntilReady();
+            seen.add(shown(a, "timezone"));
+            seen.add(shown(a, "statement_timeout"));
+            bs.execute("select 1");
+            a.send(RawWireClient.query("begin; reset all; set timezone = 'Asia/Tokyo'; rollback"));
+            a.readUntilReady();
+            seen.add(shown(a, "timezone"));
+            seen.add(shown(a, "statement_timeout"));
+            a.send(RawWireClient.query("reset all; set timezone = 'Asia/Tokyo'; commit"));
+            a.readUntilReady();
+            seen.add(shown(a, "timezone"));
+            bs.execute("select 1");
+            seen.add(shown(a, "statement_timeout"));
+        }
+        return seen;
+    }
+
+    private static String shown(RawWireClient a, String name) throws Exception {
+        a.send(RawWireClient.query("show " + name));
+        return RawWireClient.firstValue(a.readUntilReady());
+    }
+
     private static List<String> resetScript(int port, boolean withNeighbour) throws SQLException {
         List<String> seen = new ArrayList<>();
         try (Connection a = Clients.proxy(port, USER, DB, "ApplicationName", "a-startup", "assumeMinServerVersion", "10",

@@ -307,7 +307,14 @@ class StatementInspectorTest {
         assertThat(d.listenOps).containsExactly("+c");
         assertThat(d.next).isNull();
         assertThat(inspect("COMMIT")).isNull();
-        assertThat(inspect("SET a = 1; COMMIT").next).isNull();
+        // a transaction end after the last finding gets its (empty) link too: its tag settles or dooms what ran
+        // before it, as a ROLLBACK in a query string rolls back the statements before it
+        assertThat(inspect("SET a = 1; COMMIT").next.endedBy).isEqualTo(StatementInspector.Findings.COMMIT);
+        StatementInspector.Findings r = inspect("insert into t values (1); RESET ALL; ROLLBACK");
+        assertThat(r.resetAll).isTrue();
+        assertThat(r.next.endedBy).isEqualTo(StatementInspector.Findings.ROLLBACK);
+        assertThat(r.next.touched).isEmpty();
+        assertThat(r.next.next).isNull();
     }
 
     /** A session-wide set_config() of a literal name counts as a SET of it too (a RESET ALL fixup leaves it be). */
