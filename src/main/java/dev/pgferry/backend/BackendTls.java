@@ -1,6 +1,6 @@
 package dev.pgferry.backend;
 
-import dev.pgferry.config.PgferryConfig.ServerTlsMode;
+import dev.pgferry.config.TlsConfig.ServerTlsMode;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

@@ -1,6 +1,7 @@
 package dev.pgferry.server;
 
 import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.config.TlsConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
@@ -20,8 +21,8 @@ final class ClientTls {
     private ClientTls() {}
 
     /** Null when client TLS is disabled; a clear error naming the key when it is misconfigured. */
-    static SslContext context(PgferryConfig.ClientTls cfg) {
-        if (cfg.mode() == PgferryConfig.ClientTlsMode.DISABLE) {
+    static SslContext context(TlsConfig.ClientTls cfg) {
+        if (cfg.mode() == TlsConfig.ClientTlsMode.DISABLE) {
             return null;
         }
         Path cert = cfg.certFile().orElseThrow(() -> new IllegalStateException(
@@ -66,7 +67,7 @@ final class ClientTls {
         if (config.auth().type() != PgferryConfig.AuthType.CERT) {
             return;
         }
-        if (config.tls().client().mode() == PgferryConfig.ClientTlsMode.DISABLE || config.tls().client().caFile().isEmpty()) {
+        if (config.tls().client().mode() == TlsConfig.ClientTlsMode.DISABLE || config.tls().client().caFile().isEmpty()) {
             throw new IllegalStateException("pgferry.auth.type=cert requires pgferry.tls.client.mode (not disable) and"
                     + " pgferry.tls.client.ca-file");
         }

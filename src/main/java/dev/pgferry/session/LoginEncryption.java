@@ -69,7 +69,7 @@ final class LoginEncryption {
     /** Refuses a StartupMessage sent in the clear over TCP when {@code pgferry.tls.client.mode=require}. */
     void refuseUnencrypted() throws ProtocolException {
         if (!tlsActive && !unixSocket
-                && sc.config.tls().client().mode() == dev.pgferry.config.PgferryConfig.ClientTlsMode.REQUIRE) {
+                && sc.config.tls().client().mode() == dev.pgferry.config.TlsConfig.ClientTlsMode.REQUIRE) {
             throw new ProtocolException(SqlState.INVALID_AUTHORIZATION,
                     "SSL required: pgferry.tls.client.mode=require refuses unencrypted connections");
         }

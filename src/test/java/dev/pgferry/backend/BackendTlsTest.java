@@ -2,7 +2,7 @@ package dev.pgferry.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pgferry.config.PgferryConfig.ServerTlsMode;
+import dev.pgferry.config.TlsConfig.ServerTlsMode;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresTlsResource;
 import dev.pgferry.testing.SelfSignedCertificate;

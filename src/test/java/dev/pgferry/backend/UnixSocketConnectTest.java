@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgferry.config.PgferryConfig.ChannelBindingMode;
-import dev.pgferry.config.PgferryConfig.ServerTlsMode;
+import dev.pgferry.config.TlsConfig.ServerTlsMode;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresTlsResource;
 import io.netty.channel.EventLoopGroup;

@@ -6,6 +6,7 @@ import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.CheckCredentials;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.config.PgferryConfig;
+import dev.pgferry.config.TlsConfig;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
@@ -61,7 +62,7 @@ public class BackendProbe {
         connector = BackendConnector.of(dev.pgferry.backend.BackendChannels.of(vx.transport()), config);
         targets = ProbeTarget.all(config);
         ChannelBindingPolicy binding = ChannelBindingPolicy.of(config.backend().channelBinding());
-        boolean tlsDisabled = config.tls().server().mode() == PgferryConfig.ServerTlsMode.DISABLE;
+        boolean tlsDisabled = config.tls().server().mode() == TlsConfig.ServerTlsMode.DISABLE;
         for (ProbeTarget t : targets) {
             String why = binding.unusableBecause(tlsDisabled, t.target().unixSocket());
             if (why != null) {
