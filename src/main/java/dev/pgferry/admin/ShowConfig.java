@@ -55,6 +55,9 @@ final class ShowConfig implements AdminCommand {
             String p = "databases.\"" + name + "\".";
             db.host().ifPresent(v -> add(rows, p + "host", v));
             db.port().ifPresent(v -> add(rows, p + "port", v));
+            db.hosts().ifPresent(v -> add(rows, p + "hosts", v));
+            db.targetRole().ifPresent(v -> add(rows, p + "target-role", v.word()));
+            db.maxReplicaLag().ifPresent(v -> add(rows, p + "max-replica-lag", v));
             db.dbname().ifPresent(v -> add(rows, p + "dbname", v));
             db.poolSize().ifPresent(v -> add(rows, p + "pool-size", v));
             db.poolMode().ifPresent(v -> add(rows, p + "pool-mode", v));

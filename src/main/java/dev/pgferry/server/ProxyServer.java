@@ -134,7 +134,7 @@ public class ProxyServer implements ProxyStatus {
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         hostRoles = startRoleChecks(effective, loops);
-        pools = new Pools(key -> newPool(key, connector, loops));
+        pools = new Pools(key -> newPool(key, connector, loops), hostRoles);
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         ClientTls.checkCertAuth(config);
         context.clientTls(ClientTls.context(config.tls().client()));
