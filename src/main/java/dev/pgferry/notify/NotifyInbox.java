@@ -169,21 +169,27 @@ public final class NotifyInbox implements Subscriber {
 
     /** The channel of a NotificationResponse: after its type, length and pid. */
     static String channelOf(ByteBuf m) {
-        int from = m.readerIndex() + 9;
-        int nul = m.indexOf(from, m.writerIndex(), (byte) 0);
-        return nul < 0 ? "" : m.toString(from, nul - from, java.nio.charset.StandardCharsets.UTF_8);
+        return channelOf(m, m.readerIndex(), m.writerIndex());
+    }
+
+    /** The channel of the NotificationResponse at {@code ri} of {@code in}, which ends before {@code end}. */
+    public static String channelOf(ByteBuf in, int ri, int end) {
+        int from = ri + 9;
+        int nul = in.indexOf(from, end, (byte) 0);
+        return nul < 0 ? "" : in.toString(from, nul - from, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**
-     * The operations ran on the client's own backend (it is pinned, or in session mode): every channel they name now
-     * lives there, so the fan-out forgets it (a channel never delivered twice).
+     * The operations ran on the client's own backend (it is pinned): a channel they UNLISTEN is forgotten by the
+     * fan-out too. One they LISTEN that the fan-out has stays there: the pinned backend listens on the fan-out's
+     * channels as well (for pg_listening_channels()), its copies are dropped, so delivery never changes hands.
      */
     public void movedToBackend(List<String> ops) {
         List<String> remove = new ArrayList<>();
         for (String op : ops) {
             if (op.equals("*")) {
                 remove.addAll(channels);
-            } else if (channels.contains(op.substring(1))) {
+            } else if (op.charAt(0) == '-' && channels.contains(op.substring(1))) {
                 remove.add(op.substring(1));
             }
         }

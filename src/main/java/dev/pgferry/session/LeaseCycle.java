@@ -340,6 +340,10 @@ final class LeaseCycle {
         if (unlisten) {
             sql = sql == null ? "UNLISTEN *" : "UNLISTEN *; " + sql;
         }
+        String listens = s.keepsBackend() ? PinnedListens.atEnd(s) : null;
+        if (listens != null) {
+            sql = sql == null ? listens : listens + sql;
+        }
         if (sql == null) {
             fixedUp(c, null, f, setNames, readBack);
             return;

@@ -24,7 +24,7 @@ final class ListenFanout {
 
     /** Whether the transaction that just ended leaves work for the fan-out: a settled LISTEN, or a listening backend. */
     static boolean needsFixup(ClientSession s) {
-        return s.backendListens || (s.txEffects.listenSettled() && on(s));
+        return s.backendListens || s.fanoutToBackendAtEnd || (s.txEffects.listenSettled() && on(s));
     }
 
     /**

@@ -183,6 +183,8 @@ final class ResponseRelay {
                         swallow = true;
                         s.backendListens = true;
                         ListenFanout.hold(s, in, ri, frame);
+                    } else if (PinnedListens.deliveredByFanout(s, in, ri, frame)) {
+                        swallow = true; // a pinned backend listens on the fan-out's channels for their names only
                     }
                 }
                 case ProtocolCodes.COPY_IN_RESPONSE -> {
