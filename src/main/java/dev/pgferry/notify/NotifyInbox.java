@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +25,9 @@ public final class NotifyInbox implements Subscriber {
 
         /** Ends the session with a FATAL error. */
         void closeWithFatal(String sqlState, String message);
+
+        /** Requests (Query, Sync, FunctionCall) the client sent so far: the number of the last one. */
+        long requestsSent();
     }
 
     /** PostgreSQL's program_limit_exceeded. */
@@ -45,6 +49,8 @@ public final class NotifyInbox implements Subscriber {
      * meanwhile (it may have read entries committed before its LISTEN), so the held copy of one is not delivered too.
      */
     private List<ByteBuf> seen;
+    /** Channels subscribed ahead of the commit of their LISTEN, and what came for them meanwhile. */
+    private final PendingListens pending = new PendingListens();
 
     public NotifyInbox(NotifyHub hub, Pool pool, Channel ch, int maxQueued, Client client) {
         this(hub.listener(pool, ch.eventLoop()), hub.stats(), ch, maxQueued, client);
@@ -77,19 +83,35 @@ public final class NotifyInbox implements Subscriber {
      */
     public void apply(List<String> ops, List<ByteBuf> held, Runnable done) {
         Set<String> now = after(channels, ops);
-        List<String> add = new ArrayList<>();
-        for (String c : now) {
-            if (!channels.contains(c)) {
-                add.add(c);
-            }
-        }
         List<String> remove = new ArrayList<>();
         for (String c : channels) {
             if (!now.contains(c)) {
                 remove.add(c);
             }
         }
+        List<String> add = new ArrayList<>();
+        for (String c : now) {
+            if (!channels.contains(c) && !pending.contains(c)) {
+                add.add(c);
+            }
+        }
+        Set<String> early = new LinkedHashSet<>();
+        for (String c : pending.channels()) {
+            if (!now.contains(c)) {
+                remove.add(c); // subscribed ahead, but this transaction's LISTEN of it did not hold
+            } else if (!channels.contains(c)) {
+                early.add(c);
+            }
+        }
+        List<ByteBuf> ahead = pending.isEmpty() ? List.of() : pending.settle(early);
         channels = now;
+        for (ByteBuf m : ahead) {
+            if (closed) {
+                m.release();
+            } else {
+                push(m); // read by the listener after the commit was sent, before anything it reads from now on
+            }
+        }
         if (add.isEmpty() && remove.isEmpty()) {
             release(held);
             done.run();
@@ -185,6 +207,7 @@ public final class NotifyInbox implements Subscriber {
      * channels as well (for pg_listening_channels()), its copies are dropped, so delivery never changes hands.
      */
     public void movedToBackend(List<String> ops) {
+        dropPending(); // they ran on the backend, which delivers what they listen on
         List<String> remove = new ArrayList<>();
         for (String op : ops) {
             if (op.equals("*")) {
@@ -212,11 +235,70 @@ public final class NotifyInbox implements Subscriber {
         return now;
     }
 
+    /**
+     * A LISTEN of {@code add} is about to be sent in the client's transaction: the listener subscribes the client
+     * first, so it listens before that LISTEN can commit and nothing committed after it is missed; {@code done} runs on
+     * this loop once it does. What comes for them is held until the transaction ends ({@link PendingListens}).
+     * {@code request}: the number the request carrying the LISTEN gets. False (and {@code done} not run) if there is
+     * nothing to wait for: the client has those channels already.
+     */
+    public boolean prepare(Collection<String> add, long request, Runnable done) {
+        List<String> fresh = new ArrayList<>();
+        for (String c : add) {
+            if (!channels.contains(c) && !pending.contains(c) && !fresh.contains(c)) {
+                fresh.add(c);
+            }
+        }
+        if (fresh.isEmpty() || closed) {
+            return false;
+        }
+        pending.add(fresh, request);
+        listener.change(this, fresh, List.of(), firsts -> done.run());
+        return true;
+    }
+
+    /** Channels subscribed ahead of a commit wait for the end of the client's transaction. */
+    public boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
+    /** A ReadyForQuery 'I' answered the client's request numbered {@code answered}. */
+    public void transactionEnded(long answered) {
+        pending.transactionEnded(answered);
+    }
+
+    /** The transaction ended without its LISTENs taking effect here: the channels subscribed ahead are let go. */
+    public void dropPending() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<String> remove = new ArrayList<>();
+        for (String c : pending.channels()) {
+            if (!channels.contains(c)) {
+                remove.add(c);
+            }
+        }
+        pending.clear();
+        if (!remove.isEmpty()) {
+            listener.change(this, List.of(), remove, null);
+        }
+    }
+
     @Override
     public void deliver(ByteBuf message) {
         if (closed || (echoes != null && echo(message))) {
             message.release();
             return;
+        }
+        if (!pending.isEmpty() && isNotification(message)) {
+            String c = channelOf(message);
+            if (pending.contains(c) && !channels.contains(c)) {
+                if (!pending.hold(message, client.requestsSent(), queue.max())) {
+                    message.release();
+                    overflow(true);
+                }
+                return;
+            }
         }
         if (seen != null && seen.size() < queue.max() && isNotification(message)) {
             seen.add(message.retainedDuplicate());
@@ -233,15 +315,20 @@ public final class NotifyInbox implements Subscriber {
         }
         boolean notification = isNotification(message);
         if (!queue.offer(message)) {
-            if (notification) {
-                stats.dropped.increment();
-            }
-            stats.slowClientsClosed.increment();
-            String limit = "pgferry.notify.max-queued = " + queue.max();
-            close();
-            client.closeWithFatal(PROGRAM_LIMIT_EXCEEDED, "pgferry: too many notifications waiting for this"
-                    + " client (" + limit + "): it does not read them fast enough");
+            overflow(notification);
         }
+    }
+
+    /** Past {@code pgferry.notify.max-queued}: the client is closed, never pgferry's memory. */
+    private void overflow(boolean notification) {
+        if (notification) {
+            stats.dropped.increment();
+        }
+        stats.slowClientsClosed.increment();
+        String limit = "pgferry.notify.max-queued = " + queue.max();
+        close();
+        client.closeWithFatal(PROGRAM_LIMIT_EXCEEDED, "pgferry: too many notifications waiting for this"
+                + " client (" + limit + "): it does not read them fast enough");
     }
 
     /** Sends what waits, as far as the client may have it now: after the ReadyForQuery ending a transaction. */
@@ -287,6 +374,16 @@ public final class NotifyInbox implements Subscriber {
         }
         stats.dropped.add(dropped);
         clearEchoes();
+        List<String> ahead = new ArrayList<>();
+        for (String c : pending.channels()) {
+            if (!channels.contains(c)) {
+                ahead.add(c);
+            }
+        }
+        pending.clear();
+        if (!ahead.isEmpty()) {
+            listener.leave(this, ahead);
+        }
         if (seen != null) {
             seen.forEach(ByteBuf::release);
             seen = null;

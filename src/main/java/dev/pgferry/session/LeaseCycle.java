@@ -327,6 +327,9 @@ final class LeaseCycle {
             return;
         }
         ListenFanout.dropHeld(s);
+        if (s.inbox != null) {
+            s.inbox.dropPending(); // no LISTEN of this transaction took effect
+        }
         fixup(c, f, unlisten);
     }
 

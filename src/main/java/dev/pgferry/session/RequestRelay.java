@@ -137,9 +137,9 @@ final class RequestRelay {
                             break;
                         }
                         StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
-                        if (f != null && copiesListensFirst(c, f)) {
+                        if (f != null && (copiesListensFirst(c, f) || ListenFanout.subscribesFirst(s, f))) {
                             writeRun(c, in, runStart, ri);
-                            runStart = ri; // relayed once the backend LISTENs on the fan-out's channels
+                            runStart = ri; // relayed once the backend or the fan-out's listener LISTENs
                             break relay;
                         }
                         tx.requestSent();
@@ -169,9 +169,9 @@ final class RequestRelay {
                         int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
                         // what the statement does to the session is found once, here, and applies at each Bind
                         StatementInspector.Findings f = StatementInspector.inspectShared(in, nameEnd, end);
-                        if (f != null && copiesListensFirst(c, f)) {
+                        if (f != null && (copiesListensFirst(c, f) || ListenFanout.subscribesFirst(s, f))) {
                             writeRun(c, in, runStart, ri);
-                            runStart = ri; // relayed once the backend LISTENs on the fan-out's channels
+                            runStart = ri; // relayed once the backend or the fan-out's listener LISTENs
                             break relay;
                         }
                         tx.unsyncedSent();

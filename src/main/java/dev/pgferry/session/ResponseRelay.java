@@ -82,7 +82,11 @@ final class ResponseRelay {
                     if (status == 'I') {
                         s.pool.stats().transactions.increment();
                     }
-                    if (tx.readyForQuery(status) && tx.atRest()) {
+                    boolean answeredLast = tx.readyForQuery(status);
+                    if (status == 'I') {
+                        ListenFanout.transactionEnded(s); // counted: the request this answers
+                    }
+                    if (answeredLast && tx.atRest()) {
                         StatementInspector.Findings resets = txEffects.requestAnswered(status, s.params);
                         if (!tx.inTransaction()) {
                             boolean keeps = s.keepsBackend();

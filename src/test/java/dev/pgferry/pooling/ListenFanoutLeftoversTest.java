@@ -132,4 +132,70 @@ class ListenFanoutLeftoversTest {
             assertThat(receive(a, 2, Duration.ofSeconds(3))).containsExactly("plt_one|x");
         }
     }
+
+    /**
+     * The window between a client's LISTEN commit and the listener's: PostgreSQL delivers every notification committed
+     * after the LISTEN's transaction commits. Here another session waits to see the client's row, which commits with
+     * the LISTEN, and NOTIFYs at once; repeated on a new channel each time (so the listener must LISTEN anew), it
+     * would fall between the two commits now and then.
+     */
+    @Test
+    @Timeout(180)
+    void aNotificationCommittedRightAfterTheListenCommitsIsDelivered() throws Exception {
+        Clients.directExec(DB, "create table if not exists listen_ready(id int primary key)",
+                "grant all on listen_ready to " + USER, "truncate listen_ready");
+        int rounds = 50;
+        try (Connection a = proxy(); Connection reference = directAsUser(); Connection watcher = directAsUser()) {
+            for (int i = 0; i < rounds; i++) {
+                for (Connection c : i < 5 ? List.of(reference, a) : List.of(a)) {
+                    int id = c == a ? i : 1000 + i;
+                    String channel = "ready_" + id;
+                    var notified = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
+                            ps.setInt(1, id);
+                            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                            while (System.nanoTime() < deadline) {
+                                try (ResultSet rs = ps.executeQuery()) {
+                                    rs.next();
+                                    if (rs.getInt(1) == 1) {
+                                        exec(watcher, "NOTIFY " + channel + ", '" + id + "'");
+                                        return;
+                                    }
+                                }
+                            }
+                            throw new IllegalStateException("row " + id + " never seen");
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+                    c.setAutoCommit(false);
+                    exec(c, "LISTEN " + channel, "INSERT INTO listen_ready VALUES (" + id + ")");
+                    c.commit();
+                    c.setAutoCommit(true);
+                    notified.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    assertThat(receive(c, 1, Duration.ofSeconds(5))).as("%s, round %d",
+                            c == a ? "pgferry" : "direct", i).containsExactly(channel + "|" + id);
+                    exec(c, "UNLISTEN " + channel);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aListenThatRollsBackAfterTheListenerSubscribedDeliversNothing() throws Exception {
+        try (Connection a = proxy(); Connection notifier = directAsUser()) {
+            a.setAutoCommit(false);
+            exec(a, "LISTEN rb_ahead");
+            exec(notifier, "NOTIFY rb_ahead, 'during'");
+            Thread.sleep(200);
+            a.rollback();
+            exec(notifier, "NOTIFY rb_ahead, 'after'");
+            a.setAutoCommit(true);
+            assertThat(receive(a, 1, Duration.ofMillis(800))).isEmpty();
+            exec(a, "LISTEN rb_ahead");
+            exec(notifier, "NOTIFY rb_ahead, 'subscribed'");
+            assertThat(receive(a, 2, Duration.ofSeconds(2))).containsExactly("rb_ahead|subscribed");
+        }
+    }
 }
