@@ -34,6 +34,8 @@ public final class NotifyInbox implements Subscriber {
     private static final String PROGRAM_LIMIT_EXCEEDED = "54000";
 
     private final Channel ch;
+    /** The client's pool; null in unit tests. */
+    private Pool pool;
     private final Client client;
     private final ChannelListener listener;
     private final NotifyStats stats;
@@ -54,6 +56,7 @@ public final class NotifyInbox implements Subscriber {
 
     public NotifyInbox(NotifyHub hub, Pool pool, Channel ch, int maxQueued, Client client) {
         this(hub.listener(pool, ch.eventLoop()), hub.stats(), ch, maxQueued, client);
+        this.pool = pool;
     }
 
     NotifyInbox(ChannelListener listener, NotifyStats stats, Channel ch, int maxQueued, Client client) {
@@ -62,6 +65,11 @@ public final class NotifyInbox implements Subscriber {
         this.listener = listener;
         this.stats = stats;
         this.queue = new NotificationQueue(maxQueued);
+    }
+
+    @Override
+    public Pool pool() {
+        return pool;
     }
 
     @Override
