@@ -198,4 +198,61 @@ class ListenFanoutLeftoversTest {
             assertThat(receive(a, 2, Duration.ofSeconds(2))).containsExactly("rb_ahead|subscribed");
         }
     }
+
+    /** SHOW LISTENERS' row of database bench, column to value; empty if none. */
+    private java.util.Map<String, String> listenerRow() throws SQLException {
+        try (Connection admin = dev.pgferry.observability.ThroughPgferry.admin(port); Statement st = admin.createStatement();
+                ResultSet rs = st.executeQuery("SHOW LISTENERS")) {
+            var md = rs.getMetaData();
+            while (rs.next()) {
+                if (DB.equals(rs.getString("database"))) {
+                    java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnName(i), rs.getString(i));
+                    }
+                    return row;
+                }
+            }
+        }
+        return java.util.Map.of();
+    }
+
+    private static String listenerPids(Connection direct) throws SQLException {
+        return Clients.one(direct, "select coalesce(string_agg(pid::text, ','), '') from pg_stat_activity"
+                + " where application_name = '" + ListenFanoutTest.LISTENER_APP + "' and datname = '" + DB + "'");
+    }
+
+    @Test
+    @Timeout(90)
+    void theListenerConnectionClosesAfterItsLastChannelGoesAndShowListenersShowsIt() throws Exception {
+        try (Connection a = proxy(); Connection b = proxy(); Connection notifier = proxy();
+                Connection direct = Clients.direct("postgres")) {
+            exec(a, "LISTEN idle_one");
+            exec(b, "LISTEN idle_one", "LISTEN idle_two");
+            String pid = listenerPids(direct);
+            assertThat(pid).as("one listener backend").matches("[0-9]+");
+            var row = Clients.await(Duration.ofSeconds(10), this::listenerRow,
+                    r -> "2".equals(r.get("channels")) && "2".equals(r.get("subscribers")));
+            assertThat(row).containsEntry("user", USER).containsEntry("state", "open").containsEntry("pid", pid)
+                    .containsEntry("channels", "2").containsEntry("subscribers", "2");
+            // the last channel goes, and one comes back within the grace: the same connection serves it
+            exec(a, "UNLISTEN *");
+            exec(b, "UNLISTEN *");
+            exec(b, "LISTEN idle_two");
+            assertThat(listenerPids(direct)).isEqualTo(pid);
+            row = Clients.await(Duration.ofSeconds(10), this::listenerRow, r -> "1".equals(r.get("channels")));
+            assertThat(row).containsEntry("pid", pid).containsEntry("channels", "1").containsEntry("subscribers", "1");
+            // gone for good: closed after pgferry.notify.listener-idle-timeout (5s)
+            exec(b, "UNLISTEN idle_two");
+            assertThat(Clients.await(Duration.ofSeconds(20), () -> listenerPids(direct), String::isEmpty))
+                    .as("pg_stat_activity shows no pgferry listener").isEmpty();
+            assertThat(listenerRow()).containsEntry("state", "closed").containsEntry("pid", "0")
+                    .containsEntry("channels", "0").containsEntry("subscribers", "0");
+            // and the next LISTEN opens it again
+            exec(b, "LISTEN idle_two");
+            assertThat(listenerPids(direct)).matches("[0-9]+").isNotEqualTo(pid);
+            exec(notifier, "NOTIFY idle_two, 'back'");
+            assertThat(receive(b, 1, Duration.ofSeconds(5))).containsExactly("idle_two|back");
+        }
+    }
 }
