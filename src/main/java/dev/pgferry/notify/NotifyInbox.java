@@ -90,6 +90,16 @@ public final class NotifyInbox implements Subscriber {
      * them), the others released (the listener delivers them).
      */
     public void apply(List<String> ops, List<ByteBuf> held, Runnable done) {
+        apply(ops, held, true, done);
+    }
+
+    /**
+     * As {@link #apply(List, List, Runnable)}; {@code settlesPending}: the transaction that ended carried the LISTEN
+     * the channels subscribed ahead were for ({@link #prepare}). Otherwise (an earlier transaction of a pipeline)
+     * they stay pending.
+     */
+    public void apply(List<String> ops, List<ByteBuf> held, boolean settlesPending, Runnable done) {
+        boolean settles = settlesPending && !pending.isEmpty();
         Set<String> now = after(channels, ops);
         List<String> remove = new ArrayList<>();
         for (String c : channels) {
@@ -99,19 +109,19 @@ public final class NotifyInbox implements Subscriber {
         }
         List<String> add = new ArrayList<>();
         for (String c : now) {
-            if (!channels.contains(c) && !pending.contains(c)) {
+            if (!channels.contains(c) && !(settles && pending.contains(c))) {
                 add.add(c);
             }
         }
         Set<String> early = new LinkedHashSet<>();
-        for (String c : pending.channels()) {
+        for (String c : settles ? pending.channels() : Set.<String>of()) {
             if (!now.contains(c)) {
                 remove.add(c); // subscribed ahead, but this transaction's LISTEN of it did not hold
             } else if (!channels.contains(c)) {
                 early.add(c);
             }
         }
-        List<ByteBuf> ahead = pending.isEmpty() ? List.of() : pending.settle(early);
+        List<ByteBuf> ahead = settles ? pending.settle(early) : List.of();
         channels = now;
         for (ByteBuf m : ahead) {
             if (closed) {
@@ -268,6 +278,14 @@ public final class NotifyInbox implements Subscriber {
     /** Channels subscribed ahead of a commit wait for the end of the client's transaction. */
     public boolean hasPending() {
         return !pending.isEmpty();
+    }
+
+    /**
+     * Whether channels subscribed ahead have their LISTEN's request answered by request {@code answered}: the end of
+     * a transaction settles or drops them. Not before: requests ahead of the LISTEN ended without it.
+     */
+    public boolean pendingReached(long answered) {
+        return pending.reached(answered);
     }
 
     /** A ReadyForQuery 'I' answered the client's request numbered {@code answered}. */

@@ -48,6 +48,11 @@ final class PendingListens {
         channels.addAll(add);
     }
 
+    /** Whether the request carrying the LISTEN was answered by {@code answered}: its transaction may be over. */
+    boolean reached(long answered) {
+        return !channels.isEmpty() && answered >= from;
+    }
+
     /** A ReadyForQuery 'I' answered request {@code answered}: the first one at or after the LISTEN's ends its transaction. */
     void transactionEnded(long answered) {
         if (!channels.isEmpty() && cut == 0 && answered >= from) {

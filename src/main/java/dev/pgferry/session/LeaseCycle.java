@@ -327,7 +327,7 @@ final class LeaseCycle {
             return;
         }
         ListenFanout.dropHeld(s);
-        if (s.inbox != null) {
+        if (s.inbox != null && s.inbox.pendingReached(s.tx.answered())) {
             s.inbox.dropPending(); // no LISTEN of this transaction took effect
         }
         fixup(c, f, unlisten);

@@ -28,7 +28,7 @@ final class ListenFanout {
      */
     static boolean needsFixup(ClientSession s) {
         return s.backendListens || s.fanoutToBackendAtEnd || (s.txEffects.listenSettled() && on(s))
-                || (s.inbox != null && s.inbox.hasPending());
+                || (s.inbox != null && s.inbox.pendingReached(s.tx.answered()));
     }
 
     /**
@@ -56,7 +56,9 @@ final class ListenFanout {
                 s.flushBackend();
             }
         });
-        s.relayHeld = waits;
+        if (!waits) {
+            s.relayHeld = false;
+        }
         return waits;
     }
 
@@ -83,7 +85,8 @@ final class ListenFanout {
             then.run();
             return;
         }
-        inbox(s).apply(ops, held, then);
+        NotifyInbox inbox = inbox(s);
+        inbox.apply(ops, held, inbox.pendingReached(s.tx.answered()), then);
     }
 
     /**

@@ -24,7 +24,7 @@ class PendingListensTest {
 
     private static List<String> payloads(List<ByteBuf> ms) {
         return ms.stream().map(m -> {
-            String s = m.toString(StandardCharsets.UTF_8);
+            String s = m.toString(9, m.readableBytes() - 9, StandardCharsets.UTF_8); // after type, length, pid
             m.release();
             return s.substring(s.indexOf('\0') + 1, s.length() - 1);
         }).toList();
@@ -34,6 +34,8 @@ class PendingListensTest {
     void onlyWhatWasReadAfterTheCommittingRequestWasSentIsDelivered() {
         PendingListens p = new PendingListens();
         p.add(List.of("ch"), 3); // BEGIN was request 2; the LISTEN goes in request 3
+        assertThat(p.reached(2)).as("a request ahead of the LISTEN ended").isFalse();
+        assertThat(p.reached(3)).isTrue();
         ByteBuf during = notification("ch", "during");
         ByteBuf afterCommit = notification("ch", "after commit");
         ByteBuf other = notification("other", "x");

@@ -145,10 +145,14 @@ class ListenFanoutLeftoversTest {
         Clients.directExec(DB, "create table if not exists listen_ready(id int primary key)",
                 "grant all on listen_ready to " + USER, "truncate listen_ready");
         int rounds = 50;
-        try (Connection a = proxy(); Connection reference = directAsUser(); Connection watcher = directAsUser()) {
+        try (Connection a = proxy(); Connection simple = Clients.proxy(port, USER, DB, "preferQueryMode", "simple");
+                Connection reference = directAsUser(); Connection watcher = directAsUser()) {
             for (int i = 0; i < rounds; i++) {
-                for (Connection c : i < 5 ? List.of(reference, a) : List.of(a)) {
-                    int id = c == a ? i : 1000 + i;
+                // pgjdbc's extended protocol (Parse, Bind, Execute, Sync) and its simple Query mode
+                List<Connection> clients = i < 5 ? List.of(reference, a, simple) : i % 3 == 0 ? List.of(a, simple)
+                        : List.of(a);
+                for (Connection c : clients) {
+                    int id = c == a ? i : c == simple ? 2000 + i : 1000 + i;
                     String channel = "ready_" + id;
                     var notified = java.util.concurrent.CompletableFuture.runAsync(() -> {
                         try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
@@ -174,7 +178,8 @@ class ListenFanoutLeftoversTest {
                     c.setAutoCommit(true);
                     notified.get(30, java.util.concurrent.TimeUnit.SECONDS);
                     assertThat(receive(c, 1, Duration.ofSeconds(5))).as("%s, round %d",
-                            c == a ? "pgferry" : "direct", i).containsExactly(channel + "|" + id);
+                            c == reference ? "direct" : c == a ? "pgferry" : "pgferry, simple", i)
+                            .containsExactly(channel + "|" + id);
                     exec(c, "UNLISTEN " + channel);
                 }
             }
