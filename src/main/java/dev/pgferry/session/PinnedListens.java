@@ -38,15 +38,16 @@ final class PinnedListens {
         if (!needed(s) || !s.tx.atRest() || s.tx.inTransaction()) {
             return false;
         }
-        s.relayHeld = true;
+        // pgferry's own query on the leased backend, as a fixup: a client leaving meanwhile leaves the backend to
+        // the callback (SessionEnd), and what it sends waits
+        s.to(SessionState.Event.FIXUP);
         InternalQuery.run(c, listenSql(s.inbox.channels()), (conn, r) -> {
-            s.relayHeld = false;
             if (r.closed) {
                 s.end.backendLost(conn);
                 return;
             }
             if (s.state == SessionState.CLOSED) {
-                s.end.finishAfterClose(conn, false);
+                s.end.finishAfterClose(conn, false); // it listens now: not for another client
                 return;
             }
             conn.listener(s);
@@ -55,7 +56,7 @@ final class PinnedListens {
             } else {
                 s.fanoutOnBackend = true;
             }
-            s.requests.relay();
+            s.lease.startRelay(); // relays the statement that pins, and what came after it
             s.flushBackend();
         });
         return true;
