@@ -91,6 +91,9 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.reserve-timeout", pool.reserveTimeout());
         add(rows, "pool.pinning", pool.pinning());
         add(rows, "pool.check-delay", pool.checkDelay());
+        add(rows, "pool.listen", pool.listen());
+        add(rows, "notify.max-queued", c.notifications().maxQueued());
+        add(rows, "notify.listener-idle-timeout", c.notifications().listenerIdleTimeout());
         add(rows, "auth.type", c.auth().type());
         rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
                 "contents on RELOAD", ConfigOrigin.of("pgferry.auth.users-file")));
