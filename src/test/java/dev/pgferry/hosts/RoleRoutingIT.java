@@ -382,6 +382,47 @@ class RoleRoutingIT {
         }
     }
 
+    /**
+     * A database none of whose hosts has its role (target standby over the primary alone): the client waits in the
+     * queue for the wait timeout, then gets 53300 naming the role; the wait was real, not an instant refusal.
+     */
+    @Test
+    @Order(21)
+    void noHostOfTheWantedRoleMakesTheClientWaitThenFail() throws Exception {
+        int nonePort = PackagedJar.freePort();
+        try (PackagedJar.Running noneJar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + nonePort, "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.backend.host=" + primary.host(), "-Dpgferry.backend.port=" + primary.port(),
+                "-Dpgferry.databases.\"app_none\".hosts=" + primary.host() + ":" + primary.port(),
+                "-Dpgferry.databases.\"app_none\".dbname=postgres",
+                "-Dpgferry.databases.\"app_none\".target-role=standby", "-Dpgferry.pool.query-wait-timeout=2s",
+                "-Dquarkus.http.port=0"), List.of(), "")) {
+            noneJar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"),
+                    Duration.ofSeconds(120));
+            long t0 = System.nanoTime();
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + nonePort + "/app_none",
+                            "postgres", "secret").close());
+            long waited = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+            assertThat(e.getSQLState()).as(e.getMessage()).isEqualTo("53300");
+            assertThat(waited).as("waited for the wait timeout").isGreaterThanOrEqualTo(1900);
+            assertThat(noneJar.process.isAlive()).isTrue();
+        }
+    }
+
+    /** An empty host list stops the start with one line naming the key, as PostgreSQL names a bad setting. */
+    @Test
+    @Order(22)
+    void anEmptyHostListIsAStartupErrorNamingTheKey() throws Exception {
+        try (PackagedJar.Running bad = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + PackagedJar.freePort(), "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.databases.\"app_empty\".hosts=,", "-Dquarkus.http.port=0"), List.of(), "")) {
+            assertThat(bad.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the start ends").isTrue();
+            assertThat(bad.process.exitValue()).isNotZero();
+            assertThat(String.join("\n", bad.lines())).contains("pgferry.databases.\"app_empty\".hosts");
+        }
+    }
+
     private static String httpOn(int onPort, String path) throws Exception {
         var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://" + HOST + ":" + onPort + path)).build(),
