@@ -200,8 +200,15 @@ final class RequestRelay {
                         }
                     }
                     case ProtocolCodes.BIND -> {
-                        tx.unsyncedSent();
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
+                        StatementInspector.Findings listens = s.transactionMode ? router.listenEffect(in, stmt, end)
+                                : null;
+                        if (listens != null && ListenFanout.subscribesFirst(s, listens)) {
+                            writeRun(c, in, runStart, ri);
+                            runStart = ri; // relayed once the fan-out's listener LISTENs, as at the Parse
+                            break relay;
+                        }
+                        tx.unsyncedSent();
                         PreparedStatement ps = null;
                         StatementInspector.Findings effect;
                         if (!s.transactionMode && in.getByte(stmt) != 0) {

@@ -77,6 +77,53 @@ class ListenFanoutLeftoversTest {
         return got;
     }
 
+    /**
+     * pgjdbc runs a PreparedStatement as a named server statement from its fifth execution on (prepareThreshold 5,
+     * the default): the LISTEN then comes as Bind and Execute only, with no Parse. After an UNLISTEN, running it again
+     * must subscribe the fan-out before the LISTEN can commit too, or a notification committed right after is lost.
+     */
+    @Test
+    @Timeout(180)
+    void aPreparedListenRunAgainAfterAnUnlistenMissesNothing() throws Exception {
+        Clients.directExec(DB, "create table if not exists listen_ready(id int primary key)",
+                "grant all on listen_ready to " + USER, "delete from listen_ready where id >= 5000");
+        try (Connection a = proxy(); Connection watcher = directAsUser();
+                var listen = a.prepareStatement("LISTEN ready_prepared");
+                var insert = a.prepareStatement("INSERT INTO listen_ready VALUES (?)")) {
+            for (int i = 0; i < 30; i++) {
+                int id = 5000 + i;
+                var notified = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                    try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
+                        ps.setInt(1, id);
+                        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                        while (System.nanoTime() < deadline) {
+                            try (ResultSet rs = ps.executeQuery()) {
+                                rs.next();
+                                if (rs.getInt(1) == 1) {
+                                    exec(watcher, "NOTIFY ready_prepared, '" + id + "'");
+                                    return;
+                                }
+                            }
+                        }
+                        throw new IllegalStateException("row " + id + " never seen");
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                a.setAutoCommit(false);
+                listen.execute();
+                insert.setInt(1, id);
+                insert.executeUpdate();
+                a.commit();
+                a.setAutoCommit(true);
+                notified.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(receive(a, 1, Duration.ofSeconds(5))).as("round %d", i)
+                        .containsExactly("ready_prepared|" + id);
+                exec(a, "UNLISTEN ready_prepared");
+            }
+        }
+    }
+
     @Test
     @Timeout(60)
     void pgListeningChannelsOfAFannedOutClientIsThatOfADirectOneAndNothingIsDeliveredTwice() throws Exception {
