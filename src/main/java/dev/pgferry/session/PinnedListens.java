@@ -94,6 +94,21 @@ final class PinnedListens {
                 && s.inbox.channels().contains(NotifyInbox.channelOf(in, ri, ri + frame));
     }
 
+    /**
+     * A NotificationResponse the client's backend sent while pgferry ran a query of its own there (a fixup, a
+     * restore): what the relay does with one ({@link ResponseRelay}), so that a client whose backend is its only
+     * source of notifications (pinned, session mode) misses none. It is between the client's transactions, where
+     * PostgreSQL delivers them too.
+     */
+    static void arrivedDuringQuery(ClientSession s, ByteBuf in, int ri, int frame) {
+        if (!s.keepsBackend()) {
+            s.backendListens = true;
+            ListenFanout.hold(s, in, ri, frame);
+        } else if (!deliveredByFanout(s, in, ri, frame) && s.ch != null && s.ch.isActive()) {
+            s.ch.writeAndFlush(in.copy(ri, frame), s.ch.voidPromise());
+        }
+    }
+
     private static String listenSql(Collection<String> channels) {
         StringBuilder sql = new StringBuilder();
         for (String ch : channels) {
