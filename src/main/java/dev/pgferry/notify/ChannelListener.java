@@ -3,7 +3,6 @@ package dev.pgferry.notify;
 import dev.pgferry.backend.BackendListener;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.pool.Pool;
-import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
 import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
@@ -316,20 +315,15 @@ final class ChannelListener implements BackendListener {
             data.release();
             return;
         }
-        frames.append(c.channel().alloc(), data);
         try {
-            int frame;
-            while ((frame = frames.next()) != FrameDecoder.NEED_MORE) {
-                handle(frames.buffer(), frame);
-                frames.skipFrame();
-            }
+            frames.readAll(c.channel().alloc(), data, this::handle);
         } catch (ProtocolException e) {
             LOG.warnf("notify: the listener connection of database %s sent an invalid message: %s", database,
                     e.getMessage());
             c.markBroken();
             c.close();
+            frames.releaseIfEmpty();
         }
-        frames.releaseIfEmpty();
     }
 
     private void handle(ByteBuf in, int frame) throws ProtocolException {

@@ -7,7 +7,6 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.hosts.HostList;
 import dev.pgferry.hosts.HostRole;
-import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
 import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
@@ -199,13 +198,8 @@ final class HostCheck implements BackendListener {
             data.release();
             return;
         }
-        frames.append(c.channel().alloc(), data);
         try {
-            while (frames.next() != FrameDecoder.NEED_MORE) {
-                handle(frames.buffer());
-                frames.skipFrame();
-            }
-            frames.releaseIfEmpty();
+            frames.readAll(c.channel().alloc(), data, (in, length) -> handle(in));
         } catch (ProtocolException e) {
             error = e.getMessage();
             c.close();

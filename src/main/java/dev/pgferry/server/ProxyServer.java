@@ -349,8 +349,7 @@ public class ProxyServer implements ProxyStatus {
     private void closeBackends() {
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         for (Pool p : context.pools().all()) {
-            closed.add(p.control().pause());
-            p.control().kill();
+            closed.add(p.control().kill());
         }
         try {
             CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
