@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgferry.cli.PackagedJar;
+import dev.pgferry.testing.BackendSampler;
 import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.RawWireClient;
@@ -264,7 +265,7 @@ class PeeringIT {
      */
     private static int bench(int[] ids, Path script, int seconds) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(ids.length + 1);
-        ServerActivity.BenchBackends backends = new ServerActivity.BenchBackends(pg, pool);
+        BackendSampler backends = new BackendSampler(pg, pool, "bench", null, Duration.ofMillis(50));
         try {
             List<Future<ClientProgram.Result>> runs = new ArrayList<>();
             for (int id : ids) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pgferry.cli.PackagedJar;
+import dev.pgferry.testing.BackendSampler;
 import dev.pgferry.testing.ClientProgram;
 import dev.pgferry.testing.PostgresFixture;
 import java.net.InetSocketAddress;
@@ -221,7 +222,7 @@ class RollingRestartIT {
         ExecutorService pool = Executors.newFixedThreadPool(workloads.size() + 1);
         List<String> figures = new ArrayList<>();
         long unroutedBefore = balancer.unrouted.get();
-        ServerActivity.BenchBackends backends = new ServerActivity.BenchBackends(pg, pool);
+        BackendSampler backends = new BackendSampler(pg, pool, "bench", null, Duration.ofMillis(50));
         int clients = CLIENTS / workloads.size();
         try {
             long t0 = System.nanoTime();

@@ -3,6 +3,7 @@ package dev.pgferry.pooling;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.pgferry.testing.BackendSampler;
 import dev.pgferry.testing.NodePostgres;
 import dev.pgferry.testing.PostgresFixture;
 import dev.pgferry.testing.PostgresResource;
@@ -15,18 +16,13 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -108,7 +104,7 @@ class ListenFanoutDriversTest {
     /** Runs {@code scenario}, expecting its "ok …" line, while pg_stat_activity is sampled for database bench. */
     private void assertFannedOutOnThreeBackends(Callable<String> scenario) throws Exception {
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        BenchBackends backends = new BenchBackends(pool);
+        BackendSampler backends = new BackendSampler(PostgresFixture.get(), pool, DB, DIRECT_APP, Duration.ofMillis(20));
         try {
             String out = scenario.call();
             int most = backends.most();
@@ -126,41 +122,6 @@ class ListenFanoutDriversTest {
     private static String resource(String name) throws IOException {
         try (InputStream s = ListenFanoutDriversTest.class.getResourceAsStream("/notify/" + name)) {
             return new String(s.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
-    /** The most client backends database bench had (the direct notifier's aside), sampled every 20 ms. */
-    static final class BenchBackends {
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final AtomicInteger most = new AtomicInteger();
-        private final Future<?> sampler;
-
-        BenchBackends(ExecutorService pool) {
-            sampler = pool.submit(() -> {
-                try (Connection c = Clients.direct("postgres"); Statement st = c.createStatement()) {
-                    while (running.get()) {
-                        try (ResultSet rs = st.executeQuery("select count(*) from pg_stat_activity where datname = '"
-                                + DB + "' and backend_type = 'client backend' and application_name <> '" + DIRECT_APP
-                                + "'")) {
-                            rs.next();
-                            most.accumulateAndGet(rs.getInt(1), Math::max);
-                        }
-                        Thread.sleep(20);
-                    }
-                }
-                return null;
-            });
-        }
-
-        /** Stops sampling (a failed sample is thrown here) and returns the most seen. */
-        int most() throws Exception {
-            running.set(false);
-            sampler.get();
-            return most.get();
-        }
-
-        void stop() {
-            running.set(false);
         }
     }
 }

@@ -39,15 +39,34 @@ class ListenFanoutLeftoversTest {
     }
 
     private static Connection directAsUser() throws SQLException {
-        return dev.pgferry.testing.PostgresFixture.get().connect(USER, Clients.PASSWORDS.get(USER), DB);
+        return ListenFanoutTest.directAsUser();
     }
 
     private static void exec(Connection c, String... sqls) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            for (String sql : sqls) {
-                st.execute(sql);
+        ListenFanoutTest.exec(c, sqls);
+    }
+
+    /** Sends {@code NOTIFY channel, 'id'} from {@code watcher} as soon as row {@code id} of listen_ready is seen. */
+    private static java.util.concurrent.CompletableFuture<Void> notifyOnceTheRowIsThere(Connection watcher, int id,
+            String channel) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
+                ps.setInt(1, id);
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (System.nanoTime() < deadline) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getInt(1) == 1) {
+                            exec(watcher, "NOTIFY " + channel + ", '" + id + "'");
+                            return;
+                        }
+                    }
+                }
+                throw new IllegalStateException("row " + id + " never seen");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
             }
-        }
+        });
     }
 
     private static List<String> channels(Connection c) throws SQLException {
@@ -92,24 +111,7 @@ class ListenFanoutLeftoversTest {
                 var insert = a.prepareStatement("INSERT INTO listen_ready VALUES (?)")) {
             for (int i = 0; i < 30; i++) {
                 int id = 5000 + i;
-                var notified = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                    try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
-                        ps.setInt(1, id);
-                        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                        while (System.nanoTime() < deadline) {
-                            try (ResultSet rs = ps.executeQuery()) {
-                                rs.next();
-                                if (rs.getInt(1) == 1) {
-                                    exec(watcher, "NOTIFY ready_prepared, '" + id + "'");
-                                    return;
-                                }
-                            }
-                        }
-                        throw new IllegalStateException("row " + id + " never seen");
-                    } catch (SQLException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                var notified = notifyOnceTheRowIsThere(watcher, id, "ready_prepared");
                 a.setAutoCommit(false);
                 listen.execute();
                 insert.setInt(1, id);
@@ -201,24 +203,7 @@ class ListenFanoutLeftoversTest {
                 for (Connection c : clients) {
                     int id = c == a ? i : c == simple ? 2000 + i : 1000 + i;
                     String channel = "ready_" + id;
-                    var notified = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                        try (var ps = watcher.prepareStatement("select count(*) from listen_ready where id = ?")) {
-                            ps.setInt(1, id);
-                            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                            while (System.nanoTime() < deadline) {
-                                try (ResultSet rs = ps.executeQuery()) {
-                                    rs.next();
-                                    if (rs.getInt(1) == 1) {
-                                        exec(watcher, "NOTIFY " + channel + ", '" + id + "'");
-                                        return;
-                                    }
-                                }
-                            }
-                            throw new IllegalStateException("row " + id + " never seen");
-                        } catch (SQLException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
+                    var notified = notifyOnceTheRowIsThere(watcher, id, channel);
                     c.setAutoCommit(false);
                     exec(c, "LISTEN " + channel, "INSERT INTO listen_ready VALUES (" + id + ")");
                     c.commit();

@@ -41,11 +41,11 @@ class ListenFanoutTest {
     }
 
     /** A direct connection as {@code md5_u}: a plain PostgreSQL client, the reference. */
-    private static Connection directAsUser() throws SQLException {
+    static Connection directAsUser() throws SQLException {
         return dev.pgferry.testing.PostgresFixture.get().connect(USER, Clients.PASSWORDS.get(USER), DB);
     }
 
-    private static void exec(Connection c, String... sqls) throws SQLException {
+    static void exec(Connection c, String... sqls) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String sql : sqls) {
                 st.execute(sql);
