@@ -9,7 +9,8 @@
 # transaction mode, pool 20, port PGB_PORT) in front of the private PostgreSQL (pgenv.sh, port 55432), warms each
 # up with pgbench -S -T WARMUP, then per mode runs pgbench -S -M MODE -c CLIENTS -j 2 -t TX while
 # `perf stat -e syscalls:sys_enter_*` counts the pooler process's system calls (all its threads), and prints
-# each count divided by the transactions run. Needs root (or perf_event_paranoid <= 1) and perf with the
+# each count divided by the transactions run: per system call, all of them (all), and those of the threads that
+# serve clients (io: without the JVM's JIT and timer threads). Needs root (or perf_event_paranoid <= 1) and perf with the
 # syscalls tracepoints. Counts of epoll_wait and futex depend on timing (how much arrives per wake-up), so
 # they move a little between runs; writes and reads per transaction do not, beyond the odd batching.
 set -uo pipefail
@@ -43,6 +44,10 @@ pooler_pid() { # TARGET: the pid whose system calls are counted
 }
 pooler_port() { if [ "$1" = pgferry ]; then echo "$FERRY_PORT"; else echo "$PGB_PORT"; fi; }
 
+printf '\\set aid random(1, 100000)\n\\startpipeline\n' >"$WORK/pipeline.sql"
+for _ in 1 2 3 4 5; do echo 'SELECT abalance FROM pgbench_accounts WHERE aid = :aid;' >>"$WORK/pipeline.sql"; done
+printf '\\endpipeline\n' >>"$WORK/pipeline.sql"
+
 "$PGDIR/pgenv.sh" start || die "PostgreSQL did not start"
 for t in $TARGETS; do
   case $t in
@@ -54,7 +59,7 @@ for t in $TARGETS; do
 done
 
 printf '%-10s %-9s %6s' target mode tps
-for e in $EVENTS all; do printf ' %9s' "$e"; done
+for e in $EVENTS all io; do printf ' %9s' "$e"; done
 echo
 for m in $MODES; do
   for t in $TARGETS; do
@@ -62,20 +67,26 @@ for m in $MODES; do
     case $m in
       connect) flags="-S -C -M simple" tx=$((TX / 10)) ;;  # a SCRAM login per transaction
       tpcb) flags="-M simple" tx=$((TX / 4)) ;;            # tpcb-like: BEGIN, 3 UPDATEs, SELECT, INSERT, END
+      pipeline) flags="-M extended -f $WORK/pipeline.sql" tx=$TX ;;  # 5 SELECTs in one pipeline, one Sync
       *) flags="-S -M $m" tx=$TX ;;
     esac
     # shellcheck disable=SC2086
-    perf stat -x, -o "$WORK/perf" -e "$PERF_EVENTS" -p "$pid" -- \
+    perf stat --per-thread -x, -o "$WORK/perf" -e "$PERF_EVENTS" -p "$pid" -- \
       env PGPASSWORD=secret pgbench -n $flags -c "$CLIENTS" -j 2 -t "$tx" -h 127.0.0.1 \
       -p "$(pooler_port "$t")" -U postgres bench >"$WORK/out" 2>&1
     n=$(awk '/processed:/ {print $NF}' "$WORK/out" | cut -d/ -f1)
     tps=$(awk '/^tps/ {printf "%d", $3; exit}' "$WORK/out")
     [ -n "$n" ] && [ "$n" -gt 0 ] || { say "pgbench failed on $t/$m:"; cat "$WORK/out" >&2; continue; }
     printf '%-10s %-9s %6s' "$t" "$m" "$tps"
+    # --per-thread lines: "comm-tid,count,,event,..."; summed over the threads
     for e in $EVENTS; do
-      awk -F, -v ev="syscalls:sys_enter_$e" -v n="$n" '$3 == ev {printf " %9.2f", $1 / n; f = 1} END {if (!f) printf " %9s", "-"}' "$WORK/perf"
+      awk -F, -v ev="syscalls:sys_enter_$e" -v n="$n" '$4 == ev {c += $2; f = 1}
+        END {if (f) printf " %9.2f", c / n; else printf " %9s", "-"}' "$WORK/perf"
     done
-    awk -F, -v n="$n" '$3 == "raw_syscalls:sys_enter" {printf " %9.2f", $1 / n}' "$WORK/perf"
+    # all: every thread; io: the threads that serve clients (pgferry's Vert.x loops and its backend loop; all of
+    # PgBouncer's), without the JVM's own (JIT compiler threads' gettid, timers), which do not scale with load
+    awk -F, -v n="$n" -v t="$t" '$4 == "raw_syscalls:sys_enter" {a += $2; if (t != "pgferry" || $1 ~ /^(vert\.x-|pgferry-)/) io += $2}
+      END {printf " %9.2f %9.2f", a / n, io / n}' "$WORK/perf"
     echo
   done
 done
