@@ -28,7 +28,7 @@ export PGB_PORT
 TARGETS=${TARGETS:-"pgferry pgbouncer"} MODES=${MODES:-"simple extended prepared"}
 CLIENTS=${CLIENTS:-10} TX=${TX:-2000} WARMUP=${WARMUP:-10}
 PG_PORT=${PGE_PORT:-55432}
-EVENTS="read recvfrom write writev sendto sendmsg epoll_wait epoll_pwait epoll_pwait2 futex gettid"
+EVENTS="read recvfrom write writev sendto sendmsg epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex gettid"
 PERF_EVENTS=$(for e in $EVENTS; do printf 'syscalls:sys_enter_%s,' "$e"; done)raw_syscalls:sys_enter
 command -v perf >/dev/null || die "perf not found (apt-get install -y linux-perf)"
 
