@@ -10,7 +10,9 @@
 # up with pgbench -S -T WARMUP, then per mode runs pgbench -S -M MODE -c CLIENTS -j 2 -t TX while
 # `perf stat -e syscalls:sys_enter_*` counts the pooler process's system calls (all its threads), and prints
 # each count divided by the transactions run: per system call, all of them (all), and those of the threads that
-# serve clients (io: without the JVM's JIT and timer threads). Needs root (or perf_event_paranoid <= 1) and perf with the
+# serve clients (io: without the JVM's JIT and timer threads). WINDOW=<s> (for many clients, e.g. CLIENTS=500
+# WINDOW=10): pgbench -T instead, counted over WINDOW seconds once the clients are logged in, transactions taken from
+# the pooler's SHOW STATS (total_xact_count of database bench) through an admin session opened before the window. Needs root (or perf_event_paranoid <= 1) and perf with the
 # syscalls tracepoints. Counts of epoll_wait and futex depend on timing (how much arrives per wake-up), so
 # they move a little between runs; writes and reads per transaction do not, beyond the odd batching.
 set -uo pipefail
@@ -26,7 +28,7 @@ FERRY_PORT=${FERRY_PORT:-6603} FERRY_HTTP=${FERRY_HTTP:-18603}
 PGB_PORT=${PGB_PORT:-56432}
 export PGB_PORT
 TARGETS=${TARGETS:-"pgferry pgbouncer"} MODES=${MODES:-"simple extended prepared"}
-CLIENTS=${CLIENTS:-10} TX=${TX:-2000} WARMUP=${WARMUP:-10}
+CLIENTS=${CLIENTS:-10} TX=${TX:-2000} WARMUP=${WARMUP:-10} WINDOW=${WINDOW:-0}
 PG_PORT=${PGE_PORT:-55432}
 EVENTS="read recvfrom write writev sendto sendmsg epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex gettid"
 PERF_EVENTS=$(for e in $EVENTS; do printf 'syscalls:sys_enter_%s,' "$e"; done)raw_syscalls:sys_enter
@@ -70,12 +72,42 @@ for m in $MODES; do
       pipeline) flags="-M extended -f $WORK/pipeline.sql" tx=$TX ;;  # 5 SELECTs in one pipeline, one Sync
       *) flags="-S -M $m" tx=$TX ;;
     esac
-    # shellcheck disable=SC2086
-    perf stat --per-thread -x, -o "$WORK/perf" -e "$PERF_EVENTS" -p "$pid" -- \
-      env PGPASSWORD=secret pgbench -n $flags -c "$CLIENTS" -j 2 -t "$tx" -h 127.0.0.1 \
-      -p "$(pooler_port "$t")" -U postgres bench >"$WORK/out" 2>&1
-    n=$(awk '/processed:/ {print $NF}' "$WORK/out" | cut -d/ -f1)
-    tps=$(awk '/^tps/ {printf "%d", $3; exit}' "$WORK/out")
+    if [ "$WINDOW" -gt 0 ]; then
+      # many clients: count over a window after the logins, transactions from the pooler's SHOW STATS
+      connect=$((CLIENTS / 50 + 3))
+      # shellcheck disable=SC2086
+      PGPASSWORD=secret pgbench -n $flags -c "$CLIENTS" -j 2 -T $((connect + WINDOW + 4)) -h 127.0.0.1 \
+        -p "$(pooler_port "$t")" -U postgres bench >"$WORK/out" 2>&1 &
+      bp=$!
+      sleep "$connect"
+      # one admin session, logged in before the window, so that reading the counts costs milliseconds
+      admin=pgbouncer
+      [ "$t" = pgferry ] && admin=pgferry
+      coproc ADMIN { PGPASSWORD=secret psql -h 127.0.0.1 -p "$(pooler_port "$t")" -U postgres -tA -F, -q "$admin"; }
+      xacts() { echo 'SHOW STATS;' >&"${ADMIN[1]}"; echo '\echo END' >&"${ADMIN[1]}"; local l x=""
+        while read -r l <&"${ADMIN[0]}" && [ "$l" != END ]; do [[ $l == bench,* ]] && x=$(echo "$l" | cut -d, -f3); done
+        echo "$x"; }
+      xacts >/dev/null
+      perf stat --per-thread -x, -o "$WORK/perf" -e "$PERF_EVENTS" -p "$pid" &
+      ps=$!
+      sleep 0.1
+      x0=$(xacts)
+      sleep "$WINDOW"
+      x1=$(xacts)
+      kill -INT "$ps"
+      wait "$ps"
+      echo '\q' >&"${ADMIN[1]}"
+      wait "$bp"
+      n=$((x1 - x0))
+      tps=$((n / WINDOW))
+    else
+      # shellcheck disable=SC2086
+      perf stat --per-thread -x, -o "$WORK/perf" -e "$PERF_EVENTS" -p "$pid" -- \
+        env PGPASSWORD=secret pgbench -n $flags -c "$CLIENTS" -j 2 -t "$tx" -h 127.0.0.1 \
+        -p "$(pooler_port "$t")" -U postgres bench >"$WORK/out" 2>&1
+      n=$(awk '/processed:/ {print $NF}' "$WORK/out" | cut -d/ -f1)
+      tps=$(awk '/^tps/ {printf "%d", $3; exit}' "$WORK/out")
+    fi
     [ -n "$n" ] && [ "$n" -gt 0 ] || { say "pgbench failed on $t/$m:"; cat "$WORK/out" >&2; continue; }
     printf '%-10s %-9s %6s' "$t" "$m" "$tps"
     # --per-thread lines: "comm-tid,count,,event,..."; summed over the threads
