@@ -3,8 +3,10 @@ package dev.pgferry.backend;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -16,6 +18,15 @@ import java.net.SocketAddress;
  * path. It needs the native (epoll) transport.
  */
 public final class BackendChannels {
+    /**
+     * How much a backend read asks for: never less than {@link #MIN_READ}. Netty's default guess shrinks to 64 bytes
+     * after a few small responses (an UPDATE's CommandComplete and ReadyForQuery are 20 bytes), so the next larger
+     * one, a SELECT's RowDescription and rows, took two or more reads. The buffer is pooled and given back once the
+     * response is relayed, so a larger floor costs no memory per idle backend and no more per read.
+     */
+    static final int MIN_READ = 1024;
+    static final RecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(MIN_READ, 2048, 65536);
+
     private final ChannelFactory<? extends Channel> tcp;
     private final ChannelFactory<? extends Channel> unix;
 
@@ -42,7 +53,7 @@ public final class BackendChannels {
      * @throws BackendException 08006 for a Unix socket without the native transport
      */
     Bootstrap bootstrap(EventLoop loop, BackendTarget target) throws BackendException {
-        Bootstrap b = new Bootstrap().group(loop);
+        Bootstrap b = new Bootstrap().group(loop).option(ChannelOption.RCVBUF_ALLOCATOR, READS);
         if (target.unixSocket()) {
             if (unix == null) {
                 throw new BackendException("08006", "could not connect to server on socket \"" + target.address()

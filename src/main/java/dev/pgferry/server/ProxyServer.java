@@ -72,11 +72,16 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ProxyServer implements ProxyStatus {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
+    /** The least a client read asks for (see {@link #CLIENT_READS}). */
+    static final int MIN_CLIENT_READ = 1024;
     /**
      * One read-size policy for every client channel: Netty otherwise gives each channel its own allocator object
      * (40 bytes per idle client); the per-channel sizing state lives in the handle each channel makes from it.
+     * Reads ask for at least {@link #MIN_CLIENT_READ} bytes: Netty's default guess shrinks to 64-80 bytes after a few
+     * short queries (BEGIN, END), so the next longer one took two reads. The buffer is pooled and given back once the
+     * request is relayed, so the floor costs an idle client nothing.
      */
-    private static final RecvByteBufAllocator CLIENT_READS = new AdaptiveRecvByteBufAllocator();
+    static final RecvByteBufAllocator CLIENT_READS = new AdaptiveRecvByteBufAllocator(MIN_CLIENT_READ, 2048, 65536);
 
     @Inject
     Vertx vertx;
