@@ -139,14 +139,25 @@ final class RequestRelay {
                         tx.requestSent();
                         s.txEffects.requestStart();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
-                        router.responses.add(ResponseQueue.QUERY, null);
+                        StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
+                        // a RESET of a startup parameter with more statements after it: see ResetToStartup
+                        ResetToStartup.Plan plan = f != null && s.transactionMode && f.resetsAny()
+                                ? ResetToStartup.plan(in, ri + 5, end, s.params) : null;
+                        router.responses.add(ResponseQueue.QUERY, plan);
                         if (SchemaEpoch.isSchemaChangeText(in, ri + 5, end)) {
                             router.schemaChange();
                         }
-                        StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
                         if (f != null && runs(f, true)) {
                             writeRun(c, in, runStart, ri);
                             rejectPinning(c, in, ri, frame, pinReason(f));
+                            rewritten = true;
+                        } else if (plan != null) {
+                            writeRun(c, in, runStart, ri);
+                            ByteBuf out = s.ch.alloc().buffer(plan.text.length + 6);
+                            out.writeByte(ProtocolCodes.QUERY).writeInt(plan.text.length + 5);
+                            out.writeBytes(plan.text).writeByte(0);
+                            c.channel().write(out, c.channel().voidPromise());
+                            s.backendFlush = true;
                             rewritten = true;
                         }
                     }

@@ -70,6 +70,14 @@ final class ResponseRelay {
             byte type = in.getByte(ri);
             boolean swallow = false;
             boolean popped = true;
+            if (router.responses.peekRef() instanceof ResetToStartup.Plan plan
+                    && router.responses.peek() == ResponseQueue.QUERY && plan.swallow(type)) {
+                // the answer to pgferry's own statement after a RESET in the client's query string
+                writeClientRun(in, runStart, ri);
+                runStart = end;
+                in.readerIndex(end);
+                continue;
+            }
             switch (type) {
                 case ProtocolCodes.READY_FOR_QUERY -> {
                     router.responses.poll();
@@ -147,6 +155,10 @@ final class ResponseRelay {
                     ByteBuf renamed = router.duplicateError(in, ri, end);
                     if (renamed == null) {
                         renamed = router.shapes.staleError(in, ri, end);
+                    }
+                    if (renamed == null && head == ResponseQueue.QUERY
+                            && router.responses.peekRef() instanceof ResetToStartup.Plan plan) {
+                        renamed = plan.errorWithClientPosition(s.ch.alloc(), in, ri, end);
                     }
                     boolean waited = router.shapes.waiting();
                     if (renamed != null) {
