@@ -142,7 +142,11 @@ final class RequestRelay {
                         StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
                         // a RESET of a startup parameter with more statements after it: see ResetToStartup
                         ResetToStartup.Plan plan = f != null && s.transactionMode && f.resetsAny()
-                                ? ResetToStartup.plan(in, ri + 5, end, s.params) : null;
+                                ? ResetToStartup.plan(in, ri + 5, end, s.params,
+                                        tx.status() == 'T' && tx.pending() == 1) : null;
+                        if (plan != null && plan.holdsStartupReports && tx.pending() != 1) {
+                            plan = null; // a fixup runs only when nothing else is in flight
+                        }
                         router.responses.add(ResponseQueue.QUERY, plan);
                         if (SchemaEpoch.isSchemaChangeText(in, ri + 5, end)) {
                             router.schemaChange();
@@ -151,7 +155,7 @@ final class RequestRelay {
                             writeRun(c, in, runStart, ri);
                             rejectPinning(c, in, ri, frame, pinReason(f));
                             rewritten = true;
-                        } else if (plan != null) {
+                        } else if (plan != null && plan.text != null) {
                             writeRun(c, in, runStart, ri);
                             ByteBuf out = s.ch.alloc().buffer(plan.text.length + 6);
                             out.writeByte(ProtocolCodes.QUERY).writeInt(plan.text.length + 5);

@@ -23,20 +23,26 @@ import java.util.List;
  * before ReadyForQuery. Its answers (CommandComplete) are swallowed ({@link Plan#swallow}), and an error position
  * after it is moved back ({@link Plan#errorWithClientPosition}). One difference is left: {@code pg_settings.source}
  * says {@code session} where PostgreSQL says {@code client} (as after any restore of pgferry's), and
- * {@code current_query()} shows the text sent. A statement last in its string needs nothing here: the fixup runs before
- * anything else can read the value.
+ * {@code current_query()} shows the text sent. A statement last in its string is followed too, so that the client
+ * is not sent the server's default first and the startup value after it (see {@link #build}).
  * <p>
  * Left alone (the fixup still runs after the string): a text holding {@code BEGIN ATOMIC} (its body's ';' do not
  * end statements), a DO block's RESET, and a startup value or client text that is not ASCII where the error
  * positions could not be counted. {@code DISCARD ALL} cannot be followed by more statements in a query string
- * (PostgreSQL refuses it inside the implicit transaction block).
+ * (PostgreSQL refuses it inside the implicit transaction block); alone, it is left to the fixup.
  */
 final class ResetToStartup extends SqlLexer {
 
     /** The rewrite of one Query, and where its answer stands: kept as the Query's {@link ResponseQueue} entry. */
     static final class Plan {
-        /** The query text to send, without its NUL. */
+        /** The query text to send, without its NUL; null to send the client's as it is. */
         final byte[] text;
+        /**
+         * A lone {@code DISCARD ALL}: the server reports (ParameterStatus) its own defaults of the startup parameters,
+         * which the fixup after it sets back. Those reports are held back, and the fixup's own tell the client what
+         * changed, as PostgreSQL reports only the value a parameter ends with.
+         */
+        final boolean holdsStartupReports;
         /** Ordinals (from 0) of the client's statements each insertion follows, ascending. */
         private final int[] after;
         /** Where each insertion begins in {@link #text}, in characters. */
@@ -52,6 +58,7 @@ final class ResetToStartup extends SqlLexer {
 
         Plan(byte[] text, int[] after, int[] at, int[] len, int[] count) {
             this.text = text;
+            this.holdsStartupReports = text == null;
             this.after = after;
             this.at = at;
             this.len = len;
@@ -134,7 +141,11 @@ final class ResetToStartup extends SqlLexer {
     }
 
     /** A statement found to return parameters to their defaults: where its ';' is, and what pgferry adds after it. */
-    private record Found(int ordinal, int semicolon, String sql, int count) {}
+    /**
+     * A statement found to return parameters to their defaults: its ordinal, where pgferry's statements go in (after
+     * its ';', or after its last token with a ';' first), and what they are.
+     */
+    private record Found(int ordinal, int cut, String sql, int count, boolean local) {}
 
     private final SessionParameters params;
     private final boolean utf8;
@@ -142,6 +153,10 @@ final class ResetToStartup extends SqlLexer {
     private int ordinal;
     /** Statements in what {@link #sets} returned last. */
     private int statements;
+    /** Whether what {@link #statement} returned last is for a SET LOCAL. */
+    private boolean local;
+    /** Where the last token before the cursor ends ({@link #toStatementEnd}). */
+    private int tokenEnd;
 
     private ResetToStartup(SessionParameters params, boolean utf8) {
         this.params = params;
@@ -152,7 +167,7 @@ final class ResetToStartup extends SqlLexer {
      * The rewrite of the Query text at {@code [from, to)} of {@code in} (a NUL at its end is left out), or null if
      * it needs none: no statement returns a startup parameter of the client to its default before another statement.
      */
-    static Plan plan(ByteBuf in, int from, int to, SessionParameters params) {
+    static Plan plan(ByteBuf in, int from, int to, SessionParameters params, boolean inBlock) {
         if (params.startup().isEmpty()) {
             return null;
         }
@@ -163,16 +178,16 @@ final class ResetToStartup extends SqlLexer {
         byte[] text = new byte[len];
         in.getBytes(from, text);
         String enc = params.reportedValue("client_encoding");
-        return new ResetToStartup(params, enc == null || enc.equalsIgnoreCase("UTF8")).plan(text);
+        return new ResetToStartup(params, enc == null || enc.equalsIgnoreCase("UTF8")).plan(text, inBlock);
     }
 
-    /** As {@link #plan(ByteBuf, int, int, SessionParameters)}, for a text. */
-    static Plan plan(String sql, SessionParameters params) {
+    /** As {@link #plan(ByteBuf, int, int, SessionParameters, boolean)}, for a text. */
+    static Plan plan(String sql, SessionParameters params, boolean inBlock) {
         byte[] text = sql.getBytes(StandardCharsets.UTF_8);
-        return params.startup().isEmpty() ? null : new ResetToStartup(params, true).plan(text);
+        return params.startup().isEmpty() ? null : new ResetToStartup(params, true).plan(text, inBlock);
     }
 
-    private Plan plan(byte[] text) {
+    private Plan plan(byte[] text, boolean inBlock) {
         reset(text, 0, text.length);
         found = null;
         ordinal = 0;
@@ -185,25 +200,48 @@ final class ResetToStartup extends SqlLexer {
                 i++; // an empty statement: the grammar drops it, it gets no CommandComplete
                 continue;
             }
+            if (ordinal == 0 && discardAll()) {
+                release();
+                return new Plan(null, new int[0], new int[0], new int[0], new int[0]);
+            }
             StringBuilder sql = statement();
             if (!toStatementEnd()) {
                 release();
                 return null;
             }
-            if (sql != null && i < end && b[i] == ';') {
+            if (sql != null) {
                 if (found == null) {
                     found = new ArrayList<>(2);
                 }
-                found.add(new Found(ordinal, i, sql.toString(), statements));
+                boolean semicolon = i < end && b[i] == ';';
+                String add = semicolon ? sql.toString() : ";" + sql;
+                found.add(new Found(ordinal, semicolon ? i + 1 : tokenEnd, add, statements, local));
             }
             ordinal++;
             if (i < end) {
                 i++; // the ';'
             }
         }
-        Plan plan = found == null ? null : build();
+        Plan plan = found == null ? null : build(inBlock);
         release();
         return plan;
+    }
+
+    /** Whether the text is one {@code DISCARD ALL} and nothing else; moves the cursor only if it is not. */
+    private boolean discardAll() {
+        int save = i;
+        if ("discard".equals(nextWord()) && "all".equals(nextWord())) {
+            skipSpaceAndComments();
+            if (i < end && b[i] == ';') {
+                i++;
+                skipSpaceAndComments();
+            }
+            if (i >= end || b[i] == 0) {
+                return true;
+            }
+        }
+        i = save;
+        return false;
     }
 
     /**
@@ -285,6 +323,7 @@ final class ResetToStartup extends SqlLexer {
     private StringBuilder sets(List<String> names, boolean local) {
         StringBuilder sql = null;
         statements = 0;
+        this.local = local;
         for (String raw : names) {
             String k = params.canonical(raw);
             String v = params.startup().get(k);
@@ -337,6 +376,7 @@ final class ResetToStartup extends SqlLexer {
      * be told by this reading: a {@code BEGIN ATOMIC} body, whose ';' stay inside.
      */
     private boolean toStatementEnd() {
+        tokenEnd = i;
         while (i < end) {
             byte c = b[i];
             if (c == ';') {
@@ -346,27 +386,39 @@ final class ResetToStartup extends SqlLexer {
                 i = end;
                 return true;
             }
-            if (skipQuoteOrComment()) {
+            int after = spaceAndCommentsEnd(i);
+            if (after > i) {
+                i = after; // not a token: pgferry's ';' goes before a trailing comment
                 continue;
             }
-            int w = wordEnd(i);
-            if (w > i) {
-                if (is(i, w, "atomic")) {
-                    return false;
+            if (!skipQuoteOrComment()) {
+                int w = wordEnd(i);
+                if (w > i) {
+                    if (is(i, w, "atomic")) {
+                        return false;
+                    }
+                    i = w;
+                } else {
+                    i++;
                 }
-                i = w;
-            } else {
-                i++;
             }
+            tokenEnd = i;
         }
         return true;
     }
 
-    /** The text with pgferry's statements inserted after every one found that another statement follows. */
-    private Plan build() {
+    /**
+     * The text with pgferry's statements inserted after every statement found. Also after the last one of the string,
+     * although the fixup would put the value right before anything else runs: the server then reports
+     * (ParameterStatus) only the value PostgreSQL would, not the server's default first. But not after a SET LOCAL
+     * last in a string outside a transaction block ({@code inBlock}): a string of several statements runs in an
+     * implicit block, where it would not warn 25P01 as it does alone, and its value is gone at the string's end
+     * anyway.
+     */
+    private Plan build(boolean inBlock) {
         List<Found> kept = new ArrayList<>(found.size());
         for (Found f : found) {
-            if (f.ordinal < ordinal - 1) {
+            if (!f.local || inBlock || f.ordinal < ordinal - 1) {
                 kept.add(f);
             }
         }
@@ -383,7 +435,7 @@ final class ResetToStartup extends SqlLexer {
         int chars = 0;
         for (int k = 0; k < n; k++) {
             Found f = kept.get(k);
-            int cut = f.semicolon + 1;
+            int cut = f.cut;
             int counted = chars(copied, cut);
             if (counted < 0) {
                 return null;

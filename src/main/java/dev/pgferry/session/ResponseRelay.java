@@ -183,7 +183,12 @@ final class ResponseRelay {
                         String[] kv = MessageReader.parameterStatus(in, ri);
                         c.syncedTo = null;
                         c.reported.put(kv[0], kv[1]);
-                        s.params.reportedChanged(kv[0], kv[1]);
+                        if (router.responses.peekRef() instanceof ResetToStartup.Plan plan
+                                && plan.holdsStartupReports && s.params.startup().containsKey(kv[0])) {
+                            swallow = true; // the fixup after the DISCARD ALL reports what changed
+                        } else {
+                            s.params.reportedChanged(kv[0], kv[1]);
+                        }
                     } catch (ProtocolException e) {
                         // relayed as is; the client will judge it
                     }

@@ -1,0 +1,110 @@
+package dev.pgferry.pooling;
+
+import static dev.pgferry.testing.RawWireClient.query;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pgferry.testing.PostgresFixture;
+import dev.pgferry.testing.PostgresResource;
+import dev.pgferry.testing.RawWireClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A RESET of a startup parameter (also RESET ALL, SET x TO DEFAULT, SET LOCAL x TO DEFAULT) returns it to the
+ * client's startup value at once on PostgreSQL, also for the statements after it in the same query string. Through
+ * pgferry (transaction mode, one backend, another client with other startup values taking turns on it) every message
+ * the client gets must be the same, byte for byte: tags, rows, ParameterStatus, errors and their positions,
+ * transaction status. Found by the differential test (issue 16, seed 20261207).
+ */
+@QuarkusTest
+@WithTestResource(PostgresResource.class)
+@TestProfile(TinyPoolProfile.class)
+class ResetToStartupValueTest {
+    @ConfigProperty(name = "pgferry.listen-port")
+    int port;
+
+    static final String USER = "scram_u";
+    static final String PASSWORD = "scram_pw";
+    static final String DB = "postgres";
+
+    private static final String READ = "select current_setting('DateStyle') as ds, current_setting('work_mem') as wm,"
+            + " current_setting('statement_timeout') as st, current_setting('TimeZone') as tz";
+
+    /** Simple query strings: each one's whole answer. */
+    private static final List<String> STRINGS = List.of(
+            "set datestyle = 'German'; set work_mem = '1MB'",
+            "RESET DateStyle; " + READ,
+            "set datestyle = 'German'; RESET DateStyle; " + READ,
+            "set datestyle = 'German'; set work_mem = '1MB'; RESET ALL; " + READ,
+            "set datestyle = 'German'; SET DateStyle TO DEFAULT; " + READ,
+            "set work_mem = '2MB'; set work_mem = default; " + READ,
+            "set timezone = 'Europe/Paris'; SET TIME ZONE LOCAL; " + READ,
+            "begin; set datestyle = 'German'; RESET DateStyle; " + READ + "; rollback; " + READ,
+            "begin; SET LOCAL DateStyle TO DEFAULT; " + READ + "; commit; " + READ,
+            "set datestyle = 'German'",
+            "begin; reset all; " + READ + "; rollback",
+            READ,
+            "RESET DateStyle; START TRANSACTION ISOLATION LEVEL REPEATABLE READ; " + READ + "; commit",
+            "RESET DateStyle; select * from no_such_table_é; " + READ, // an error position after the insertion
+            READ,
+            "set datestyle = 'German'; RESET ALL; select 1/0; " + READ, // the RESET ALL rolls back with the string
+            READ,
+            "begin; RESET work_mem; savepoint s; reset datestyle; rollback to savepoint s; " + READ + "; commit",
+            "RESET DateStyle; RESET DateStyle; ; " + READ + ";",
+            "SET datestyle = 'German'; DISCARD ALL; " + READ, // refused inside the implicit block, as on PostgreSQL
+            READ,
+            "DISCARD ALL",
+            READ,
+            "set datestyle = 'German'",
+            "DISCARD ALL",
+            READ,
+            "RESET DateStyle", // at its startup value already: no ParameterStatus
+            "set datestyle = 'German'",
+            "RESET ALL",
+            READ);
+
+    @Test
+    @Timeout(60)
+    void statementsAfterAResetInTheSameStringSeeTheStartupValueAsOnPostgres() throws Exception {
+        List<String> direct = run(PostgresFixture.get().port(), STRINGS);
+        List<String> proxied = run(port, STRINGS);
+        assertThat(proxied).containsExactlyElementsOf(direct);
+        assertThat(direct.get(1)).contains("SQL, DMY|||\\x031MB|||\\x029s");
+    }
+
+    private static List<String> run(int port, List<String> strings) throws Exception {
+        List<String> answers = new ArrayList<>();
+        try (RawWireClient a = RawWireClient.login("127.0.0.1", port, 10_000, USER, PASSWORD, DB,
+                        "DateStyle", "SQL, DMY", "options", "-c work_mem=256kB -c statement_timeout=9s");
+                RawWireClient b = RawWireClient.login("127.0.0.1", port, 10_000, USER, PASSWORD, DB,
+                        "DateStyle", "Postgres, YMD", "TimeZone", "Asia/Tokyo")) {
+            for (String sql : strings) {
+                a.send(query(sql));
+                answers.add(sql + " -> " + render(a.readUntilReady()));
+                b.send(query("select 1")); // the neighbour takes its turn on the one backend
+                b.readUntilReady();
+            }
+        }
+        return answers;
+    }
+
+    /** Every message, its body readable (fields split by '|'). */
+    static String render(List<RawWireClient.Msg> messages) {
+        StringBuilder sb = new StringBuilder();
+        for (RawWireClient.Msg m : messages) {
+            sb.append(' ').append((char) m.type()).append('[');
+            for (byte x : m.body()) {
+                sb.append(x == 0 ? "|" : x >= 32 && x < 127 ? String.valueOf((char) x) : String.format("\\x%02x", x));
+            }
+            sb.append(']');
+        }
+        return new String(sb.toString().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+    }
+}
