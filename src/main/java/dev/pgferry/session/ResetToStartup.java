@@ -20,8 +20,8 @@ import java.util.List;
  * {@code SET [LOCAL] name TO 'startup value'}, one per parameter: as transactional as the RESET (a rollback undoes
  * both; RESET and SET are both {@code GUC_ACTION_SET} at {@code PGC_S_SESSION}), in the same implicit or explicit
  * transaction, and reported to the client (ParameterStatus) only as the final value, as PostgreSQL 14+ reports only
- * before ReadyForQuery. Its answers (CommandComplete) are swallowed ({@link Plan#swallow}), and an error position
- * after it is moved back ({@link Plan#errorWithClientPosition}). One difference is left: {@code pg_settings.source}
+ * before ReadyForQuery. Its answers (CommandComplete) are swallowed ({@link ResetPlan#swallow}), and an error position
+ * after it is moved back ({@link ResetPlan#errorWithClientPosition}). One difference is left: {@code pg_settings.source}
  * says {@code session} where PostgreSQL says {@code client} (as after any restore of pgferry's), and
  * {@code current_query()} shows the text sent. A statement last in its string is followed too, so that the client
  * is not sent the server's default first and the startup value after it (see {@link #build}).
@@ -33,114 +33,6 @@ import java.util.List;
  */
 final class ResetToStartup extends SqlLexer {
 
-    /** The rewrite of one Query, and where its answer stands: kept as the Query's {@link ResponseQueue} entry. */
-    static final class Plan {
-        /** The query text to send, without its NUL; null to send the client's as it is. */
-        final byte[] text;
-        /**
-         * A lone {@code DISCARD ALL}: the server reports (ParameterStatus) its own defaults of the startup parameters,
-         * which the fixup after it sets back. Those reports are held back, and the fixup's own tell the client what
-         * changed, as PostgreSQL reports only the value a parameter ends with.
-         */
-        final boolean holdsStartupReports;
-        /** Ordinals (from 0) of the client's statements each insertion follows, ascending. */
-        private final int[] after;
-        /** Where each insertion begins in {@link #text}, in characters. */
-        private final int[] at;
-        /** Each insertion's length in characters. */
-        private final int[] len;
-        /** Each insertion's number of statements. */
-        private final int[] count;
-        private int completed;
-        private int next;
-        /** Statements of pgferry's still to answer. */
-        private int inserted;
-
-        Plan(byte[] text, int[] after, int[] at, int[] len, int[] count) {
-            this.text = text;
-            this.holdsStartupReports = text == null;
-            this.after = after;
-            this.at = at;
-            this.len = len;
-            this.count = count;
-        }
-
-        /**
-         * A message of the Query's answer: whether it is an answer to pgferry's inserted statement, to be swallowed.
-         * Each statement of a query string ends with one CommandComplete, or an error that ends the string.
-         */
-        boolean swallow(byte type) {
-            if (inserted > 0) {
-                if (type == 'C') {
-                    inserted--;
-                    return true;
-                }
-                if (type == 'E') {
-                    inserted = 0; // the rest of the string does not run
-                }
-                return false;
-            }
-            if (type == 'C') {
-                if (next < after.length && after[next] == completed) {
-                    inserted = count[next];
-                    next++;
-                }
-                completed++;
-            }
-            return false;
-        }
-
-        /** The 1-based character position {@code p} in {@link #text} as a position in the client's own text. */
-        int clientPosition(int p) {
-            int c = p - 1;
-            int shift = 0;
-            for (int k = 0; k < at.length; k++) {
-                if (c >= at[k] + len[k]) {
-                    shift += len[k];
-                } else if (c >= at[k]) {
-                    return at[k] - shift + 1; // inside pgferry's statement: the end of the client's before it
-                }
-            }
-            return p - shift;
-        }
-
-        /**
-         * The ErrorResponse at {@code [ri, end)} with its position field ('P') moved back to the client's text, or
-         * null if it has none after an insertion.
-         */
-        ByteBuf errorWithClientPosition(ByteBufAllocator alloc, ByteBuf in, int ri, int end) {
-            int i = ri + 5;
-            while (i < end && in.getByte(i) != 0) {
-                int nul = in.indexOf(i + 1, end, (byte) 0);
-                if (nul < 0) {
-                    return null;
-                }
-                if (in.getByte(i) == 'P') {
-                    int p;
-                    try {
-                        p = Integer.parseInt(in.toString(i + 1, nul - i - 1, StandardCharsets.US_ASCII));
-                    } catch (NumberFormatException e) {
-                        return null;
-                    }
-                    int q = clientPosition(p);
-                    if (q == p) {
-                        return null;
-                    }
-                    byte[] value = Integer.toString(q).getBytes(StandardCharsets.US_ASCII);
-                    ByteBuf out = alloc.buffer(end - ri + value.length);
-                    out.writeBytes(in, ri, i + 1 - ri);
-                    out.writeBytes(value);
-                    out.writeBytes(in, nul, end - nul);
-                    out.setInt(1, out.writerIndex() - 1);
-                    return out;
-                }
-                i = nul + 1;
-            }
-            return null;
-        }
-    }
-
-    /** A statement found to return parameters to their defaults: where its ';' is, and what pgferry adds after it. */
     /**
      * A statement found to return parameters to their defaults: its ordinal, where pgferry's statements go in (after
      * its ';', or after its last token with a ';' first), and what they are.
@@ -167,7 +59,7 @@ final class ResetToStartup extends SqlLexer {
      * The rewrite of the Query text at {@code [from, to)} of {@code in} (a NUL at its end is left out), or null if
      * it needs none: no statement returns a startup parameter of the client to its default before another statement.
      */
-    static Plan plan(ByteBuf in, int from, int to, SessionParameters params, boolean inBlock) {
+    static ResetPlan plan(ByteBuf in, int from, int to, SessionParameters params, boolean inBlock) {
         if (params.startup().isEmpty()) {
             return null;
         }
@@ -182,12 +74,12 @@ final class ResetToStartup extends SqlLexer {
     }
 
     /** As {@link #plan(ByteBuf, int, int, SessionParameters, boolean)}, for a text. */
-    static Plan plan(String sql, SessionParameters params, boolean inBlock) {
+    static ResetPlan plan(String sql, SessionParameters params, boolean inBlock) {
         byte[] text = sql.getBytes(StandardCharsets.UTF_8);
         return params.startup().isEmpty() ? null : new ResetToStartup(params, true).plan(text, inBlock);
     }
 
-    private Plan plan(byte[] text, boolean inBlock) {
+    private ResetPlan plan(byte[] text, boolean inBlock) {
         reset(text, 0, text.length);
         found = null;
         ordinal = 0;
@@ -202,7 +94,7 @@ final class ResetToStartup extends SqlLexer {
             }
             if (ordinal == 0 && discardAll()) {
                 release();
-                return new Plan(null, new int[0], new int[0], new int[0], new int[0]);
+                return new ResetPlan(null, new int[0], new int[0], new int[0], new int[0]);
             }
             StringBuilder sql = statement();
             if (!toStatementEnd()) {
@@ -222,9 +114,69 @@ final class ResetToStartup extends SqlLexer {
                 i++; // the ';'
             }
         }
-        Plan plan = found == null ? null : build(inBlock);
+        ResetPlan plan = found == null ? null : build(inBlock);
         release();
         return plan;
+    }
+
+    /**
+     * The text a Parse of {@code [from, to)} of {@code in} sends instead, or null: for one {@code RESET name},
+     * {@code SET [LOCAL] name TO DEFAULT} of a startup parameter, {@code SET [LOCAL] name TO 'startup value'}. A
+     * statement of the extended protocol cannot be followed by another, so it is replaced; its tag is {@code SET},
+     * which the Execute of a RESET answers as {@code RESET} ({@link Parsed#tagReset}). The statement on the server
+     * has the value in its text, so clients with other startup values never share it. {@code RESET ALL} is left to
+     * the fixup (no single statement does what it does and more).
+     */
+    static Parsed parse(ByteBuf in, int from, int to, SessionParameters params) {
+        if (params.startup().isEmpty()) {
+            return null;
+        }
+        byte[] text = new byte[Math.max(0, to - from)];
+        in.getBytes(from, text);
+        ResetToStartup r = new ResetToStartup(params, true);
+        Parsed p = r.parsed(text);
+        r.release();
+        return p;
+    }
+
+    /** What a Parse sends instead ({@link #parse}); {@code tagReset}: its Execute's tag is to read RESET. */
+    record Parsed(byte[] text, boolean tagReset) {}
+
+    private Parsed parsed(byte[] text) {
+        int n = text.length;
+        while (n > 0 && text[n - 1] == 0) {
+            n--;
+        }
+        reset(text, 0, n);
+        skipSpaceAndComments();
+        int w = wordEnd(i);
+        boolean tagReset = is(i, w, "reset");
+        if (tagReset) {
+            int save = i;
+            i = w;
+            if ("all".equals(nextWord())) {
+                return null;
+            }
+            i = save;
+        }
+        StringBuilder sql = statement();
+        if (sql == null || statements != 1 || !toStatementEnd()) {
+            return null;
+        }
+        if (i < end && b[i] == ';') {
+            i++;
+        }
+        skipSpaceAndComments();
+        if (i < end) {
+            return null; // more than one statement: the server refuses it as it is
+        }
+        for (int c = 0; c < sql.length(); c++) {
+            if (sql.charAt(c) > 0x7e) {
+                return null;
+            }
+        }
+        sql.setLength(sql.length() - 1); // its ';'
+        return new Parsed(sql.toString().getBytes(StandardCharsets.US_ASCII), tagReset);
     }
 
     /** Whether the text is one {@code DISCARD ALL} and nothing else; moves the cursor only if it is not. */
@@ -415,7 +367,7 @@ final class ResetToStartup extends SqlLexer {
      * implicit block, where it would not warn 25P01 as it does alone, and its value is gone at the string's end
      * anyway.
      */
-    private Plan build(boolean inBlock) {
+    private ResetPlan build(boolean inBlock) {
         List<Found> kept = new ArrayList<>(found.size());
         for (Found f : found) {
             if (!f.local || inBlock || f.ordinal < ordinal - 1) {
@@ -457,7 +409,7 @@ final class ResetToStartup extends SqlLexer {
             out.write(sql, 0, sql.length);
         }
         out.write(b, copied, end - copied);
-        return new Plan(out.toByteArray(), after, at, len, count);
+        return new ResetPlan(out.toByteArray(), after, at, len, count);
     }
 
     /** Characters in {@code b[from, to)} as the server counts them; -1 if that cannot be told (not UTF-8). */

@@ -1,6 +1,11 @@
 package dev.pgferry.pooling;
 
+import static dev.pgferry.testing.RawWireClient.bind;
+import static dev.pgferry.testing.RawWireClient.describeStatement;
+import static dev.pgferry.testing.RawWireClient.execute;
+import static dev.pgferry.testing.RawWireClient.parse;
 import static dev.pgferry.testing.RawWireClient.query;
+import static dev.pgferry.testing.RawWireClient.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pgferry.testing.PostgresFixture;
@@ -68,6 +73,10 @@ class ResetToStartupValueTest {
             "RESET DateStyle", // at its startup value already: no ParameterStatus
             "set datestyle = 'German'",
             "RESET ALL",
+            READ,
+            "begin; set datestyle = 'German'; set timezone = 'UTC'",
+            "DISCARD ALL", // fails in the block: the values the abort reverts to are reported (seed 20261206)
+            "rollback",
             READ);
 
     @Test
@@ -90,6 +99,87 @@ class ResetToStartupValueTest {
                 answers.add(sql + " -> " + render(a.readUntilReady()));
                 b.send(query("select 1")); // the neighbour takes its turn on the one backend
                 b.readUntilReady();
+            }
+        }
+        return answers;
+    }
+
+    /** One extended-protocol exchange: its messages, and how many ReadyForQuery end its answer. */
+    private record Exchange(int readies, byte[]... messages) {}
+
+    private static Exchange q(String sql) {
+        return new Exchange(1, query(sql));
+    }
+
+    private static byte[][] run(String sql) {
+        return new byte[][] {parse("", sql), bind(""), execute()};
+    }
+
+    private static byte[][] all(byte[][]... parts) {
+        List<byte[]> l = new ArrayList<>();
+        for (byte[][] p : parts) {
+            l.addAll(List.of(p));
+        }
+        return l.toArray(byte[][]::new);
+    }
+
+    private static final List<Exchange> PIPELINES = List.of(
+            q("set datestyle = 'German'; set work_mem = '1MB'"),
+            new Exchange(1, all(run("RESET DateStyle"), run(READ), new byte[][] {sync()})),
+            q("set datestyle = 'German'"),
+            new Exchange(2, all(run("RESET DateStyle"), new byte[][] {sync()}, run(READ), new byte[][] {sync()})),
+            q("set datestyle = 'German'"),
+            new Exchange(1, all(run("SET DateStyle TO DEFAULT"), run("RESET work_mem"), run(READ), new byte[][] {sync()})),
+            new Exchange(1, parse("r", "RESET DateStyle"), describeStatement("r"), sync()),
+            q("set datestyle = 'German'"),
+            new Exchange(1, all(new byte[][] {bind("r"), execute()}, run(READ), new byte[][] {sync()})),
+            q("begin; set datestyle = 'German'"),
+            new Exchange(1, all(new byte[][] {bind("r"), execute()}, run(READ), new byte[][] {sync()})),
+            q("rollback"),
+            q(READ),
+            q("begin; set datestyle = 'German'"),
+            new Exchange(1, all(run("SET LOCAL DateStyle TO DEFAULT"), run(READ), new byte[][] {sync()})),
+            q("commit"),
+            q(READ),
+            q("set datestyle = 'German'"),
+            new Exchange(1, all(new byte[][] {bind("r"), execute()}, run("select 1/0"), run(READ), new byte[][] {sync()})),
+            q(READ),
+            new Exchange(1, all(new byte[][] {bind("r"), execute(), bind("r"), execute()}, run(READ), new byte[][] {sync()})));
+
+    /**
+     * The extended protocol: a RESET's Parse, unnamed and named, then more in the same pipeline, after a Sync or
+     * not. The neighbour prepares the same text under the same name with other startup values: the statement
+     * pgferry prepares on the server for one must never answer for the other.
+     */
+    @Test
+    @Timeout(60)
+    void statementsAfterAResetInTheSamePipelineSeeTheStartupValueAsOnPostgres() throws Exception {
+        List<String> direct = runPipelines(PostgresFixture.get().port());
+        List<String> proxied = runPipelines(port);
+        assertThat(proxied).containsExactlyElementsOf(direct);
+        assertThat(direct.stream().filter(x -> x.startsWith("1 -> ")).findFirst().orElseThrow())
+                .contains("SQL, DMY|||\\x031MB");
+    }
+
+    private static List<String> runPipelines(int port) throws Exception {
+        List<String> answers = new ArrayList<>();
+        try (RawWireClient a = RawWireClient.login("127.0.0.1", port, 10_000, USER, PASSWORD, DB,
+                        "DateStyle", "SQL, DMY", "options", "-c work_mem=256kB -c statement_timeout=9s");
+                RawWireClient b = RawWireClient.login("127.0.0.1", port, 10_000, USER, PASSWORD, DB,
+                        "DateStyle", "Postgres, YMD", "TimeZone", "Asia/Tokyo")) {
+            b.exchange(1, parse("r", "RESET DateStyle"), sync());
+            int n = 0;
+            for (Exchange e : PIPELINES) {
+                String answer = render(a.exchange(e.readies(), e.messages()));
+                answers.add(n++ + " -> " + answer);
+                if (!answer.endsWith("Z[I]")) {
+                    continue; // the one backend is a's until its transaction ends
+                }
+                String other = render(b.exchange(1, all(new byte[][] {query("set datestyle = 'German'")})));
+                answers.add("neighbour " + other);
+                other = render(b.exchange(1, all(new byte[][] {bind("r"), execute()}, run("show datestyle"),
+                        new byte[][] {sync()})));
+                answers.add("neighbour " + other);
             }
         }
         return answers;

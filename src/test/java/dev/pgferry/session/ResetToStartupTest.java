@@ -28,7 +28,7 @@ class ResetToStartupTest {
     private static final SessionParameters CLIENT = params("DateStyle", "SQL, DMY", "work_mem", "256kB");
 
     private static String sent(String sql) {
-        ResetToStartup.Plan plan = ResetToStartup.plan(sql, CLIENT, false);
+        ResetPlan plan = ResetToStartup.plan(sql, CLIENT, false);
         return plan == null ? null : new String(plan.text, StandardCharsets.UTF_8);
     }
 
@@ -89,7 +89,7 @@ class ResetToStartupTest {
 
     @Test
     void theAnswersOfInsertedStatementsAreSwallowedInOrder() {
-        ResetToStartup.Plan plan = ResetToStartup.plan("select 1; RESET ALL; select 2", CLIENT, false);
+        ResetPlan plan = ResetToStartup.plan("select 1; RESET ALL; select 2", CLIENT, false);
         assertThat(plan.swallow((byte) 'T')).isFalse();
         assertThat(plan.swallow((byte) 'D')).isFalse();
         assertThat(plan.swallow((byte) 'C')).isFalse(); // select 1
@@ -105,7 +105,7 @@ class ResetToStartupTest {
 
     @Test
     void anErrorEndsTheString() {
-        ResetToStartup.Plan plan = ResetToStartup.plan("RESET DateStyle; select 1/0; RESET work_mem; select 2", CLIENT, false);
+        ResetPlan plan = ResetToStartup.plan("RESET DateStyle; select 1/0; RESET work_mem; select 2", CLIENT, false);
         assertThat(plan.swallow((byte) 'C')).isFalse();
         assertThat(plan.swallow((byte) 'C')).isTrue();
         assertThat(plan.swallow((byte) 'E')).isFalse();
@@ -115,7 +115,7 @@ class ResetToStartupTest {
     @Test
     void errorPositionsAfterAnInsertionAreMovedBack() {
         String sql = "RESET DateStyle; select é from nowhere; RESET work_mem; select x";
-        ResetToStartup.Plan plan = ResetToStartup.plan(sql, CLIENT, false);
+        ResetPlan plan = ResetToStartup.plan(sql, CLIENT, false);
         String text = new String(plan.text, StandardCharsets.UTF_8);
         int nowhere = text.indexOf("nowhere") + 1;
         assertThat(plan.clientPosition(nowhere)).isEqualTo(sql.indexOf("nowhere") + 1);
@@ -137,5 +137,26 @@ class ResetToStartupTest {
         assertThat(moved.getInt(1)).isEqualTo(moved.readableBytes() - 1);
         moved.release();
         error.release();
+    }
+
+    private static String parsed(String sql) {
+        ByteBuf in = Unpooled.copiedBuffer(sql, StandardCharsets.UTF_8);
+        ResetToStartup.Parsed p = ResetToStartup.parse(in, 0, in.writerIndex(), CLIENT);
+        return p == null ? null : new String(p.text(), StandardCharsets.US_ASCII) + (p.tagReset() ? " [RESET]" : "");
+    }
+
+    @Test
+    void aParsedResetOfAStartupParameterBecomesASetOfItsStartupValue() {
+        assertThat(parsed("RESET DateStyle")).isEqualTo("SET \"DateStyle\" TO 'SQL, DMY' [RESET]");
+        assertThat(parsed(" reset work_mem ; ")).isEqualTo("SET \"work_mem\" TO '256kB' [RESET]");
+        assertThat(parsed("SET DateStyle TO DEFAULT")).isEqualTo("SET \"DateStyle\" TO 'SQL, DMY'");
+        assertThat(parsed("set local datestyle = default")).isEqualTo("SET LOCAL \"DateStyle\" TO 'SQL, DMY'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"RESET ALL", "RESET TimeZone", "RESET DateStyle; select 1", "SET DateStyle TO 'ISO'",
+        "select 1", "DISCARD ALL"})
+    void otherParsesAreSentAsTheyAre(String sql) {
+        assertThat(parsed(sql)).isNull();
     }
 }
