@@ -147,6 +147,34 @@ class ResetToStartupValueTest {
             new Exchange(1, all(new byte[][] {bind("r"), execute(), bind("r"), execute()}, run(READ), new byte[][] {sync()})));
 
     /**
+     * RESET ALL and a SET after it in the same transaction, each in its own request of a pipeline: the startup values
+     * are put back once the client waits for nothing, not only if the last request reset something (differential seed
+     * 20261206). The client's startup parameter is one the server does not report: a reported one would show the
+     * server's default in ParameterStatus first (RESET ALL in the extended protocol is left to that fixup).
+     */
+    @Test
+    @Timeout(60)
+    void aResetAllFollowedByASetInAPipelineIsPutRightAsOnPostgres() throws Exception {
+        List<String> direct = resetAllPipeline(PostgresFixture.get().port());
+        assertThat(resetAllPipeline(port)).containsExactlyElementsOf(direct);
+        assertThat(direct.get(1)).contains("\\x05256kB");
+    }
+
+    private static List<String> resetAllPipeline(int port) throws Exception {
+        List<String> answers = new ArrayList<>();
+        try (RawWireClient a = RawWireClient.login("127.0.0.1", port, 10_000, USER, PASSWORD, DB,
+                "options", "-c work_mem=256kB")) {
+            a.exchange(1, query("set work_mem = '1MB'"));
+            answers.add(render(a.exchange(3, all(run("begin"), new byte[][] {sync()}, run("RESET ALL"),
+                    new byte[][] {sync()}, run("set search_path = 'public'"), new byte[][] {sync()}))));
+            answers.add(render(a.exchange(1, query(READ))));
+            answers.add(render(a.exchange(1, query("rollback"))));
+            answers.add(render(a.exchange(1, query(READ))));
+        }
+        return answers;
+    }
+
+    /**
      * The extended protocol: a RESET's Parse, unnamed and named, then more in the same pipeline, after a Sync or
      * not. The neighbour prepares the same text under the same name with other startup values: the statement
      * pgferry prepares on the server for one must never answer for the other.
