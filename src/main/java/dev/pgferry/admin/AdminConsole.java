@@ -37,7 +37,7 @@ public final class AdminConsole implements VirtualDatabase {
         this.sc = sc;
         List<AdminCommand> commands = List.of(new ShowHelp(), new ShowPools(new ClientCounts(() -> sc)),
                 new ShowClients(), new ShowServers(), new ShowStats(), new ShowTotals(), new ShowDatabases(),
-                new ShowUsers(), new ShowLists(), new ShowConfig(), new ShowVersion(), new Pause(), new Resume(),
+                new ShowUsers(), new ShowLists(), new ShowListeners(), new ShowConfig(), new ShowVersion(), new Pause(), new Resume(),
                 new Disable(), new Enable(), new Reconnect(), new Kill(), new KillClient(), new WaitClose(),
                 new Reload(), new Shutdown(), new SetParameter());
         this.admin = new AdminContext(sc, new PauseState(sc.pools()), commands);

@@ -6,6 +6,8 @@ import dev.pgferry.config.ConfigRebuild;
 import dev.pgferry.config.EffectivePoolConfig;
 import dev.pgferry.config.PgferryConfig;
 import dev.pgferry.pool.ForcedUserCredentials;
+import dev.pgferry.pool.HostRoles;
+import dev.pgferry.pool.HostRoster;
 import dev.pgferry.pool.Pool;
 import dev.pgferry.pool.PoolPlan;
 import dev.pgferry.session.SessionContext;
@@ -44,6 +46,8 @@ final class SettingsReload {
         PgferryConfig before = sc.config();
         PgferryConfig after = ConfigRebuild.rebuild();
         checkForcedUsers(sc, after);
+        EffectivePoolConfig checked = new EffectivePoolConfig(after);
+        after.databases().keySet().stream().filter(checked::hasHostList).forEach(checked::hosts); // a bad list: refused
         Map<String, String> old = values(before);
         Map<String, String> now = values(after);
         List<String> applied = new ArrayList<>();
@@ -54,6 +58,7 @@ final class SettingsReload {
             }
         }
         sc.replaceConfig(after);
+        relistHosts(sc, after);
         int reconfigured = 0;
         for (Pool p : sc.pools().all()) {
             if (!sc.servesDatabase(p.key().database())) {
@@ -62,6 +67,12 @@ final class SettingsReload {
             PoolPlan plan = PoolPlan.of(after, p.key());
             if (!plan.target().equals(p.target()) || !plan.settings().equals(p.settings())) {
                 p.reconfigure(plan.target(), plan.settings());
+                reconfigured++;
+            }
+            HostRoles roles = sc.pools().hostRoles();
+            HostRoster roster = roles == null ? null : roles.roster(p.key().database());
+            if (roles != null && roster != p.roster()) {
+                p.reroute(roster);
                 reconfigured++;
             }
             p.growth().databaseLimit().max(plan.maxDbConnections());
@@ -79,6 +90,24 @@ final class SettingsReload {
                 + reconfigured + " pools reconfigured)")
                 + (restart.isEmpty() ? "" : (applied.isEmpty() ? "" : "; ") + String.join(", ", restart)
                         + " changed but read at start only: restart to apply");
+    }
+
+    /**
+     * A database's {@code hosts}, {@code target-role} or {@code max-replica-lag} changed, added or removed: its roster
+     * is made anew (new servers checked, servers no list names any more no longer); the pools follow it below.
+     */
+    private static void relistHosts(SessionContext sc, PgferryConfig after) {
+        HostRoles roles = sc.pools().hostRoles();
+        if (roles == null) {
+            return;
+        }
+        EffectivePoolConfig e = new EffectivePoolConfig(after);
+        // a database taken out keeps its roster: its logged-in clients keep their pool as it was
+        for (String database : after.databases().keySet()) {
+            boolean listed = e.hasHostList(database);
+            roles.relist(database, listed ? e.hosts(database) : null, listed ? e.targetRole(database) : null,
+                    listed ? e.maxReplicaLag(database) : null);
+        }
     }
 
     /**

@@ -55,6 +55,9 @@ final class ShowConfig implements AdminCommand {
             String p = "databases.\"" + name + "\".";
             db.host().ifPresent(v -> add(rows, p + "host", v));
             db.port().ifPresent(v -> add(rows, p + "port", v));
+            db.hosts().ifPresent(v -> add(rows, p + "hosts", v));
+            db.targetRole().ifPresent(v -> add(rows, p + "target-role", v.word()));
+            db.maxReplicaLag().ifPresent(v -> add(rows, p + "max-replica-lag", v));
             db.dbname().ifPresent(v -> add(rows, p + "dbname", v));
             db.poolSize().ifPresent(v -> add(rows, p + "pool-size", v));
             db.poolMode().ifPresent(v -> add(rows, p + "pool-mode", v));
@@ -88,6 +91,9 @@ final class ShowConfig implements AdminCommand {
         add(rows, "pool.reserve-timeout", pool.reserveTimeout());
         add(rows, "pool.pinning", pool.pinning());
         add(rows, "pool.check-delay", pool.checkDelay());
+        add(rows, "pool.listen", pool.listen());
+        add(rows, "notify.max-queued", c.notifications().maxQueued());
+        add(rows, "notify.listener-idle-timeout", c.notifications().listenerIdleTimeout());
         add(rows, "auth.type", c.auth().type());
         rows.add(List.of("pgferry.auth.users-file", c.auth().usersFile().map(Object::toString).orElse(""),
                 "contents on RELOAD", ConfigOrigin.of("pgferry.auth.users-file")));

@@ -349,8 +349,8 @@ final class BackendStartupHandler extends ChannelInboundHandlerAdapter {
     /** The server answered a {@link BackendCredentials.Ping}: it is up; the connection has served its purpose. */
     private void answeredPing(ChannelHandlerContext ctx) {
         state = State.READY;
+        conn.markBroken(); // before the promise's listeners run: they tell an answered ping from a login by it
         promise.trySuccess(conn);
-        conn.markBroken();
         ctx.close();
     }
 

@@ -50,6 +50,7 @@ public final class ServerConnection {
     private PoolSlot poolSlot;
     /** Index of this backend's server in its database's {@code hosts} list; -1 for a database of one host. */
     private int host = -1;
+    private Object hostList;
 
     ServerConnection(Channel channel, BackendTarget target, long id) {
         this.channel = channel;
@@ -131,12 +132,19 @@ public final class ServerConnection {
         this.poolSlot = slot;
     }
 
+    /** The index of this backend's server in {@link #hostList()}, -1 for a database of one server. */
     public int host() {
         return host;
     }
 
-    public void host(int index) {
+    /** The host list {@link #host()} indexes (the pool's roster when the backend was opened), null if none. */
+    public Object hostList() {
+        return hostList;
+    }
+
+    public void host(int index, Object list) {
         this.host = index;
+        this.hostList = list;
     }
 
     public void close() {

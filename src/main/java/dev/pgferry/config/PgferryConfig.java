@@ -377,6 +377,14 @@ public interface PgferryConfig {
          */
         @WithDefault("10000")
         int maxQueued();
+
+        /**
+         * How long a database's listener connection stays open once its last channel is unlistened: a LISTEN within
+         * it reuses the connection, so LISTEN/UNLISTEN churn does not reconnect each time; after it the connection is
+         * closed, and the next LISTEN opens one again (with the login of that subscriber's pool). 0 closes at once.
+         */
+        @WithDefault("5s")
+        java.time.Duration listenerIdleTimeout();
     }
 
     interface Prepared {

@@ -3,7 +3,6 @@ package dev.pgferry.notify;
 import dev.pgferry.backend.BackendListener;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.pool.Pool;
-import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
 import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
@@ -20,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,7 +31,9 @@ import org.jboss.logging.Logger;
  * sender's pid, channel, payload), to the channel's subscribers in the order it came. A channel is LISTENed on its
  * first subscriber and UNLISTENed when its last leaves. Lost, the connection is reopened, every channel LISTENed
  * again, and the subscribers get a notice that they may have missed notifications (PostgreSQL keeps none for a
- * listener that was not there).
+ * listener that was not there). Once its last channel is UNLISTENed the connection is closed after
+ * {@code pgferry.notify.listener-idle-timeout} (a LISTEN meanwhile keeps it), so a database nobody listens on holds
+ * no backend; the next LISTEN opens it again, logged in through that subscriber's pool.
  *
  * <p>Everything here runs on the listener's event loop; clients reach it through {@link #change} and
  * {@link #leave}, and are answered on their own loops.
@@ -53,7 +56,15 @@ final class ChannelListener implements BackendListener {
     }
 
     private final String database;
-    private final Pool pool;
+    /** The pool whose server and login the connection uses: that of the subscriber that last opened it. */
+    private volatile Pool pool;
+    /** {@code pgferry.notify.listener-idle-timeout}, in milliseconds, as in force when it is read. */
+    private final LongSupplier idleMillis;
+    /** The close scheduled since the last channel went; null if none. */
+    private ScheduledFuture<?> idleClose;
+    /** The counts SHOW LISTENERS reads from another thread, written after each change. */
+    private volatile int shownChannels;
+    private volatile int shownSubscribers;
     private final EventLoop loop;
     private final NotifyStats stats;
     private final Subscriptions<Subscriber> subs = new Subscriptions<>();
@@ -62,17 +73,18 @@ final class ChannelListener implements BackendListener {
     /** What runs once a connection is open and has LISTENed on every channel. */
     private List<Runnable> afterConnect = new ArrayList<>();
     private final MessageFrameDecoder frames = new MessageFrameDecoder(MAX_MESSAGE);
-    private State state = State.CLOSED;
+    private volatile State state = State.CLOSED;
     /** pgferry is stopping: no connection is opened or kept any more. */
     private boolean stopped;
-    private ServerConnection conn;
+    private volatile ServerConnection conn;
     /** The connection was lost since subscribers last had it: they get a notice once it is back. */
     private boolean lost;
     private long retryMillis = RETRY_MIN_MILLIS;
 
-    ChannelListener(String database, Pool pool, EventLoop loop, NotifyStats stats) {
+    ChannelListener(String database, Pool pool, EventLoop loop, NotifyStats stats, LongSupplier idleMillis) {
         this.database = database;
         this.pool = pool;
+        this.idleMillis = idleMillis;
         this.loop = loop;
         this.stats = stats;
     }
@@ -99,6 +111,7 @@ final class ChannelListener implements BackendListener {
                 }
             }
             Runnable back = () -> answer(s, done == null ? null : () -> done.accept(firsts));
+            idleWatch();
             switch (state) {
                 case OPEN -> {
                     if (!sql.isEmpty()) {
@@ -115,6 +128,9 @@ final class ChannelListener implements BackendListener {
                         back.run();
                     } else {
                         afterConnect.add(back);
+                        if (s.pool() != null) {
+                            pool = s.pool(); // the login of whoever needs the connection now
+                        }
                         connect();
                     }
                 }
@@ -175,6 +191,7 @@ final class ChannelListener implements BackendListener {
             conn = (ServerConnection) f.getNow();
             conn.listener(this);
             state = State.OPEN;
+            idleWatch(); // everyone may have left while it opened
             retryMillis = RETRY_MIN_MILLIS;
             List<Runnable> waiting = afterConnect;
             afterConnect = new ArrayList<>();
@@ -192,6 +209,43 @@ final class ChannelListener implements BackendListener {
                 send(sql.toString(), waiting);
             }
         });
+    }
+
+    /**
+     * After a change: with no channel left, an open connection is closed once the idle timeout passes without a new
+     * subscription; with channels, a close scheduled is called off.
+     */
+    private void idleWatch() {
+        shownChannels = subs.channels().size();
+        shownSubscribers = subs.everyone().size();
+        if (!subs.isEmpty()) {
+            if (idleClose != null) {
+                idleClose.cancel(false);
+                idleClose = null;
+            }
+            return;
+        }
+        if (idleClose != null || state != State.OPEN) {
+            return;
+        }
+        long delay = Math.max(0, idleMillis.getAsLong());
+        idleClose = loop.schedule(this::closeIdle, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void closeIdle() {
+        idleClose = null;
+        if (!subs.isEmpty() || state != State.OPEN || stopped) {
+            return;
+        }
+        LOG.debugf("notify: closing the listener connection of database %s: no channel left", database);
+        ServerConnection c = conn;
+        conn = null; // its close is not a loss to recover from (onBackendClosed)
+        state = State.CLOSED;
+        frames.release();
+        List<List<Runnable>> waiting = new ArrayList<>(inFlight);
+        inFlight.clear();
+        waiting.forEach(l -> l.forEach(Runnable::run)); // UNLISTENs: nothing listens any more either way
+        c.close();
     }
 
     /** pgferry stops: the listener connection is closed, and not reopened. */
@@ -261,20 +315,15 @@ final class ChannelListener implements BackendListener {
             data.release();
             return;
         }
-        frames.append(c.channel().alloc(), data);
         try {
-            int frame;
-            while ((frame = frames.next()) != FrameDecoder.NEED_MORE) {
-                handle(frames.buffer(), frame);
-                frames.skipFrame();
-            }
+            frames.readAll(c.channel().alloc(), data, this::handle);
         } catch (ProtocolException e) {
             LOG.warnf("notify: the listener connection of database %s sent an invalid message: %s", database,
                     e.getMessage());
             c.markBroken();
             c.close();
+            frames.releaseIfEmpty();
         }
-        frames.releaseIfEmpty();
     }
 
     private void handle(ByteBuf in, int frame) throws ProtocolException {
@@ -358,5 +407,12 @@ final class ChannelListener implements BackendListener {
 
     String database() {
         return database;
+    }
+
+    /** For SHOW LISTENERS, from another thread: each field as last written on the listener's loop. */
+    ListenerView view() {
+        ServerConnection c = conn;
+        return new ListenerView(database, pool.key().user(), state.name().toLowerCase(),
+                c == null ? 0 : c.processId(), shownChannels, shownSubscribers);
     }
 }

@@ -4,6 +4,7 @@ import dev.pgferry.pool.Pool;
 import io.netty.channel.EventLoop;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * The listener connections of the process, one per database (PostgreSQL delivers a notification to every listener of
@@ -13,6 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class NotifyHub {
     private final Map<String, ChannelListener> byDatabase = new ConcurrentHashMap<>();
     private final NotifyStats stats = new NotifyStats();
+    /** {@code pgferry.notify.listener-idle-timeout} in force, in milliseconds. */
+    private final LongSupplier idleMillis;
+
+    public NotifyHub(LongSupplier idleMillis) {
+        this.idleMillis = idleMillis;
+    }
 
     public NotifyStats stats() {
         return stats;
@@ -20,7 +27,7 @@ public final class NotifyHub {
 
     /** The listener of {@code pool}'s database, made (not yet connected) on first use, on {@code loop}. */
     ChannelListener listener(Pool pool, EventLoop loop) {
-        return byDatabase.computeIfAbsent(pool.key().database(), db -> new ChannelListener(db, pool, loop, stats));
+        return byDatabase.computeIfAbsent(pool.key().database(), db -> new ChannelListener(db, pool, loop, stats, idleMillis));
     }
 
     /** pgferry stops: every listener connection is closed and not reopened. */
@@ -33,5 +40,11 @@ public final class NotifyHub {
         Map<String, Integer> m = new java.util.TreeMap<>();
         byDatabase.forEach((db, l) -> m.put(db, l.channelCount()));
         return m;
+    }
+
+    /** What SHOW LISTENERS shows of each database's listener, by database; read without a lock. */
+    public java.util.List<ListenerView> views() {
+        return byDatabase.values().stream().map(ChannelListener::view)
+                .sorted(java.util.Comparator.comparing(ListenerView::database)).toList();
     }
 }

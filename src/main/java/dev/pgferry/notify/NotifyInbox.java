@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -24,12 +25,17 @@ public final class NotifyInbox implements Subscriber {
 
         /** Ends the session with a FATAL error. */
         void closeWithFatal(String sqlState, String message);
+
+        /** Requests (Query, Sync, FunctionCall) the client sent so far: the number of the last one. */
+        long requestsSent();
     }
 
     /** PostgreSQL's program_limit_exceeded. */
     private static final String PROGRAM_LIMIT_EXCEEDED = "54000";
 
     private final Channel ch;
+    /** The client's pool; null in unit tests. */
+    private Pool pool;
     private final Client client;
     private final ChannelListener listener;
     private final NotifyStats stats;
@@ -45,9 +51,12 @@ public final class NotifyInbox implements Subscriber {
      * meanwhile (it may have read entries committed before its LISTEN), so the held copy of one is not delivered too.
      */
     private List<ByteBuf> seen;
+    /** Channels subscribed ahead of the commit of their LISTEN, and what came for them meanwhile. */
+    private final PendingListens pending = new PendingListens();
 
     public NotifyInbox(NotifyHub hub, Pool pool, Channel ch, int maxQueued, Client client) {
         this(hub.listener(pool, ch.eventLoop()), hub.stats(), ch, maxQueued, client);
+        this.pool = pool;
     }
 
     NotifyInbox(ChannelListener listener, NotifyStats stats, Channel ch, int maxQueued, Client client) {
@@ -56,6 +65,11 @@ public final class NotifyInbox implements Subscriber {
         this.listener = listener;
         this.stats = stats;
         this.queue = new NotificationQueue(maxQueued);
+    }
+
+    @Override
+    public Pool pool() {
+        return pool;
     }
 
     @Override
@@ -76,20 +90,46 @@ public final class NotifyInbox implements Subscriber {
      * them), the others released (the listener delivers them).
      */
     public void apply(List<String> ops, List<ByteBuf> held, Runnable done) {
+        apply(ops, held, true, done);
+    }
+
+    /**
+     * As {@link #apply(List, List, Runnable)}; {@code settlesPending}: the transaction that ended carried the LISTEN
+     * the channels subscribed ahead were for ({@link #prepare}). Otherwise (an earlier transaction of a pipeline)
+     * they stay pending.
+     */
+    public void apply(List<String> ops, List<ByteBuf> held, boolean settlesPending, Runnable done) {
+        boolean settles = settlesPending && !pending.isEmpty();
         Set<String> now = after(channels, ops);
-        List<String> add = new ArrayList<>();
-        for (String c : now) {
-            if (!channels.contains(c)) {
-                add.add(c);
-            }
-        }
         List<String> remove = new ArrayList<>();
         for (String c : channels) {
             if (!now.contains(c)) {
                 remove.add(c);
             }
         }
+        List<String> add = new ArrayList<>();
+        for (String c : now) {
+            if (!channels.contains(c) && !(settles && pending.contains(c))) {
+                add.add(c);
+            }
+        }
+        Set<String> early = new LinkedHashSet<>();
+        for (String c : settles ? pending.channels() : Set.<String>of()) {
+            if (!now.contains(c)) {
+                remove.add(c); // subscribed ahead, but this transaction's LISTEN of it did not hold
+            } else if (!channels.contains(c)) {
+                early.add(c);
+            }
+        }
+        List<ByteBuf> ahead = settles ? pending.settle(early) : List.of();
         channels = now;
+        for (ByteBuf m : ahead) {
+            if (closed) {
+                m.release();
+            } else {
+                push(m); // read by the listener after the commit was sent, before anything it reads from now on
+            }
+        }
         if (add.isEmpty() && remove.isEmpty()) {
             release(held);
             done.run();
@@ -169,21 +209,28 @@ public final class NotifyInbox implements Subscriber {
 
     /** The channel of a NotificationResponse: after its type, length and pid. */
     static String channelOf(ByteBuf m) {
-        int from = m.readerIndex() + 9;
-        int nul = m.indexOf(from, m.writerIndex(), (byte) 0);
-        return nul < 0 ? "" : m.toString(from, nul - from, java.nio.charset.StandardCharsets.UTF_8);
+        return channelOf(m, m.readerIndex(), m.writerIndex());
+    }
+
+    /** The channel of the NotificationResponse at {@code ri} of {@code in}, which ends before {@code end}. */
+    public static String channelOf(ByteBuf in, int ri, int end) {
+        int from = ri + 9;
+        int nul = in.indexOf(from, end, (byte) 0);
+        return nul < 0 ? "" : in.toString(from, nul - from, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**
-     * The operations ran on the client's own backend (it is pinned, or in session mode): every channel they name now
-     * lives there, so the fan-out forgets it (a channel never delivered twice).
+     * The operations ran on the client's own backend (it is pinned): a channel they UNLISTEN is forgotten by the
+     * fan-out too. One they LISTEN that the fan-out has stays there: the pinned backend listens on the fan-out's
+     * channels as well (for pg_listening_channels()), its copies are dropped, so delivery never changes hands.
      */
     public void movedToBackend(List<String> ops) {
+        dropPending(); // they ran on the backend, which delivers what they listen on
         List<String> remove = new ArrayList<>();
         for (String op : ops) {
             if (op.equals("*")) {
                 remove.addAll(channels);
-            } else if (channels.contains(op.substring(1))) {
+            } else if (op.charAt(0) == '-' && channels.contains(op.substring(1))) {
                 remove.add(op.substring(1));
             }
         }
@@ -206,11 +253,78 @@ public final class NotifyInbox implements Subscriber {
         return now;
     }
 
+    /**
+     * A LISTEN of {@code add} is about to be sent in the client's transaction: the listener subscribes the client
+     * first, so it listens before that LISTEN can commit and nothing committed after it is missed; {@code done} runs on
+     * this loop once it does. What comes for them is held until the transaction ends ({@link PendingListens}).
+     * {@code request}: the number the request carrying the LISTEN gets. False (and {@code done} not run) if there is
+     * nothing to wait for: the client has those channels already.
+     */
+    public boolean prepare(Collection<String> add, long request, Runnable done) {
+        List<String> fresh = new ArrayList<>();
+        for (String c : add) {
+            if (!channels.contains(c) && !pending.contains(c) && !fresh.contains(c)) {
+                fresh.add(c);
+            }
+        }
+        if (fresh.isEmpty() || closed) {
+            return false;
+        }
+        pending.add(fresh, request);
+        listener.change(this, fresh, List.of(), firsts -> done.run());
+        return true;
+    }
+
+    /** Channels subscribed ahead of a commit wait for the end of the client's transaction. */
+    public boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
+    /**
+     * Whether channels subscribed ahead have their LISTEN's request answered by request {@code answered}: the end of
+     * a transaction settles or drops them. Not before: requests ahead of the LISTEN ended without it.
+     */
+    public boolean pendingReached(long answered) {
+        return pending.reached(answered);
+    }
+
+    /** A ReadyForQuery 'I' answered the client's request numbered {@code answered}. */
+    public void transactionEnded(long answered) {
+        pending.transactionEnded(answered);
+    }
+
+    /** The transaction ended without its LISTENs taking effect here: the channels subscribed ahead are let go. */
+    public void dropPending() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<String> remove = new ArrayList<>();
+        for (String c : pending.channels()) {
+            if (!channels.contains(c)) {
+                remove.add(c);
+            }
+        }
+        pending.clear();
+        if (!remove.isEmpty()) {
+            listener.change(this, List.of(), remove, null);
+        }
+    }
+
     @Override
     public void deliver(ByteBuf message) {
         if (closed || (echoes != null && echo(message))) {
             message.release();
             return;
+        }
+        if (!pending.isEmpty() && isNotification(message)) {
+            String c = channelOf(message);
+            if (pending.contains(c) && !channels.contains(c)) {
+                if (!pending.hold(message, client.requestsSent(), queue.max())) {
+                    message.release();
+                    overflow(true);
+                }
+                return;
+            }
         }
         if (seen != null && seen.size() < queue.max() && isNotification(message)) {
             seen.add(message.retainedDuplicate());
@@ -227,15 +341,20 @@ public final class NotifyInbox implements Subscriber {
         }
         boolean notification = isNotification(message);
         if (!queue.offer(message)) {
-            if (notification) {
-                stats.dropped.increment();
-            }
-            stats.slowClientsClosed.increment();
-            String limit = "pgferry.notify.max-queued = " + queue.max();
-            close();
-            client.closeWithFatal(PROGRAM_LIMIT_EXCEEDED, "pgferry: too many notifications waiting for this"
-                    + " client (" + limit + "): it does not read them fast enough");
+            overflow(notification);
         }
+    }
+
+    /** Past {@code pgferry.notify.max-queued}: the client is closed, never pgferry's memory. */
+    private void overflow(boolean notification) {
+        if (notification) {
+            stats.dropped.increment();
+        }
+        stats.slowClientsClosed.increment();
+        String limit = "pgferry.notify.max-queued = " + queue.max();
+        close();
+        client.closeWithFatal(PROGRAM_LIMIT_EXCEEDED, "pgferry: too many notifications waiting for this"
+                + " client (" + limit + "): it does not read them fast enough");
     }
 
     /** Sends what waits, as far as the client may have it now: after the ReadyForQuery ending a transaction. */
@@ -281,6 +400,16 @@ public final class NotifyInbox implements Subscriber {
         }
         stats.dropped.add(dropped);
         clearEchoes();
+        List<String> ahead = new ArrayList<>();
+        for (String c : pending.channels()) {
+            if (!channels.contains(c)) {
+                ahead.add(c);
+            }
+        }
+        pending.clear();
+        if (!ahead.isEmpty()) {
+            listener.leave(this, ahead);
+        }
         if (seen != null) {
             seen.forEach(ByteBuf::release);
             seen = null;

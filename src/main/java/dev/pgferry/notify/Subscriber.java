@@ -1,5 +1,6 @@
 package dev.pgferry.notify;
 
+import dev.pgferry.pool.Pool;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 
@@ -7,6 +8,9 @@ import io.netty.channel.EventLoop;
 interface Subscriber {
     /** The client's event loop: {@link #deliver} runs there. */
     EventLoop loop();
+
+    /** The pool the client uses: the listener connection logs in through it when this client opens it. */
+    Pool pool();
 
     /** A NotificationResponse or NoticeResponse for the client, which owns {@code message}; on {@link #loop}. */
     void deliver(ByteBuf message);

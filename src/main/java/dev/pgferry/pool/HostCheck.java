@@ -7,7 +7,6 @@ import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.hosts.HostList;
 import dev.pgferry.hosts.HostRole;
-import dev.pgferry.protocol.FrameDecoder;
 import dev.pgferry.protocol.FrontendMessages;
 import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
@@ -41,11 +40,17 @@ final class HostCheck implements BackendListener {
             + " case when not pg_is_in_recovery() or pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0"
             + " else coalesce((extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000)::bigint, 0) end";
     private static final int MAX_RESPONSE = 64 * 1024;
+    /**
+     * How soon the next check follows while a database of this host has no host of its role (a failover under way):
+     * clients wait in the queue meanwhile, and a promoted standby is found within this, not a whole interval.
+     */
+    static final long HURRY_MILLIS = 250;
+    static final String NO_USER = "answers, but there is no user to ask the role as until a client logs in: set"
+            + " pgferry.health.check-user to a users-file entry with a plaintext or MD5 secret";
 
     final HostList.Address address;
-    private final BackendTarget target;
     private final BackendConnector connector;
-    private final Supplier<BackendCredentials> credentials;
+    private final Supplier<HostRoles.CheckLogin> login;
     final EventLoop loop;
     private final Duration interval;
     private final Consumer<HostCheck> published;
@@ -55,6 +60,10 @@ final class HostCheck implements BackendListener {
     private volatile long lagMillis;
     private volatile String lastError = "not checked yet";
     private volatile long lastOkNanos;
+    /** Whether the server answered the last attempt, even without a user to ask the role as. */
+    private volatile boolean answers;
+    /** Set by {@link HostRoles} while a database listing this host has none of its role. */
+    private volatile boolean hurry;
 
     private ServerConnection conn;
     private boolean inFlight;
@@ -67,12 +76,11 @@ final class HostCheck implements BackendListener {
     private ScheduledFuture<?> ticks;
     private ScheduledFuture<?> queryTimeout;
 
-    HostCheck(HostList.Address address, String database, BackendConnector connector,
-            Supplier<BackendCredentials> credentials, EventLoop loop, Duration interval, Consumer<HostCheck> published) {
+    HostCheck(HostList.Address address, BackendConnector connector, Supplier<HostRoles.CheckLogin> login,
+            EventLoop loop, Duration interval, Consumer<HostCheck> published) {
         this.address = address;
-        this.target = new BackendTarget(address.host(), address.port(), database);
         this.connector = connector;
-        this.credentials = credentials;
+        this.login = login;
         this.loop = loop;
         this.interval = interval;
         this.published = published;
@@ -105,6 +113,10 @@ final class HostCheck implements BackendListener {
         return lagMillis;
     }
 
+    boolean answers() {
+        return answers;
+    }
+
     /** Null after a successful check. */
     String lastError() {
         return lastError;
@@ -113,6 +125,15 @@ final class HostCheck implements BackendListener {
     /** {@link System#nanoTime()} of the last successful check, 0 if none. */
     long lastOkNanos() {
         return lastOkNanos;
+    }
+
+    /** Checks every {@link #HURRY_MILLIS} instead of every interval while {@code on}; from any thread. */
+    void hurry(boolean on) {
+        if (on && !hurry) {
+            hurry = true;
+            checkNow();
+        }
+        hurry = on;
     }
 
     /** Asks now, from any thread; a check under way already counts. */
@@ -129,15 +150,19 @@ final class HostCheck implements BackendListener {
             query();
             return;
         }
-        BackendCredentials who = credentials.get();
-        if (who instanceof BackendCredentials.Ping) {
-            finish(null, "no user to ask the role as: set pgferry.health.check-user to a users-file entry with a"
-                    + " plaintext or MD5 secret");
-            return;
-        }
-        connector.connect(loop, target, who, Map.of("application_name", "pgferry-role-check")).addListener(f -> {
+        HostRoles.CheckLogin who = login.get();
+        BackendTarget target = new BackendTarget(address.host(), address.port(), who.database());
+        connector.connect(loop, target, who.credentials(), Map.of("application_name", "pgferry-role-check"))
+                .addListener(f -> {
             if (!f.isSuccess()) {
+                answers = false;
                 finish(null, String.valueOf(f.cause().getMessage()));
+                return;
+            }
+            answers = true;
+            if (who.credentials() instanceof BackendCredentials.Ping && ((ServerConnection) f.getNow()).isBroken()) {
+                // the server answers but asked for a password the check has none of
+                finish(null, NO_USER);
                 return;
             }
             conn = (ServerConnection) f.getNow();
@@ -173,13 +198,8 @@ final class HostCheck implements BackendListener {
             data.release();
             return;
         }
-        frames.append(c.channel().alloc(), data);
         try {
-            while (frames.next() != FrameDecoder.NEED_MORE) {
-                handle(frames.buffer());
-                frames.skipFrame();
-            }
-            frames.releaseIfEmpty();
+            frames.readAll(c.channel().alloc(), data, (in, length) -> handle(in));
         } catch (ProtocolException e) {
             error = e.getMessage();
             c.close();
@@ -239,12 +259,16 @@ final class HostCheck implements BackendListener {
         checked = true;
         if (now != was || first) {
             if (now == HostRole.UNKNOWN) {
-                LOG.infof("host %s is unreachable now (was %s): %s", address, word(was), why);
+                LOG.infof("host %s is %s now (was %s): %s", address, answers ? "of unknown role" : "unreachable",
+                        word(was), why);
             } else {
                 LOG.infof("host %s is %s now (was %s)", address, word(now), word(was));
             }
         }
         published.accept(this);
+        if (hurry && !stopped && !NO_USER.equals(why)) { // no user: asking sooner would not tell more
+            loop.schedule(this::check, HURRY_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     static String word(HostRole role) {
@@ -289,6 +313,7 @@ final class HostCheck implements BackendListener {
             queryTimeout.cancel(false);
         }
         String why = error != null ? error : "the check connection closed";
+        answers = false;
         if (inFlight) {
             finish(null, why);
         } else if (!stopped) {

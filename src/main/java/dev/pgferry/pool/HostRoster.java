@@ -1,5 +1,6 @@
 package dev.pgferry.pool;
 
+import dev.pgferry.backend.BackendCredentials;
 import dev.pgferry.backend.BackendTarget;
 import dev.pgferry.hosts.HostChoice;
 import dev.pgferry.hosts.HostList;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
 
 /**
@@ -35,6 +37,7 @@ public final class HostRoster {
     private final AtomicInteger cursor = new AtomicInteger();
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private volatile IntConsumer recheck = host -> { };
+    private volatile BiConsumer<BackendCredentials, String> learner;
 
     public HostRoster(List<HostList.Address> hosts, TargetRole target) {
         this("", hosts, target, null);
@@ -64,6 +67,11 @@ public final class HostRoster {
 
     public TargetRole target() {
         return target;
+    }
+
+    /** {@code max-replica-lag}, null when not set. */
+    public Duration maxLag() {
+        return maxLag;
     }
 
     public HostRole role(int host) {
@@ -96,6 +104,19 @@ public final class HostRoster {
     /** Called, on any thread, after any host's role changed: the pools drop the backends that no longer fit. */
     public void onChange(Runnable listener) {
         changeListeners.add(listener);
+    }
+
+    /** Where {@link #learned} hands a client's login to the checks (set by {@link HostRoles}). */
+    void loginsWith(BiConsumer<BackendCredentials, String> learner) {
+        this.learner = learner;
+    }
+
+    /** A pool of this database learned how to log in as a client (see {@link HostRoles#learn}). */
+    void learned(BackendCredentials who, String database) {
+        BiConsumer<BackendCredentials, String> l = learner;
+        if (l != null) {
+            l.accept(who, database);
+        }
     }
 
     /** Where {@link #suspect} asks for a check at once (set by {@link HostRoles}). */

@@ -37,7 +37,8 @@ public final class Pool {
     private final LoopLending lending;
     final PoolControl control;
     /** What the pool does for a host list; without one, every backend fits. */
-    final PoolHosts hosts;
+    /** Replaced when a RELOAD changes the database's host list ({@link #reroute}). */
+    volatile PoolHosts hosts;
 
     /** A pool whose fresh backends nobody learns from (tests of the pool alone). */
     public Pool(PoolKey key, BackendTarget target, PoolSettings settings, BackendConnector connector,
@@ -105,6 +106,10 @@ public final class Pool {
     /** Credentials learned later, e.g. SCRAM keys recovered from a client's proof. */
     public void credentials(BackendCredentials c) {
         this.credentials = c;
+        HostRoster roster = hosts.roster;
+        if (roster != null) {
+            roster.learned(c, target.database());
+        }
     }
 
     /** The counters, and what the shards hold (SHOW POOLS, SERVERS, metrics). */
@@ -137,6 +142,20 @@ public final class Pool {
         }
         onEveryLoop(s -> {
             closeIdleIf(s, c -> overSize());
+            growth.grow(s);
+        });
+    }
+
+    /**
+     * A RELOAD changed the database's host list, target role or lag limit ({@code roster}, null for one server): new
+     * backends go by it at once; those opened over the old list are closed when idle or released.
+     */
+    public void reroute(HostRoster roster) {
+        PoolHosts next = new PoolHosts(this, roster);
+        hosts = next;
+        next.watch();
+        onEveryLoop(s -> {
+            closeIdleIf(s, c -> !next.fits(c));
             growth.grow(s);
         });
     }
@@ -178,7 +197,7 @@ public final class Pool {
         fresh.opened(c, control.paused());
         growth.connectedOutside();
         if (growth.claimSlot(settings.maxSize()) < 0) {
-            hosts.closed(c);
+            PoolHosts.closed(c);
             c.close();
             return;
         }
@@ -400,7 +419,7 @@ public final class Pool {
 
     /** Closes a backend no shard counts (its move to another loop failed), giving its room back. */
     void dropUncounted(ServerConnection c) {
-        hosts.closed(c);
+        PoolHosts.closed(c);
         growth.releaseSlot();
         c.close();
     }
@@ -408,7 +427,7 @@ public final class Pool {
     private void forget(ServerConnection c) {
         if (c.poolSlot() != null) {
             c.poolSlot(null);
-            hosts.closed(c);
+            PoolHosts.closed(c);
             growth.releaseSlot();
         }
     }

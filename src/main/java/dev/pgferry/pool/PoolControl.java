@@ -89,12 +89,14 @@ public final class PoolControl {
      * KILL, as PgBouncer's kill_pool: the pool is paused ({@link #pause}: its idle backends are closed, and every one
      * coming back is closed instead of parked) and the backends held out of the pool for a cancel in flight are closed
      * now; the ones clients hold are closed by their sessions, which KILL closes. RESUME undoes the pause. Logins wait
-     * for a backend until then, as the first login of a new pool does.
+     * for a backend until then, as the first login of a new pool does. Returns {@link #pause}'s future: complete
+     * when the pool's last backend has closed.
      */
-    public synchronized void kill() {
-        pause();
+    public synchronized CompletableFuture<Void> kill() {
+        CompletableFuture<Void> gone = pause();
         fresh.serverChanged(); // before any backend can open again: RESUME comes after
         backends.closeBeingCanceled();
+        return gone;
     }
 
     /**

@@ -215,7 +215,7 @@ public final class PoolGrowth {
             s.connecting--;
             if (f.isSuccess()) {
                 ServerConnection c = (ServerConnection) f.getNow();
-                c.host(chosen);
+                c.host(chosen, roster);
                 c.poolSlot(s);
                 lastConnectOkNanos = System.nanoTime();
                 backoff.succeeded();

@@ -39,22 +39,29 @@ final class PoolHosts {
         }
     }
 
-    /** Whether {@code c} may still be leased: its host has a role the database wants now. */
+    /**
+     * Whether {@code c} may still be leased: opened over this list (not one a RELOAD replaced) to a host that has a
+     * role the database wants now.
+     */
     boolean fits(ServerConnection c) {
-        return roster == null || roster.fits(c.host());
+        if (roster == null) {
+            return c.hostList() == null;
+        }
+        return c.hostList() == roster && roster.fits(c.host());
     }
 
-    /** {@code c} is closed or given up: its host has one backend less. */
-    void closed(ServerConnection c) {
-        if (roster != null && c.host() >= 0) {
-            roster.closed(c.host());
+    /** {@code c} is closed or given up: its host has one backend less, in the list it was opened over. */
+    static void closed(ServerConnection c) {
+        if (c.hostList() instanceof HostRoster opened && c.host() >= 0) {
+            opened.closed(c.host());
         }
     }
 
     /** A backend had a write refused (25006): for a read-write database its host may be a standby now, asked now. */
-    void refusedWrite(ServerConnection c) {
-        if (roster != null && (roster.target() == TargetRole.READ_WRITE || roster.target() == TargetRole.PRIMARY)) {
-            roster.suspect(c.host());
+    static void refusedWrite(ServerConnection c) {
+        if (c.hostList() instanceof HostRoster opened
+                && (opened.target() == TargetRole.READ_WRITE || opened.target() == TargetRole.PRIMARY)) {
+            opened.suspect(c.host());
         }
     }
 
@@ -73,7 +80,7 @@ final class PoolHosts {
                 roster.backendTarget(host, pool.target().database()), relay, Map.of());
         f.addListener(done -> {
             if (done.isSuccess()) {
-                ((ServerConnection) done.getNow()).host(host);
+                ((ServerConnection) done.getNow()).host(host, roster);
                 roster.opened(host);
             }
         });

@@ -12,9 +12,21 @@ public final class Pools {
     private final ConcurrentHashMap<PoolKey, Pool> pools = new ConcurrentHashMap<>();
     private final Function<PoolKey, Pool> factory;
     private final List<Consumer<Pool>> creationListeners = new CopyOnWriteArrayList<>();
+    private final HostRoles hostRoles;
 
     public Pools(Function<PoolKey, Pool> factory) {
+        this(factory, null);
+    }
+
+    /** @param hostRoles the role checks of every host list, which RELOAD re-lists; null in tests without lists */
+    public Pools(Function<PoolKey, Pool> factory, HostRoles hostRoles) {
         this.factory = factory;
+        this.hostRoles = hostRoles;
+    }
+
+    /** The role checks of the host lists; null where pools were made without them. */
+    public HostRoles hostRoles() {
+        return hostRoles;
     }
 
     public Pool get(PoolKey key) {

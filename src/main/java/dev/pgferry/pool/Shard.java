@@ -52,7 +52,7 @@ final class Shard implements PoolSlot {
 
     @Override
     public void refusedWrite(ServerConnection c) {
-        pool.hosts.refusedWrite(c);
+        PoolHosts.refusedWrite(c);
     }
 
     /** Puts {@code waiter} at the end of the queue. */

@@ -1,6 +1,7 @@
 package dev.pgferry.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 
 /**
  * Frames typed protocol messages, either direction: 1 type byte, a 4-byte length that counts itself (at least 4, at
@@ -25,6 +26,27 @@ public final class MessageFrameDecoder extends FrameDecoder {
     public int peekType() {
         ByteBuf in = buffer();
         return in == null || !in.isReadable() ? -1 : in.getUnsignedByte(in.readerIndex());
+    }
+
+    /** What {@link #readAll} hands each whole frame to: the buffer at the frame's first byte, and its length. */
+    @FunctionalInterface
+    public interface FrameHandler {
+        void frame(ByteBuf in, int length) throws ProtocolException;
+    }
+
+    /**
+     * Appends {@code data} and hands every whole frame now buffered to {@code handler}, read in place; a partial one
+     * stays for the next read, and the buffer is let go when nothing is left. The loop of a reader that takes every
+     * message as it comes (a role check, the LISTEN connection).
+     */
+    public void readAll(ByteBufAllocator alloc, ByteBuf data, FrameHandler handler) throws ProtocolException {
+        append(alloc, data);
+        int frame;
+        while ((frame = next()) != NEED_MORE) {
+            handler.frame(buffer(), frame);
+            skipFrame();
+        }
+        releaseIfEmpty();
     }
 
     @Override

@@ -134,7 +134,7 @@ public class ProxyServer implements ProxyStatus {
         BackendChannels backendChannels = BackendChannels.of(vx.transport());
         connector = BackendConnector.of(backendChannels, config);
         hostRoles = startRoleChecks(effective, loops);
-        pools = new Pools(key -> newPool(key, connector, loops));
+        pools = new Pools(key -> newPool(key, connector, loops), hostRoles);
         context = new SessionContext(config, pools, credentials, new SecureRandom(), new CancelForwarder(backendChannels));
         ClientTls.checkCertAuth(config);
         context.clientTls(ClientTls.context(config.tls().client()));
@@ -349,8 +349,7 @@ public class ProxyServer implements ProxyStatus {
     private void closeBackends() {
         List<CompletableFuture<Void>> closed = new ArrayList<>();
         for (Pool p : context.pools().all()) {
-            closed.add(p.control().pause());
-            p.control().kill();
+            closed.add(p.control().kill());
         }
         try {
             CompletableFuture.allOf(closed.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);

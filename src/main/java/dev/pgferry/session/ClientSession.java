@@ -72,6 +72,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     boolean backendListens;
     /** The notifications it sent, kept until the transaction's LISTENs are settled ({@link ListenFanout}); or null. */
     java.util.List<ByteBuf> heldFromBackend;
+    /** pgferry's own query runs on the leased backend ahead of the client's next message: relaying waits for it. */
+    boolean relayHeld;
+    /** Its pinned backend LISTENs on its fan-out channels too, for pg_listening_channels() ({@link PinnedListens}). */
+    boolean fanoutOnBackend;
+    /** Pinned mid-transaction: its fan-out channels are LISTENed on the backend at the transaction's end. */
+    boolean fanoutToBackendAtEnd;
     /** Something was written to the backend, not yet flushed (flushed once per read batch). */
     boolean backendFlush;
     /** Something was written to the client, not yet flushed. */

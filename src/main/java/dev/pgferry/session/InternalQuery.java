@@ -45,6 +45,8 @@ final class InternalQuery implements BackendListener {
     private int readies = 1;
     private final MessageFrameDecoder frames = new MessageFrameDecoder(MAX_RESPONSE);
     private boolean finished;
+    /** Who had the connection before this query: a client that listens there gets what comes meanwhile. */
+    private BackendListener owner;
 
     private InternalQuery(Callback callback) {
         this.callback = callback;
@@ -84,6 +86,8 @@ final class InternalQuery implements BackendListener {
      * and whoever waits for this query forever. The answer is small and bounded ({@link #MAX_RESPONSE}).
      */
     private static void listen(ServerConnection conn, InternalQuery q) {
+        BackendListener had = conn.listener();
+        q.owner = had instanceof InternalQuery before ? before.owner : had; // a query run from another's callback
         conn.listener(q);
         if (!conn.channel().config().isAutoRead()) {
             conn.channel().config().setAutoRead(true);
@@ -125,6 +129,11 @@ final class InternalQuery implements BackendListener {
                 result.parameterChanges.add(kv);
             }
             case ProtocolCodes.DATA_ROW -> result.lastRow = dataRow(acc, start);
+            case ProtocolCodes.NOTIFICATION_RESPONSE -> {
+                if (owner instanceof ClientSession s) {
+                    PinnedListens.arrivedDuringQuery(s, acc, start, 1 + acc.getInt(start + 1));
+                }
+            }
             case ProtocolCodes.ERROR_RESPONSE -> {
                 Map<Character, String> error = MessageReader.errorFields(acc, start);
                 if (result.error == null) {

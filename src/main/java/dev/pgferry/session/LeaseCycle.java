@@ -327,6 +327,9 @@ final class LeaseCycle {
             return;
         }
         ListenFanout.dropHeld(s);
+        if (s.inbox != null && s.inbox.pendingReached(s.tx.answered())) {
+            s.inbox.dropPending(); // no LISTEN of this transaction took effect
+        }
         fixup(c, f, unlisten);
     }
 
@@ -339,6 +342,10 @@ final class LeaseCycle {
         }
         if (unlisten) {
             sql = sql == null ? "UNLISTEN *" : "UNLISTEN *; " + sql;
+        }
+        String listens = s.keepsBackend() ? PinnedListens.atEnd(s) : null;
+        if (listens != null) {
+            sql = sql == null ? listens : listens + sql;
         }
         if (sql == null) {
             fixedUp(c, null, f, setNames, readBack);

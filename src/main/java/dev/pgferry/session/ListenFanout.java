@@ -22,9 +22,51 @@ final class ListenFanout {
         return s.transactionMode && s.sc.config.pool().listen() == ListenMode.FANOUT;
     }
 
-    /** Whether the transaction that just ended leaves work for the fan-out: a settled LISTEN, or a listening backend. */
+    /**
+     * Whether the transaction that just ended leaves work for the fan-out: a settled LISTEN, a listening backend, or
+     * channels subscribed ahead of a commit.
+     */
     static boolean needsFixup(ClientSession s) {
-        return s.backendListens || (s.txEffects.listenSettled() && on(s));
+        return s.backendListens || s.fanoutToBackendAtEnd || (s.txEffects.listenSettled() && on(s))
+                || (s.inbox != null && s.inbox.pendingReached(s.tx.answered()));
+    }
+
+    /**
+     * Before a statement that LISTENs is relayed: the listener subscribes the client to its new channels first, so
+     * that it listens before the statement's transaction can commit (PostgreSQL delivers every notification committed
+     * after that commit; one committed between the client's commit and a LISTEN of the listener's own would be lost).
+     * What it reads for them is held until the transaction's end ({@code PendingListens}). True if the relay must wait
+     * for it (then it goes on by itself).
+     */
+    static boolean subscribesFirst(ClientSession s, StatementInspector.Findings f) {
+        if (f.listenOps == null || f.pinReason != null || !f.listens() || s.keepsBackend() || !on(s)) {
+            return false;
+        }
+        List<String> add = new ArrayList<>(f.listenOps.size());
+        for (String op : f.listenOps) {
+            if (op.charAt(0) == '+') {
+                add.add(op.substring(1));
+            }
+        }
+        s.relayHeld = true;
+        boolean waits = inbox(s).prepare(add, s.tx.sent() + 1, () -> {
+            s.relayHeld = false;
+            if (s.state == SessionState.RELAYING && s.leased != null) {
+                s.requests.relay();
+                s.flushBackend();
+            }
+        });
+        if (!waits) {
+            s.relayHeld = false;
+        }
+        return waits;
+    }
+
+    /** A ReadyForQuery 'I' came: the transaction of channels subscribed ahead (if any) ended with that request. */
+    static void transactionEnded(ClientSession s) {
+        if (s.inbox != null && s.inbox.hasPending()) {
+            s.inbox.transactionEnded(s.tx.answered());
+        }
     }
 
     /**
@@ -43,7 +85,8 @@ final class ListenFanout {
             then.run();
             return;
         }
-        inbox(s).apply(ops, held, then);
+        NotifyInbox inbox = inbox(s);
+        inbox.apply(ops, held, inbox.pendingReached(s.tx.answered()), then);
     }
 
     /**
@@ -80,6 +123,11 @@ final class ListenFanout {
                         @Override
                         public boolean betweenTransactions() {
                             return s.betweenTransactions();
+                        }
+
+                        @Override
+                        public long requestsSent() {
+                            return s.tx.sent();
                         }
 
                         @Override

@@ -100,8 +100,8 @@ final class RequestRelay {
      * backend first where it lacks them); everything relayed is recorded in the router's responses.
      */
     void relay() {
-        if (router.shapes.waiting()) {
-            return; // resumed when the server described the copy (ResponseRelay)
+        if (router.shapes.waiting() || s.relayHeld) {
+            return; // resumed when the server described the copy (ResponseRelay), or pgferry's query is over
         }
         ServerConnection c = s.leased;
         MessageFrameDecoder frames = s.clientFrames;
@@ -136,10 +136,15 @@ final class RequestRelay {
                             rewritten = true; // answered here, in order
                             break;
                         }
+                        StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
+                        if (f != null && (copiesListensFirst(c, f) || ListenFanout.subscribesFirst(s, f))) {
+                            writeRun(c, in, runStart, ri);
+                            runStart = ri; // relayed once the backend or the fan-out's listener LISTENs
+                            break relay;
+                        }
                         tx.requestSent();
                         s.txEffects.requestStart();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
-                        StatementInspector.Findings f = StatementInspector.inspect(in, ri + 5, end);
                         // a RESET of a startup parameter with more statements after it: see ResetToStartup
                         ResetPlan plan = f != null && s.transactionMode && f.resetsAny()
                                 ? ResetToStartup.plan(in, ri + 5, end, s.params,
@@ -176,13 +181,18 @@ final class RequestRelay {
                         router.responses.add(ResponseQueue.FUNCTION, null);
                     }
                     case ProtocolCodes.PARSE -> {
-                        tx.unsyncedSent();
                         int nameEnd = MessageReader.skipCstring(in, ri + 5, end);
+                        // what the statement does to the session is found once, here, and applies at each Bind
+                        StatementInspector.Findings f = StatementInspector.inspectShared(in, nameEnd, end);
+                        if (f != null && (copiesListensFirst(c, f) || ListenFanout.subscribesFirst(s, f))) {
+                            writeRun(c, in, runStart, ri);
+                            runStart = ri; // relayed once the backend or the fan-out's listener LISTENs
+                            break relay;
+                        }
+                        tx.unsyncedSent();
                         if (SchemaEpoch.isSchemaChangeText(in, nameEnd, end)) {
                             router.schemaChange(); // a named Parse pipelined behind it joins the new generation
                         }
-                        // what the statement does to the session is found once, here, and applies at each Bind
-                        StatementInspector.Findings f = StatementInspector.inspectShared(in, nameEnd, end);
                         if (f != null && pinRefused(f)) {
                             writeRun(c, in, runStart, ri);
                             router.responses.add(ResponseQueue.PARSE, null);
@@ -209,8 +219,15 @@ final class RequestRelay {
                         }
                     }
                     case ProtocolCodes.BIND -> {
-                        tx.unsyncedSent();
                         int stmt = MessageReader.skipCstring(in, ri + 5, end);
+                        StatementInspector.Findings listens = s.transactionMode ? router.listenEffect(in, stmt, end)
+                                : null;
+                        if (listens != null && ListenFanout.subscribesFirst(s, listens)) {
+                            writeRun(c, in, runStart, ri);
+                            runStart = ri; // relayed once the fan-out's listener LISTENs, as at the Parse
+                            break relay;
+                        }
+                        tx.unsyncedSent();
                         PreparedStatement ps = null;
                         StatementInspector.Findings effect;
                         if (!s.transactionMode && in.getByte(stmt) != 0) {
@@ -388,15 +405,32 @@ final class RequestRelay {
     private boolean pinRefused(StatementInspector.Findings f) {
         String reason = pinReason(f);
         if (reason != null && !s.pinned && s.transactionMode) {
-            if (s.sc.config.pool().pinning() == Pinning.REJECT
-                    || (f.pinReason == null && reason.equals("LISTEN") && listenRejected())) {
+            if (rejects(f, reason)) {
                 return true;
             }
             s.pinned = true;
             s.sc.pinnedSessions.increment();
             LOG.infof("%s pinned to its server connection by %s (pool %s)", s.id, reason, s.pool.key());
+            PinnedListens.pinned(s, f, reason);
         }
         return false;
+    }
+
+    private boolean rejects(StatementInspector.Findings f, String reason) {
+        return s.sc.config.pool().pinning() == Pinning.REJECT
+                || (f.pinReason == null && reason.equals("LISTEN") && listenRejected());
+    }
+
+    /**
+     * Whether {@code f} pins a client with fan-out channels while its backend is at rest: the backend LISTENs on them
+     * first ({@link PinnedListens}), and the statement waits.
+     */
+    private boolean copiesListensFirst(ServerConnection c, StatementInspector.Findings f) {
+        if (!PinnedListens.needed(s)) {
+            return false;
+        }
+        String reason = pinReason(f);
+        return reason != null && !rejects(f, reason) && PinnedListens.copyFirst(s, c);
     }
 
     /**

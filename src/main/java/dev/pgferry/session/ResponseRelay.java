@@ -91,7 +91,11 @@ final class ResponseRelay {
                     if (status == 'I') {
                         s.pool.stats().transactions.increment();
                     }
-                    if (tx.readyForQuery(status) && tx.atRest()) {
+                    boolean answeredLast = tx.readyForQuery(status);
+                    if (status == 'I') {
+                        ListenFanout.transactionEnded(s); // counted: the request this answers
+                    }
+                    if (answeredLast && tx.atRest()) {
                         StatementInspector.Findings resets = txEffects.requestAnswered(status, s.params);
                         if (!tx.inTransaction()) {
                             boolean keeps = s.keepsBackend();
@@ -211,6 +215,8 @@ final class ResponseRelay {
                         swallow = true;
                         s.backendListens = true;
                         ListenFanout.hold(s, in, ri, frame);
+                    } else if (PinnedListens.deliveredByFanout(s, in, ri, frame)) {
+                        swallow = true; // a pinned backend listens on the fan-out's channels for their names only
                     }
                 }
                 case ProtocolCodes.COPY_IN_RESPONSE -> {

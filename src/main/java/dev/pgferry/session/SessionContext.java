@@ -55,7 +55,8 @@ public final class SessionContext implements SessionStats {
     final SchemaEpoch schemaEpoch = new SchemaEpoch();
     final LongAdder pinnedSessions = new LongAdder();
     /** The LISTEN/NOTIFY fan-out: one listener connection per database. */
-    final dev.pgferry.notify.NotifyHub notify = new dev.pgferry.notify.NotifyHub();
+    final dev.pgferry.notify.NotifyHub notify =
+            new dev.pgferry.notify.NotifyHub(() -> config.notifications().listenerIdleTimeout().toMillis());
 
     @Override
     public dev.pgferry.notify.NotifyHub notifications() {

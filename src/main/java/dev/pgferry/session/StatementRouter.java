@@ -47,6 +47,8 @@ final class StatementRouter {
     private byte txStatus = 'I';
     /** The client's named statements; null until it prepares one. */
     private HashMap<String, PreparedStatement> statements;
+    /** Whether one of the client's named statements ever LISTENed: only then does a Bind look for it. */
+    private boolean listensPrepared;
     private PreparedStatement lastStatement;
     private final UnnamedStatement unnamed;
     private final SessionModeEffects sessionEffects = new SessionModeEffects();
@@ -181,6 +183,26 @@ final class StatementRouter {
         unnamed.remember(c, in, bodyStart, end, effect);
     }
 
+    /**
+     * The findings of the statement a Bind at {@code nameStart} runs, when it LISTENs: the fan-out subscribes ahead
+     * at each run, not only at the Parse (a named statement runs again without one). Null otherwise; a Bind of a
+     * named statement costs a lookup only for a client that prepared a LISTEN.
+     */
+    StatementInspector.Findings listenEffect(ByteBuf in, int nameStart, int end) {
+        StatementInspector.Findings f;
+        if (in.getByte(nameStart) == 0) {
+            f = unnamed.effect;
+        } else if (!listensPrepared || statements == null) {
+            return null;
+        } else {
+            int nameEnd = in.indexOf(nameStart, end, (byte) 0);
+            PreparedStatement ps = nameEnd < 0 ? null
+                    : statements.get(in.toString(nameStart, nameEnd - nameStart, StandardCharsets.UTF_8));
+            f = ps == null ? null : ps.effect;
+        }
+        return f != null && f.listens() ? f : null;
+    }
+
     /** What the client's last unnamed statement does to the session, found at its Parse; null for nothing. */
     StatementInspector.Findings unnamedEffect() {
         return unnamed.effect;
@@ -262,6 +284,7 @@ final class StatementRouter {
         in.getBytes(bodyStart, body);
         PreparedStatement ps = new PreparedStatement(name, body, effect);
         ps.tagReset = tagReset;
+        listensPrepared |= effect != null && effect.listens();
         ps.serverName = shared.serverNameOn(c, ps.serverName);
         ps.epoch = epoch.current();
         if (statements == null) {

@@ -18,11 +18,18 @@ final class TransactionTracker {
      * (PostgresMain's ignore_till_sync).
      */
     private boolean skipping;
+    /**
+     * Requests (Query, Sync, FunctionCall) sent and answered over the whole session, numbered from 1: the fan-out
+     * tells by them which notifications came after the request that committed a LISTEN ({@link ListenFanout}).
+     */
+    private long sent;
+    private long answered;
     /** The status of the last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
     private byte status = 'I';
 
     /** A new lease: the backend is at ReadyForQuery 'I' with nothing outstanding. */
     void reset() {
+        answered = sent; // what a lease left unanswered is not waited for on the next
         pending = 0;
         unsynced = false;
         copyIn = false;
@@ -70,6 +77,7 @@ final class TransactionTracker {
 
     /** A Query or FunctionCall sent: one ReadyForQuery expected. */
     void requestSent() {
+        sent++;
         pending++;
         unsynced = false;
     }
@@ -79,6 +87,7 @@ final class TransactionTracker {
         if (copyIn) {
             return false;
         }
+        sent++;
         pending++;
         unsynced = false;
         skipping = false;
@@ -100,6 +109,7 @@ final class TransactionTracker {
     /** A ReadyForQuery came; true when it answered the last request outstanding. */
     boolean readyForQuery(byte status) {
         this.status = status;
+        answered++;
         if (--pending <= 0) {
             pending = 0;
             return true;
@@ -129,7 +139,18 @@ final class TransactionTracker {
      * Syncs sent behind a COPY's Execute that the server ignores in copy-in mode: they get no ReadyForQuery.
      */
     void syncsIgnored(int syncs) {
+        sent -= Math.min(pending, syncs);
         pending = Math.max(0, pending - syncs);
+    }
+
+    /** Requests sent so far in the session: the number of the last one. */
+    long sent() {
+        return sent;
+    }
+
+    /** The number of the request the last ReadyForQuery answered. */
+    long answered() {
+        return answered;
     }
 
     /** After pgferry's own statements inside the client's transaction: the status its ReadyForQuery reported. */

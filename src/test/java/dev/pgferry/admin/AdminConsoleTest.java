@@ -247,7 +247,7 @@ class AdminConsoleTest {
             List<Map<String, String>> help = rows(admin, "SHOW HELP");
             assertThat(help).extracting(r -> r.get("command")).containsExactlyInAnyOrder("SHOW HELP", "SHOW POOLS",
                     "SHOW CLIENTS", "SHOW SERVERS", "SHOW STATS", "SHOW TOTALS", "SHOW DATABASES", "SHOW USERS",
-                    "SHOW LISTS", "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "DISABLE db",
+                    "SHOW LISTS", "SHOW LISTENERS", "SHOW CONFIG", "SHOW VERSION", "PAUSE [db]", "RESUME [db]", "DISABLE db",
                     "ENABLE db", "RECONNECT [db]", "KILL [db]", "KILL_CLIENT id", "WAIT_CLOSE [db]", "RELOAD",
                     "SHUTDOWN", "SET name = value");
             assertThat(help).allSatisfy(r -> assertThat(r.get("description")).isNotBlank());

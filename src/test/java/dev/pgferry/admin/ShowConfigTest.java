@@ -50,6 +50,17 @@ class ShowConfigTest {
                 .containsEntry("pgferry.peers.\"3\".host", "10.0.0.3").containsEntry("pgferry.peers.\"3\".port", "6432");
     }
 
+    @Test
+    void theListenFanOutIsListed() {
+        assertThat(keys(Map.of())).containsEntry("pgferry.pool.listen", "fanout")
+                .containsEntry("pgferry.notify.max-queued", "10000")
+                .containsEntry("pgferry.notify.listener-idle-timeout", "5s");
+        assertThat(keys(Map.of("pgferry.pool.listen", "reject", "pgferry.notify.max-queued", "50",
+                "pgferry.notify.listener-idle-timeout", "250ms")))
+                .containsEntry("pgferry.pool.listen", "reject").containsEntry("pgferry.notify.max-queued", "50")
+                .containsEntry("pgferry.notify.listener-idle-timeout", "250ms");
+    }
+
     /** SHOW CONFIG's key to value for the defaults overridden by {@code properties}. */
     static Map<String, String> keys(Map<String, String> properties) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(PgferryConfig.class)

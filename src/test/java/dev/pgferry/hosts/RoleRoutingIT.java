@@ -33,6 +33,8 @@ class RoleRoutingIT {
     private static int port;
     private static int httpPort;
     private static PackagedJar.Running jar;
+    /** A properties file RELOAD reads again: database {@code app_re}'s host list changes there. */
+    private static java.nio.file.Path reloaded;
 
     @BeforeAll
     static void start() throws Exception {
@@ -41,6 +43,8 @@ class RoleRoutingIT {
         replica = PostgresFixture.replica();
         port = PackagedJar.freePort();
         httpPort = PackagedJar.freePort();
+        reloaded = java.nio.file.Files.createTempFile("pgferry-reload", ".properties");
+        java.nio.file.Files.writeString(reloaded, appRe(HOST + ":" + primary.port(), ""));
         String hosts = primary.host() + ":" + primary.port() + "," + replica.host() + ":" + replica.port();
         jar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST, "-Dpgferry.listen-port=" + port,
                 "-Dpgferry.auth.users-file=" + primary.usersFile(), "-Dpgferry.backend.host=" + primary.host(),
@@ -55,7 +59,8 @@ class RoleRoutingIT {
                 "-Dpgferry.databases.\"app_fresh\".max-replica-lag=1s",
                 "-Dpgferry.databases.\"app_wrong\".hosts=" + HOST + ":" + WRONG_PORT + "," + primary.host() + ":"
                         + primary.port(), "-Dpgferry.databases.\"app_wrong\".dbname=postgres",
-                "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + httpPort), List.of(), "");
+                "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + httpPort,
+                "-Dquarkus.config.locations=" + reloaded.toUri()), List.of(), "");
         jar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
         jar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"), Duration.ofSeconds(30));
         jar.await(l -> l.contains("host " + HOST + ":" + replica.port() + " is standby now"), Duration.ofSeconds(30));
@@ -68,6 +73,9 @@ class RoleRoutingIT {
         }
         if (replica != null && !replica.local().isRunning()) {
             replica.local().startAgain();
+        }
+        if (reloaded != null) {
+            java.nio.file.Files.deleteIfExists(reloaded);
         }
     }
 
@@ -268,6 +276,160 @@ class RoleRoutingIT {
         assertThat(awaitWhere("app", primary.port() + " f")).isEqualTo(primary.port() + " f");
     }
 
+    private static String appRe(String hosts, String more) {
+        return "pgferry.databases.\"app_re\".hosts=" + hosts + "\npgferry.databases.\"app_re\".dbname=postgres\n"
+                + more;
+    }
+
+    /**
+     * RELOAD applies a changed host list and target role: new transactions go by the new list at once, a transaction
+     * open across the RELOAD finishes on its backend, which is then closed; a broken list is refused, naming the key,
+     * and the running one stays.
+     */
+    @Test
+    @Order(8)
+    void reloadAppliesAChangedHostListAndTargetRole() throws Exception {
+        assertThat(where("app_re")).isEqualTo(primary.port() + " f");
+        try (Connection held = connect("app_re"); Statement heldSt = held.createStatement();
+                Connection admin = DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + port
+                        + "/pgferry?preferQueryMode=simple", "postgres", "secret");
+                Statement st = admin.createStatement()) {
+            held.setAutoCommit(false);
+            heldSt.execute("select 1");
+            java.nio.file.Files.writeString(reloaded, appRe(HOST + ":" + primary.port() + "," + HOST + ":"
+                    + replica.port(), "pgferry.databases.\"app_re\".target-role=standby\n"));
+            st.execute("RELOAD");
+            String notice = String.valueOf(st.getWarnings());
+            assertThat(notice).contains("settings reloaded").contains("pgferry.databases.\"app_re\".hosts")
+                    .contains("pgferry.databases.\"app_re\".target-role").contains("applied");
+            assertThat(where("app_re")).as("a new transaction goes by the new list").isEqualTo(replica.port() + " t");
+            try (ResultSet rs = heldSt.executeQuery("select inet_server_port()")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the open transaction stays on its backend").isEqualTo(primary.port());
+            }
+            held.commit();
+            try (ResultSet rs = heldSt.executeQuery("select inet_server_port()")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("its next transaction goes by the new list").isEqualTo(replica.port());
+            }
+            held.commit();
+            String config = rows(st, "SHOW CONFIG", "key", "value");
+            assertThat(config).contains("pgferry.databases.\"app_re\".hosts " + HOST + ":" + primary.port() + ","
+                    + HOST + ":" + replica.port() + "\n").contains("pgferry.databases.\"app_re\".target-role standby\n");
+            String servers = rows(st, "SHOW SERVERS", "database", "port");
+            assertThat(servers).as("the backend opened over the old list is closed at its release")
+                    .doesNotContain("app_re " + primary.port() + "\n");
+
+            java.nio.file.Files.writeString(reloaded, appRe(HOST + ":not-a-port", ""));
+            SQLException refused = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> st.execute("RELOAD"));
+            assertThat(refused.getMessage()).contains("pgferry.databases.\"app_re\".hosts");
+            assertThat(where("app_re")).as("the running list stays").isEqualTo(replica.port() + " t");
+        }
+    }
+
+    /**
+     * A users file of SCRAM verifiers only and no {@code health.check-user}, as the Kubernetes manifests recommend:
+     * pgferry has no secret to ask the roles with, so it only sees that the hosts answer and stays ready. The first
+     * client's login (its SCRAM proof gives the keys a backend accepts) is what the checks then log in as: the roles
+     * are known within a check, and writes and reads go where they belong.
+     */
+    @Test
+    @Order(20)
+    void withScramVerifiersOnlyTheRolesAreAskedAsTheFirstClient() throws Exception {
+        java.nio.file.Path users = java.nio.file.Files.createTempFile("pgferry-scram-only", ".txt");
+        String verifier = primary.local().psql("select rolpassword from pg_authid where rolname = 'scram_u'").strip();
+        assertThat(verifier).startsWith("SCRAM-SHA-256$");
+        java.nio.file.Files.writeString(users, "\"scram_u\" \"" + verifier + "\"\n");
+        int scramPort = PackagedJar.freePort();
+        int scramHttp = PackagedJar.freePort();
+        String hosts = primary.host() + ":" + primary.port() + "," + replica.host() + ":" + replica.port();
+        try (PackagedJar.Running scramJar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + scramPort, "-Dpgferry.auth.users-file=" + users,
+                "-Dpgferry.backend.host=" + primary.host(), "-Dpgferry.backend.port=" + primary.port(),
+                "-Dpgferry.databases.\"app\".hosts=" + hosts, "-Dpgferry.databases.\"app\".dbname=postgres",
+                "-Dpgferry.databases.\"app_standby\".hosts=" + hosts,
+                "-Dpgferry.databases.\"app_standby\".dbname=postgres",
+                "-Dpgferry.databases.\"app_standby\".target-role=standby",
+                "-Dpgferry.health.role-check-interval=1s", "-Dquarkus.http.port=" + scramHttp), List.of(), "")) {
+            scramJar.await(l -> l.contains("started in"), Duration.ofSeconds(120));
+            scramJar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is of unknown role now"),
+                    Duration.ofSeconds(30));
+            String ready = httpOn(scramHttp, "/q/health/ready");
+            assertThat(ready).as(ready).startsWith("200 ")
+                    .containsPattern(data("app", "UP, roles known at the first client's login: "));
+            for (int i = 0; i < 3; i++) {
+                try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + scramPort
+                        + "/app", "scram_u", "scram_pw"); Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("select inet_server_port(), pg_is_in_recovery()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1) + " " + rs.getString(2)).isEqualTo(primary.port() + " f");
+                }
+                try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + scramPort
+                        + "/app_standby", "scram_u", "scram_pw"); Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("select inet_server_port(), pg_is_in_recovery()")) {
+                    rs.next();
+                    assertThat(rs.getInt(1) + " " + rs.getString(2)).isEqualTo(replica.port() + " t");
+                }
+            }
+            assertThat(scramJar.lines()).anyMatch(l -> l.contains("host " + HOST + ":" + primary.port()
+                    + " is primary now")).anyMatch(l -> l.contains("host " + HOST + ":" + replica.port()
+                    + " is standby now"));
+            assertThat(httpOn(scramHttp, "/q/health/ready")).startsWith("200 ")
+                    .containsPattern(data("app", "UP: " + HOST + ":" + primary.port() + " primary"));
+        } finally {
+            java.nio.file.Files.deleteIfExists(users);
+        }
+    }
+
+    /**
+     * A database none of whose hosts has its role (target standby over the primary alone): the client waits in the
+     * queue for the wait timeout, then gets 53300 naming the role; the wait was real, not an instant refusal.
+     */
+    @Test
+    @Order(21)
+    void noHostOfTheWantedRoleMakesTheClientWaitThenFail() throws Exception {
+        int nonePort = PackagedJar.freePort();
+        try (PackagedJar.Running noneJar = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + nonePort, "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.backend.host=" + primary.host(), "-Dpgferry.backend.port=" + primary.port(),
+                "-Dpgferry.databases.\"app_none\".hosts=" + primary.host() + ":" + primary.port(),
+                "-Dpgferry.databases.\"app_none\".dbname=postgres",
+                "-Dpgferry.databases.\"app_none\".target-role=standby", "-Dpgferry.pool.query-wait-timeout=2s",
+                "-Dquarkus.http.port=0"), List.of(), "")) {
+            noneJar.await(l -> l.contains("host " + HOST + ":" + primary.port() + " is primary now"),
+                    Duration.ofSeconds(120));
+            long t0 = System.nanoTime();
+            SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> DriverManager.getConnection("jdbc:postgresql://" + HOST + ":" + nonePort + "/app_none",
+                            "postgres", "secret").close());
+            long waited = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+            assertThat(e.getSQLState()).as(e.getMessage()).isEqualTo("53300");
+            assertThat(waited).as("waited for the wait timeout").isGreaterThanOrEqualTo(1900);
+            assertThat(noneJar.process.isAlive()).isTrue();
+        }
+    }
+
+    /** An empty host list stops the start with one line naming the key, as PostgreSQL names a bad setting. */
+    @Test
+    @Order(22)
+    void anEmptyHostListIsAStartupErrorNamingTheKey() throws Exception {
+        try (PackagedJar.Running bad = PackagedJar.start(PackagedJar.options("-Dpgferry.listen-host=" + HOST,
+                "-Dpgferry.listen-port=" + PackagedJar.freePort(), "-Dpgferry.auth.users-file=" + primary.usersFile(),
+                "-Dpgferry.databases.\"app_empty\".hosts=,", "-Dquarkus.http.port=0"), List.of(), "")) {
+            assertThat(bad.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the start ends").isTrue();
+            assertThat(bad.process.exitValue()).isNotZero();
+            assertThat(String.join("\n", bad.lines())).contains("pgferry.databases.\"app_empty\".hosts");
+        }
+    }
+
+    private static String httpOn(int onPort, String path) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://" + HOST + ":" + onPort + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
+    }
+
     /** The readiness data entry of {@code database}, starting with {@code text}, whatever the JSON's spacing. */
     private static String data(String database, String text) {
         return java.util.regex.Pattern.quote("\"database " + database + "\"") + "\\s*:\\s*"
@@ -289,10 +451,7 @@ class RoleRoutingIT {
 
     /** {@code status body} of a GET on pgferry's HTTP port. */
     private static String http(String path) throws Exception {
-        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://" + HOST + ":" + httpPort + path)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        return response.statusCode() + " " + response.body();
+        return httpOn(httpPort, path);
     }
 
     private static String awaitHttp(String path, String prefix) throws Exception {

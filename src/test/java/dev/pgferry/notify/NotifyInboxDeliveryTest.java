@@ -28,6 +28,11 @@ class NotifyInboxDeliveryTest {
         public void closeWithFatal(String sqlState, String message) {
             fatal = sqlState + " " + message;
         }
+
+        @Override
+        public long requestsSent() {
+            return 0;
+        }
     });
 
     @AfterEach

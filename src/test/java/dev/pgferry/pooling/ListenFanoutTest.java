@@ -85,7 +85,7 @@ class ListenFanoutTest {
     @Test
     @Timeout(180)
     void manyListenersOnAPoolOfTwoEachGetTheirChannelOnceInOrderWithTheSendersPid() throws Exception {
-        int clients = 120;
+        int clients = 200; // the 200 listening clients
         int channels = 10;
         List<Connection> listeners = new ArrayList<>();
         try (Connection direct = Clients.direct("postgres"); Connection notifier = proxy();

@@ -8,6 +8,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,61 @@ class ListenPinningTest {
 
     static final String USER = "md5_u";
     static final String DB = "bench";
+
+    /**
+     * A pinned client's backend is the only source of its notifications: those that come while pgferry runs a query of
+     * its own there (here the fixup that puts the client's startup IntervalStyle back after each {@code RESET IntervalStyle})
+     * reach the client too. A direct connection sends 1 000 while the client resets 300 times; every one arrives, in
+     * order, as on a direct connection.
+     */
+    @Test
+    @Timeout(120)
+    void notificationsThatComeDuringPgferrysOwnQueriesReachAPinnedClient() throws Exception {
+        int sent = 1000;
+        try (Connection listener = Clients.proxy(port, USER, DB, "options", "-c IntervalStyle=iso_8601");
+                Connection direct = Clients.direct(DB)) {
+            try (Statement st = listener.createStatement()) {
+                st.execute("LISTEN pinned_fixups");
+            }
+            var notifier = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try (Statement st = direct.createStatement()) {
+                    for (int i = 0; i < sent; i++) {
+                        st.execute("notify pinned_fixups, '" + i + "'");
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            List<String> got = new ArrayList<>();
+            PGConnection pg = listener.unwrap(PGConnection.class);
+            try (Statement st = listener.createStatement()) {
+                for (int i = 0; i < 300 && !notifier.isDone(); i++) {
+                    st.execute("RESET IntervalStyle");
+                    assertThat(one(listener, "show IntervalStyle")).isEqualTo("iso_8601");
+                    collect(pg, got, 0);
+                }
+            }
+            notifier.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (got.size() < sent && System.currentTimeMillis() < deadline) {
+                collect(pg, got, 200);
+            }
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < sent; i++) {
+                expected.add(Integer.toString(i));
+            }
+            assertThat(got).as("every notification, in order").isEqualTo(expected);
+        }
+    }
+
+    private static void collect(PGConnection pg, List<String> got, int waitMillis) throws SQLException {
+        PGNotification[] ns = pg.getNotifications(waitMillis);
+        if (ns != null) {
+            for (PGNotification n : ns) {
+                got.add(n.getParameter());
+            }
+        }
+    }
 
     @Test
     @Timeout(60)

@@ -536,4 +536,24 @@ class FrameDecoderTest {
         m.takeOver(s);
         assertThat(m.buffer()).as("an empty read is released, not handed over").isNull();
     }
+
+    @Test
+    void readAllHandsEveryWholeFrameInPlaceAndKeepsAPartialOne() throws ProtocolException {
+        byte[] all = concat(MESSAGES);
+        int split = all.length - 3; // the last message's last 3 bytes come with the second read
+        MessageFrameDecoder m = new MessageFrameDecoder(MAX);
+        List<byte[]> seen = new ArrayList<>();
+        MessageFrameDecoder.FrameHandler handler = (in, length) -> {
+            seen.add(ByteBufUtil.getBytes(in, in.readerIndex(), length));
+        };
+        m.readAll(PooledByteBufAllocator.DEFAULT, pooled(all, 0, split), handler);
+        assertThat(seen).hasSize(MESSAGES.length - 1);
+        assertThat(m.readableBytes()).isEqualTo(MESSAGES[MESSAGES.length - 1].length - 3);
+        m.readAll(PooledByteBufAllocator.DEFAULT, pooled(all, split, all.length), handler);
+        assertThat(seen).hasSize(MESSAGES.length);
+        for (int i = 0; i < MESSAGES.length; i++) {
+            assertThat(seen.get(i)).isEqualTo(MESSAGES[i]);
+        }
+        assertThat(m.buffer()).as("let go when nothing is left").isNull();
+    }
 }

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,8 +19,11 @@ public final class NodePostgres {
 
     private NodePostgres() {}
 
-    /** Writes {@code script} to {@code name} next to node_modules/pg, runs it with node, and returns what it printed. */
-    public static String run(String name, String script) throws IOException, InterruptedException {
+    /**
+     * Writes {@code script} to {@code name} next to node_modules/pg, runs it with node and {@code args}, and returns
+     * what it printed.
+     */
+    public static String run(String name, String script, String... args) throws IOException, InterruptedException {
         Files.createDirectories(DIR);
         String node;
         try {
@@ -33,7 +38,9 @@ public final class NodePostgres {
                     "npm could not install pg (no registry access?): node-postgres test skipped: " + install);
         }
         Files.writeString(DIR.resolve(name), script);
-        return exec("node", name);
+        List<String> command = new ArrayList<>(List.of("node", name));
+        command.addAll(List.of(args));
+        return exec(command.toArray(String[]::new));
     }
 
     /**

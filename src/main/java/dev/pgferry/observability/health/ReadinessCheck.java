@@ -42,7 +42,7 @@ public class ReadinessCheck implements HealthCheck {
         HostRoles roles = server.hostRoles();
         if (roles != null) {
             for (HostRoster roster : roles.rosters()) {
-                boolean served = roster.anyFits();
+                boolean served = roster.anyFits() || roles.awaitingFirstLogin(roster);
                 up &= served;
                 r.withData("database " + roster.database(), describe(roster, roles, served));
             }
@@ -55,8 +55,8 @@ public class ReadinessCheck implements HealthCheck {
      * its last check found, or why it did not answer.
      */
     private static String describe(HostRoster roster, HostRoles roles, boolean served) {
-        StringBuilder b = new StringBuilder(served ? "UP" : "DOWN, no " + roster.target().word() + " host answers")
-                .append(": ");
+        StringBuilder b = new StringBuilder(!served ? "DOWN, no " + roster.target().word() + " host answers"
+                : roster.anyFits() ? "UP" : "UP, roles known at the first client's login").append(": ");
         for (int i = 0; i < roster.hosts().size(); i++) {
             HostRoles.HostStatus h = roles.status(roster.hosts().get(i));
             b.append(i == 0 ? "" : "; ").append(h.address()).append(' ').append(HostRoles.word(h.role()));
