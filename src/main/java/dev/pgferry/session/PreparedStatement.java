@@ -18,6 +18,8 @@ final class PreparedStatement {
     long epoch;
     /** The row shape the client was given for it ({@link ShapeCheck#shapeOf}); 0 until it is described. */
     long shape;
+    /** A RESET sent as a SET of the startup value ({@link ResetToStartup#parse}): its Execute's tag reads RESET. */
+    boolean tagReset;
     /** What its SQL does to the session (SET, RESET, DISCARD, pinning), or null: the same as for a simple Query. */
     final StatementInspector.Findings effect;
 

@@ -145,13 +145,28 @@ final class RequestRelay {
                         tx.requestSent();
                         s.txEffects.requestStart();
                         c.unnamedOwner = null; // a simple query destroys the unnamed statement
-                        router.responses.add(ResponseQueue.QUERY, null);
+                        // a RESET of a startup parameter with more statements after it: see ResetToStartup
+                        ResetPlan plan = f != null && s.transactionMode && f.resetsAny()
+                                ? ResetToStartup.plan(in, ri + 5, end, s.params,
+                                        tx.status() == 'T' && tx.pending() == 1) : null;
+                        if (plan != null && plan.holdsStartupReports && tx.pending() != 1) {
+                            plan = null; // a fixup runs only when nothing else is in flight
+                        }
+                        router.responses.add(ResponseQueue.QUERY, plan);
                         if (SchemaEpoch.isSchemaChangeText(in, ri + 5, end)) {
                             router.schemaChange();
                         }
                         if (f != null && runs(f, true)) {
                             writeRun(c, in, runStart, ri);
                             rejectPinning(c, in, ri, frame, pinReason(f));
+                            rewritten = true;
+                        } else if (plan != null && plan.text != null) {
+                            writeRun(c, in, runStart, ri);
+                            ByteBuf out = s.ch.alloc().buffer(plan.text.length + 6);
+                            out.writeByte(ProtocolCodes.QUERY).writeInt(plan.text.length + 5);
+                            out.writeBytes(plan.text).writeByte(0);
+                            c.channel().write(out, c.channel().voidPromise());
+                            s.backendFlush = true;
                             rewritten = true;
                         }
                     }
@@ -183,12 +198,16 @@ final class RequestRelay {
                             router.responses.add(ResponseQueue.PARSE, null);
                             rejectPinning(c, in, ri, frame, pinReason(f));
                             rewritten = true;
+                        } else if (f != null && s.transactionMode && f.resetsAny()
+                                && parseWithStartupValue(c, in, runStart, ri, nameEnd, end, f)) {
+                            rewritten = true;
                         } else if (nameEnd == ri + 6 || !s.transactionMode) {
                             // relayed as is: the unnamed statement (remembered, to re-parse it on another backend),
                             // and in session mode every statement, under the client's own name on its own backend
                             if (nameEnd == ri + 6) {
                                 // also in session mode: pgferry's own queries (a fixup) destroy it, see InternalQuery
                                 router.rememberUnnamed(c, in, nameEnd, end, f);
+                                router.resetTags.unnamedStatement = false;
                             } else {
                                 router.sessionParse(in, ri + 5, nameEnd, f);
                             }
@@ -226,6 +245,10 @@ final class RequestRelay {
                             }
                             ps = rewritten ? router.lastStatement() : null;
                             effect = ps == null ? null : ps.effect;
+                        }
+                        if (s.transactionMode) {
+                            router.resetTags.bound(in, ri, in.getByte(stmt) == 0 ? router.resetTags.unnamedStatement
+                                    : ps != null && ps.tagReset);
                         }
                         if (in.getByte(ri + 5) == 0) {
                             router.shapes.boundUnnamedPortal(ps);
@@ -310,6 +333,42 @@ final class RequestRelay {
                     ProtocolCodes.COPY_DATA, ProtocolCodes.COPY_DONE, ProtocolCodes.COPY_FAIL -> true;
             default -> false;
         };
+    }
+
+    /**
+     * A Parse at {@code ri} of a RESET (or SET TO DEFAULT) of a startup parameter: sent as a SET of its startup value
+     * ({@link ResetToStartup#parse}), named or unnamed, after the run before it. Returns false to relay it as it is.
+     */
+    private boolean parseWithStartupValue(ServerConnection c, ByteBuf in, int runStart, int ri, int nameEnd, int end,
+            StatementInspector.Findings f) throws ProtocolException {
+        int textEnd = MessageReader.skipCstring(in, nameEnd, end);
+        ResetToStartup.Parsed reset = ResetToStartup.parse(in, nameEnd, textEnd - 1, s.params);
+        if (reset == null) {
+            return false;
+        }
+        writeRun(c, in, runStart, ri);
+        ByteBuf p = s.ch.alloc().buffer(end - ri + reset.text().length);
+        p.writeByte(ProtocolCodes.PARSE).writeInt(0);
+        p.writeBytes(in, ri + 5, nameEnd - ri - 5);
+        p.writeBytes(reset.text()).writeByte(0);
+        p.writeBytes(in, textEnd, end - textEnd);
+        p.setInt(1, p.writerIndex() - 1);
+        int pNameEnd = nameEnd - ri;
+        if (nameEnd == ri + 6) {
+            router.rememberUnnamed(c, p, pNameEnd, p.writerIndex(), f);
+            router.resetTags.unnamedStatement = reset.tagReset();
+            router.responses.add(ResponseQueue.PARSE, null);
+            c.channel().write(p, c.channel().voidPromise());
+            s.backendFlush = true;
+        } else {
+            try {
+                router.namedParse(c, p, 0, pNameEnd, p.writerIndex(), f, tx.status() == 'E', reset.tagReset());
+            } finally {
+                p.release();
+            }
+        }
+        in.readerIndex(end);
+        return true;
     }
 
     void writeRun(ServerConnection c, ByteBuf in, int from, int to) {

@@ -6,6 +6,7 @@ import dev.pgferry.protocol.MessageFrameDecoder;
 import dev.pgferry.protocol.MessageReader;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ProtocolException;
+import dev.pgferry.protocol.ServerMessages;
 import io.netty.buffer.ByteBuf;
 import org.jboss.logging.Logger;
 
@@ -70,6 +71,14 @@ final class ResponseRelay {
             byte type = in.getByte(ri);
             boolean swallow = false;
             boolean popped = true;
+            if (router.responses.peekRef() instanceof ResetPlan plan
+                    && router.responses.peek() == ResponseQueue.QUERY && plan.swallow(type)) {
+                // the answer to pgferry's own statement after a RESET in the client's query string
+                writeClientRun(in, runStart, ri);
+                runStart = end;
+                in.readerIndex(end);
+                continue;
+            }
             switch (type) {
                 case ProtocolCodes.READY_FOR_QUERY -> {
                     router.responses.poll();
@@ -136,6 +145,16 @@ final class ResponseRelay {
                     if (router.discardPending()) {
                         router.commandComplete(in, ri, end);
                     }
+                    if (router.responses.peek() == ResponseQueue.EXECUTE
+                            && router.responses.peekRef() == ResetTags.TAG_RESET) {
+                        // the client's RESET ran as a SET of its startup value (ResetToStartup.parse)
+                        writeClientRun(in, runStart, ri);
+                        ByteBuf tag = s.ch.alloc().buffer(12);
+                        ServerMessages.commandComplete(tag, "RESET");
+                        s.ch.write(tag, s.ch.voidPromise());
+                        s.clientFlush = true;
+                        runStart = end;
+                    }
                     popped = pollIf(ResponseQueue.EXECUTE);
                 }
                 case ProtocolCodes.ERROR_RESPONSE -> {
@@ -151,6 +170,10 @@ final class ResponseRelay {
                     ByteBuf renamed = router.duplicateError(in, ri, end);
                     if (renamed == null) {
                         renamed = router.shapes.staleError(in, ri, end);
+                    }
+                    if (renamed == null && head == ResponseQueue.QUERY
+                            && router.responses.peekRef() instanceof ResetPlan plan) {
+                        renamed = plan.errorWithClientPosition(s.ch.alloc(), in, ri, end);
                     }
                     boolean waited = router.shapes.waiting();
                     if (renamed != null) {
@@ -175,7 +198,12 @@ final class ResponseRelay {
                         String[] kv = MessageReader.parameterStatus(in, ri);
                         c.syncedTo = null;
                         c.reported.put(kv[0], kv[1]);
-                        s.params.reportedChanged(kv[0], kv[1]);
+                        if (router.responses.peekRef() instanceof ResetPlan plan
+                                && plan.holdsReportNow() && s.params.startup().containsKey(kv[0])) {
+                            swallow = true; // the fixup after the DISCARD ALL reports what changed
+                        } else {
+                            s.params.reportedChanged(kv[0], kv[1]);
+                        }
                     } catch (ProtocolException e) {
                         // relayed as is; the client will judge it
                     }

@@ -37,6 +37,8 @@ public final class StatementInspector {
         public boolean resetAll;
         /** With {@link #resetAll}: parameters SET after the transaction's last RESET ALL, which keep that value. */
         public final Set<String> setAfterResetAll = new LinkedHashSet<>(1);
+        /** {@code SET LOCAL x TO DEFAULT}: the parameter is at its default until the transaction ends. */
+        public boolean localReset;
         /** DISCARD ALL or DEALLOCATE ALL: the server drops every prepared statement of the session. */
         public boolean dropsPrepared;
         /**
@@ -147,6 +149,19 @@ public final class StatementInspector {
                 }
             }
             loadsLibrary |= o.loadsLibrary;
+        }
+
+        /** Whether a statement returns a parameter to its default: a RESET, RESET ALL, SET LOCAL x TO DEFAULT. */
+        public boolean resetsAny() {
+            if (localReset) {
+                return true;
+            }
+            for (Findings l = this; l != null; l = l.next) {
+                if (l.resetAll || !l.resetNames.isEmpty()) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override

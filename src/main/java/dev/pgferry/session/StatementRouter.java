@@ -53,6 +53,8 @@ final class StatementRouter {
     private final UnnamedStatement unnamed;
     private final SessionModeEffects sessionEffects = new SessionModeEffects();
     private final UnsettledDiscard discard = new UnsettledDiscard();
+    /** Which statements and portals are a RESET sent as a SET, whose tag reads RESET. */
+    final ResetTags resetTags = new ResetTags();
 
     StatementRouter(Wire wire, int maxPrepared, SchemaEpoch epoch) {
         this.wire = wire;
@@ -247,6 +249,10 @@ final class StatementRouter {
      * Execute, the name comes back ({@link #skipToSync}).
      */
     void execute(ByteBuf in, int ri) {
+        if (resetTags.executes(in, ri)) {
+            responses.add(ResponseQueue.EXECUTE, ResetTags.TAG_RESET);
+            return;
+        }
         PreparedStatement ps = unnamed.executed(in, ri);
         if (ps != null) {
             if (statements != null && statements.get(ps.clientName) == ps) {
@@ -267,10 +273,17 @@ final class StatementRouter {
      */
     void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end, StatementInspector.Findings effect,
             boolean aborted) {
+        namedParse(c, in, ri, bodyStart, end, effect, aborted, false);
+    }
+
+    /** As above; {@code tagReset}: a RESET sent as a SET ({@link ResetToStartup#parse}), its tag read as RESET. */
+    void namedParse(ServerConnection c, ByteBuf in, int ri, int bodyStart, int end, StatementInspector.Findings effect,
+            boolean aborted, boolean tagReset) {
         String name = in.toString(ri + 5, bodyStart - ri - 6, StandardCharsets.UTF_8);
         byte[] body = new byte[end - bodyStart];
         in.getBytes(bodyStart, body);
         PreparedStatement ps = new PreparedStatement(name, body, effect);
+        ps.tagReset = tagReset;
         listensPrepared |= effect != null && effect.listens();
         ps.serverName = shared.serverNameOn(c, ps.serverName);
         ps.epoch = epoch.current();
@@ -351,6 +364,7 @@ final class StatementRouter {
         wire.toBackend(c, out);
         return true;
     }
+
 
     /** The statement the last {@link #rewriteStatementName} renamed. */
     PreparedStatement lastStatement() {

@@ -264,7 +264,14 @@ final class StatementRules extends SqlLexer {
         if (w == null) {
             return;
         }
-        if (w.equals("local") || w.equals("transaction") || w.equals("constraints")) {
+        if (w.equals("local")) {
+            String name = nextWord();
+            if (name != null && !name.equals("time") && toDefault(dotted(name))) {
+                head().localReset = true; // scoped to the transaction, but at the server's default meanwhile
+            }
+            return;
+        }
+        if (w.equals("transaction") || w.equals("constraints")) {
             return; // scoped to the transaction; SET CONSTRAINTS sets no parameter at all
         }
         if (w.equals("session")) {
@@ -286,12 +293,59 @@ final class StatementRules extends SqlLexer {
         }
         switch (w) {
             case "role" -> pin("SET ROLE");
-            case "time" -> findings().set("timezone");
+            case "time" -> {
+                // SET TIME ZONE DEFAULT / LOCAL is RESET timezone
+                String zone = nextWord();
+                skipSpaceAndComments();
+                int v = wordEnd(i);
+                if ("zone".equals(zone) && (is(i, v, "default") || is(i, v, "local"))) {
+                    findings().reset("timezone");
+                } else {
+                    findings().set("timezone");
+                }
+            }
             case "names" -> findings().set("client_encoding");
             case "schema" -> findings().set("search_path");
             case "xml" -> findings().set("xmloption");
-            default -> findings().set(dotted(w));
+            default -> {
+                String name = dotted(w);
+                if (toDefault(name)) {
+                    findings().reset(name); // SET x TO DEFAULT is RESET x (guc.c: a NULL value takes reset_val)
+                } else {
+                    findings().set(name);
+                }
+            }
         }
+    }
+
+    /** After a SET's {@code name}: whether {@code TO DEFAULT} or {@code = DEFAULT} ends the statement. */
+    private boolean toDefault(String name) {
+        int save = i;
+        skipSpaceAndComments();
+        boolean to = false;
+        if (i < end && b[i] == '=') {
+            i++;
+            to = true;
+        } else {
+            int w = wordEnd(i);
+            if (is(i, w, "to")) {
+                i = w;
+                to = true;
+            }
+        }
+        if (to) {
+            skipSpaceAndComments();
+            int w = wordEnd(i);
+            if (is(i, w, "default")) {
+                i = w;
+                skipSpaceAndComments();
+                if (i >= end || b[i] == ';' || b[i] == 0) {
+                    return true;
+                }
+            }
+        }
+        i = save;
+        return false;
     }
 
     private void reset() {

@@ -25,14 +25,12 @@ final class TransactionEffects {
     /** Whether the request relayed last (a Query, or what went since the last Sync) brought findings of its own. */
     private boolean requestFindings;
     /**
-     * The findings of the request relayed last alone (a copy, null without any): its RESETs are what
-     * {@link #requestAnswered} hands back when the transaction goes on after it.
+     * The findings of the requests relayed since the client last had nothing in flight (a copy, null without any):
+     * their RESETs are what {@link #requestAnswered} hands back when the transaction goes on after them.
      */
     private Findings request;
     /** Whether a ROLLBACK (TO SAVEPOINT) completed since {@link #request} began. */
     private boolean requestRolledBack;
-    /** A Query or Sync was relayed since {@link #request} began: the next findings begin another. */
-    private boolean requestOver;
     /**
      * The links of a Query's findings after its transaction ends not yet answered (see {@link Findings#next}): each
      * becomes {@link #current} at the COMMIT or ROLLBACK tag before it, so a COMMIT does not settle, nor a ROLLBACK
@@ -44,15 +42,15 @@ final class TransactionEffects {
     /** A Query, or a Sync: a new request begins (for a Sync, with the message after it). */
     void requestStart() {
         requestFindings = false;
-        requestOver = true;
     }
 
     private void noteRequest(Findings f) {
         requestFindings = true;
-        if (requestOver || request == null) {
+        if (request == null) {
+            // kept across the requests of a pipeline until the client has nothing in flight: a RESET ALL of one and a
+            // SET of a later one are both answered then (differential seed 20261206)
             request = new Findings();
             requestRolledBack = false;
-            requestOver = false;
         }
         for (Findings l = f; l != null; l = l.next) {
             request.add(l);

@@ -112,6 +112,39 @@ class StatementInspectorTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"SET DateStyle TO DEFAULT", "set datestyle = default", "SET SESSION DateStyle TO DEFAULT ",
+        "set datestyle to /* c */ default;"})
+    void setToDefaultIsAReset(String sql) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f.resetNames).containsExactly("datestyle");
+        assertThat(f.resetsAny()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SET DateStyle TO \"default\"", "set datestyle = 'default'", "set datestyle to default_x"})
+    void setToAValueNamedDefaultIsASet(String sql) {
+        StatementInspector.Findings f = inspect(sql);
+        assertThat(f.resetNames).isEmpty();
+        assertThat(f.touched).containsExactly("datestyle");
+    }
+
+    @Test
+    void setTimeZoneDefaultOrLocalIsAReset() {
+        assertThat(inspect("SET TIME ZONE DEFAULT").resetNames).containsExactly("timezone");
+        assertThat(inspect("set time zone local").resetNames).containsExactly("timezone");
+        assertThat(inspect("set time zone 'UTC'").resetNames).isEmpty();
+    }
+
+    @Test
+    void setLocalToDefaultIsOnlyNoted() {
+        StatementInspector.Findings f = inspect("SET LOCAL DateStyle TO DEFAULT");
+        assertThat(f.touched).isEmpty();
+        assertThat(f.localReset).isTrue();
+        assertThat(f.resetsAny()).isTrue();
+        assertThat(inspect("SET LOCAL DateStyle TO 'ISO'")).isNull();
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"SET CONSTRAINTS ALL DEFERRED", "set constraints fk_a, fk_b immediate"})
     void setConstraintsIsTransactionScopedAndTouchesNoParameter(String sql) {
         assertThat(inspect(sql)).isNull();
