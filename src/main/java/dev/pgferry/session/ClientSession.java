@@ -44,26 +44,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final byte[] cancelKey;
     private final int processId;
     final boolean transactionMode;
-    final int maxMessage;
     /** When the client connected (before its login), as PgBouncer's connect_time. */
     private final long connectedMillis;
-    final long checkDelayNanos;
 
-    final TransactionTracker tx = new TransactionTracker();
     // The relay and its bookkeeping: created by startWork() at the client's first message (or in session mode at
     // begin), which every lease follows. An idle client that has not sent a query yet holds none of them (issue 18:
-    // ~0.5 KB of each idle client's heap). Read only in states past IDLE, or after a lease, where they exist.
+    // ~0.6 KB of each idle client's heap). Read only in states past IDLE, or after a lease, where they exist.
+    TransactionTracker tx;
     TransactionEffects txEffects;
     StatementRouter router;
     RequestRelay requests;
     ResponseRelay responses;
-    final LeaseCycle lease;
+    LeaseCycle lease;
     final SessionEnd end;
 
     Channel ch;
     SessionState state = SessionState.IDLE;
     /** Frames what the client sends; keeps what is not yet relayed (a partial message, or all while no backend). */
-    final MessageFrameDecoder clientFrames;
+    MessageFrameDecoder clientFrames;
     /** Frames what the leased backend sends, and keeps what is not yet relayed (a partial message); from startWork. */
     MessageFrameDecoder backendFrames;
     volatile ServerConnection leased;
@@ -110,18 +108,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         this.id = id;
         this.cancelKey = cancelKey;
         this.transactionMode = pool.settings().mode() == PoolMode.TRANSACTION;
-        this.maxMessage = sc.config.maxMessageLength();
-        this.clientFrames = new MessageFrameDecoder(maxMessage);
-        // the request relay still passes on the messages ahead of one with a refused length (RequestRelay#relay)
-        clientFrames.holdRefusedRead();
-        this.checkDelayNanos = sc.config.pool().checkDelay().toNanos();
-        this.lease = new LeaseCycle(this);
         this.end = new SessionEnd(this);
         this.processId = sc.cancels.register(this, backendPid);
     }
 
     /** Creates the relay and its bookkeeping: at the first message of the client, or at {@link #begin}. */
     private void startWork() {
+        clientFrames = new MessageFrameDecoder(sc.config.maxMessageLength());
+        // the request relay still passes on the messages ahead of one with a refused length (RequestRelay#relay)
+        clientFrames.holdRefusedRead();
+        tx = new TransactionTracker();
         txEffects = new TransactionEffects();
         backendFrames = new MessageFrameDecoder(ResponseRelay.MAX_SERVER_MESSAGE);
         router = new StatementRouter(new StatementRouter.Wire() {
@@ -149,6 +145,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }, Math.max(1, sc.config.prepared().maxPerBackend()), sc.schemaEpoch);
         requests = new RequestRelay(this);
         responses = new ResponseRelay(this);
+        lease = new LeaseCycle(this, sc.config.maxMessageLength(), sc.config.pool().checkDelay().toNanos());
     }
 
     /** Moves the session along {@link SessionState#on}: once per lease step, never per message. */
@@ -186,7 +183,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         try {
-            channel.eventLoop().execute(() -> lease.cancel(forwarder, done));
+            channel.eventLoop().execute(() -> {
+                if (lease == null) {
+                    done.run(); // it has sent nothing yet
+                } else {
+                    lease.cancel(forwarder, done);
+                }
+            });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             done.run(); // shutting down
         }
@@ -248,7 +251,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Which idle limit this client has outlived at {@code now}, if any; on its loop. */
     IdleLimits.Verdict idleVerdict(IdleLimits limits, long now) {
-        return limits.verdict(state, tx, now - restSince);
+        return limits.verdict(state, tx, now - restSince); // tx is null only in IDLE, where it is not read
     }
 
     void idleTimeout(IdleLimits.Verdict verdict) {
@@ -265,14 +268,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         pool.stats().bytesFromClients.add(data.readableBytes());
+        if (clientFrames == null) {
+            startWork(); // the first message since the login
+        }
         clientFrames.append(ctx.alloc(), data);
         switch (state) {
-            case IDLE, SKIPPING_TO_SYNC -> {
-                if (requests == null) {
-                    startWork(); // the first message since the login
-                }
-                requests.onIdle();
-            }
+            case IDLE, SKIPPING_TO_SYNC -> requests.onIdle();
             case RELAYING -> requests.relay();
             case LEASING, CHECKING, RESTORING, FIXUP -> {
                 if (clientFrames.readableBytes() > WAIT_BUFFER_LIMIT) {

@@ -117,8 +117,8 @@ final class SessionEnd {
 
     /** The client is gone: its backend is rolled back and returned, or discarded, never returned dirty. */
     private void cleanupFrom(SessionState was) {
-        s.clientFrames.release();
-        if (s.backendFrames != null) { // null if it never sent a message
+        if (s.clientFrames != null) { // null if it never sent a message (ClientSession#startWork)
+            s.clientFrames.release();
             s.backendFrames.release();
         }
         if (was == SessionState.LEASING) {
