@@ -251,7 +251,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Which idle limit this client has outlived at {@code now}, if any; on its loop. */
     IdleLimits.Verdict idleVerdict(IdleLimits limits, long now) {
-        return limits.verdict(state, tx, now - restSince); // tx is null only in IDLE, where it is not read
+        return limits.verdict(state, tx, now - restSince); // tx is null only before the first message: not read then
     }
 
     void idleTimeout(IdleLimits.Verdict verdict) {
