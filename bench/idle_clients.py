@@ -2,11 +2,12 @@
 """Open N authenticated PostgreSQL connections and hold them idle (for bench/memory.sh).
 
     bench/idle_clients.py --port 56432 --clients 10000 [--user postgres --password secret --db bench]
-                          [--parallel 64] [--hold SECONDS]
+                          [--parallel 64] [--hold SECONDS] [--query 'select 1']
 
 Speaks the v3 startup and authenticates with whatever the server asks: SCRAM-SHA-256 (no channel
-binding), MD5 or cleartext. A connection counts once it has seen ReadyForQuery. When every
-connection has either succeeded or failed it prints one line
+binding), MD5 or cleartext. A connection counts once it has seen ReadyForQuery (with --query, once
+it has also run that query once: idle as a client between its queries is). When every connection
+has either succeeded or failed it prints one line
 
     READY connected=<n> failed=<m> seconds=<t> [first_error=<text>]
 
@@ -45,6 +46,17 @@ def _error_text(payload):
     return f"{fields.get('S', 'ERROR')} {fields.get('C', '')}: {fields.get('M', '')}"
 
 
+async def _query(reader, writer, sql):
+    writer.write(_msg(b"Q", sql.encode() + b"\0"))
+    await writer.drain()
+    while True:
+        code, payload = await _read_msg(reader)
+        if code == b"E":
+            raise RuntimeError(_error_text(payload))
+        if code == b"Z":
+            return
+
+
 async def connect_one(args):
     reader, writer = await asyncio.open_connection(args.host, args.port)
     try:
@@ -58,6 +70,8 @@ async def connect_one(args):
             if code == b"E":
                 raise RuntimeError(_error_text(payload))
             if code == b"Z":
+                if args.query:  # once, then idle: what a client that has worked holds between its queries
+                    await _query(reader, writer, args.query)
                 return reader, writer
             if code != b"R":
                 continue  # ParameterStatus, BackendKeyData, NoticeResponse
@@ -113,6 +127,7 @@ async def main():
     ap.add_argument("--password", default=os.environ.get("PGPASSWORD", "secret"))
     ap.add_argument("--db", default="bench")
     ap.add_argument("--parallel", type=int, default=64, help="handshakes in flight at once")
+    ap.add_argument("--query", default="", help="a simple query each client runs once after login, then idles")
     ap.add_argument("--hold", type=float, default=0, help="seconds to hold after READY (0: until stdin/signal)")
     args = ap.parse_args()
 

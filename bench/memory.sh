@@ -17,6 +17,7 @@
 #        BENCH_MEMORY_WARMUP=1: first the same N clients log in and leave (memory kept from them is not charged again);
 #        BENCH_MEMORY_WARMUP=churn: first N logins in rounds of BENCH_MEMORY_CHURN=200 clients that log in and leave
 #        (a pooler that has served short connections: warm, but never held N clients)
+#        BENCH_IDLE_QUERY='select 1': each client runs this query once after its login, then idles (a client that worked)
 #        BENCH_MEMORY_HISTOGRAM=1: keep jcmd GC.class_histogram (top 60) taken with the N clients held
 #        BENCH_FERRY_JVM="-XX:NativeMemoryTracking=summary ...": keep the NMT diff the clients caused
 #        BENCH_POOL=20 BENCH_FERRY_PORT=6543 BENCH_FERRY_HTTP_PORT=18090 PGE_PORT PGB_PORT BENCH_OUT
@@ -62,7 +63,7 @@ open_clients() {
   local port=$1 name=$2
   # the holder reads stdin: keep it open with a sleeping writer, close it to release the connections
   mkfifo "$WORK/hold.fifo"
-  "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
+  "$PYTHON" "$BENCH_DIR/idle_clients.py" --port "$port" --clients "$N" ${BENCH_IDLE_QUERY:+--query "$BENCH_IDLE_QUERY"} <"$WORK/hold.fifo" >"$WORK/holder.out" 2>&1 &
   HOLDER_PID=$!
   exec 9>"$WORK/hold.fifo"
   for _ in $(seq 1200); do

@@ -33,8 +33,11 @@ public final class CancelRegistry {
     }
 
     private static final Target[] NONE = new Target[0];
-    /** The clients issued each process id; almost always one. Arrays are replaced, never changed in place. */
-    private final ConcurrentHashMap<Integer, Target[]> byProcessId = new ConcurrentHashMap<>();
+    /**
+     * The clients issued each process id: the {@link Target} itself when it is the only one (almost always: no array
+     * per client), else a {@code Target[]}. Arrays are replaced, never changed in place.
+     */
+    private final ConcurrentHashMap<Integer, Object> byProcessId = new ConcurrentHashMap<>();
     private final SecureRandom random;
     /** Redraws a secret keeping this replica's peer stamp. */
     private final dev.pgferry.peer.CancelKeys keys;
@@ -53,7 +56,7 @@ public final class CancelRegistry {
     public int register(Target target) {
         while (true) {
             int pid = random.nextInt(Integer.MAX_VALUE - 1) + 1;
-            if (byProcessId.putIfAbsent(pid, new Target[] {target}) == null) {
+            if (byProcessId.putIfAbsent(pid, target) == null) {
                 return pid;
             }
         }
@@ -69,9 +72,12 @@ public final class CancelRegistry {
             return register(target);
         }
         byProcessId.compute(pid, (k, had) -> {
-            Target[] others = had == null ? NONE : had;
+            Target[] others = targets(had);
             while (sameSecret(others, target.cancelKey()) != null) {
                 keys.redraw(target.cancelKey()); // keeping the peer stamp
+            }
+            if (others.length == 0) {
+                return target;
             }
             Target[] now = Arrays.copyOf(others, others.length + 1);
             now[others.length] = target;
@@ -82,14 +88,18 @@ public final class CancelRegistry {
 
     public void unregister(int pid, Target target) {
         byProcessId.computeIfPresent(pid, (k, had) -> {
+            if (had instanceof Target one) {
+                return one == target ? null : one;
+            }
+            Target[] all = (Target[]) had;
             int n = 0;
-            Target[] now = new Target[had.length];
-            for (Target t : had) {
+            Target[] now = new Target[all.length];
+            for (Target t : all) {
                 if (t != target) {
                     now[n++] = t;
                 }
             }
-            return n == 0 ? null : Arrays.copyOf(now, n);
+            return n == 0 ? null : n == 1 ? now[0] : Arrays.copyOf(now, n);
         });
     }
 
@@ -99,12 +109,20 @@ public final class CancelRegistry {
      * when there was nothing to cancel, else once the server has taken the forwarded request.
      */
     public void cancel(int pid, byte[] key, BiConsumer<ServerConnection, Runnable> forwarder, Runnable done) {
-        Target t = sameSecret(byProcessId.getOrDefault(pid, NONE), key);
+        Target t = sameSecret(targets(byProcessId.get(pid)), key);
         if (t == null) {
             done.run();
             return;
         }
         t.cancel(forwarder, done);
+    }
+
+    /** What {@link #byProcessId} holds for one id, as an array. */
+    private static Target[] targets(Object held) {
+        if (held == null) {
+            return NONE;
+        }
+        return held instanceof Target one ? new Target[] {one} : (Target[]) held;
     }
 
     /** The one of {@code targets} whose secret is {@code key}; every secret is compared, in constant time. */
@@ -121,8 +139,8 @@ public final class CancelRegistry {
     /** Clients registered. */
     public int size() {
         int n = 0;
-        for (Target[] ts : byProcessId.values()) {
-            n += ts.length;
+        for (Object held : byProcessId.values()) {
+            n += held instanceof Target ? 1 : ((Target[]) held).length;
         }
         return n;
     }

@@ -30,9 +30,15 @@ final class LeaseCycle {
      * is over.
      */
     boolean canceledBeforeRelay;
+    /** The longest message length a client may send (its configured value when the session began its work). */
+    private final int maxMessage;
+    /** How long a backend may have been idle before a lease proves it alive first. */
+    private final long checkDelayNanos;
 
-    LeaseCycle(ClientSession s) {
+    LeaseCycle(ClientSession s, int maxMessage, long checkDelayNanos) {
         this.s = s;
+        this.maxMessage = maxMessage;
+        this.checkDelayNanos = checkDelayNanos;
     }
 
     void onLease(ServerConnection c) {
@@ -40,7 +46,7 @@ final class LeaseCycle {
             s.pool.release(c);
             return;
         }
-        if (System.nanoTime() - c.lastUsedNanos() > s.checkDelayNanos) {
+        if (System.nanoTime() - c.lastUsedNanos() > checkDelayNanos) {
             // idle long: the server may have closed it meanwhile; an empty query proves it alive first
             s.leased = c;
             s.to(Event.STALE);
@@ -284,7 +290,7 @@ final class LeaseCycle {
         ByteBuf waited = s.clientFrames.buffer();
         if (waited != null) {
             // it skips complete messages only: a header the decoder read is that of an incomplete first one, if any
-            WaitingRequest request = WaitingRequest.first(waited, s.maxMessage);
+            WaitingRequest request = WaitingRequest.first(waited, maxMessage);
             waited.skipBytes(request.bytes());
             s.clientFrames.releaseIfEmpty();
             ended = request.ended();

@@ -117,8 +117,10 @@ final class SessionEnd {
 
     /** The client is gone: its backend is rolled back and returned, or discarded, never returned dirty. */
     private void cleanupFrom(SessionState was) {
-        s.clientFrames.release();
-        s.backendFrames.release();
+        if (s.clientFrames != null) { // null if it never sent a message (ClientSession#startWork)
+            s.clientFrames.release();
+            s.backendFrames.release();
+        }
         if (was == SessionState.LEASING) {
             // gone while waiting: out of the wait queue now, not counted as waiting until its timeout; if a backend
             // is already on its way, onLease gives it back
@@ -180,7 +182,7 @@ final class SessionEnd {
         if (s.state == SessionState.CLOSED) {
             return;
         }
-        if (!s.responses.serverFatal) {
+        if (s.responses == null || !s.responses.serverFatal) {
             ByteBuf out = ServerMessages.errorResponse(s.ch.alloc(), "FATAL", SqlState.CONNECTION_FAILURE,
                     "server closed the connection unexpectedly");
             s.ch.write(out, s.ch.voidPromise());

@@ -4,7 +4,6 @@ import dev.pgferry.backend.ServerConnection;
 import dev.pgferry.protocol.ProtocolCodes;
 import dev.pgferry.protocol.ServerMessages;
 import io.netty.buffer.ByteBuf;
-import java.util.function.BiConsumer;
 
 /**
  * Whether a statement a client prepared before a schema change may be prepared again on a backend that lacks its
@@ -34,7 +33,7 @@ final class ShapeCheck {
     private final StatementRouter.Wire wire;
     private final ResponseQueue responses;
     /** Closes a server statement on a backend and forgets it there ({@link SharedStatements#close}). */
-    private final BiConsumer<ServerConnection, String> close;
+    private final SharedStatements shared;
     /** The statement whose copy is being described, or null. */
     PreparedStatement pending;
     /** Found of another shape: the client's message that waited is sent naming {@link #ABSENT}. */
@@ -44,10 +43,10 @@ final class ShapeCheck {
     /** The statement the unnamed portal was bound from; null for the unnamed statement or none. */
     private PreparedStatement portalStatement;
 
-    ShapeCheck(StatementRouter.Wire wire, ResponseQueue responses, BiConsumer<ServerConnection, String> close) {
+    ShapeCheck(StatementRouter.Wire wire, ResponseQueue responses, SharedStatements shared) {
         this.wire = wire;
         this.responses = responses;
-        this.close = close;
+        this.shared = shared;
     }
 
     /** Whether the client's messages wait for the server to describe a copy. */
@@ -89,7 +88,7 @@ final class ShapeCheck {
             pending = null;
             if (shapeOf(in, ri, end) != ps.shape) {
                 substitute = ps;
-                close.accept(c, ps.serverName); // its copy here is of today's shape: not for this generation
+                shared.close(c, ps.serverName); // its copy here is of today's shape: not for this generation
             }
         }
         return true;

@@ -61,7 +61,7 @@ final class StatementRouter {
         this.epoch = epoch;
         this.shared = new SharedStatements(wire, responses, maxPrepared, epoch);
         this.unnamed = new UnnamedStatement(wire, responses);
-        this.shapes = new ShapeCheck(wire, responses, shared::close);
+        this.shapes = new ShapeCheck(wire, responses, shared);
     }
 
     /**

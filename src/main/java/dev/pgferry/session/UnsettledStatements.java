@@ -32,13 +32,16 @@ final class UnsettledStatements {
 
     private static final byte[] ROLLBACK_TAG = {'R', 'O', 'L', 'L', 'B', 'A', 'C', 'K', 0};
 
-    private String[] names = new String[2];
+    /** Null until a first name (most clients never prepare inside a transaction that rolls back). */
+    private String[] names;
     private int size;
     private Outcome outcome = Outcome.OPEN;
 
     /** The server prepared {@code serverName} here (its ParseComplete came). */
     void prepared(String serverName) {
-        if (size == names.length) {
+        if (names == null) {
+            names = new String[2];
+        } else if (size == names.length) {
             names = java.util.Arrays.copyOf(names, size * 2);
         }
         names[size++] = serverName;
