@@ -113,7 +113,18 @@ final class InternalQuery implements BackendListener {
             finish(conn);
         }
         if (finished) {
+            // what came behind the answer in the same read belongs to whoever has the connection now: a notification
+            // for the client pinned to it, or the answer to its next request already relayed
+            ByteBuf rest = frames.takeRest();
             frames.release();
+            if (rest != null) {
+                BackendListener next = conn.listener();
+                if (next != this && !conn.isBroken()) {
+                    next.onBackendRead(conn, rest);
+                } else {
+                    rest.release();
+                }
+            }
         } else {
             frames.releaseIfEmpty();
         }
