@@ -253,20 +253,6 @@ final class ResetToStartup extends SqlLexer {
         return sets(List.of(name), local);
     }
 
-    /** A parameter name may be qualified: {@code myapp.setting}. */
-    private String dotted(String first) {
-        StringBuilder name = new StringBuilder(first);
-        while (i < end && b[i] == '.') {
-            i++;
-            String part = nextWord();
-            if (part == null) {
-                break;
-            }
-            name.append('.').append(part);
-        }
-        return name.toString();
-    }
-
     /**
      * {@code SET [LOCAL] name TO 'startup value';} for each of {@code names} that has one ({@link #statements} of
      * them), or null if none does (or a value cannot be written so). A SET, not {@code set_config()}: a SELECT would

@@ -382,20 +382,6 @@ final class StatementRules extends SqlLexer {
         return name;
     }
 
-    /** A parameter name may be qualified: {@code myapp.setting}. */
-    private String dotted(String first) {
-        StringBuilder name = new StringBuilder(first);
-        while (i < end && b[i] == '.') {
-            i++;
-            String part = nextWord();
-            if (part == null) {
-                break;
-            }
-            name.append('.').append(part);
-        }
-        return name.toString();
-    }
-
     private void declare() {
         // DECLARE name [BINARY] [ASENSITIVE|INSENSITIVE] [[NO] SCROLL] CURSOR [{WITH|WITHOUT} HOLD] FOR ...
         String prev = null;

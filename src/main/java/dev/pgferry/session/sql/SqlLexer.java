@@ -184,6 +184,23 @@ public class SqlLexer {
         return s;
     }
 
+    /**
+     * The rest of a parameter name that may be qualified ({@code myapp.setting}), {@code first} being its first word,
+     * just read: each further {@code .word} is read and appended.
+     */
+    public final String dotted(String first) {
+        StringBuilder name = new StringBuilder(first);
+        while (i < end && b[i] == '.') {
+            i++;
+            String part = nextWord();
+            if (part == null) {
+                break;
+            }
+            name.append('.').append(part);
+        }
+        return name.toString();
+    }
+
     /** Whether the {@code '} at {@code quote} opens an {@code E'…'} literal: an E before it that is a word alone. */
     public final boolean opensEscapeString(int quote) {
         return quote > start && (b[quote - 1] | 0x20) == 'e' && (quote - 1 == start || !isWordByte(b[quote - 2]));
